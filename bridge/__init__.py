@@ -1,0 +1,1 @@
+"""The borders: ExecuTorch FX graphs in, TOSA flatbuffers in and out."""

@@ -1,0 +1,1 @@
+"""The stages (typed -> signless -> canonical -> flatbuffer) as xDSL module passes."""

@@ -1,0 +1,1 @@
+"""After the IR: the TOSA reference model and Vela."""

@@ -1,0 +1,86 @@
+"""Build constants from numpy buffers: bytes in, bytes kept, no Python lists.
+
+A 10M-element weight becomes a ``DenseIntOrFPElementsAttr`` by one ``tobytes()``; reading
+it back is ``np.frombuffer`` over the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import ml_dtypes
+import numpy as np
+from xdsl.dialects.builtin import (
+    BFloat16Type,
+    BytesAttr,
+    DenseIntOrFPElementsAttr,
+    Float16Type,
+    Float32Type,
+    Float64Type,
+    IndexType,
+    IntegerType,
+    Signedness,
+    TensorType,
+)
+from xdsl.ir import Attribute
+
+from ir.dialects.tosa_ext import ConstOp, ConstShapeOp, ShapeType
+
+
+def storage_dtype(element_type: Attribute) -> np.dtype:
+    """The numpy dtype whose bytes xDSL stores for ``element_type`` (i1 and i4 one byte
+    per element, i48 in eight)."""
+    if isinstance(element_type, IntegerType):
+        width = element_type.width.data
+        unsigned = element_type.signedness.data == Signedness.UNSIGNED
+        if width <= 8:
+            return np.dtype(np.uint8 if unsigned else np.int8)
+        if width <= 16:
+            return np.dtype(np.uint16 if unsigned else np.int16)
+        if width <= 32:
+            return np.dtype(np.uint32 if unsigned else np.int32)
+        return np.dtype(np.uint64 if unsigned else np.int64)
+    if isinstance(element_type, IndexType):
+        return np.dtype(np.int64)
+    if isinstance(element_type, Float16Type):
+        return np.dtype(np.float16)
+    if isinstance(element_type, BFloat16Type):
+        return np.dtype(ml_dtypes.bfloat16)
+    if isinstance(element_type, Float32Type):
+        return np.dtype(np.float32)
+    if isinstance(element_type, Float64Type):
+        return np.dtype(np.float64)
+    raise TypeError(f"no numpy storage for element type {element_type}")
+
+
+def dense_from_numpy(array: np.ndarray, element_type: Attribute) -> DenseIntOrFPElementsAttr:
+    """Elements attribute over ``array``'s bytes, cast once to the storage dtype."""
+    dtype = storage_dtype(element_type).newbyteorder("<")
+    data = np.ascontiguousarray(array, dtype=dtype).tobytes()
+    return DenseIntOrFPElementsAttr(TensorType(element_type, array.shape), BytesAttr(data))
+
+
+def numpy_from_dense(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
+    """Read-only numpy view of an elements attribute's bytes (splat-expanded)."""
+    t = attr.get_type() if hasattr(attr, "get_type") else attr.type
+    shape = tuple(t.get_shape())
+    flat = np.frombuffer(attr.data.data, dtype=storage_dtype(t.element_type).newbyteorder("<"))
+    if flat.size == 1 and int(np.prod(shape)) != 1:
+        return np.broadcast_to(flat.reshape(()), shape)
+    return flat.reshape(shape)
+
+
+def const(array: np.ndarray, element_type: Attribute) -> ConstOp:
+    """``tosa.const`` holding ``array``."""
+    values = dense_from_numpy(array, element_type)
+    return ConstOp.create(properties={"values": values}, result_types=[values.type])
+
+
+def const_shape(values: Sequence[int]) -> ConstShapeOp:
+    """``tosa.const_shape`` of ``values`` with result ``!tosa.shape<len(values)>``."""
+    array = np.asarray(values, dtype=np.int64).reshape(len(values))
+    attr = dense_from_numpy(array, IndexType())
+    return ConstShapeOp.create(properties={"values": attr}, result_types=[ShapeType(len(values))])
+
+
+__all__ = ["storage_dtype", "dense_from_numpy", "numpy_from_dense", "const", "const_shape"]

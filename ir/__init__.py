@@ -7,14 +7,38 @@
 
 from __future__ import annotations
 
+import math
+
 from xdsl.context import Context
-from xdsl.dialects.builtin import Builtin, ModuleOp
+from xdsl.dialects.builtin import Builtin, IntegerType, ModuleOp
 from xdsl.dialects.func import Func
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
 
+from ir.dense_text import i48_from_mlir_hex, make_dense
 from ir.dialects.tosa_ext import TOSA
 from ir.printing import print_module
+
+
+class MlirParser(Parser):
+    """xDSL's parser plus MLIR's six-byte hex form of i48 constants."""
+
+    def parse_dense_int_or_fp_elements_attr(self, type):
+        start = self.pos
+        self.parse_punctuation("<", " in dense attribute")
+        hex_text = self.parse_optional_str_literal()
+        if hex_text is not None and self.parse_optional_punctuation(">") is not None:
+            parsed_type = type
+            if parsed_type is None and self.parse_optional_punctuation(":") is not None:
+                parsed_type = self._parse_dense_literal_type()
+            element = getattr(parsed_type, "element_type", None)
+            if isinstance(element, IntegerType) and element.width.data == 48:
+                count = math.prod(parsed_type.get_shape())
+                data = i48_from_mlir_hex(bytes.fromhex(hex_text[2:]), count)
+                if data is not None:
+                    return make_dense(parsed_type, data)
+        self._resume_from(start)
+        return super().parse_dense_int_or_fp_elements_attr(type)
 
 
 class IRParseError(ValueError):
@@ -36,7 +60,7 @@ def parse_module(text: str, *, name: str = "<text>", verify: bool = True) -> Mod
     Raises ``IRParseError`` naming ``name:line:col`` for bad syntax or a failed verifier.
     """
     try:
-        module = Parser(make_context(), text, name).parse_module()
+        module = MlirParser(make_context(), text, name).parse_module()
     except ParseError as err:
         raise IRParseError(str(err)) from None
     if verify:

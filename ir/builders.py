@@ -65,6 +65,8 @@ def numpy_from_dense(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
     t = attr.get_type() if hasattr(attr, "get_type") else attr.type
     shape = tuple(t.get_shape())
     flat = np.frombuffer(attr.data.data, dtype=storage_dtype(t.element_type).newbyteorder("<"))
+    if isinstance(t.element_type, IntegerType) and t.element_type.width.data == 1:
+        flat = flat != 0  # xDSL parses `true` as all-ones
     if flat.size == 1 and int(np.prod(shape)) != 1:
         return np.broadcast_to(flat.reshape(()), shape)
     return flat.reshape(shape)

@@ -20,6 +20,8 @@ from xdsl.dialects.func import ReturnOp
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.printer import Printer
 
+from ir.dense_text import dense_text
+
 #: Review dumps elide constants with more elements than this.
 DEFAULT_ELIDE_THRESHOLD = 64
 
@@ -105,6 +107,11 @@ class MlirPrinter(Printer):
             and len(attribute) > self.elide_threshold
         ):
             self.print_string(f"dense_resource<{self._elided_key(attribute)}> : ")
+            super().print_attribute(attribute.type)
+            return
+        if isinstance(attribute, DenseIntOrFPElementsAttr):
+            self.print_string(dense_text(attribute))
+            self.print_string(" : ")
             super().print_attribute(attribute.type)
             return
         super().print_attribute(attribute)

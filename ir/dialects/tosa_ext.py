@@ -18,22 +18,20 @@ Profile, level and ERROR_IF rules live in ``ir/verify``.
 
 from __future__ import annotations
 
+import io
+
 from collections.abc import Sequence
 from functools import cache
 from typing import ClassVar
 
 from xdsl.dialects.builtin import (
     AnyTensorType,
-    BoolAttr,
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
     DenseResourceAttr,
-    FlatSymbolRefAttr,
     IntAttr,
     IntegerAttr,
-    IntegerType,
     StringAttr,
-    SymbolRefAttr,
     TensorType,
     UnitAttr,
 )
@@ -141,29 +139,20 @@ ENUM_ATTRS: tuple[type[EnumAttribute], ...] = (NanModeAttr, RoundingModeAttr, Re
 
 # --------------------------------------------------------------------------- helpers
 
-TensorOrShape = AnyAttr()
-
-
 def _element_type_name(t: Attribute) -> str:
     return _type_text(t.element_type) if isinstance(t, TensorType) else ""
 
 
 @cache
 def _type_text(t: Attribute) -> str:
-    from xdsl.printer import Printer as _P  # local: only for error messages/comparisons
-    import io
-
+    """A type as MLIR text, for messages and element-type comparison."""
     out = io.StringIO()
-    _P(stream=out).print_attribute(t)
+    Printer(stream=out).print_attribute(t)
     return out.getvalue()
 
 
 def _fail(op: IRDLOperation, rule: str, message: str) -> None:
     raise VerifyException(f"'{op.name}' op [{rule}] {message}")
-
-
-def _bool(value: bool) -> IntegerAttr:
-    return IntegerAttr.from_bool(value)
 
 
 # --------------------------------------------------------------------------- base op
@@ -202,6 +191,19 @@ class TosaOp(IRDLOperation):
         )
 
     # -- verification ------------------------------------------------------------
+    def verify(self, verify_nested_ops: bool = True) -> None:
+        """xDSL's IRDL checks (operand counts, property kinds) raise bare messages; name
+        the op and the rule family so every structural error reads the same way."""
+        try:
+            super().verify(verify_nested_ops=False)
+        except VerifyException as err:
+            if str(err).startswith(f"'{self.name}' op"):
+                raise
+            raise VerifyException(f"'{self.name}' op [structure] {err}") from err
+        if verify_nested_ops:
+            for region in self.regions:
+                region.verify()
+
     def verify_(self) -> None:
         spec = operator_spec(self.spec_name())
         if spec is None:
@@ -1344,12 +1346,6 @@ def _index_dense(values: Sequence[int]) -> DenseIntOrFPElementsAttr:
     return DenseIntOrFPElementsAttr.from_list(TensorType(IndexType(), [len(values)]), list(values))
 
 
-def _symbol_text(attr: Attribute) -> str:
-    if isinstance(attr, SymbolRefAttr):
-        return attr.root_reference.data
-    return attr.data
-
-
 @irdl_op_definition
 class VariableWriteOp(IRDLOperation):
     name = "tosa.variable_write"
@@ -1455,6 +1451,3 @@ __all__ = [name for name in dir() if name.endswith(("Op", "Attr", "Type", "Mode"
     "TOSA_OPS",
     "OPS_BY_SPEC_NAME",
 ]
-
-# Keep BoolAttr/FlatSymbolRefAttr importable from here for builders elsewhere.
-_ = (BoolAttr, FlatSymbolRefAttr, IntegerType, TensorOrShape, _bool)

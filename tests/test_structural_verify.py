@@ -1,0 +1,79 @@
+"""The structural verifier rejects malformed ops, naming the op and the broken rule.
+
+One case per op family: each mutates a well-formed case (tests/op_cases.py) in exactly
+one way, so the same case without the mutation verifies (checked too).
+"""
+
+import pytest
+from xdsl.utils.exceptions import VerifyException
+
+from ir.dialects import tosa_ext as tosa
+from op_cases import CASES, build_case_module
+
+# family -> (operator, operand/result/attr override, expected rule, expected words)
+BROKEN = {
+    "elementwise-binary": ("ADD", {"operands": ["tensor<2x3xi32>", "tensor<2x3xi8>"]},
+                           "element-type", "input2"),
+    "broadcast": ("SUB", {"operands": ["tensor<2x3xf32>", "tensor<4x3xf32>"]}, "broadcast", "dimension 0"),
+    "elementwise-unary": ("ABS", {"results": ["tensor<3x2xf32>"]}, "shape", "result shape"),
+    "tensor (conv rank)": ("CONV2D", {"operands": ["tensor<8x8x4xf32>", "tensor<2x1x1x4xf32>",
+                                                   "tensor<2xf32>", "tensor<1xf32>", "tensor<1xf32>"]},
+                           "rank", "input must have rank 4"),
+    "tensor (zero point type)": ("AVG_POOL2D", {"operands": ["tensor<1x8x8x4xf32>", "tensor<1xf16>",
+                                                             "tensor<1xf32>"]},
+                                 "element-type", "input_zp"),
+    "type-conversion": ("RESCALE", {"operands": ["tensor<2x3xi32>", "tensor<1xi16>", "tensor<1xi8>",
+                                                 "tensor<1xi32>", "tensor<1xi8>"]},
+                        "element-type", "multiplier must be i32 when scale32 = True"),
+    "reduction": ("REDUCE_SUM", {"attrs": "{axis = 2 : i32}"}, "axis", "out of range"),
+    "data-layout": ("TRANSPOSE", {"attrs": "{perms = array<i32: 1, 1>}"}, "perms", "not a permutation"),
+    "data-layout (shape operand)": ("RESHAPE", {"operands": ["tensor<2x3xf32>", [6]]}, "shape",
+                                    "shape operand rank"),
+    "activation": ("CLAMP", {"attrs": "{max_val = 6.0 : f32, min_val = 0.0 : f32}"},
+                   "attribute-type", "min_val/max_val"),
+    "comparison (fixed type)": ("SELECT", {"operands": ["tensor<2x3xi8>", "tensor<2x3xf32>",
+                                                        "tensor<2x3xf32>"]},
+                                "element-type", "input1 must have element type i1"),
+    "elementwise-binary (mul shift)": ("MUL", {"operands": ["tensor<2x3xi8>", "tensor<2x3xi8>",
+                                                            "tensor<1xi32>"]},
+                                       "element-type", "shift must have element type i8"),
+    "data-node": ("CONST", {"results": ["tensor<2x3xi32>"]}, "element-type", "values type"),
+    "shape": ("CONST_SHAPE", {"results": ["!tosa.shape<3>"]}, "shape", "!tosa.shape<3>"),
+    "operand count": ("TABLE", {"operands": ["tensor<2x3xi8>"]}, "structure", "Expected 2 operands"),
+}
+
+
+def _mutated(spec_name: str, change: dict):
+    operands, results, attrs = CASES[spec_name]
+    saved = CASES[spec_name]
+    CASES[spec_name] = (
+        change.get("operands", operands),
+        change.get("results", results),
+        change.get("attrs", attrs),
+    )
+    try:
+        return build_case_module(spec_name)
+    finally:
+        CASES[spec_name] = saved
+
+
+@pytest.mark.parametrize("family", sorted(BROKEN))
+def test_structural_verifier_rejects(family):
+    spec_name, change, rule, words = BROKEN[family]
+    build_case_module(spec_name).verify()  # the unmutated case is fine
+    module = _mutated(spec_name, change)
+    with pytest.raises(VerifyException) as info:
+        module.verify()
+    message = str(info.value)
+    op_name = tosa.OPS_BY_SPEC_NAME[spec_name].name
+    assert f"'{op_name}' op [{rule}]" in message
+    assert words in message
+
+
+def test_control_flow_region_must_yield_result_types():
+    module = build_case_module("COND_IF")
+    if_op = next(op for op in module.walk() if isinstance(op, tosa.IfOp))
+    yield_op = if_op.else_graph.blocks.first.last_op
+    yield_op.operands = [if_op.else_graph.blocks.first.args[0], if_op.else_graph.blocks.first.args[1]]
+    with pytest.raises(VerifyException, match=r"'tosa.cond_if' op \[region\] else region must yield"):
+        module.verify()

@@ -77,3 +77,21 @@ def test_control_flow_region_must_yield_result_types():
     yield_op.operands = [if_op.else_graph.blocks.first.args[0], if_op.else_graph.blocks.first.args[1]]
     with pytest.raises(VerifyException, match=r"'tosa.cond_if' op \[region\] else region must yield"):
         module.verify()
+
+
+def test_parse_errors_name_file_line_and_column():
+    import ir
+
+    with pytest.raises(ir.IRParseError, match=r"model\.mlir:3:1"):
+        ir.parse_module("func.func @f() {\n  %0 = tosa.abs : \n}", name="model.mlir")
+
+
+def test_unknown_enum_value_is_a_clear_parse_error():
+    import ir
+
+    text = """func.func @f(%a: tensor<2xf32>) -> tensor<2xf32> {
+  %0 = tosa.maximum %a, %a {nan_mode = SOMETIMES} : (tensor<2xf32>, tensor<2xf32>) -> tensor<2xf32>
+  return %0 : tensor<2xf32>
+}"""
+    with pytest.raises(ir.IRParseError, match="'SOMETIMES' is not a valid nan_mode"):
+        ir.parse_module(text, name="m.mlir")

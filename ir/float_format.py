@@ -26,9 +26,11 @@ Public API
     ``value`` is a numpy scalar (``np.float16``, ``ml_dtypes.bfloat16``,
     ``np.float32``, ``np.float64``) or a Python float/int. ``kind`` is one of
     ``"f16"``, ``"bf16"``, ``"f32"``, ``"f64"``; when omitted it is taken from the
-    value's dtype (Python floats count as ``"f64"``). ``bits`` is the optional bit
-    width (16/32/64), checked against ``kind``. A value whose dtype differs from
-    ``kind`` is first converted (rounded) to ``kind``.
+    value's dtype (Python floats count as ``"f64"``). ``bits`` is optional and may be
+    the bit width (16/32/64, checked against ``kind``), a kind string, or an xDSL
+    float type (``Float32Type()`` ...; anything whose ``.name`` is a kind), so
+    ``mlir_float_text(v, element_type)`` works. A value whose dtype differs from the
+    kind is first converted (rounded) to it.
 ``mlir_float_text_from_bits(raw: int, kind: str) -> str``
     The same, from the raw IEEE bit pattern (an unsigned integer).
 ``KINDS``
@@ -197,7 +199,9 @@ def _to_string(
     return "".join(out)
 
 
-def _zero_string(negative: bool, format_precision: int, format_max_padding: int, truncate_zero: bool) -> str:
+def _zero_string(
+    negative: bool, format_precision: int, format_max_padding: int, truncate_zero: bool
+) -> str:
     out = "-" if negative else ""
     if format_max_padding:
         return out + "0"
@@ -285,8 +289,16 @@ def _kind_of(value) -> str:
     raise TypeError(f"cannot infer the float kind of {value!r} (dtype {dtype})")
 
 
-def mlir_float_text(value, bits: int | None = None, kind: str | None = None) -> str:
+def mlir_float_text(value, bits=None, kind: str | None = None) -> str:
     """MLIR's printed text for the float ``value`` (see the module docstring)."""
+    if bits is not None and not isinstance(bits, (int, np.integer)):
+        # A kind string or an xDSL float type (its ``name`` is "f16", "bf16", ...).
+        named = bits if isinstance(bits, str) else getattr(bits, "name", None)
+        if named not in _SEMANTICS:
+            raise ValueError(f"unsupported float type {bits!r}; expected one of {KINDS}")
+        if kind is not None and kind != named:
+            raise ValueError(f"float type {named!r} does not match kind {kind!r}")
+        kind, bits = named, None
     if kind is None:
         kind = _kind_of(value)
     try:

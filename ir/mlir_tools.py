@@ -42,6 +42,23 @@ def run_tosa_opt(text: str, *args: str, check: bool = True) -> subprocess.Comple
     return proc
 
 
+def deserialize_with_tosa_opt(flatbuffer_path: Path, mlir_path: Path) -> str:
+    """MLIR text of a TOSA flatbuffer, by ``tosa-opt``'s own deserializer.
+
+    The flatbuffer is named by ``--tosa-deserialize-filename`` (the pass replaces an empty
+    input module); the text goes through ``-o`` because ``tosa-opt`` prints a version
+    warning on stdout.
+    """
+    run_tosa_opt(
+        "",
+        "--tosa-deserialize",
+        f"--tosa-deserialize-filename={flatbuffer_path}",
+        "-o",
+        str(mlir_path),
+    )
+    return Path(mlir_path).read_text()
+
+
 STRICT_VALIDATION = (
     '--tosa-attach-target=profiles=pro_int,pro_fp',
     "--tosa-validate=strict-op-spec-alignment",

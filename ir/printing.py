@@ -21,6 +21,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.printer import Printer
 
 from ir.dense_text import dense_text
+from ir.float_format import mlir_float_text
 
 #: Review dumps elide constants with more elements than this.
 DEFAULT_ELIDE_THRESHOLD = 64
@@ -99,6 +100,9 @@ class MlirPrinter(Printer):
             op.print(self)
             return
         super().print_op(op)
+
+    def print_float(self, value: float, type) -> None:
+        self.print_string(mlir_float_text(value, type))
 
     def print_attribute(self, attribute: Attribute) -> None:
         if (

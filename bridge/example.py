@@ -1,0 +1,253 @@
+"""A worked example of the border: ExecuTorch's own Arm flow in, TOSA flatbuffers out.
+
+The flatbuffers here are made by ExecuTorch's TOSABackend itself (its node visitors and
+``tosa_serializer``), not by this project, so they are the reference our IR has to read
+and, later, reproduce. ``main`` then sends each one through MLIR's ``tosa-opt
+--tosa-deserialize`` and our ``ir.parse_module``, which shows that the project's dialect
+accepts what ExecuTorch really emits.
+
+Run it with ``python -m bridge.example [--out DIR] [--spec SPEC] [--no-uint8-io]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import sys
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import torch
+
+import ir
+from ir.mlir_tools import deserialize_with_tosa_opt
+
+INT_SPEC = "TOSA-1.0+INT"
+FP_SPEC = "TOSA-1.0+FP"
+TOSA_FILE_IDENTIFIER = b"TOSA"
+DEFAULT_OUT = Path("out") / "example"
+
+# Loggers that chat on import or while lowering: torchao warns about CUDA kernels it
+# cannot load, torch's pytree about deprecated Enum registration, and the Arm backend
+# logs every partitioning step at INFO.
+_NOISY_LOGGERS = ("torchao", "torch.utils._pytree", "torch._export", "executorch")
+
+
+class ExampleCNN(torch.nn.Module):
+    """A small image classifier whose ops all have an INT lowering in the Arm backend.
+
+    It covers the shapes of a mobile network in miniature: a dense 3x3 conv, a
+    depthwise 3x3 conv, a residual add, average pooling and a linear head.
+
+    ReLU6 is ``torch.nn.ReLU6`` on purpose: the module exports as ``aten.hardtanh``,
+    which the Arm quantizer annotates, while ``torch.nn.functional.relu6`` exports as
+    ``aten.relu6`` under torch 2.13, which it leaves unquantized, so that op would fall
+    out of the delegate and split the graph in two partitions.
+    """
+
+    def __init__(self, num_classes: int = 10, seed: int = 0) -> None:
+        super().__init__()
+        # A forked RNG keeps the weights, and so the flatbuffers, the same from run to
+        # run without touching the caller's global seed.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            self.stem = torch.nn.Conv2d(3, 8, kernel_size=3, padding=1)
+            self.stem_act = torch.nn.ReLU()
+            self.depthwise = torch.nn.Conv2d(8, 8, kernel_size=3, padding=1, groups=8)
+            self.depthwise_act = torch.nn.ReLU6()
+            self.pool = torch.nn.AvgPool2d(kernel_size=2)
+            self.global_pool = torch.nn.AdaptiveAvgPool2d(1)
+            self.classifier = torch.nn.Linear(8, num_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.stem_act(self.stem(x))
+        x = x + self.depthwise_act(self.depthwise(x))
+        x = self.global_pool(self.pool(x))
+        return self.classifier(torch.flatten(x, 1))
+
+    @staticmethod
+    def example_inputs(seed: int = 0) -> tuple[torch.Tensor]:
+        """See the module-level ``example_inputs``."""
+        return example_inputs(seed)
+
+
+def example_inputs(seed: int = 0) -> tuple[torch.Tensor]:
+    """One image-like (1, 3, 32, 32) batch in [0, 1), the same on every call.
+
+    The values are also the calibration data, so a fixed seed keeps the quantization
+    parameters, and so the flatbuffers, reproducible. [0, 1) is the range a uint8 image
+    input stands for.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    return (torch.rand(1, 3, 32, 32, generator=generator),)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Silence the warnings and log lines of torch, torchao and ExecuTorch for a while.
+
+    Only this example's own output should reach the terminal; levels and filters are put
+    back afterwards so a caller's logging set-up is left as it was.
+    """
+    loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for logger in loggers:
+            logger.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            for logger, level in zip(loggers, levels):
+                logger.setLevel(level)
+
+
+def _quantize(model: torch.nn.Module, inputs: tuple, compile_spec, uint8_io: bool):
+    """Post-training quantization with ExecuTorch's own TOSAQuantizer.
+
+    Int8 everywhere; with ``uint8_io`` the graph input and output get the uint8 config
+    of "Arm backend: Support for uint8 I/O", which the backend folds into RESCALE ops
+    with ``input_unsigned`` / ``output_unsigned`` at the partition's edges.
+    """
+    from executorch.backends.arm.quantizer import (
+        TOSAQuantizer,
+        get_symmetric_quantization_config,
+        get_uint8_io_quantization_config,
+    )
+    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
+
+    # check_guards=False: torch 2.13 otherwise adds a `_guards_fn` call to the graph,
+    # which the Arm annotator does not know and trips over.
+    graph_module = torch.export.export(model, inputs).module(check_guards=False)
+
+    quantizer = TOSAQuantizer(compile_spec)
+    quantizer.set_global(get_symmetric_quantization_config())
+    if uint8_io:
+        quantizer.set_io(get_uint8_io_quantization_config())
+
+    prepared = prepare_pt2e(graph_module, quantizer)
+    prepared(*inputs)  # calibration
+    return convert_pt2e(prepared)
+
+
+def _as_tosa_flatbuffer(blob: bytes, index: int) -> bytes:
+    """Return ``blob`` if it is a bare TOSA flatbuffer; fail loudly if it is not.
+
+    TOSABackend returns ``tosa_graph.serialize()`` as the delegate's processed bytes
+    with no container around it, so no unwrapping is needed; a backend that changes
+    that must show up here, not as a confusing error in ``tosa-opt``.
+    """
+    if blob[4:8] != TOSA_FILE_IDENTIFIER:
+        raise ValueError(
+            f"partition {index}: delegate bytes are not a TOSA flatbuffer "
+            f"(file identifier {blob[4:8]!r}, expected {TOSA_FILE_IDENTIFIER!r})"
+        )
+    return bytes(blob)
+
+
+def executorch_tosa_flatbuffers(
+    model: torch.nn.Module,
+    example_inputs: tuple,
+    spec: str = INT_SPEC,
+    uint8_io: bool = True,
+) -> list[bytes]:
+    """The TOSA flatbuffer of each partition ExecuTorch's Arm flow delegates, in graph order.
+
+    An integer ``spec`` (``TOSA-1.0+INT``) quantizes first, with uint8 model IO when
+    ``uint8_io``; a float-only ``spec`` (``TOSA-1.0+FP``) lowers the float model and
+    ignores ``uint8_io``, which only means something for a quantized graph.
+    """
+    if not example_inputs:
+        raise ValueError("example_inputs is empty: export needs at least one input")
+
+    # ExecuTorch (and torchao under it) is imported here, not at the top, so that its
+    # import-time warnings fall inside _quiet too.
+    with _quiet():
+        from executorch.backends.arm.tosa.compile_spec import TosaCompileSpec
+        from executorch.backends.arm.tosa.partitioner import TOSAPartitioner
+        from executorch.exir import to_edge_transform_and_lower
+        from executorch.exir.lowered_backend_module import LoweredBackendModule
+
+        compile_spec = TosaCompileSpec(spec)
+        model = model.eval()
+        if compile_spec.tosa_spec.support_integer():
+            model = _quantize(model, example_inputs, compile_spec, uint8_io)
+
+        exported = torch.export.export(model, example_inputs)
+        edge = to_edge_transform_and_lower(exported, partitioner=[TOSAPartitioner(compile_spec)])
+
+    graph_module = edge.exported_program().graph_module
+    lowered = [
+        getattr(graph_module, node.target)
+        for node in graph_module.graph.nodes
+        if node.op == "get_attr"
+        and isinstance(getattr(graph_module, node.target), LoweredBackendModule)
+    ]
+    if not lowered:
+        raise RuntimeError(f"ExecuTorch delegated nothing to TOSA for {spec}")
+    return [_as_tosa_flatbuffer(module.processed_bytes, i) for i, module in enumerate(lowered)]
+
+
+def _count_tosa_ops(module) -> int:
+    """Number of ``tosa.*`` operations (constants included) under ``module``."""
+    return sum(1 for op in module.walk() if op.name.startswith("tosa."))
+
+
+def _io_label(spec: str, uint8_io: bool) -> str:
+    """How the graph's inputs and outputs are typed, for the review header."""
+    from executorch.backends.arm.tosa.specification import TosaSpecification
+
+    if not TosaSpecification.create_from_string(spec).support_integer():
+        return "float IO"
+    return "uint8 IO" if uint8_io else "int8 IO"
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bridge.example",
+        description="Lower ExampleCNN with ExecuTorch's Arm flow and dump each TOSA "
+        "partition as a flatbuffer and as MLIR.",
+    )
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    parser.add_argument(
+        "--spec", default=INT_SPEC, help=f"TOSA spec: {INT_SPEC} (default) or {FP_SPEC}"
+    )
+    parser.add_argument(
+        "--no-uint8-io",
+        dest="uint8_io",
+        action="store_false",
+        help="keep int8 model IO instead of uint8 (INT specs only)",
+    )
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write ``partition{i}.tosa`` and ``partition{i}.review.mlir``; print the reviews."""
+    args = _parse_args(argv)
+    model = ExampleCNN()
+    flatbuffers = executorch_tosa_flatbuffers(
+        model, example_inputs(), spec=args.spec, uint8_io=args.uint8_io
+    )
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    label = _io_label(args.spec, args.uint8_io)
+    for index, flatbuffer in enumerate(flatbuffers):
+        tosa_path = args.out / f"partition{index}.tosa"
+        tosa_path.write_bytes(flatbuffer)
+        mlir_path = args.out / f"partition{index}.mlir"
+        module = ir.parse_module(deserialize_with_tosa_opt(tosa_path, mlir_path), name=str(mlir_path))
+
+        header = (
+            f"// partition {index} of {type(model).__name__} ({args.spec}, {label}): "
+            f"{_count_tosa_ops(module)} ops\n"
+        )
+        review = header + ir.print_module(module, elide_constants=True)
+        (args.out / f"partition{index}.review.mlir").write_text(review)
+        sys.stdout.write(review)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

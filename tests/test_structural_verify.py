@@ -39,6 +39,14 @@ BROKEN = {
                                        "element-type", "shift must have element type i8"),
     "data-node": ("CONST", {"results": ["tensor<2x3xi32>"]}, "element-type", "values type"),
     "shape": ("CONST_SHAPE", {"results": ["!tosa.shape<3>"]}, "shape", "!tosa.shape<3>"),
+    "comparison": ("GREATER", {"operands": ["tensor<2x3xi32>", "tensor<2x3xf32>"]},
+                   "element-type", "input2 element type f32"),
+    "scatter-gather": ("GATHER", {"operands": ["tensor<5x3xf32>", "tensor<1x2xi32>"]}, "rank",
+                       "values must have rank 3"),
+    "image": ("RESIZE", {"operands": ["tensor<8x8x4xf32>", [2, 1, 2, 1], [0, 0], [1, 1]]}, "rank",
+              "input must have rank 4"),
+    "custom": ("CUSTOM", {"attrs": '{domain_name = "d", operator_name = "o"}'}, "structure",
+               "implementation_attrs"),
     "operand count": ("TABLE", {"operands": ["tensor<2x3xi8>"]}, "structure", "Expected 2 operands"),
 }
 
@@ -95,3 +103,15 @@ def test_unknown_enum_value_is_a_clear_parse_error():
 }"""
     with pytest.raises(ir.IRParseError, match="'SOMETIMES' is not a valid nan_mode"):
         ir.parse_module(text, name="m.mlir")
+
+
+def test_variable_read_must_use_the_declared_type():
+    from ir.dialects import tosa_ext as t
+    from xdsl.dialects.builtin import TensorType, i8
+
+    module = build_case_module("VARIABLE_READ")
+    module.verify()
+    read = next(op for op in module.walk() if isinstance(op, t.VariableReadOp))
+    read.results[0]._type = TensorType(i8, [3, 2])
+    with pytest.raises(VerifyException, match=r"'tosa.variable_read' op \[variable-type\] @state"):
+        module.verify()

@@ -1346,11 +1346,35 @@ def _index_dense(values: Sequence[int]) -> DenseIntOrFPElementsAttr:
     return DenseIntOrFPElementsAttr.from_list(TensorType(IndexType(), [len(values)]), list(values))
 
 
+def _check_variable_type(op: IRDLOperation, symbol: StringAttr, used: Attribute) -> None:
+    """A read or write must use the type its ``tosa.variable`` declares (when the op sits
+    in a module that declares it; a lone op has nothing to check against)."""
+    top = op
+    while top.parent_op() is not None:
+        top = top.parent_op()
+    if top is op or not top.regions or top.regions[0].blocks.first is None:
+        return
+    for decl in top.regions[0].blocks.first.ops:
+        if not isinstance(decl, VariableOp) or decl.sym_name != symbol:
+            continue
+        declared = decl.tensor_type()
+        if declared != used:
+            _fail(
+                op,
+                "variable-type",
+                f"@{symbol.data} is declared {_type_text(declared)}, used as {_type_text(used)}",
+            )
+        return
+
+
 @irdl_op_definition
 class VariableWriteOp(IRDLOperation):
     name = "tosa.variable_write"
     input1 = operand_def(AnyTensorType)
     name_ = prop_def(StringAttr, prop_name="name")
+
+    def verify_(self) -> None:
+        _check_variable_type(self, self.name_, self.input1.type)
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
@@ -1378,6 +1402,9 @@ class VariableReadOp(IRDLOperation):
     name = "tosa.variable_read"
     output1 = result_def(AnyTensorType)
     name_ = prop_def(StringAttr, prop_name="name")
+
+    def verify_(self) -> None:
+        _check_variable_type(self, self.name_, self.output1.type)
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")

@@ -491,21 +491,6 @@ class AvgPool2dOp(TosaOp):
 
 
 @irdl_op_definition
-class Conv2DOp(ConvOp):
-    name = "tosa.conv2d"
-
-
-@irdl_op_definition
-class Conv3DOp(ConvOp):
-    name = "tosa.conv3d"
-
-
-@irdl_op_definition
-class DepthwiseConv2DOp(ConvOp):
-    name = "tosa.depthwise_conv2d"
-
-
-@irdl_op_definition
 class TransposeConv2DOp(ConvOpBase):
     name = "tosa.transpose_conv2d"
     out_pad = prop_def(DenseArrayBase)
@@ -586,88 +571,13 @@ class ClampOp(TosaOp):
                 )
 
 
-@irdl_op_definition
-class ErfOp(ElementwiseUnaryOp):
-    name = "tosa.erf"
-
-
-@irdl_op_definition
-class SigmoidOp(ElementwiseUnaryOp):
-    name = "tosa.sigmoid"
-
-
-@irdl_op_definition
-class TanhOp(ElementwiseUnaryOp):
-    name = "tosa.tanh"
-
-
 # --------------------------------------------------------------------------- binary
-
-
-@irdl_op_definition
-class AddOp(ElementwiseBinaryOp):
-    name = "tosa.add"
 
 
 @irdl_op_definition
 class ArithmeticRightShiftOp(ElementwiseBinaryOp):
     name = "tosa.arithmetic_right_shift"
     round = prop_def(IntegerAttr)
-
-
-@irdl_op_definition
-class BitwiseAndOp(ElementwiseBinaryOp):
-    name = "tosa.bitwise_and"
-
-
-@irdl_op_definition
-class BitwiseOrOp(ElementwiseBinaryOp):
-    name = "tosa.bitwise_or"
-
-
-@irdl_op_definition
-class BitwiseXorOp(ElementwiseBinaryOp):
-    name = "tosa.bitwise_xor"
-
-
-@irdl_op_definition
-class IntDivOp(ElementwiseBinaryOp):
-    name = "tosa.intdiv"
-
-
-@irdl_op_definition
-class LogicalAndOp(ElementwiseBinaryOp):
-    name = "tosa.logical_and"
-
-
-@irdl_op_definition
-class LogicalLeftShiftOp(ElementwiseBinaryOp):
-    name = "tosa.logical_left_shift"
-
-
-@irdl_op_definition
-class LogicalRightShiftOp(ElementwiseBinaryOp):
-    name = "tosa.logical_right_shift"
-
-
-@irdl_op_definition
-class LogicalOrOp(ElementwiseBinaryOp):
-    name = "tosa.logical_or"
-
-
-@irdl_op_definition
-class LogicalXorOp(ElementwiseBinaryOp):
-    name = "tosa.logical_xor"
-
-
-@irdl_op_definition
-class MaximumOp(NanModeBinaryOp):
-    name = "tosa.maximum"
-
-
-@irdl_op_definition
-class MinimumOp(NanModeBinaryOp):
-    name = "tosa.minimum"
 
 
 @irdl_op_definition
@@ -681,16 +591,6 @@ class MulOp(TosaOp):
 
     def verify_structure(self) -> None:
         _same_rank_broadcast(self, self.input1, self.input2, out=self.output)
-
-
-@irdl_op_definition
-class PowOp(ElementwiseBinaryOp):
-    name = "tosa.pow"
-
-
-@irdl_op_definition
-class SubOp(ElementwiseBinaryOp):
-    name = "tosa.sub"
 
 
 @irdl_op_definition
@@ -710,51 +610,6 @@ class TableOp(TosaOp):
 
 
 @irdl_op_definition
-class AbsOp(ElementwiseUnaryOp):
-    name = "tosa.abs"
-
-
-@irdl_op_definition
-class BitwiseNotOp(ElementwiseUnaryOp):
-    name = "tosa.bitwise_not"
-
-
-@irdl_op_definition
-class CeilOp(ElementwiseUnaryOp):
-    name = "tosa.ceil"
-
-
-@irdl_op_definition
-class ClzOp(ElementwiseUnaryOp):
-    name = "tosa.clz"
-
-
-@irdl_op_definition
-class CosOp(ElementwiseUnaryOp):
-    name = "tosa.cos"
-
-
-@irdl_op_definition
-class ExpOp(ElementwiseUnaryOp):
-    name = "tosa.exp"
-
-
-@irdl_op_definition
-class FloorOp(ElementwiseUnaryOp):
-    name = "tosa.floor"
-
-
-@irdl_op_definition
-class LogOp(ElementwiseUnaryOp):
-    name = "tosa.log"
-
-
-@irdl_op_definition
-class LogicalNotOp(ElementwiseUnaryOp):
-    name = "tosa.logical_not"
-
-
-@irdl_op_definition
 class NegateOp(TosaOp):
     name = "tosa.negate"
     input1 = operand_def(AnyTensorType)
@@ -769,21 +624,6 @@ class NegateOp(TosaOp):
 
 
 @irdl_op_definition
-class ReciprocalOp(ElementwiseUnaryOp):
-    name = "tosa.reciprocal"
-
-
-@irdl_op_definition
-class RsqrtOp(ElementwiseUnaryOp):
-    name = "tosa.rsqrt"
-
-
-@irdl_op_definition
-class SinOp(ElementwiseUnaryOp):
-    name = "tosa.sin"
-
-
-@irdl_op_definition
 class SelectOp(TosaOp):
     name = "tosa.select"
     input1 = operand_def(AnyTensorType)
@@ -794,57 +634,6 @@ class SelectOp(TosaOp):
 
     def verify_structure(self) -> None:
         _same_rank_broadcast(self, self.input1, self.input2, self.input3, out=self.output)
-
-
-# --------------------------------------------------------------------------- comparison
-
-
-@irdl_op_definition
-class EqualOp(ElementwiseBinaryOp):
-    name = "tosa.equal"
-
-
-@irdl_op_definition
-class GreaterOp(ElementwiseBinaryOp):
-    name = "tosa.greater"
-
-
-@irdl_op_definition
-class GreaterEqualOp(ElementwiseBinaryOp):
-    name = "tosa.greater_equal"
-
-
-# --------------------------------------------------------------------------- reduction
-
-
-@irdl_op_definition
-class ReduceAllOp(ReductionOp):
-    name = "tosa.reduce_all"
-
-
-@irdl_op_definition
-class ReduceAnyOp(ReductionOp):
-    name = "tosa.reduce_any"
-
-
-@irdl_op_definition
-class ReduceMaxOp(NanModeReductionOp):
-    name = "tosa.reduce_max"
-
-
-@irdl_op_definition
-class ReduceMinOp(NanModeReductionOp):
-    name = "tosa.reduce_min"
-
-
-@irdl_op_definition
-class ReduceProductOp(ReductionOp):
-    name = "tosa.reduce_product"
-
-
-@irdl_op_definition
-class ReduceSumOp(ReductionOp):
-    name = "tosa.reduce_sum"
 
 
 # --------------------------------------------------------------------------- data layout
@@ -1056,11 +845,6 @@ class ConstOp(IRDLOperation):
                 "element-type",
                 f"values type {_type_text(values.type)} must equal the result type {_type_text(self.output.type)}",
             )
-
-
-@irdl_op_definition
-class IdentityOp(ElementwiseUnaryOp):
-    name = "tosa.identity"
 
 
 # --------------------------------------------------------------------------- custom
@@ -1436,6 +1220,65 @@ class ConstShapeOp(TosaOp):
         n = len(self.values.get_shape()) and self.values.get_shape()[0]
         if self.output.type.rank.data != n:
             _fail(self, "shape", f"{n} values cannot make a !tosa.shape<{self.output.type.rank.data}>")
+
+
+# --------------------------------------------------------------------------- family members
+# Ops that are nothing but a mnemonic on a family: one line each, defined from data.
+
+
+def _member(base: type[TosaOp], mnemonic: str, class_name: str) -> type[TosaOp]:
+    cls = type(class_name, (base,), {"name": f"tosa.{mnemonic}", "__module__": __name__})
+    cls.__qualname__ = class_name
+    return irdl_op_definition(cls)
+
+
+Conv2DOp = _member(ConvOp, "conv2d", "Conv2DOp")
+Conv3DOp = _member(ConvOp, "conv3d", "Conv3DOp")
+DepthwiseConv2DOp = _member(ConvOp, "depthwise_conv2d", "DepthwiseConv2DOp")
+
+ErfOp = _member(ElementwiseUnaryOp, "erf", "ErfOp")
+SigmoidOp = _member(ElementwiseUnaryOp, "sigmoid", "SigmoidOp")
+TanhOp = _member(ElementwiseUnaryOp, "tanh", "TanhOp")
+AbsOp = _member(ElementwiseUnaryOp, "abs", "AbsOp")
+BitwiseNotOp = _member(ElementwiseUnaryOp, "bitwise_not", "BitwiseNotOp")
+CeilOp = _member(ElementwiseUnaryOp, "ceil", "CeilOp")
+ClzOp = _member(ElementwiseUnaryOp, "clz", "ClzOp")
+CosOp = _member(ElementwiseUnaryOp, "cos", "CosOp")
+ExpOp = _member(ElementwiseUnaryOp, "exp", "ExpOp")
+FloorOp = _member(ElementwiseUnaryOp, "floor", "FloorOp")
+LogOp = _member(ElementwiseUnaryOp, "log", "LogOp")
+LogicalNotOp = _member(ElementwiseUnaryOp, "logical_not", "LogicalNotOp")
+ReciprocalOp = _member(ElementwiseUnaryOp, "reciprocal", "ReciprocalOp")
+RsqrtOp = _member(ElementwiseUnaryOp, "rsqrt", "RsqrtOp")
+SinOp = _member(ElementwiseUnaryOp, "sin", "SinOp")
+IdentityOp = _member(ElementwiseUnaryOp, "identity", "IdentityOp")
+
+AddOp = _member(ElementwiseBinaryOp, "add", "AddOp")
+BitwiseAndOp = _member(ElementwiseBinaryOp, "bitwise_and", "BitwiseAndOp")
+BitwiseOrOp = _member(ElementwiseBinaryOp, "bitwise_or", "BitwiseOrOp")
+BitwiseXorOp = _member(ElementwiseBinaryOp, "bitwise_xor", "BitwiseXorOp")
+IntDivOp = _member(ElementwiseBinaryOp, "intdiv", "IntDivOp")
+LogicalAndOp = _member(ElementwiseBinaryOp, "logical_and", "LogicalAndOp")
+LogicalLeftShiftOp = _member(ElementwiseBinaryOp, "logical_left_shift", "LogicalLeftShiftOp")
+LogicalRightShiftOp = _member(ElementwiseBinaryOp, "logical_right_shift", "LogicalRightShiftOp")
+LogicalOrOp = _member(ElementwiseBinaryOp, "logical_or", "LogicalOrOp")
+LogicalXorOp = _member(ElementwiseBinaryOp, "logical_xor", "LogicalXorOp")
+PowOp = _member(ElementwiseBinaryOp, "pow", "PowOp")
+SubOp = _member(ElementwiseBinaryOp, "sub", "SubOp")
+EqualOp = _member(ElementwiseBinaryOp, "equal", "EqualOp")
+GreaterOp = _member(ElementwiseBinaryOp, "greater", "GreaterOp")
+GreaterEqualOp = _member(ElementwiseBinaryOp, "greater_equal", "GreaterEqualOp")
+
+MaximumOp = _member(NanModeBinaryOp, "maximum", "MaximumOp")
+MinimumOp = _member(NanModeBinaryOp, "minimum", "MinimumOp")
+
+ReduceAllOp = _member(ReductionOp, "reduce_all", "ReduceAllOp")
+ReduceAnyOp = _member(ReductionOp, "reduce_any", "ReduceAnyOp")
+ReduceProductOp = _member(ReductionOp, "reduce_product", "ReduceProductOp")
+ReduceSumOp = _member(ReductionOp, "reduce_sum", "ReduceSumOp")
+
+ReduceMaxOp = _member(NanModeReductionOp, "reduce_max", "ReduceMaxOp")
+ReduceMinOp = _member(NanModeReductionOp, "reduce_min", "ReduceMinOp")
 
 
 # --------------------------------------------------------------------------- dialect

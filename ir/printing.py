@@ -15,9 +15,9 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DenseResourceAttr, ModuleOp, StringAttr
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
 from xdsl.dialects.func import ReturnOp
-from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.printer import Printer
 
 from ir.dense_text import dense_text
@@ -155,4 +155,3 @@ def print_module(
 
 
 __all__ = ["print_module", "mlir_value_names", "MlirPrinter", "DEFAULT_ELIDE_THRESHOLD"]
-_ = (Block, Region, DenseResourceAttr, StringAttr)

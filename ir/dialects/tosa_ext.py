@@ -162,7 +162,9 @@ class TosaOp(IRDLOperation):
     """Base of every TOSA op: MLIR's ``operands attr-dict : functional-type`` syntax and
     the spec-table structural verifier."""
 
-    #: properties printed bare in the custom form (``nan_mode = IGNORE``)
+    #: enum properties, printed and parsed bare in the custom form (``nan_mode = IGNORE``)
+    ENUM_PROPS: ClassVar[dict[str, type[EnumAttribute]]] = {}
+
     @classmethod
     def spec_name(cls) -> str:
         return cls.name.split(".", 1)[1].upper()
@@ -281,7 +283,7 @@ def parse_attr_dict(
 
 
 def _parse_attr_value(parser: Parser, op_cls: type[IRDLOperation], name: str) -> Attribute:
-    enum_cls = op_cls.ENUM_PROPS.get(name) if hasattr(op_cls, "ENUM_PROPS") else None
+    enum_cls = getattr(op_cls, "ENUM_PROPS", {}).get(name)
     if enum_cls is not None:
         ident = parser.parse_optional_identifier()
         if ident is not None:
@@ -981,9 +983,8 @@ class IfOp(TosaOp):
         )
 
     def verify_(self) -> None:
-        if not self.condition.type.get_shape() == () or _element_type_name(self.condition.type) != "i1":
-            if _element_type_name(self.condition.type) != "i1":
-                _fail(self, "element-type", "condition must be a tensor of i1")
+        if _element_type_name(self.condition.type) != "i1":
+            _fail(self, "element-type", "condition must be a tensor of i1")
         for region, label in ((self.then_graph, "then"), (self.else_graph, "else")):
             _check_region_signature(self, region, label, self.input_list.types, self.output_list.types)
 
@@ -1217,7 +1218,8 @@ class ConstShapeOp(TosaOp):
     traits = traits_def(Pure())
 
     def verify_structure(self) -> None:
-        n = len(self.values.get_shape()) and self.values.get_shape()[0]
+        shape = self.values.get_shape()
+        n = shape[0] if shape else 0
         if self.output.type.rank.data != n:
             _fail(self, "shape", f"{n} values cannot make a !tosa.shape<{self.output.type.rank.data}>")
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 import math
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import Builtin, IntegerType, ModuleOp
+from xdsl.dialects.builtin import Builtin, BytesAttr, DenseIntOrFPElementsAttr, ModuleOp
 from xdsl.dialects.func import Func
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
 
-from ir.dense_text import i48_from_mlir_hex, make_dense
+from ir.dense_text import i48_from_mlir_hex, is_i48
 from ir.dialects.tosa_ext import TOSA
 from ir.printing import print_module
 
@@ -32,11 +32,11 @@ class MlirParser(Parser):
             if parsed_type is None and self.parse_optional_punctuation(":") is not None:
                 parsed_type = self._parse_dense_literal_type()
             element = getattr(parsed_type, "element_type", None)
-            if isinstance(element, IntegerType) and element.width.data == 48:
+            if element is not None and is_i48(element):
                 count = math.prod(parsed_type.get_shape())
                 data = i48_from_mlir_hex(bytes.fromhex(hex_text[2:]), count)
                 if data is not None:
-                    return make_dense(parsed_type, data)
+                    return DenseIntOrFPElementsAttr(parsed_type, BytesAttr(data))
         self._resume_from(start)
         return super().parse_dense_int_or_fp_elements_attr(type)
 

@@ -60,11 +60,17 @@ def dense_from_numpy(array: np.ndarray, element_type: Attribute) -> DenseIntOrFP
     return DenseIntOrFPElementsAttr(TensorType(element_type, array.shape), BytesAttr(data))
 
 
+def flat_storage(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
+    """Read-only 1-D numpy view of an elements attribute's stored bytes."""
+    dtype = storage_dtype(attr.type.element_type).newbyteorder("<")
+    return np.frombuffer(attr.data.data, dtype=dtype)
+
+
 def numpy_from_dense(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
     """Read-only numpy view of an elements attribute's bytes (splat-expanded)."""
-    t = attr.get_type() if hasattr(attr, "get_type") else attr.type
+    t = attr.type
     shape = tuple(t.get_shape())
-    flat = np.frombuffer(attr.data.data, dtype=storage_dtype(t.element_type).newbyteorder("<"))
+    flat = flat_storage(attr)
     if isinstance(t.element_type, IntegerType) and t.element_type.width.data == 1:
         flat = flat != 0  # xDSL parses `true` as all-ones
     if flat.size == 1 and int(np.prod(shape)) != 1:
@@ -85,4 +91,4 @@ def const_shape(values: Sequence[int]) -> ConstShapeOp:
     return ConstShapeOp.create(properties={"values": attr}, result_types=[ShapeType(len(values))])
 
 
-__all__ = ["storage_dtype", "dense_from_numpy", "numpy_from_dense", "const", "const_shape"]
+__all__ = ["storage_dtype", "flat_storage", "dense_from_numpy", "numpy_from_dense", "const", "const_shape"]

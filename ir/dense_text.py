@@ -9,32 +9,21 @@ eight bytes; this module does neither.
 from __future__ import annotations
 
 import numpy as np
-from xdsl.dialects.builtin import (
-    BytesAttr,
-    DenseIntOrFPElementsAttr,
-    IndexType,
-    IntegerType,
-    TensorType,
-)
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IndexType, IntegerType
 from xdsl.ir import Attribute
+
+from ir.builders import flat_storage
 
 HEX_THRESHOLD = 100  # MLIR: more elements than this print as hex
 
 
-def _storage(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
-    from ir.builders import storage_dtype
-
-    dtype = storage_dtype(attr.type.element_type).newbyteorder("<")
-    return np.frombuffer(attr.data.data, dtype=dtype)
-
-
-def _is_i48(element_type: Attribute) -> bool:
+def is_i48(element_type: Attribute) -> bool:
     return isinstance(element_type, IntegerType) and element_type.width.data == 48
 
 
 def mlir_hex(attr: DenseIntOrFPElementsAttr) -> str:
     data = attr.data.data
-    if _is_i48(attr.type.element_type):
+    if is_i48(attr.type.element_type):
         data = np.frombuffer(data, dtype="<u1").reshape(-1, 8)[:, :6].tobytes()
     return f'"0x{data.hex().upper()}"'
 
@@ -72,7 +61,7 @@ def _nested(texts: list[str], shape: tuple[int, ...]) -> str:
 
 def dense_text(attr: DenseIntOrFPElementsAttr) -> str:
     """``dense<...>`` without the trailing ``: type``."""
-    values = _storage(attr)
+    values = flat_storage(attr)
     n = values.size
     if n == 0:
         return "dense<>"
@@ -83,7 +72,3 @@ def dense_text(attr: DenseIntOrFPElementsAttr) -> str:
         return f"dense<{mlir_hex(attr)}>"
     shape = tuple(attr.type.get_shape())
     return f"dense<{_nested(_element_texts(attr, values), shape)}>"
-
-
-def make_dense(type_: TensorType, data: bytes) -> DenseIntOrFPElementsAttr:
-    return DenseIntOrFPElementsAttr(type_, BytesAttr(data))

@@ -1,0 +1,558 @@
+"""Import rules: one small function per FX target, in a table keyed by target name.
+
+Each rule takes a ``RuleContext`` and the node's own FX args and kwargs (nodes, ints,
+lists, dtypes) and returns the node's SSA value(s). What the rules compute follows
+ExecuTorch 1.5.1's node visitors (``backends/arm/operators/op_*.py``), so a module
+imported here serialises to the same TOSA graph: RESCALE scales become frexp-based
+multiplier/shift constants, zero points come from ``meta["input_qparams"]`` /
+``output_qparams``, constants get the names ExecuTorch gives them (``<out>_input_zp``,
+``<out>_multipliers``, ``<node>_padding_value``...).
+
+Most TOSA ops are a row in ``_OPERAND_OPS`` (tensor args map 1:1 onto operands); the
+rest have a rule each. ``RULES`` is what ``fx_import`` dispatches on; its keys are
+tested against the targets ExecuTorch registers node visitors for.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+
+import torch
+from torch.fx import Node
+from xdsl.dialects.builtin import (
+    DenseArrayBase,
+    Float16Type,
+    Float32Type,
+    FloatAttr,
+    IntegerAttr,
+    IntegerType,
+    Signedness,
+    StringAttr,
+    TensorType,
+    i32,
+    i64,
+)
+from xdsl.ir import Attribute, SSAValue
+
+from bridge.fx_import import FxImportError, RuleContext
+from bridge.fx_types import element_type, value_type
+from ir.dialects import tosa_ext as tosa
+
+Rule = Callable[..., SSAValue | tuple[SSAValue, ...]]
+RULES: dict[str, Rule] = {}
+
+
+def rule(*targets: str):
+    def register(fn: Rule) -> Rule:
+        for target in targets:
+            RULES[target] = fn
+        return fn
+
+    return register
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _op_class(spec_name: str) -> type[tosa.TosaOp]:
+    return tosa.OPS_BY_SPEC_NAME[spec_name]
+
+
+def _i64s(values) -> DenseArrayBase:
+    return DenseArrayBase.from_list(i64, [int(v) for v in values])
+
+
+def _i32s(values) -> DenseArrayBase:
+    return DenseArrayBase.from_list(i32, [int(v) for v in values])
+
+
+def _i32(value: int) -> IntegerAttr:
+    return IntegerAttr(int(value), i32)
+
+
+def _bool(value: bool) -> IntegerAttr:
+    return IntegerAttr.from_bool(bool(value))
+
+
+def _nan_mode(name: str) -> tosa.NanModeAttr:
+    return tosa.NanModeAttr(tosa.NanMode(name))
+
+
+def _elem(value: SSAValue) -> Attribute:
+    return value.type.element_type
+
+
+def _is_int(element: Attribute, *widths: int) -> bool:
+    return isinstance(element, IntegerType) and element.width.data in widths
+
+
+def _emit(ctx: RuleContext, spec_name: str, operands, result_types=None, properties=None):
+    """Create the TOSA op ``spec_name`` and append it; its result(s)."""
+    if result_types is None:
+        result_types = [ctx.result_type()]
+    op = _op_class(spec_name).create(
+        operands=list(operands), result_types=list(result_types), properties=properties or {}
+    )
+    ctx.emit(op)
+    return op.results[0] if len(op.results) == 1 else tuple(op.results)
+
+
+def _input_qparams(ctx: RuleContext) -> dict:
+    qparams = ctx.node.meta.get("input_qparams")
+    if not qparams:
+        raise FxImportError.at(ctx.node, "quantized op without meta['input_qparams']")
+    return qparams
+
+
+def _output_qparams(ctx: RuleContext) -> dict:
+    qparams = ctx.node.meta.get("output_qparams")
+    if not qparams:
+        raise FxImportError.at(ctx.node, "quantized op without meta['output_qparams']")
+    return qparams
+
+
+def _zp(qargs, what: str, ctx: RuleContext) -> int:
+    """A per-tensor zero point; a per-channel list is accepted when all entries agree."""
+    zp = qargs.zp
+    if isinstance(zp, int):
+        return zp
+    values = {int(z) for z in zp}
+    if len(values) != 1:
+        raise FxImportError.at(ctx.node, f"{what} zero point varies per channel: {list(zp)}")
+    return values.pop()
+
+
+# --------------------------------------------------------------------------- operand-only ops
+
+#: ops whose FX args are exactly their tensor operands; kwargs become properties
+_OPERAND_OPS = (
+    "ABS", "ADD", "SUB", "POW", "INTDIV",
+    "BITWISE_AND", "BITWISE_OR", "BITWISE_XOR", "BITWISE_NOT",
+    "LOGICAL_AND", "LOGICAL_OR", "LOGICAL_XOR", "LOGICAL_NOT",
+    "LOGICAL_LEFT_SHIFT", "LOGICAL_RIGHT_SHIFT",
+    "CEIL", "CLZ", "COS", "SIN", "EXP", "LOG", "FLOOR", "RECIPROCAL", "RSQRT",
+    "ERF", "SIGMOID", "TANH", "IDENTITY",
+    "EQUAL", "GREATER", "GREATER_EQUAL",
+    "MAXIMUM", "MINIMUM",
+    "SELECT", "GATHER", "SCATTER", "TABLE",
+)  # fmt: skip
+
+#: FX kwarg -> how it becomes a property
+_KWARG_PROPS: dict[str, Callable[[object], Attribute]] = {"nan_mode": _nan_mode}
+
+
+def _operand_rule(spec_name: str) -> Rule:
+    def import_op(ctx: RuleContext, *args, **kwargs):
+        props = {}
+        for key, value in kwargs.items():
+            convert = _KWARG_PROPS.get(key)
+            if convert is None:
+                raise FxImportError.at(ctx.node, f"unexpected keyword argument {key}={value!r}")
+            props[key] = convert(value)
+        return _emit(ctx, spec_name, [ctx.value(a) for a in args], properties=props)
+
+    import_op.__name__ = f"import_{spec_name.lower()}"
+    return import_op
+
+
+for _name in _OPERAND_OPS:
+    RULES[f"tosa.{_name}.default"] = _operand_rule(_name)
+
+
+# --------------------------------------------------------------------------- data movement
+
+
+@rule("getitem")
+def import_getitem(ctx: RuleContext, parent: Node, index: int):
+    return ctx.values(parent)[index]
+
+
+@rule("tosa.CONST_SHAPE.default")
+def import_const_shape(ctx: RuleContext, values):
+    from ir.builders import const_shape
+
+    return ctx.emit(const_shape([int(v) for v in values])).results[0]
+
+
+@rule("tosa.RESHAPE.default")
+def import_reshape(ctx: RuleContext, x, shape):
+    return _emit(ctx, "RESHAPE", [ctx.value(x), ctx.shape_operand(shape, f"{ctx.name}_shape")])
+
+
+@rule("tosa.SLICE.default")
+def import_slice(ctx: RuleContext, x, start, size):
+    operands = [ctx.value(x), ctx.shape_operand(start, f"{ctx.name}_start"), ctx.shape_operand(size, f"{ctx.name}_size")]
+    return _emit(ctx, "SLICE", operands)
+
+
+@rule("tosa.TILE.default")
+def import_tile(ctx: RuleContext, x, multiples):
+    return _emit(ctx, "TILE", [ctx.value(x), ctx.shape_operand(multiples, f"{ctx.name}_multiples")])
+
+
+@rule("tosa.PAD.default")
+def import_pad(ctx: RuleContext, x, padding, *, value=0):
+    # ExecuTorch names the pad value after the bare node name (no region suffix).
+    out = ctx.result_type()
+    pad_const = ctx.scalar_const(value, out.element_type, f"{ctx.node.name}_padding_value")
+    return _emit(ctx, "PAD", [ctx.value(x), ctx.shape_operand(padding, f"{ctx.name}_padding"), pad_const])
+
+
+@rule("tosa.TRANSPOSE.default")
+def import_transpose(ctx: RuleContext, x, perms):
+    return _emit(ctx, "TRANSPOSE", [ctx.value(x)], properties={"perms": _i32s(perms)})
+
+
+@rule("tosa.CONCAT.default")
+def import_concat(ctx: RuleContext, inputs, *, axis):
+    return _emit(ctx, "CONCAT", [ctx.value(a) for a in inputs], properties={"axis": _i32(axis)})
+
+
+@rule("tosa.REVERSE.default")
+def import_reverse(ctx: RuleContext, x, *, axis):
+    return _emit(ctx, "REVERSE", [ctx.value(x)], properties={"axis": _i32(axis)})
+
+
+@rule("dim_order_ops._to_dim_order_copy.default")
+def import_to_dim_order_copy(ctx: RuleContext, x, **_memory_format_kwargs):
+    # A dtype change that survived the Arm passes; ExecuTorch writes it as CAST.
+    return _emit(ctx, "CAST", [ctx.value(x)])
+
+
+@rule("tosa.RESIZE.default")
+def import_resize(ctx: RuleContext, x, scale, offset, border, *, resize_mode="nearest"):
+    mode = tosa.ResizeMode.BILINEAR if resize_mode == "bilinear" else tosa.ResizeMode.NEAREST_NEIGHBOR
+    operands = [
+        ctx.value(x),
+        ctx.shape_operand(scale, f"{ctx.name}_scale"),
+        ctx.shape_operand(offset, f"{ctx.name}_offset"),
+        ctx.shape_operand(border, f"{ctx.name}_border"),
+    ]
+    return _emit(ctx, "RESIZE", operands, properties={"mode": tosa.ResizeModeAttr(mode)})
+
+
+# --------------------------------------------------------------------------- reductions
+
+
+@rule(
+    "tosa.REDUCE_ALL.default",
+    "tosa.REDUCE_ANY.default",
+    "tosa.REDUCE_SUM.default",
+    "tosa.REDUCE_PRODUCT.default",
+    "tosa.REDUCE_MAX.default",
+    "tosa.REDUCE_MIN.default",
+)
+def import_reduce(ctx: RuleContext, x, *, axis, nan_mode=None):
+    spec_name = ctx.node.target.__name__.split(".")[1]
+    props = {"axis": _i32(axis)}
+    if nan_mode is not None:
+        props["nan_mode"] = _nan_mode(nan_mode)
+    return _emit(ctx, spec_name, [ctx.value(x)], properties=props)
+
+
+@rule("tosa.ARGMAX.default")
+def import_argmax(ctx: RuleContext, x, axis, *, nan_mode="PROPAGATE"):
+    value = ctx.value(x)
+    if axis < 0:
+        axis += len(value.type.get_shape())
+    return _emit(ctx, "ARGMAX", [value], properties={"axis": _i32(axis), "nan_mode": _nan_mode(nan_mode)})
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+
+@rule("tosa.MUL.default")
+def import_mul(ctx: RuleContext, a, b, *, shift=0):
+    shift_const = ctx.scalar_const(shift, IntegerType(8), f"{ctx.name}_shift")
+    return _emit(ctx, "MUL", [ctx.value(a), ctx.value(b), shift_const])
+
+
+@rule("tosa.ARITHMETIC_RIGHT_SHIFT.default")
+def import_arithmetic_right_shift(ctx: RuleContext, a, b, *, round=False):
+    # ExecuTorch rounds when lowering for the Ethos-U55 subset.
+    u55 = bool(ctx.tosa_spec) and "u55" in ctx.tosa_spec.lower()
+    props = {"round": _bool(round or u55)}
+    return _emit(ctx, "ARITHMETIC_RIGHT_SHIFT", [ctx.value(a), ctx.value(b)], properties=props)
+
+
+@rule("tosa.NEGATE.default")
+def import_negate(ctx: RuleContext, x):
+    value = ctx.value(x)
+    out = ctx.result_type()
+    input_zp = output_zp = 0
+    if _is_int(_elem(value), 8):
+        input_zp = _zp(_input_qparams(ctx)[0], "input", ctx)
+        output_zp = _zp(_output_qparams(ctx)[0], "output", ctx)
+    zps = [
+        ctx.scalar_const(input_zp, _elem(value), f"{ctx.name}_input_zp"),
+        ctx.scalar_const(output_zp, out.element_type, f"{ctx.name}_output_zp"),
+    ]
+    return _emit(ctx, "NEGATE", [value, *zps])
+
+
+@rule("tosa.CLAMP.default")
+def import_clamp(ctx: RuleContext, x, min_val, max_val, *, nan_mode="PROPAGATE"):
+    value = ctx.value(x)
+    element = _elem(value)
+    if isinstance(element, IntegerType):
+        bounds = {"min_val": IntegerAttr(int(min_val), element), "max_val": IntegerAttr(int(max_val), element)}
+    else:
+        bounds = {"min_val": FloatAttr(float(min_val), element), "max_val": FloatAttr(float(max_val), element)}
+    return _emit(ctx, "CLAMP", [value], properties={**bounds, "nan_mode": _nan_mode(nan_mode)})
+
+
+# --------------------------------------------------------------------------- RESCALE
+
+
+def multiplier_and_shift(scale: float, width: int) -> tuple[int, int]:
+    """``scale ~= multiplier * 2**-shift`` with a ``width``-bit signed multiplier.
+
+    The TOSA precision-scaling recipe as ExecuTorch applies it: frexp gives a mantissa
+    in [0.5, 1), scaled to ``width - 1`` bits and rounded (Python's round, as
+    ExecuTorch); a mantissa that rounds up to 2**(width-1) is halved. Shifts above 62
+    are brought to 62 by shifting the multiplier instead.
+    """
+    offset = width - 1
+    mantissa, exponent = math.frexp(scale)
+    multiplier = round(mantissa * (1 << offset))
+    if multiplier == 1 << offset:
+        multiplier //= 2
+        exponent += 1
+    shift = offset - exponent
+    if shift > 62:
+        multiplier >>= min(31, shift - 62)
+        shift = 62
+    if multiplier < 0 or not 2 <= shift <= 62:
+        raise ValueError(
+            f"scale {scale!r} gives multiplier {multiplier} and shift {shift}; "
+            "TOSA needs multiplier >= 0 and shift in [2, 62]"
+        )
+    return multiplier, shift
+
+
+def _unsigned(element: Attribute) -> Attribute:
+    if not _is_int(element, 8, 16):
+        raise ValueError(f"only 8- and 16-bit values can be unsigned, got {element}")
+    return IntegerType(element.width.data, Signedness.UNSIGNED)
+
+
+@rule("tosa.RESCALE.default")
+def import_rescale(
+    ctx: RuleContext,
+    x,
+    dtype: torch.dtype,
+    scales,
+    input_zp: int,
+    output_zp: int,
+    input_unsigned: bool = False,
+    output_unsigned: bool = False,
+):
+    import numpy as np
+
+    value = ctx.value(x)
+    in_element = _elem(value)
+    out_type = ctx.result_type()
+    out_element = element_type(dtype)
+    if input_zp != 0 and not _is_int(in_element, 8, 16):
+        raise ValueError(f"input zero point must be 0 for a {in_element} input, got {input_zp}")
+    if output_zp != 0 and not _is_int(out_element, 8, 16):
+        raise ValueError(f"output zero point must be 0 for a {out_element} output, got {output_zp}")
+    if output_unsigned:
+        out_element = _unsigned(out_element)  # the typed stage shows uint8 IO as ui8
+    out_type = TensorType(out_element, out_type.get_shape())
+
+    scale32 = in_element != IntegerType(48)
+    pairs = [multiplier_and_shift(float(s), 32 if scale32 else 16) for s in scales]
+    multipliers = np.array([m for m, _ in pairs], dtype=np.int32 if scale32 else np.int16)
+    shifts = np.array([s for _, s in pairs], dtype=np.int8)
+    operands = [
+        value,
+        ctx.const(multipliers, IntegerType(32 if scale32 else 16), f"{ctx.name}_multipliers"),
+        ctx.const(shifts, IntegerType(8), f"{ctx.name}_shifts"),
+        ctx.scalar_const(input_zp, in_element, f"{ctx.name}_input_zp"),
+        ctx.scalar_const(output_zp, out_element, f"{ctx.name}_output_zp"),
+    ]
+    props = {
+        "scale32": _bool(scale32),
+        "rounding_mode": tosa.RoundingModeAttr(tosa.RoundingMode.SINGLE_ROUND),
+        "per_channel": _bool(len(scales) > 1),
+        "input_unsigned": _bool(input_unsigned),
+        "output_unsigned": _bool(output_unsigned),
+    }
+    return _emit(ctx, "RESCALE", operands, [out_type], props)
+
+
+# --------------------------------------------------------------------------- convolutions
+
+
+def _conv_acc_type(input_element: Attribute, output_element: Attribute) -> Attribute:
+    """ExecuTorch's accumulator: the output type, f16 for fp8 inputs, f32 for 16-bit
+    float outputs."""
+    if type(input_element).__name__.startswith("Float8"):
+        return Float16Type()
+    if isinstance(output_element, Float16Type) or type(output_element).__name__ == "BFloat16Type":
+        return Float32Type()
+    return output_element
+
+
+def _conv_zero_points(ctx: RuleContext, x: SSAValue, w: SSAValue) -> list[SSAValue]:
+    input_zp = weight_zp = 0
+    if _is_int(_elem(x), 8, 16):
+        input_zp = _zp(_input_qparams(ctx)[0], "input", ctx)
+    if _is_int(_elem(w), 8):
+        weight_zp = _zp(_input_qparams(ctx)[1], "weight", ctx)
+    return [
+        ctx.scalar_const(input_zp, _elem(x), f"{ctx.name}_input_zp"),
+        ctx.scalar_const(weight_zp, _elem(w), f"{ctx.name}_weight_zp"),
+    ]
+
+
+@rule("tosa.CONV2D.default", "tosa.DEPTHWISE_CONV2D.default", "tosa.CONV3D.default")
+def import_conv(ctx: RuleContext, x, weight, bias, stride, pad, dilation):
+    spec_name = ctx.node.target.__name__.split(".")[1]
+    xv, wv, bv = ctx.value(x), ctx.value(weight), ctx.value(bias)
+    out = ctx.result_type()
+    props = {
+        "pad": _i64s(pad),
+        "stride": _i64s(stride),
+        "dilation": _i64s(dilation),
+        "acc_type": _conv_acc_type(_elem(xv), out.element_type),
+    }
+    return _emit(ctx, spec_name, [xv, wv, bv, *_conv_zero_points(ctx, xv, wv)], properties=props)
+
+
+@rule("tosa.TRANSPOSE_CONV2D.default")
+def import_transpose_conv2d(ctx: RuleContext, x, weight, bias, out_pad, stride):
+    xv, wv, bv = ctx.value(x), ctx.value(weight), ctx.value(bias)
+    props = {"out_pad": _i64s(out_pad), "stride": _i64s(stride), "acc_type": ctx.result_type().element_type}
+    return _emit(ctx, "TRANSPOSE_CONV2D", [xv, wv, bv, *_conv_zero_points(ctx, xv, wv)], properties=props)
+
+
+@rule("tosa.MATMUL.default")
+def import_matmul(ctx: RuleContext, a, b):
+    av, bv = ctx.value(a), ctx.value(b)
+    a_zp = b_zp = 0
+    if _is_int(_elem(av), 8, 16):
+        qparams = _input_qparams(ctx)
+        a_zp, b_zp = _zp(qparams[0], "A", ctx), _zp(qparams[1], "B", ctx)
+    zps = [
+        ctx.scalar_const(a_zp, _elem(av), f"{ctx.name}_A_ZP"),
+        ctx.scalar_const(b_zp, _elem(bv), f"{ctx.name}_B_ZP"),
+    ]
+    return _emit(ctx, "MATMUL", [av, bv, *zps])
+
+
+# --------------------------------------------------------------------------- pooling
+
+
+def _shape_values(ctx: RuleContext, arg) -> list[int]:
+    """Literal ints of a pooling parameter: a list, or a CONST_SHAPE node's values."""
+    if isinstance(arg, list | tuple):
+        return [int(v) for v in arg]
+    if isinstance(arg, Node) and getattr(arg.target, "__name__", "") == "tosa.CONST_SHAPE.default":
+        return [int(v) for v in arg.args[0]]
+    raise FxImportError.at(
+        ctx.node, f"{arg!r} is not a compile-time shape: dynamic adaptive pooling needs TOSA 1.1"
+    )
+
+
+@rule("tosa.AVG_POOL2D.default", "tosa.AVG_POOL2D_ADAPTIVE.default")
+def import_avg_pool2d(ctx: RuleContext, x, input_zp, output_zp, kernel, stride, pad, acc_type):
+    """AVG_POOL2D_ADAPTIVE (TOSA 1.1) with constant kernel/stride/pad is AVG_POOL2D."""
+    props = {
+        "kernel": _i64s(_shape_values(ctx, kernel)),
+        "stride": _i64s(_shape_values(ctx, stride)),
+        "pad": _i64s(_shape_values(ctx, pad)),
+        "acc_type": element_type(acc_type),
+    }
+    return _emit(ctx, "AVG_POOL2D", [ctx.value(x), ctx.value(input_zp), ctx.value(output_zp)], properties=props)
+
+
+@rule("tosa.MAX_POOL2D.default", "tosa.MAX_POOL2D_ADAPTIVE.default")
+def import_max_pool2d(ctx: RuleContext, x, kernel, stride, pad):
+    """MAX_POOL2D_ADAPTIVE (TOSA 1.1) with constant kernel/stride/pad is MAX_POOL2D."""
+    props = {
+        "kernel": _i64s(_shape_values(ctx, kernel)),
+        "stride": _i64s(_shape_values(ctx, stride)),
+        "pad": _i64s(_shape_values(ctx, pad)),
+        "nan_mode": _nan_mode("PROPAGATE"),
+    }
+    return _emit(ctx, "MAX_POOL2D", [ctx.value(x)], properties=props)
+
+
+# --------------------------------------------------------------------------- FFT, custom
+
+
+@rule("tosa.FFT2D.default")
+def import_fft2d(ctx: RuleContext, real, imag, *, inverse=False, local_bound=False):
+    props = {"inverse": _bool(inverse), "local_bound": _bool(local_bound)}
+    return _emit(ctx, "FFT2D", [ctx.value(real), ctx.value(imag)], ctx.result_types(), props)
+
+
+@rule("tosa.RFFT2D.default")
+def import_rfft2d(ctx: RuleContext, real, *, local_bound=False):
+    return _emit(ctx, "RFFT2D", [ctx.value(real)], ctx.result_types(), {"local_bound": _bool(local_bound)})
+
+
+@rule("tosa.CUSTOM.default")
+def import_custom(ctx: RuleContext, inputs, operator_name, domain_name, implementation_attrs=()):
+    payload = bytes(int(b) & 0xFF for b in implementation_attrs or ())
+    try:
+        text = payload.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ValueError("implementation_attrs are not UTF-8 text, which MLIR's string attribute needs") from err
+    props = {
+        "operator_name": StringAttr(operator_name),
+        "domain_name": StringAttr(domain_name),
+        "implementation_attrs": StringAttr(text),
+    }
+    result = _emit(ctx, "CUSTOM", [ctx.value(a) for a in inputs], ctx.result_types(), props)
+    return result if isinstance(result, tuple) else (result,)
+
+
+# --------------------------------------------------------------------------- control flow
+
+
+@rule("cond")
+def import_cond(ctx: RuleContext, pred, true_branch, false_branch, operands):
+    values = [ctx.value(a) for a in operands]
+    types = [v.type for v in values]
+    regions = [ctx.import_region(true_branch, types), ctx.import_region(false_branch, types)]
+    op = tosa.IfOp.create(
+        operands=[ctx.value(pred), *values], result_types=ctx.result_types(), regions=regions
+    )
+    ctx.emit(op)
+    return tuple(op.results)
+
+
+@rule("while_loop")
+def import_while_loop(ctx: RuleContext, cond_fn, body_fn, carried, additional=()):
+    if additional:
+        raise FxImportError.at(ctx.node, "while_loop additional inputs are not supported; carry them instead")
+    values = [ctx.value(a) for a in carried]
+    types = [v.type for v in values]
+    regions = [ctx.import_region(cond_fn, types), ctx.import_region(body_fn, types)]
+    op = tosa.WhileOp.create(operands=values, result_types=types, regions=regions)
+    ctx.emit(op, _while_result_names(ctx, body_fn, len(types)))
+    return tuple(op.results)
+
+
+def _while_result_names(ctx: RuleContext, body_fn: Node, count: int) -> list[str]:
+    """Results nobody reads still need tensors; ExecuTorch names them after the body's
+    output node, ``<name>_dummy``."""
+    names = ctx.result_names(count)
+    body = getattr(ctx.graph.gm, str(body_fn.target))
+    body_outputs = body.graph.output_node().args[0]
+    if isinstance(body_outputs, Node):
+        body_outputs = [body_outputs]
+    return [n or f"{body_outputs[i].name}_dummy" for i, n in enumerate(names)]
+
+
+def supported_targets() -> set[str]:
+    """The FX targets this importer has a rule for."""
+    return set(RULES)
+
+
+__all__ = ["RULES", "multiplier_and_shift", "supported_targets", "value_type"]

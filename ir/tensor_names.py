@@ -1,0 +1,38 @@
+"""Tensor names on ops and function arguments: the names a flatbuffer gives its tensors.
+
+MLIR's TOSA (de)serializer names graph inputs and outputs with a ``tosa.tensor_name``
+argument/result attribute; we use the same key on ops, so the names ExecuTorch gives
+every tensor (FX node names, region suffixes, ``<node>_input_zp``...) survive the IR and
+can be written back. A single-result op holds a string, a multi-result op an array of
+strings (``""`` where a result has no name).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from xdsl.dialects.builtin import ArrayAttr, StringAttr
+from xdsl.ir import Operation
+
+TENSOR_NAME = "tosa.tensor_name"
+
+
+def set_tensor_names(op: Operation, names: Sequence[str]) -> None:
+    if len(names) != len(op.results):
+        raise ValueError(f"{op.name}: {len(names)} names for {len(op.results)} results")
+    if not names:
+        return
+    if len(names) == 1:
+        op.attributes[TENSOR_NAME] = StringAttr(names[0])
+        return
+    op.attributes[TENSOR_NAME] = ArrayAttr([StringAttr(n) for n in names])
+
+
+def tensor_names(op: Operation) -> list[str]:
+    """One name per result; ``""`` where none is recorded."""
+    attr = op.attributes.get(TENSOR_NAME)
+    if isinstance(attr, StringAttr):
+        return [attr.data]
+    if isinstance(attr, ArrayAttr):
+        return [a.data if isinstance(a, StringAttr) else "" for a in attr.data]
+    return [""] * len(op.results)

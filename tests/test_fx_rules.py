@@ -1,0 +1,72 @@
+"""The import rule table against ExecuTorch itself: every target it registers a TOSA 1.0
+node visitor for has a rule, and RESCALE's multiplier/shift match its visitor exactly."""
+
+import math
+import random
+
+import pytest
+
+from bridge.fx_rules import RULES, multiplier_and_shift
+
+#: specs whose visitor sets together are every TOSA 1.0 visitor ExecuTorch has
+TOSA_1_0_SPECS = (
+    "TOSA-1.0+INT",
+    "TOSA-1.0+FP",
+    "TOSA-1.0+INT+int16",
+    "TOSA-1.0+FP+bf16",
+    "TOSA-1.0+INT+FP+int16+int4+bf16+fft+cf+fp8e4m3+fp8e5m2",
+    "TOSA-1.0+INT+u55",
+)
+
+
+def executorch_tosa_1_0_targets() -> set[str]:
+    import executorch.backends.arm.operators  # noqa: F401  (registers the visitors)
+    from executorch.backends.arm.operators.node_visitor import _node_visitor_tuples
+    from executorch.backends.arm.tosa.specification import TosaSpecification
+
+    targets = set()
+    for spec in TOSA_1_0_SPECS:
+        tuples = _node_visitor_tuples.get(TosaSpecification.create_from_string(spec))
+        targets |= {target for target, _ in tuples}
+    return targets
+
+
+def test_every_executorch_tosa_1_0_target_has_a_rule():
+    registered = executorch_tosa_1_0_targets()
+    assert len(registered) > 60  # the registry really was read
+    missing = sorted(registered - set(RULES))
+    assert not missing, f"ExecuTorch lowers these FX targets but we have no rule: {missing}"
+
+
+def test_every_rule_is_for_a_target_executorch_can_emit():
+    extra = sorted(set(RULES) - executorch_tosa_1_0_targets() - {"getitem"})
+    assert not extra, f"rules for targets ExecuTorch 1.5.1 never emits for TOSA 1.0: {extra}"
+
+
+def _scales() -> list[float]:
+    rng = random.Random(0)
+    scales = [10 ** rng.uniform(-12, 5) for _ in range(3000)]
+    scales += [1.0, 0.5, 2.0**-40, 2.0**-31, 1 / 3, 0.9999999999, 1 - 2**-33, 1 - 2**-17, 0.0]
+    scales += [math.ldexp(1 - 2**-40, e) for e in range(-60, 20)]
+    return scales
+
+
+@pytest.mark.parametrize("width", [16, 32])
+def test_multiplier_and_shift_match_executorch(width):
+    from executorch.backends.arm.operators.op_tosa_rescale import _compute_multiplier_and_shift
+
+    for scale in _scales():
+        try:
+            (want_m,), (want_s,) = _compute_multiplier_and_shift([scale], width)
+        except AssertionError:
+            with pytest.raises(ValueError):
+                multiplier_and_shift(scale, width)
+            continue
+        assert multiplier_and_shift(scale, width) == (want_m, want_s), scale
+
+
+def test_multiplier_and_shift_refuses_negative_and_huge_scales():
+    with pytest.raises(ValueError, match="multiplier >= 0"):
+        multiplier_and_shift(-0.5, 32)
+    with pytest.raises(ValueError, match=r"shift in \[2, 62\]"):
+        multiplier_and_shift(2.0**40, 32)

@@ -1,0 +1,120 @@
+"""legalize-unsigned-io on typed modules written by hand: uint8 in, uint8 out, the
+int32 -> uint8 split, and graphs where a ui8 value leaks inside (refused)."""
+
+import numpy as np
+import pytest
+
+import ir
+from ir.builders import numpy_from_dense
+from ir.dialects import tosa_ext as tosa
+from ir.lowering.signless import UnsignedIOError, to_signless
+
+FLAGS = "per_channel = false, rounding_mode = SINGLE_ROUND, scale32 = true"
+
+
+def rescale(src, in_t, out_t, in_zp_t, out_zp_t, *, iu=False, ou=False, shape="1x4"):
+    return (
+        f"tosa.rescale {src}, %m, %s, %izp, %ozp {{input_unsigned = {str(iu).lower()}, "
+        f"output_unsigned = {str(ou).lower()}, {FLAGS}}} : (tensor<{shape}x{in_t}>, tensor<1xi32>, "
+        f"tensor<1xi8>, tensor<1x{in_zp_t}>, tensor<1x{out_zp_t}>) -> tensor<{shape}x{out_t}>"
+    )
+
+
+def module(arg_t: str, res_t: str, body: str, in_zp: str, out_zp: str) -> str:
+    return f"""
+func.func @main(%arg0: tensor<1x4x{arg_t}>) -> tensor<1x4x{res_t}> {{
+  %m = "tosa.const"() <{{values = dense<1073741824> : tensor<1xi32>}}> : () -> tensor<1xi32>
+  %s = "tosa.const"() <{{values = dense<30> : tensor<1xi8>}}> : () -> tensor<1xi8>
+  %izp = "tosa.const"() <{{values = {_dense(in_zp)}}}> : () -> {in_zp.split(' : ')[1]}
+  %ozp = "tosa.const"() <{{values = {_dense(out_zp)}}}> : () -> {out_zp.split(' : ')[1]}
+  {body}
+}}"""
+
+
+def _dense(value_and_type: str) -> str:
+    value, type_text = value_and_type.split(" : ")
+    return f"dense<{value}> : {type_text}"
+
+
+def typed(text: str):
+    return ir.parse_module(text, name="typed.mlir")
+
+
+def consts_of(op: tosa.RescaleOp) -> list[np.ndarray]:
+    return [numpy_from_dense(v.owner.values).reshape(-1) for v in op.operands[1:]]
+
+
+UINT8_IN = module(
+    "ui8", "i8",
+    "%r = " + rescale("%arg0", "ui8", "i8", "ui8", "i8", iu=True) + "\n  return %r : tensor<1x4xi8>",
+    "200 : tensor<1xui8>", "-3 : tensor<1xi8>",
+)  # fmt: skip
+
+
+def test_uint8_input_becomes_i8_with_the_flag_and_raw_zero_point_byte():
+    m = to_signless(typed(UINT8_IN))
+    text = ir.print_module(m)
+    assert "ui8" not in text
+    (r,) = [op for op in m.walk() if isinstance(op, tosa.RescaleOp)]
+    assert r.input_unsigned.value.data and not r.output_unsigned.value.data
+    assert str(r.input.type) == "tensor<1x4xi8>"
+    assert consts_of(r)[2].tolist() == [200 - 256]  # the byte 0xC8, now read signed
+
+
+UINT8_OUT = module(
+    "i8", "ui8",
+    "%r = " + rescale("%arg0", "i8", "ui8", "i8", "ui8", ou=True) + "\n  return %r : tensor<1x4xui8>",
+    "-9 : tensor<1xi8>", "119 : tensor<1xui8>",
+)  # fmt: skip
+
+
+def test_uint8_output_becomes_i8_function_result():
+    m = to_signless(typed(UINT8_OUT))
+    func = next(op for op in m.walk() if op.name == "func.func")
+    assert [str(t) for t in func.function_type.outputs] == ["tensor<1x4xi8>"]
+    (r,) = [op for op in m.walk() if isinstance(op, tosa.RescaleOp)]
+    assert r.output_unsigned.value.data and consts_of(r)[3].tolist() == [119]
+
+
+WIDE_TO_UINT8 = module(
+    "i32", "ui8",
+    "%r = " + rescale("%arg0", "i32", "ui8", "i32", "ui8", ou=True) + "\n  return %r : tensor<1x4xui8>",
+    "0 : tensor<1xi32>", "130 : tensor<1xui8>",
+)  # fmt: skip
+
+
+def test_int32_to_uint8_rescale_is_split_like_executorch(tosa_opt):
+    m = to_signless(typed(WIDE_TO_UINT8))
+    first, second = [op for op in m.walk() if isinstance(op, tosa.RescaleOp)]
+    assert str(first.output.type) == "tensor<1x4xi8>" and first.input.type.element_type.width.data == 32
+    assert not first.output_unsigned.value.data
+    assert consts_of(first)[3].tolist() == [130 - 128]
+    assert second.input is first.output and second.output_unsigned.value.data
+    mult, shift, in_zp, out_zp = consts_of(second)
+    assert (mult.tolist(), shift.tolist(), in_zp.tolist(), out_zp.tolist()) == ([1 << 30], [30], [-128], [0])
+    tosa_opt(ir.print_module(m))  # MLIR accepts the result
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("%r = tosa.abs %arg0 : (tensor<1x4xui8>) -> tensor<1x4xui8>\n  return %r : tensor<1x4xui8>",
+         "reads unsigned function argument"),
+        ("%r = " + rescale("%arg0", "ui8", "i8", "ui8", "i8") + "\n  return %r : tensor<1x4xi8>",
+         "only a RESCALE with input_unsigned"),
+    ],
+)  # fmt: skip
+def test_unsigned_value_reaching_the_inside_is_refused(body, message):
+    res_t = "ui8" if "return %r : tensor<1x4xui8>" in body else "i8"
+    text = module("ui8", res_t, body, "0 : tensor<1xui8>", "0 : tensor<1xi8>")
+    with pytest.raises(UnsignedIOError, match=message):
+        to_signless(typed(text))
+
+
+def test_unsigned_rescale_output_used_inside_is_refused():
+    body = (
+        "%r = " + rescale("%arg0", "i8", "ui8", "i8", "ui8", ou=True)
+        + "\n  %a = tosa.abs %r : (tensor<1x4xui8>) -> tensor<1x4xui8>\n  return %a : tensor<1x4xui8>"
+    )
+    with pytest.raises(UnsignedIOError, match="may feed only the function return"):
+        to_signless(typed(module("i8", "ui8", body, "0 : tensor<1xi8>", "0 : tensor<1xui8>")))

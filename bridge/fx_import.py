@@ -49,7 +49,7 @@ class FxImportError(Exception):
 
     @classmethod
     def at(cls, node: Node, message: str) -> FxImportError:
-        return cls(message, node=node.name, target=target_name(node), source=describe_source(node.meta))
+        return cls(message, node=node.name, target=display_target(node), source=describe_source(node.meta))
 
 
 def target_name(node: Node) -> str:
@@ -60,6 +60,16 @@ def target_name(node: Node) -> str:
     if node.target is operator.getitem:
         return "getitem"
     return str(getattr(node.target, "__name__", node.target))
+
+
+def display_target(node: Node) -> str:
+    """The target as a reader knows it: ``aten.sin.default`` where torch's ``__name__``
+    says only ``sin.default``."""
+    name = target_name(node)
+    namespace = getattr(node.target, "namespace", None)
+    if namespace and not name.startswith(f"{namespace}."):
+        return f"{namespace}.{name}"
+    return name
 
 
 def qualify_region_name(parent: str | None, child: str) -> str:
@@ -186,27 +196,26 @@ class _ModuleImporter:
 
     def constant_data(self, node: Node) -> torch.Tensor:
         """The tensor behind a parameter / buffer / lifted-constant placeholder."""
-        from torch._export.utils import (
-            get_buffer,
-            get_lifted_tensor_constant,
-            get_param,
-            is_buffer,
-            is_lifted_tensor_constant,
-            is_param,
-        )
-
         if self.ep is None:
             raise FxImportError.at(node, "placeholder needs data but no exported program was given")
-        for is_kind, get in (
-            (is_param, get_param),
-            (is_buffer, get_buffer),
-            (is_lifted_tensor_constant, get_lifted_tensor_constant),
-        ):
-            if is_kind(self.ep, node):
-                data = get(self.ep, node)
-                if not isinstance(data, torch.Tensor):
-                    raise FxImportError.at(node, f"constant data is a {type(data).__name__}, not a tensor")
-                return data
+        signature = self.ep.graph_signature
+        kinds = (
+            ("parameter", signature.inputs_to_parameters),
+            ("buffer", signature.inputs_to_buffers),
+            ("lifted constant", signature.inputs_to_lifted_tensor_constants),
+        )
+        for kind, placeholder_to_target in kinds:
+            target = placeholder_to_target.get(node.name)
+            if target is None:
+                continue
+            data = self.ep.state_dict.get(target)
+            if data is None:
+                data = self.ep.constants.get(target)
+            if data is None:
+                raise FxImportError.at(node, f"{kind} '{target}' has no data in the exported program")
+            if not isinstance(data, torch.Tensor):
+                raise FxImportError.at(node, f"{kind} '{target}' is a {type(data).__name__}, not a tensor")
+            return data
         raise FxImportError.at(
             node,
             "placeholder is neither a user input nor a parameter, buffer or lifted constant "
@@ -303,7 +312,7 @@ class _GraphImporter:
         key = target_name(node)
         rule = RULES.get(key)
         if rule is None:
-            raise FxImportError.at(node, f"no import rule for FX target '{key}'")
+            raise FxImportError.at(node, f"no import rule for FX target '{display_target(node)}'")
         ctx = RuleContext(node, self, self._main_name(node), node_location(node.name, node.meta))
         result = rule(ctx, *node.args, **node.kwargs)
         self.values[node] = tuple(result) if isinstance(result, list | tuple) else result

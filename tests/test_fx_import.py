@@ -1,0 +1,177 @@
+"""fx_to_ir on the built-in example's real TOSA-level graph: the typed stage, provenance,
+tensor names, and the errors bad input gets (node, target, user source line)."""
+
+import inspect
+import operator
+
+import pytest
+import torch
+from xdsl.dialects.builtin import FileLineColLoc, NameLoc
+
+import ir
+from bridge.example import ExampleCNN
+from bridge.fx_import import FxImportError, fx_to_ir
+from ir.dialects import tosa_ext as tosa
+from ir.tensor_names import tensor_names
+
+
+@pytest.fixture(scope="session")
+def example_partition():
+    from bridge.example import example_inputs
+    from bridge.lower import tosa_level_partitions
+
+    (partition,) = tosa_level_partitions(ExampleCNN(), example_inputs(), "TOSA-1.0+INT", True)
+    return partition
+
+
+@pytest.fixture
+def graph(example_partition):
+    return example_partition.graph_module, example_partition.exported_program
+
+
+def _forward_lines() -> range:
+    lines, first = inspect.getsourcelines(ExampleCNN.forward)
+    return range(first, first + len(lines))
+
+
+def _func(module):
+    return next(op for op in module.walk() if op.name == "func.func")
+
+
+def test_typed_stage_shows_uint8_io(graph):
+    module = fx_to_ir(*graph)
+    func = _func(module)
+    assert [str(t.element_type) for t in func.function_type.inputs] == ["ui8"]
+    assert [str(t.element_type) for t in func.function_type.outputs] == ["ui8"]
+    unsigned = [t for op in module.walk() for t in op.result_types if "ui8" in str(t)]
+    # only the boundary: the output RESCALE's result and the two boundary zero points
+    assert len(unsigned) == 3
+
+
+def test_accepts_an_exported_program_directly(example_partition):
+    ep = example_partition.exported_program
+    assert ep.graph_module is example_partition.graph_module  # the pipeline works in place
+    from_ep = ir.print_module(fx_to_ir(ep))
+    assert from_ep == ir.print_module(fx_to_ir(example_partition.graph_module, ep))
+    assert from_ep.count("tosa.conv2d") == 2
+
+
+def test_unused_placeholders_are_dropped(graph):
+    gm, ep = graph
+    unused = [n.name for n in gm.graph.nodes if n.op == "placeholder" and not n.users]
+    assert unused  # the example has quantisation buffers nothing reads
+    names = {n for op in fx_to_ir(gm, ep).walk() for n in tensor_names(op)}
+    assert not names & set(unused)
+
+
+def test_ops_carry_node_name_and_user_source_line(graph):
+    gm, ep = graph
+    module = fx_to_ir(gm, ep)
+    node_names = {n.name for n in gm.graph.nodes}
+    convs = [op for op in module.walk() if isinstance(op, tosa.ConvOp)]
+    assert len(convs) == 3
+    for op in convs:
+        loc = op.location
+        assert isinstance(loc, NameLoc) and loc.desc.data in node_names
+        assert isinstance(loc.location, FileLineColLoc)
+        assert loc.location.filename.data.endswith("bridge/example.py")
+        assert loc.location.line.data in _forward_lines()
+
+
+def test_tensor_names_are_executorch_names(graph):
+    gm, ep = graph
+    module = fx_to_ir(gm, ep)
+    conv = next(n for n in gm.graph.nodes if getattr(n.target, "__name__", "") == "tosa.CONV2D.default")
+    named = {n: op for op in module.walk() for n in tensor_names(op)}
+    assert isinstance(named[conv.name], tosa.ConvOp)
+    assert isinstance(named[f"{conv.name}_input_zp"], tosa.ConstOp)
+    assert isinstance(named[f"{conv.name}_weight_zp"], tosa.ConstOp)
+    rescale = next(n for n in gm.graph.nodes if getattr(n.target, "__name__", "") == "tosa.RESCALE.default")
+    assert {f"{rescale.name}_multipliers", f"{rescale.name}_shifts"} <= set(named)
+    func = _func(module)
+    user_input = next(n for n in gm.graph.nodes if n.name in ep.graph_signature.user_inputs)
+    assert func.arg_attrs.data[0].data["tosa.tensor_name"].data == user_input.name
+
+
+def test_debuginfo_text_is_accepted_by_tosa_opt(graph, tosa_opt):
+    text = ir.print_module(fx_to_ir(*graph), debuginfo=True)
+    assert 'loc("' in text and "example.py" in text
+    reparsed = tosa_opt(text, "--mlir-print-debuginfo").stdout
+    assert "example.py" in reparsed
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def _first(gm, target_name):
+    return next(n for n in gm.graph.nodes if getattr(n.target, "__name__", "") == target_name)
+
+
+def test_unknown_target_names_node_target_and_source_line(graph):
+    gm, ep = graph
+    node = _first(gm, "tosa.TRANSPOSE.default")
+    original = node.target
+    node.target = torch.ops.aten.sin.default
+    try:
+        with pytest.raises(FxImportError) as info:
+            fx_to_ir(gm, ep)
+    finally:
+        node.target = original
+    err = info.value
+    assert err.node == node.name and "aten.sin" in err.target
+    assert err.source.startswith("bridge/example.py:") and int(err.source.split(":")[1]) in _forward_lines()
+    assert "no import rule" in str(err) and node.name in str(err)
+
+
+def test_missing_constant_data_is_an_error_not_a_zero_tensor(graph):
+    gm, ep = graph
+    weight = next(
+        n for n in gm.graph.nodes if n.op == "placeholder" and n.users and n.name in ep.graph_signature.inputs_to_buffers
+    )
+    target = ep.graph_signature.inputs_to_buffers[weight.name]
+    saved = ep.state_dict.pop(target)
+    try:
+        with pytest.raises(FxImportError, match=f"buffer '{target}' has no data") as info:
+            fx_to_ir(gm, ep)
+    finally:
+        ep.state_dict[target] = saved
+    assert info.value.node == weight.name
+
+
+def test_dtype_without_a_tosa_type_is_an_error(graph):
+    gm, ep = graph
+    node = _first(gm, "tosa.ADD.default")
+    saved = node.meta["val"]
+    node.meta["val"] = saved.to(torch.int64)
+    try:
+        with pytest.raises(FxImportError, match="no element type for torch.int64") as info:
+            fx_to_ir(gm, ep)
+    finally:
+        node.meta["val"] = saved
+    assert info.value.node == node.name and info.value.target == "tosa.ADD.default"
+
+
+def test_malformed_node_is_reported_with_the_node(graph):
+    gm, ep = graph
+    node = _first(gm, "tosa.CONV2D.default")
+    saved = node.args
+    node.args = saved[:3]
+    try:
+        with pytest.raises(FxImportError, match="missing") as info:
+            fx_to_ir(gm, ep)
+    finally:
+        node.args = saved
+    assert info.value.node == node.name
+
+
+def test_getitem_of_a_single_value_is_an_error(graph):
+    gm, ep = graph
+    node = _first(gm, "tosa.ADD.default")
+    with gm.graph.inserting_after(node):
+        bad = gm.graph.call_function(operator.getitem, (node, 0))
+    bad.meta = dict(node.meta)
+    try:
+        with pytest.raises(FxImportError, match="not a multi-result value"):
+            fx_to_ir(gm, ep)
+    finally:
+        gm.graph.erase_node(bad)

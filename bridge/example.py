@@ -1,8 +1,9 @@
 """A worked example of the border: ExecuTorch's own Arm flow in, TOSA flatbuffers out.
 
 The flatbuffers here are made by ExecuTorch's TOSABackend itself (its node visitors and
-``tosa_serializer``), not by this project, so they are the reference our IR has to read
-and, later, reproduce. ``main`` then sends each one through MLIR's ``tosa-opt
+``tosa_serializer``, run by ``bridge.lower`` as the reference of each partition it
+captures), not by this project, so they are the reference our IR has to read and, later,
+reproduce. ``main`` then sends each one through MLIR's ``tosa-opt
 --tosa-deserialize`` and our ``ir.parse_module``, which shows that the project's dialect
 accepts what ExecuTorch really emits.
 
@@ -12,27 +13,17 @@ Run it with ``python -m bridge.example [--out DIR] [--spec SPEC] [--no-uint8-io]
 from __future__ import annotations
 
 import argparse
-import contextlib
-import logging
 import sys
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import torch
 
 import ir
+from bridge import FP_SPEC, INT_SPEC
 from ir.mlir_tools import deserialize_with_tosa_opt
 
-INT_SPEC = "TOSA-1.0+INT"
-FP_SPEC = "TOSA-1.0+FP"
 TOSA_FILE_IDENTIFIER = b"TOSA"
 DEFAULT_OUT = Path("out") / "example"
-
-# Loggers that chat on import or while lowering: torchao warns about CUDA kernels it
-# cannot load, torch's pytree about deprecated Enum registration, and the Arm backend
-# logs every partitioning step at INFO.
-_NOISY_LOGGERS = ("torchao", "torch.utils._pytree", "torch._export", "executorch")
 
 
 class ExampleCNN(torch.nn.Module):
@@ -84,54 +75,6 @@ def example_inputs(seed: int = 0) -> tuple[torch.Tensor]:
     return (torch.rand(1, 3, 32, 32, generator=generator),)
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence the warnings and log lines of torch, torchao and ExecuTorch for a while.
-
-    Only this example's own output should reach the terminal; levels and filters are put
-    back afterwards so a caller's logging set-up is left as it was.
-    """
-    loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
-    levels = [logger.level for logger in loggers]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for logger in loggers:
-            logger.setLevel(logging.ERROR)
-        try:
-            yield
-        finally:
-            for logger, level in zip(loggers, levels):
-                logger.setLevel(level)
-
-
-def _quantize(model: torch.nn.Module, inputs: tuple, compile_spec, uint8_io: bool):
-    """Post-training quantization with ExecuTorch's own TOSAQuantizer.
-
-    Int8 everywhere; with ``uint8_io`` the graph input and output get the uint8 config
-    of "Arm backend: Support for uint8 I/O", which the backend folds into RESCALE ops
-    with ``input_unsigned`` / ``output_unsigned`` at the partition's edges.
-    """
-    from executorch.backends.arm.quantizer import (
-        TOSAQuantizer,
-        get_symmetric_quantization_config,
-        get_uint8_io_quantization_config,
-    )
-    from torchao.quantization.pt2e.quantize_pt2e import convert_pt2e, prepare_pt2e
-
-    # check_guards=False: torch 2.13 otherwise adds a `_guards_fn` call to the graph,
-    # which the Arm annotator does not know and trips over.
-    graph_module = torch.export.export(model, inputs).module(check_guards=False)
-
-    quantizer = TOSAQuantizer(compile_spec)
-    quantizer.set_global(get_symmetric_quantization_config())
-    if uint8_io:
-        quantizer.set_io(get_uint8_io_quantization_config())
-
-    prepared = prepare_pt2e(graph_module, quantizer)
-    prepared(*inputs)  # calibration
-    return convert_pt2e(prepared)
-
-
 def _as_tosa_flatbuffer(blob: bytes, index: int) -> bytes:
     """Return ``blob`` if it is a bare TOSA flatbuffer; fail loudly if it is not.
 
@@ -153,41 +96,33 @@ def executorch_tosa_flatbuffers(
     spec: str = INT_SPEC,
     uint8_io: bool = True,
 ) -> list[bytes]:
-    """The TOSA flatbuffer of each partition ExecuTorch's Arm flow delegates, in graph order.
+    """The TOSA flatbuffer of each partition ExecuTorch's Arm flow delegates, in order.
 
     An integer ``spec`` (``TOSA-1.0+INT``) quantizes first, with uint8 model IO when
     ``uint8_io``; a float-only ``spec`` (``TOSA-1.0+FP``) lowers the float model and
-    ignores ``uint8_io``, which only means something for a quantized graph.
+    ignores ``uint8_io``, which only means something for a quantized graph. The bytes are
+    ExecuTorch's own: each partition's reference flatbuffer from ``bridge.lower``.
     """
-    if not example_inputs:
-        raise ValueError("example_inputs is empty: export needs at least one input")
+    # bridge.lower (and ExecuTorch under it) is imported here, not at the top, so that
+    # importing this module for ExampleCNN alone stays cheap.
+    from bridge.lower import quiet, tosa_level_partitions
 
-    # ExecuTorch (and torchao under it) is imported here, not at the top, so that its
-    # import-time warnings fall inside _quiet too.
-    with _quiet():
-        from executorch.backends.arm.tosa.compile_spec import TosaCompileSpec
-        from executorch.backends.arm.tosa.partitioner import TOSAPartitioner
-        from executorch.exir import to_edge_transform_and_lower
-        from executorch.exir.lowered_backend_module import LoweredBackendModule
-
-        compile_spec = TosaCompileSpec(spec)
-        model = model.eval()
-        if compile_spec.tosa_spec.support_integer():
-            model = _quantize(model, example_inputs, compile_spec, uint8_io)
-
-        exported = torch.export.export(model, example_inputs)
-        edge = to_edge_transform_and_lower(exported, partitioner=[TOSAPartitioner(compile_spec)])
-
-    graph_module = edge.exported_program().graph_module
-    lowered = [
-        getattr(graph_module, node.target)
-        for node in graph_module.graph.nodes
-        if node.op == "get_attr"
-        and isinstance(getattr(graph_module, node.target), LoweredBackendModule)
+    with quiet():
+        uint8_io = uint8_io and _is_integer_spec(spec)
+        partitions = tosa_level_partitions(
+            model, example_inputs, spec, uint8_io, with_reference=True
+        )
+    return [
+        _as_tosa_flatbuffer(partition.reference_flatbuffer, index)
+        for index, partition in enumerate(partitions)
     ]
-    if not lowered:
-        raise RuntimeError(f"ExecuTorch delegated nothing to TOSA for {spec}")
-    return [_as_tosa_flatbuffer(module.processed_bytes, i) for i, module in enumerate(lowered)]
+
+
+def _is_integer_spec(spec: str) -> bool:
+    """Whether ``spec`` has the INT profile, i.e. whether the model gets quantized."""
+    from executorch.backends.arm.tosa.specification import TosaSpecification
+
+    return TosaSpecification.create_from_string(spec).support_integer()
 
 
 def _count_tosa_ops(module) -> int:
@@ -197,9 +132,7 @@ def _count_tosa_ops(module) -> int:
 
 def _io_label(spec: str, uint8_io: bool) -> str:
     """How the graph's inputs and outputs are typed, for the review header."""
-    from executorch.backends.arm.tosa.specification import TosaSpecification
-
-    if not TosaSpecification.create_from_string(spec).support_integer():
+    if not _is_integer_spec(spec):
         return "float IO"
     return "uint8 IO" if uint8_io else "int8 IO"
 

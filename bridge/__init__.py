@@ -2,8 +2,7 @@
 
 ``lower``, ``tosa_level_partitions`` and ``fx_to_ir`` are loaded on first use: they need
 torch and ExecuTorch, which take seconds to import, and ``import bridge`` should not.
-``bridge.lower`` is the module ``bridge/lower.py``, callable as its function ``lower``
-(the import system would otherwise decide which of the two the name means).
+``bridge/capture.py`` holds them (the capture of ExecuTorch's TOSA-level partitions).
 """
 
 INT_SPEC = "TOSA-1.0+INT"
@@ -11,8 +10,8 @@ FP_SPEC = "TOSA-1.0+FP"
 
 # name -> (module, attribute); attribute None means the module itself.
 _LAZY = {
-    "lower": ("bridge.lower", None),
-    "tosa_level_partitions": ("bridge.lower", "tosa_level_partitions"),
+    "lower": ("bridge.capture", "lower"),
+    "tosa_level_partitions": ("bridge.capture", "tosa_level_partitions"),
     "fx_to_ir": ("bridge.fx_import", "fx_to_ir"),
 }
 

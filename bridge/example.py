@@ -1,7 +1,7 @@
 """A worked example of the border: ExecuTorch's own Arm flow in, TOSA flatbuffers out.
 
 The flatbuffers here are made by ExecuTorch's TOSABackend itself (its node visitors and
-``tosa_serializer``, run by ``bridge.lower`` as the reference of each partition it
+``tosa_serializer``, run by ``bridge.capture`` as the reference of each partition it
 captures), not by this project, so they are the reference our IR has to read and, later,
 reproduce. ``main`` then sends each one through MLIR's ``tosa-opt
 --tosa-deserialize`` and our ``ir.parse_module``, which shows that the project's dialect
@@ -101,11 +101,11 @@ def executorch_tosa_flatbuffers(
     An integer ``spec`` (``TOSA-1.0+INT``) quantizes first, with uint8 model IO when
     ``uint8_io``; a float-only ``spec`` (``TOSA-1.0+FP``) lowers the float model and
     ignores ``uint8_io``, which only means something for a quantized graph. The bytes are
-    ExecuTorch's own: each partition's reference flatbuffer from ``bridge.lower``.
+    ExecuTorch's own: each partition's reference flatbuffer from ``bridge.capture``.
     """
-    # bridge.lower (and ExecuTorch under it) is imported here, not at the top, so that
+    # bridge.capture (and ExecuTorch under it) is imported here, not at the top, so that
     # importing this module for ExampleCNN alone stays cheap.
-    from bridge.lower import quiet, tosa_level_partitions
+    from bridge.capture import quiet, tosa_level_partitions
 
     with quiet():
         uint8_io = uint8_io and _is_integer_spec(spec)

@@ -18,7 +18,7 @@ from ir.tensor_names import tensor_names
 @pytest.fixture(scope="session")
 def example_partition():
     from bridge.example import example_inputs
-    from bridge.lower import tosa_level_partitions
+    from bridge.capture import tosa_level_partitions
 
     (partition,) = tosa_level_partitions(ExampleCNN(), example_inputs(), "TOSA-1.0+INT", True)
     return partition

@@ -1,8 +1,8 @@
-"""bridge.lower captures ExecuTorch's TOSA-level partitions, and its reference flatbuffers
+"""bridge.capture captures ExecuTorch's TOSA-level partitions, and its reference flatbuffers
 are byte for byte the ones ExecuTorch's own TOSAPartitioner flow writes for the same model.
 
 Each model is lowered once per session; the oracle is ExecuTorch's flow as bridge.example
-ran it before bridge.lower existed (TOSAPartitioner, LoweredBackendModules in graph order).
+ran it before bridge.capture existed (TOSAPartitioner, LoweredBackendModules in graph order).
 """
 
 import operator
@@ -55,7 +55,7 @@ def _cond_inputs() -> tuple[torch.Tensor]:
 
 
 def _original_quantize(model, inputs, spec):
-    """bridge.example's quantization before bridge.lower: plain prepare_pt2e/convert_pt2e."""
+    """bridge.example's quantization before bridge.capture: plain prepare_pt2e/convert_pt2e."""
     from executorch.backends.arm.quantizer import (
         TOSAQuantizer,
         get_symmetric_quantization_config,
@@ -81,7 +81,7 @@ def executorch_flatbuffers(exported, spec, compile_config=None) -> list[bytes]:
     from executorch.exir import to_edge_transform_and_lower
     from executorch.exir.lowered_backend_module import LoweredBackendModule
 
-    from bridge.lower import quiet
+    from bridge.capture import quiet
 
     with quiet():
         edge = to_edge_transform_and_lower(
@@ -99,7 +99,7 @@ def executorch_flatbuffers(exported, spec, compile_config=None) -> list[bytes]:
 
 
 def _partitions(*args, **kwargs):
-    from bridge.lower import quiet, tosa_level_partitions
+    from bridge.capture import quiet, tosa_level_partitions
 
     with quiet():
         return tosa_level_partitions(*args, **kwargs)
@@ -117,7 +117,7 @@ def cnn_partitions_with_reference():
 
 @pytest.fixture(scope="session")
 def cnn_executorch_flatbuffers():
-    from bridge.lower import quiet
+    from bridge.capture import quiet
 
     with quiet():
         exported = _original_quantize(ExampleCNN(), example_inputs(), INT_SPEC)
@@ -178,7 +178,7 @@ def test_example_flatbuffers_come_from_the_reference(cnn_executorch_flatbuffers)
 
 
 def test_partitions_come_in_graph_order():
-    from bridge.lower import edge_compile_config, quantize_and_export, quiet
+    from bridge.capture import edge_compile_config, quantize_and_export, quiet
 
     partitions = _partitions(SplitModel(), example_inputs(), INT_SPEC, True, with_reference=True)
     with quiet():
@@ -205,7 +205,7 @@ def test_cond_branches_are_transformed_and_reachable(cond_partitions):
 
 
 def test_cond_reference_equals_executorch_own_flow(cond_partitions):
-    from bridge.lower import edge_compile_config, quantize_and_export, quiet
+    from bridge.capture import edge_compile_config, quantize_and_export, quiet
 
     with quiet():
         exported = quantize_and_export(CondModel(), _cond_inputs(), CF_INT_SPEC, False)
@@ -214,7 +214,7 @@ def test_cond_reference_equals_executorch_own_flow(cond_partitions):
 
 
 def test_uint8_io_with_float_spec_is_refused():
-    from bridge.lower import quantize_and_export, tosa_level_partitions
+    from bridge.capture import quantize_and_export, tosa_level_partitions
 
     with pytest.raises(ValueError, match="uint8_io"):
         quantize_and_export(ExampleCNN(), example_inputs(), FP_SPEC, uint8_io=True)
@@ -231,7 +231,7 @@ def test_uint8_io_with_float_spec_is_refused():
     ],
 )
 def test_bad_quantization_is_refused(spec, quantization, message):
-    from bridge.lower import quantize_and_export
+    from bridge.capture import quantize_and_export
 
     with pytest.raises(ValueError, match=message):
         quantize_and_export(
@@ -240,7 +240,7 @@ def test_bad_quantization_is_refused(spec, quantization, message):
 
 
 def test_backend_without_collector_does_nothing():
-    from bridge.lower import TosaIRBackend
+    from bridge.capture import TosaIRBackend
 
     assert TosaIRBackend.preprocess(None, []).processed_bytes == b""
 

@@ -22,8 +22,6 @@ import contextlib
 import contextvars
 import copy
 import logging
-import sys
-import types
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -436,20 +434,3 @@ def lower(
 
     partitions = tosa_level_partitions(model, example_inputs, spec, uint8_io, **kwargs)
     return [fx_to_ir(p.graph_module, p.exported_program, tosa_spec=spec) for p in partitions]
-
-
-class _CallableModule(types.ModuleType):
-    """This module, callable as its own ``lower``.
-
-    The package exports ``bridge.lower`` the function, but Python's import system sets the
-    package attribute ``lower`` to this submodule whenever it is first imported, so which
-    one ``bridge.lower`` named would depend on import order. Making the module callable
-    keeps every spelling working: ``bridge.lower(model, inputs)``, ``from bridge import
-    lower; lower(...)``, and ``bridge.lower.tosa_level_partitions``.
-    """
-
-    def __call__(self, *args, **kwargs):
-        return lower(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

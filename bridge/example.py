@@ -1,11 +1,11 @@
-"""A worked example of the border: ExecuTorch's own Arm flow in, TOSA flatbuffers out.
+"""The built-in example, end to end: a small CNN through ExecuTorch's Arm flow into our IR.
 
-The flatbuffers here are made by ExecuTorch's TOSABackend itself (its node visitors and
-``tosa_serializer``, run by ``bridge.capture`` as the reference of each partition it
-captures), not by this project, so they are the reference our IR has to read and, later,
-reproduce. ``main`` then sends each one through MLIR's ``tosa-opt
---tosa-deserialize`` and our ``ir.parse_module``, which shows that the project's dialect
-accepts what ExecuTorch really emits.
+``main`` quantises ``ExampleCNN`` (uint8 IO by default), lets ExecuTorch partition it and
+run its ArmPassManager, imports each TOSA-level partition with ``bridge.fx_to_ir`` (the
+typed stage: ``ui8`` at the IO), lowers it with ``legalize-unsigned-io`` (the signless
+stage) and prints the typed review dump. Next to the dumps it writes ExecuTorch's own
+flatbuffer of the same partition (its node visitors and ``tosa_serializer``), the file
+our own serializer has to reproduce.
 
 Run it with ``python -m bridge.example [--out DIR] [--spec SPEC] [--no-uint8-io]``.
 """
@@ -20,7 +20,6 @@ import torch
 
 import ir
 from bridge import FP_SPEC, INT_SPEC
-from ir.mlir_tools import deserialize_with_tosa_opt
 
 TOSA_FILE_IDENTIFIER = b"TOSA"
 DEFAULT_OUT = Path("out") / "example"
@@ -157,27 +156,35 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Write ``partition{i}.tosa`` and ``partition{i}.review.mlir``; print the reviews."""
+    """Per partition write ``.typed.mlir``, ``.signless.mlir``, ``.review.mlir`` and
+    ExecuTorch's ``.executorch.tosa``; print the typed review dumps."""
+    from bridge.capture import quiet, tosa_level_partitions
+    from bridge.fx_import import fx_to_ir
+    from ir.lowering.signless import to_signless
+
     args = _parse_args(argv)
     model = ExampleCNN()
-    flatbuffers = executorch_tosa_flatbuffers(
-        model, example_inputs(), spec=args.spec, uint8_io=args.uint8_io
-    )
+    uint8_io = args.uint8_io and _is_integer_spec(args.spec)
+    with quiet():
+        partitions = tosa_level_partitions(model, example_inputs(), args.spec, uint8_io, with_reference=True)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    label = _io_label(args.spec, args.uint8_io)
-    for index, flatbuffer in enumerate(flatbuffers):
-        tosa_path = args.out / f"partition{index}.tosa"
-        tosa_path.write_bytes(flatbuffer)
-        mlir_path = args.out / f"partition{index}.mlir"
-        module = ir.parse_module(deserialize_with_tosa_opt(tosa_path, mlir_path), name=str(mlir_path))
-
-        header = (
-            f"// partition {index} of {type(model).__name__} ({args.spec}, {label}): "
-            f"{_count_tosa_ops(module)} ops\n"
+    label = _io_label(args.spec, uint8_io)
+    for index, partition in enumerate(partitions):
+        stem = args.out / f"partition{index}"
+        typed = fx_to_ir(partition.graph_module, partition.exported_program, tosa_spec=args.spec)
+        stem.with_suffix(".typed.mlir").write_text(ir.print_module(typed, debuginfo=True))
+        signless = to_signless(typed.clone())
+        stem.with_suffix(".signless.mlir").write_text(ir.print_module(signless, debuginfo=True))
+        stem.with_suffix(".executorch.tosa").write_bytes(
+            _as_tosa_flatbuffer(partition.reference_flatbuffer, index)
         )
-        review = header + ir.print_module(module, elide_constants=True)
-        (args.out / f"partition{index}.review.mlir").write_text(review)
+        header = (
+            f"// partition {index} of {type(model).__name__} ({args.spec}, {label}), "
+            f"typed stage: {_count_tosa_ops(typed)} ops\n"
+        )
+        review = header + ir.print_module(typed, elide_constants=True)
+        stem.with_suffix(".review.mlir").write_text(review)
         sys.stdout.write(review)
     return 0
 

@@ -265,6 +265,26 @@ def _set_submodule(graph_module: GraphModule, target: str, submodule: GraphModul
     setattr(owner, attribute, submodule)
 
 
+def _pin_constant_data(graph_module: GraphModule, edge_program: ExportedProgram, region: str | None) -> None:
+    """Record on each constant placeholder the tensor it stands for *now*.
+
+    The passes of two branches may register different constants under one name (a cond's
+    ``2.0`` and ``1.0`` both become ``aten_view_copy_default_fused_const``); ExecuTorch
+    gets away with it because it serialises each branch right after transforming it.
+    The importer reads the graph after all branches are done, so it takes the data
+    pinned here (a reference, not a copy) before the next branch can overwrite it.
+    """
+    from bridge.fx_import import CONSTANT_DATA_META, ModuleConstants
+
+    constants = ModuleConstants(edge_program)
+    for node in graph_module.graph.nodes:
+        if node.op != "placeholder" or (region is not None and node.meta.get("is_input")):
+            continue
+        data = constants.find(node)
+        if data is not None:
+            node.meta[CONSTANT_DATA_META] = data
+
+
 def _to_tosa_level(
     graph_module: GraphModule,
     edge_program: ExportedProgram,
@@ -289,6 +309,7 @@ def _to_tosa_level(
         exported_program=edge_program, graph_module=graph_module
     )
     _annotate_region_names(graph_module, region)
+    _pin_constant_data(graph_module, edge_program, region)
     if region is not None:
         for node in graph_module.graph.nodes:
             node.meta[TOSA_TENSOR_NAME_META] = f"_{region}"

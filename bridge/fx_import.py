@@ -34,6 +34,10 @@ from ir.tensor_names import TENSOR_NAME, set_tensor_names
 
 FUNCTION_NAME = "main"
 
+#: node meta key of a constant placeholder's tensor, pinned when its graph was transformed
+#: (``bridge.capture``): later passes may reuse the placeholder's name for other data
+CONSTANT_DATA_META = "tosa_ir_constant_data"
+
 
 class FxImportError(Exception):
     """An FX graph the importer cannot turn into IR, with where it happened.
@@ -195,16 +199,40 @@ class _ModuleImporter:
         return node.name in self.ep.graph_signature.user_inputs
 
     def constant_data(self, node: Node) -> torch.Tensor:
-        """The tensor behind a parameter / buffer / lifted-constant placeholder."""
+        """The tensor behind a parameter / buffer / lifted-constant placeholder: the one
+        pinned on the node when it was made (see ``CONSTANT_DATA_META``), else the
+        exported program's."""
+        pinned = node.meta.get(CONSTANT_DATA_META)
+        if isinstance(pinned, torch.Tensor):
+            return pinned
         if self.ep is None:
             raise FxImportError.at(node, "placeholder needs data but no exported program was given")
-        signature = self.ep.graph_signature
-        kinds = (
+        data = ModuleConstants(self.ep).find(node)
+        if data is None:
+            raise FxImportError.at(
+                node,
+                "placeholder is neither a user input nor a parameter, buffer or lifted constant "
+                "of the exported program: its data cannot be found",
+            )
+        return data
+
+
+class ModuleConstants:
+    """Parameters, buffers and lifted constants of an exported program, by placeholder."""
+
+    def __init__(self, exported_program):
+        self.ep = exported_program
+        signature = exported_program.graph_signature
+        self.kinds = (
             ("parameter", signature.inputs_to_parameters),
             ("buffer", signature.inputs_to_buffers),
             ("lifted constant", signature.inputs_to_lifted_tensor_constants),
         )
-        for kind, placeholder_to_target in kinds:
+
+    def find(self, node: Node) -> torch.Tensor | None:
+        """The placeholder's tensor; None if the signature does not name it; an error if
+        it names data the program does not hold."""
+        for kind, placeholder_to_target in self.kinds:
             target = placeholder_to_target.get(node.name)
             if target is None:
                 continue
@@ -216,11 +244,7 @@ class _ModuleImporter:
             if not isinstance(data, torch.Tensor):
                 raise FxImportError.at(node, f"{kind} '{target}' is a {type(data).__name__}, not a tensor")
             return data
-        raise FxImportError.at(
-            node,
-            "placeholder is neither a user input nor a parameter, buffer or lifted constant "
-            "of the exported program: its data cannot be found",
-        )
+        return None
 
 
 class _GraphImporter:

@@ -69,3 +69,33 @@ def test_rescale_unsigned_flags(input_unsigned, output_unsigned, tosa_opt):
     ours = ir.print_module(module)
     assert ours.strip() == text.strip()
     assert tosa_opt(ours).stdout.strip() == ours.strip()
+
+
+CONTROL_FLOW_WITH_ATTRIBUTES = """
+func.func @main(%c: tensor<i1>, %x: tensor<2xf32>) -> tensor<2xf32> {
+  %0 = "tosa.cond_if"(%c, %x) ({
+  ^bb0(%a: tensor<2xf32>):
+    tosa.yield %a : tensor<2xf32>
+  }, {
+  ^bb0(%a: tensor<2xf32>):
+    tosa.yield %a : tensor<2xf32>
+  }) {tosa.tensor_name = "n"} : (tensor<i1>, tensor<2xf32>) -> tensor<2xf32>
+  %1 = "tosa.while_loop"(%0) ({
+  ^bb0(%a: tensor<2xf32>):
+    %t = "tosa.const"() <{values = dense<true> : tensor<i1>}> : () -> tensor<i1>
+    tosa.yield %t : tensor<i1>
+  }, {
+  ^bb0(%a: tensor<2xf32>):
+    tosa.yield %a : tensor<2xf32>
+  }) {tosa.tensor_name = "w"} : (tensor<2xf32>) -> tensor<2xf32>
+  return %1 : tensor<2xf32>
+}
+"""
+
+
+def test_control_flow_attributes_print_after_the_regions_like_tosa_opt(tosa_opt):
+    """cond_if's attr-dict follows its else region; while_loop's is `attributes {...}`."""
+    expected = tosa_opt(CONTROL_FLOW_WITH_ATTRIBUTES).stdout
+    ours = ir.print_module(ir.parse_module(CONTROL_FLOW_WITH_ATTRIBUTES))
+    assert ours.strip() == expected.strip()
+    assert ir.print_module(ir.parse_module(expected)).strip() == expected.strip()

@@ -10,7 +10,7 @@ from xdsl.dialects.builtin import FileLineColLoc, NameLoc
 
 import ir
 from bridge.example import ExampleCNN
-from bridge.fx_import import FxImportError, fx_to_ir
+from bridge.fx_import import CONSTANT_DATA_META, FxImportError, fx_to_ir
 from ir.dialects import tosa_ext as tosa
 from ir.tensor_names import tensor_names
 
@@ -130,11 +130,13 @@ def test_missing_constant_data_is_an_error_not_a_zero_tensor(graph):
     )
     target = ep.graph_signature.inputs_to_buffers[weight.name]
     saved = ep.state_dict.pop(target)
+    pinned = weight.meta.pop(CONSTANT_DATA_META)  # what bridge.capture recorded
     try:
         with pytest.raises(FxImportError, match=f"buffer '{target}' has no data") as info:
             fx_to_ir(gm, ep)
     finally:
         ep.state_dict[target] = saved
+        weight.meta[CONSTANT_DATA_META] = pinned
     assert info.value.node == weight.name
 
 

@@ -222,9 +222,12 @@ def _default_elided(op_def: OpDef, name: str, value: Attribute) -> bool:
     return pdef is not None and pdef.default_value is not None and pdef.default_value == value
 
 
-def print_attr_dict(printer: Printer, op: IRDLOperation, skip: Sequence[str] = ()) -> None:
+def print_attr_dict(
+    printer: Printer, op: IRDLOperation, skip: Sequence[str] = (), keyword: str = ""
+) -> None:
     """MLIR's attr-dict: properties and attributes merged, sorted by name, default-valued
-    properties elided, enum values bare."""
+    properties elided, enum values bare; ``keyword="attributes"`` gives MLIR's
+    attr-dict-with-keyword."""
     op_def = op.get_irdl_definition()
     entries = {**op.attributes, **op.properties}
     names = sorted(
@@ -232,6 +235,8 @@ def print_attr_dict(printer: Printer, op: IRDLOperation, skip: Sequence[str] = (
     )
     if not names:
         return
+    if keyword:
+        printer.print_string(f" {keyword}")
     printer.print_string(" {")
     for i, name in enumerate(names):
         if i:
@@ -943,7 +948,6 @@ class IfOp(TosaOp):
         if self.input_list:
             printer.print_string(" ")
             _print_named_args(printer, then_block.args, self.input_list)
-        print_attr_dict(printer, self)
         printer.print_string(" : ")
         printer.print_attribute(self.condition.type)
         printer.print_string(" ")
@@ -956,13 +960,13 @@ class IfOp(TosaOp):
         printer.print_region(self.then_graph)
         printer.print_string(" else ")
         printer.print_region(self.else_graph)
+        print_attr_dict(printer, self)  # MLIR prints it after the regions
 
     @classmethod
     def parse(cls, parser: Parser) -> IfOp:
         pos = parser.pos
         cond = parser.parse_unresolved_operand()
         _names, operands = _parse_named_args(parser)
-        _, attrs = parse_attr_dict(parser, cls)
         parser.parse_punctuation(":")
         cond_type = parser.parse_type()
         if operands:
@@ -975,6 +979,7 @@ class IfOp(TosaOp):
         then_region = parser.parse_region()
         parser.parse_keyword("else")
         else_region = parser.parse_region()
+        _, attrs = parse_attr_dict(parser, cls)
         return cls.create(
             operands=values,
             result_types=out_types,
@@ -1038,19 +1043,18 @@ class WhileOp(TosaOp):
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
         _print_named_args(printer, self.cond_graph.blocks.first.args, self.input_list)
-        print_attr_dict(printer, self)
         printer.print_string(" : ")
         printer.print_function_type(self.input_list.types, self.output_list.types)
         printer.print_string(" ")
         printer.print_region(self.cond_graph, print_entry_block_args=False)
         printer.print_string(" do ")
         printer.print_region(self.body_graph)
+        print_attr_dict(printer, self, keyword="attributes")
 
     @classmethod
     def parse(cls, parser: Parser) -> WhileOp:
         pos = parser.pos
         names, operands = _parse_named_args(parser)
-        _, attrs = parse_attr_dict(parser, cls)
         parser.parse_punctuation(":")
         ftype = parser.parse_function_type()
         values = parser.resolve_operands(operands, ftype.inputs.data, pos)
@@ -1058,6 +1062,9 @@ class WhileOp(TosaOp):
         cond_region = parser.parse_region(args)
         parser.parse_keyword("do")
         body_region = parser.parse_region()
+        attrs = {}
+        if parser.parse_optional_keyword("attributes") is not None:
+            _, attrs = parse_attr_dict(parser, cls)
         return cls.create(
             operands=values,
             result_types=ftype.outputs.data,

@@ -19,6 +19,7 @@ import math
 import operator
 from collections.abc import Callable
 
+import numpy as np
 import torch
 from torch.fx import Node
 from xdsl.dialects.builtin import (
@@ -37,7 +38,8 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, SSAValue
 
 from bridge.fx_import import FxImportError, RuleContext
-from bridge.fx_types import element_type, value_type
+from bridge.fx_types import element_type
+from ir.builders import const_shape
 from ir.dialects import tosa_ext as tosa
 
 Rule = Callable[..., SSAValue | tuple[SSAValue, ...]]
@@ -171,8 +173,6 @@ def import_getitem(ctx: RuleContext, parent: Node, index: int):
 
 @rule("tosa.CONST_SHAPE.default")
 def import_const_shape(ctx: RuleContext, values):
-    from ir.builders import const_shape
-
     return ctx.emit(const_shape([int(v) for v in values])).results[0]
 
 
@@ -349,8 +349,6 @@ def import_rescale(
     input_unsigned: bool = False,
     output_unsigned: bool = False,
 ):
-    import numpy as np
-
     value = ctx.value(x)
     in_element = _elem(value)
     out_type = ctx.result_type()
@@ -555,4 +553,4 @@ def supported_targets() -> set[str]:
     return set(RULES)
 
 
-__all__ = ["RULES", "multiplier_and_shift", "supported_targets", "value_type"]
+__all__ = ["RULES", "multiplier_and_shift", "supported_targets"]

@@ -20,10 +20,7 @@ The whole zoo, every config, lowers in about two minutes on a 2-core machine.
 
 from __future__ import annotations
 
-import contextlib
-import logging
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -393,24 +390,14 @@ def case_config_ids() -> list[str]:
 # TOSAQuantizer, torch.export, to_edge_transform_and_lower with TOSAPartitioner, and the
 # delegates' processed bytes, which TOSABackend fills with the bare TOSA flatbuffer.
 
-_NOISY_LOGGERS = ("torchao", "torch.utils._pytree", "torch._export", "executorch")
 _TOSA_FILE_IDENTIFIER = b"TOSA"
 
 
-@contextlib.contextmanager
-def _quiet() -> Iterator[None]:
-    """Silence torch/torchao/ExecuTorch warnings and logs; put levels back after."""
-    loggers = [logging.getLogger(name) for name in _NOISY_LOGGERS]
-    levels = [logger.level for logger in loggers]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for logger in loggers:
-            logger.setLevel(logging.ERROR)
-        try:
-            yield
-        finally:
-            for logger, level in zip(loggers, levels):
-                logger.setLevel(level)
+def _quiet():
+    """bridge.capture's log silencer (only the silencer: the lowering here stays ExecuTorch's)."""
+    from bridge.capture import quiet
+
+    return quiet()
 
 
 def quantize(model: nn.Module, inputs: tuple, compile_spec, config: ZooConfig):

@@ -174,16 +174,15 @@ def split_wide_to_unsigned(op: RescaleOp) -> None:
             "input_unsigned": IntegerAttr.from_bool(False),
             "output_unsigned": IntegerAttr.from_bool(True),
         },
-        attributes={k: v for k, v in op.attributes.items()},
+        attributes=dict(op.attributes),
     )
     second.location = op.location
     block.insert_op_before(second, op)
-    old_consts = [v.owner for v in (op.output_zp,)]
+    old_output_zp = op.output_zp.owner
     op.output.replace_all_uses_with(second.output)
     block.erase_op(op)
-    for c in old_consts:
-        if isinstance(c, ConstOp) and not c.output.uses:
-            c.parent_block().erase_op(c)
+    if isinstance(old_output_zp, ConstOp) and not old_output_zp.output.uses:
+        old_output_zp.parent_block().erase_op(old_output_zp)
 
 
 # --------------------------------------------------------------------------- 3. retype

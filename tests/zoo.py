@@ -400,35 +400,6 @@ def _quiet():
     return quiet()
 
 
-def quantize(model: nn.Module, inputs: tuple, compile_spec, config: ZooConfig):
-    """Post-training quantization with ExecuTorch's TOSAQuantizer, the example inputs
-    being the one calibration batch.
-
-    It runs the quantizer's own driver ``_quantize_with_submodules``, which also
-    quantizes cond branches and while conditions: plain prepare_pt2e/convert_pt2e
-    leaves them float and the partitioner then rejects the control flow ("Node was not
-    marked as quantized"). Without submodules it is exactly prepare, calibrate, convert.
-    """
-    from executorch.backends.arm.quantizer import (
-        TOSAQuantizer,
-        get_symmetric_a16w8_quantization_config,
-        get_symmetric_quantization_config,
-        get_uint8_io_quantization_config,
-    )
-
-    # check_guards=False: torch 2.13 otherwise adds a `_guards_fn` call the Arm annotator
-    # does not know.
-    graph_module = torch.export.export(model, inputs).module(check_guards=False)
-    quantizer = TOSAQuantizer(compile_spec)
-    if config.quantization == "16a8w":
-        quantizer.set_global(get_symmetric_a16w8_quantization_config())
-    else:
-        quantizer.set_global(get_symmetric_quantization_config())
-    if config.uint8_io:
-        quantizer.set_io(get_uint8_io_quantization_config())
-    return quantizer._quantize_with_submodules(graph_module, [inputs])
-
-
 def executorch_tosa_flatbuffers(case: ZooCase | str, config: str) -> list[bytes]:
     """ExecuTorch's own TOSA flatbuffer of each partition of ``case`` under ``config``,
     in graph order; a RuntimeError if nothing is delegated."""
@@ -441,12 +412,10 @@ def executorch_tosa_flatbuffers(case: ZooCase | str, config: str) -> list[bytes]
         from executorch.exir import EdgeCompileConfig, to_edge_transform_and_lower
         from executorch.exir.lowered_backend_module import LoweredBackendModule
 
+        from bridge.capture import quantize_and_export  # the recipe; partitioning stays ExecuTorch's
+
         compile_spec = TosaCompileSpec(cfg.spec)
-        if compile_spec.tosa_spec.support_integer():
-            model = quantize(model, inputs, compile_spec, cfg)
-        elif cfg.uint8_io or cfg.quantization != "8a8w":
-            raise ValueError(f"{config}: uint8 IO and 16a8w need an integer spec")
-        exported = torch.export.export(model, inputs)
+        exported = quantize_and_export(model, inputs, cfg.spec, cfg.uint8_io, quantization=cfg.quantization)
         edge = to_edge_transform_and_lower(
             exported,
             partitioner=[TOSAPartitioner(compile_spec)],
@@ -480,5 +449,4 @@ __all__ = [
     "case_config_ids",
     "case_configs",
     "executorch_tosa_flatbuffers",
-    "quantize",
 ]

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch.fx import GraphModule, Node
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, ModuleOp, StringAttr, TensorType
+from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.utils.exceptions import VerifyException
@@ -30,7 +30,7 @@ from bridge.fx_types import UnsupportedTypeError, numpy_of, value_type
 from bridge.provenance import describe_source, node_location
 from ir.builders import const, const_shape, storage_dtype
 from ir.dialects.tosa_ext import YieldOp
-from ir.tensor_names import TENSOR_NAME, set_tensor_names
+from ir.tensor_names import name_dicts, set_tensor_names
 
 FUNCTION_NAME = "main"
 
@@ -277,8 +277,8 @@ class _GraphImporter:
             FUNCTION_NAME,
             (self.block.arg_types, [v.type for v in self.outputs]),
             Region(self.block),
-            arg_attrs=_name_dicts(self.arg_names),
-            res_attrs=_name_dicts(self.output_names),
+            arg_attrs=name_dicts(self.arg_names),
+            res_attrs=name_dicts(self.output_names),
         )
         return func
 
@@ -374,10 +374,6 @@ _NODE_KINDS = {
     "get_attr": _GraphImporter._get_attr,
     "output": _GraphImporter._output,
 }
-
-
-def _name_dicts(names: Sequence[str]) -> ArrayAttr[DictionaryAttr]:
-    return ArrayAttr([DictionaryAttr({TENSOR_NAME: StringAttr(n)}) for n in names])
 
 
 # --------------------------------------------------------------------------- entry point

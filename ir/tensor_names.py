@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from xdsl.dialects.builtin import ArrayAttr, StringAttr
+from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, StringAttr
 from xdsl.ir import Operation
 
 TENSOR_NAME = "tosa.tensor_name"
@@ -36,3 +36,23 @@ def tensor_names(op: Operation) -> list[str]:
     if isinstance(attr, ArrayAttr):
         return [a.data if isinstance(a, StringAttr) else "" for a in attr.data]
     return [""] * len(op.results)
+
+
+def name_dicts(names: Sequence[str]) -> ArrayAttr[DictionaryAttr]:
+    """Function ``arg_attrs``/``res_attrs`` carrying ``names``."""
+    return ArrayAttr([DictionaryAttr({TENSOR_NAME: StringAttr(n)}) for n in names])
+
+
+def function_tensor_names(func) -> tuple[list[str], list[str]]:
+    """The tensor names of a ``func.func``'s arguments and results (``""`` where none)."""
+
+    def names(attrs, count: int) -> list[str]:
+        if attrs is None:
+            return [""] * count
+        found = [d.data.get(TENSOR_NAME) for d in attrs.data]
+        return [n.data if isinstance(n, StringAttr) else "" for n in found]
+
+    return (
+        names(func.arg_attrs, len(func.function_type.inputs)),
+        names(func.res_attrs, len(func.function_type.outputs)),
+    )

@@ -1,0 +1,36 @@
+"""TOSA flatbuffers in and out of the IR.
+
+- ``to_flatbuffer(module) -> bytes``: a signless, verified module as a TOSA 1.0 file
+  (version 1.0.0, not draft, as ExecuTorch writes it), deterministic;
+- ``from_flatbuffer(data) -> ModuleOp``: any TOSA 1.0 file (ExecuTorch's, MLIR's, ours);
+- ``check_flatbuffer(data)``: everything ``from_flatbuffer`` checks, for callers about to
+  hand the bytes to C++ (the reference model, Vela);
+- ``FlatbufferError``: what is wrong and where, for both directions.
+
+The path is untrusted bytes -> ``decode`` (checked records) -> ``reader`` (IR), and
+IR -> ``writer.plan`` (records) -> ``writer.emit`` (bytes). Needs no torch.
+"""
+
+from __future__ import annotations
+
+from xdsl.dialects.builtin import ModuleOp
+
+from bridge.flatbuffer.decode import FbGraph, FlatbufferError, decode
+from bridge.flatbuffer.reader import module_from_graph
+from bridge.flatbuffer.writer import to_flatbuffer
+
+
+def from_flatbuffer(data: bytes) -> ModuleOp:
+    """The IR of a TOSA flatbuffer; ``FlatbufferError`` for anything malformed."""
+    return module_from_graph(decode(data))
+
+
+def check_flatbuffer(data: bytes) -> FbGraph:
+    """Raise ``FlatbufferError`` unless ``data`` is a readable, well-formed TOSA graph;
+    returns its decoded records (IO names, shapes, types) for the caller's own checks."""
+    graph = decode(data)
+    module_from_graph(graph)
+    return graph
+
+
+__all__ = ["FlatbufferError", "check_flatbuffer", "decode", "from_flatbuffer", "to_flatbuffer"]

@@ -1,0 +1,254 @@
+"""What the TOSA flatbuffer schema and our dialect share, as tables.
+
+The generated accessors of tosa-tools (package ``tosa``) are the schema: operator enum
+names are the spec's operator names (``ARGMAX``, ``CONST_SHAPE``...), which are also our
+dialect's keys (``OPS_BY_SPEC_NAME``); attribute tables are ``<Op>Attribute`` modules
+whose ``Add<Field>`` functions name the fields in schema order, and those fields are our
+properties in CamelCase. What the generated code cannot say is how a field's value is
+spelt in the IR; ``FIELD_KINDS`` says it, one row per distinct field name.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import re
+from dataclasses import dataclass
+from functools import cache
+from types import ModuleType
+
+import ml_dtypes
+import numpy as np
+from tosa.Attribute import Attribute as FbAttribute
+from tosa.DType import DType
+from tosa.NanPropagationMode import NanPropagationMode
+from tosa.Op import Op
+from tosa.ResizeMode import ResizeMode
+from tosa.RoundingMode import RoundingMode
+from xdsl.dialects.builtin import (
+    BFloat16Type,
+    Float8E4M3FNType,
+    Float8E5M2Type,
+    Float16Type,
+    Float32Type,
+    IntegerType,
+    Signedness,
+)
+from xdsl.ir import Attribute
+
+from ir.dialects.tosa_ext import OPS_BY_SPEC_NAME
+
+#: the version ExecuTorch 1.5.1 writes for a TOSA 1.0 target
+WRITE_VERSION = (1, 0, 0, False)
+#: file identifier at bytes 4..8 of every TOSA flatbuffer
+FILE_IDENTIFIER = b"TOSA"
+
+
+def _enum_names(cls: type) -> dict[int, str]:
+    return {v: k for k, v in vars(cls).items() if not k.startswith("_") and isinstance(v, int)}
+
+
+OP_NAMES: dict[int, str] = _enum_names(Op)
+DTYPE_NAMES: dict[int, str] = _enum_names(DType)
+ATTRIBUTE_NAMES: dict[int, str] = _enum_names(FbAttribute)
+
+# ----------------------------------------------------------------------------- operators
+
+
+def spec_name_of(op_cls: type) -> str:
+    return _SPEC_NAME_BY_CLASS[op_cls]
+
+
+_SPEC_NAME_BY_CLASS = {cls: name for name, cls in OPS_BY_SPEC_NAME.items()}
+
+
+def _squash(name: str) -> str:
+    return name.replace("_", "").lower()
+
+
+_ATTRIBUTE_BY_SQUASHED = {
+    _squash(name.removesuffix("Attribute")): (value, name) for value, name in ATTRIBUTE_NAMES.items()
+}
+
+
+#: operators MLIR's serializer (the only other writer of them) files under another op code,
+#: told apart by their attribute table; we write and read them the same way
+FILE_OP_CODE = {"VARIABLE_READ": Op.IDENTITY, "VARIABLE_WRITE": Op.IDENTITY}
+
+
+def file_op_code(spec_name: str) -> int:
+    return FILE_OP_CODE.get(spec_name, getattr(Op, spec_name, None))
+
+
+def spec_name_of_file_op(code: int, attribute_tag: int) -> str | None:
+    """The operator a (op code, attribute table) pair in a file stands for."""
+    for spec_name, file_code in FILE_OP_CODE.items():
+        if code == file_code and attribute_tag == attribute_table(spec_name).tag:
+            return spec_name
+    return OP_NAMES.get(code)
+
+
+@dataclass(frozen=True)
+class AttributeTable:
+    """The ``<Op>Attribute`` table of one operator: union tag, accessor module, fields."""
+
+    tag: int
+    module: ModuleType
+    cls: type
+    fields: tuple[str, ...]  # snake_case, schema order
+
+
+@cache
+def attribute_table(spec_name: str) -> AttributeTable:
+    """The attribute table of operator ``spec_name`` (``ARGMAX`` -> ``ArgMaxAttribute``)."""
+    tag, class_name = _ATTRIBUTE_BY_SQUASHED[_squash(spec_name)]
+    module = importlib.import_module(f"tosa.{class_name}")
+    adders = re.findall(rf"^def {class_name}Add(\w+)\(builder", _source(module), flags=re.MULTILINE)
+    fields = tuple(_snake(name) for name in adders)
+    return AttributeTable(tag, module, getattr(module, class_name), fields)
+
+
+def _source(module: ModuleType) -> str:
+    with open(module.__file__, encoding="utf-8") as f:
+        return f.read()
+
+
+def _snake(camel: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", camel).lower()
+
+
+def camel(snake: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in snake.split("_"))
+
+
+# ----------------------------------------------------------------------------- fields
+
+
+class Kind(enum.Enum):
+    BOOL = "bool"
+    INT32 = "int32"
+    INT32_LIST = "int32 list"  # IR: array<i64: ...> (array<i32: ...> for perms)
+    VALUE_BYTES = "value bytes"  # IR: a scalar of the input's element type
+    STRING = "string"
+    STRING_BYTES = "string bytes"  # IR: a string; schema: [ubyte]
+    REGION = "region name"  # IR: a region of the op; schema: the region's name
+    ACC_TYPE = "dtype"
+    NAN_MODE = "nan mode"
+    ROUNDING_MODE = "rounding mode"
+    RESIZE_MODE = "resize mode"
+
+
+FIELD_KINDS: dict[str, Kind] = {
+    "axis": Kind.INT32,
+    "nan_mode": Kind.NAN_MODE,
+    "round": Kind.BOOL,
+    "kernel": Kind.INT32_LIST,
+    "stride": Kind.INT32_LIST,
+    "pad": Kind.INT32_LIST,
+    "dilation": Kind.INT32_LIST,
+    "out_pad": Kind.INT32_LIST,
+    "perms": Kind.INT32_LIST,
+    "acc_type": Kind.ACC_TYPE,
+    "local_bound": Kind.BOOL,
+    "inverse": Kind.BOOL,
+    "min_val": Kind.VALUE_BYTES,
+    "max_val": Kind.VALUE_BYTES,
+    "then_graph": Kind.REGION,
+    "else_graph": Kind.REGION,
+    "cond_graph": Kind.REGION,
+    "body_graph": Kind.REGION,
+    "operator_name": Kind.STRING,
+    "domain_name": Kind.STRING,
+    "implementation_attrs": Kind.STRING_BYTES,
+    "scale32": Kind.BOOL,
+    "per_channel": Kind.BOOL,
+    "input_unsigned": Kind.BOOL,
+    "output_unsigned": Kind.BOOL,
+    "rounding_mode": Kind.ROUNDING_MODE,
+    "mode": Kind.RESIZE_MODE,
+}
+
+#: list fields MLIR spells ``array<i32: ...>``; the others are ``array<i64: ...>``
+I32_LIST_FIELDS = frozenset({"perms"})
+
+#: region fields in the order of the op's regions
+REGION_FIELDS = {"COND_IF": ("then_graph", "else_graph"), "WHILE_LOOP": ("cond_graph", "body_graph")}
+
+#: enum kinds: (schema enum class, IR enum names in schema spelling)
+ENUMS = {
+    Kind.NAN_MODE: NanPropagationMode,
+    Kind.ROUNDING_MODE: RoundingMode,
+    Kind.RESIZE_MODE: ResizeMode,
+}
+
+# ----------------------------------------------------------------------------- element types
+
+
+@dataclass(frozen=True)
+class ElementCodec:
+    """How one TOSA dtype is stored: in the flatbuffer and in the IR's dense bytes."""
+
+    dtype: int  # schema DType value
+    ir_type: Attribute
+    numpy: np.dtype  # the IR's storage (see ir.builders.storage_dtype)
+    file_bits: int  # bits per element in the flatbuffer (4, 8, 16, 32, 48, 64)
+
+
+_CODECS = [
+    ElementCodec(DType.BOOL, IntegerType(1), np.dtype(np.int8), 8),
+    ElementCodec(DType.INT4, IntegerType(4), np.dtype(np.int8), 4),
+    ElementCodec(DType.INT8, IntegerType(8), np.dtype(np.int8), 8),
+    ElementCodec(DType.INT16, IntegerType(16), np.dtype(np.int16), 16),
+    ElementCodec(DType.INT32, IntegerType(32), np.dtype(np.int32), 32),
+    ElementCodec(DType.INT48, IntegerType(48), np.dtype(np.int64), 48),
+    ElementCodec(DType.FP32, Float32Type(), np.dtype(np.float32), 32),
+    ElementCodec(DType.FP16, Float16Type(), np.dtype(np.float16), 16),
+    ElementCodec(DType.BF16, BFloat16Type(), np.dtype(ml_dtypes.bfloat16), 16),
+    ElementCodec(DType.FP8E4M3, Float8E4M3FNType(), np.dtype(ml_dtypes.float8_e4m3fn), 8),
+    ElementCodec(DType.FP8E5M2, Float8E5M2Type(), np.dtype(ml_dtypes.float8_e5m2), 8),
+]
+CODEC_BY_DTYPE: dict[int, ElementCodec] = {c.dtype: c for c in _CODECS}
+CODEC_BY_IR_TYPE: dict[Attribute, ElementCodec] = {c.ir_type: c for c in _CODECS}
+
+
+def codec_of(element_type: Attribute) -> ElementCodec | None:
+    """The codec of a signless IR element type; None for anything TOSA 1.0 cannot store."""
+    if isinstance(element_type, IntegerType) and element_type.signedness.data != Signedness.SIGNLESS:
+        return None
+    return CODEC_BY_IR_TYPE.get(element_type)
+
+
+def file_bytes(values: np.ndarray, codec: ElementCodec) -> bytes:
+    """The flatbuffer's bytes for ``values`` (flat, IR storage dtype): i4 packed two per
+    byte low nibble first, i48 in six little-endian bytes, bool as 0/1, the rest as stored."""
+    if codec.dtype == DType.BOOL:
+        return (values != 0).astype(np.uint8).tobytes()
+    if codec.file_bits == 4:
+        nibbles = (values.astype(np.uint8) & 0x0F).reshape(-1)
+        if nibbles.size % 2:
+            nibbles = np.append(nibbles, np.uint8(0))
+        return (nibbles[0::2] | (nibbles[1::2] << 4)).astype(np.uint8).tobytes()
+    if codec.file_bits == 48:
+        wide = values.astype("<i8").view(np.uint8).reshape(-1, 8)
+        return wide[:, :6].tobytes()
+    return np.ascontiguousarray(values, dtype=codec.numpy.newbyteorder("<")).tobytes()
+
+
+def ir_bytes(data: memoryview | bytes, count: int, codec: ElementCodec) -> bytes:
+    """The IR's dense bytes for ``count`` elements stored in the flatbuffer as ``data``."""
+    raw = np.frombuffer(data, dtype=np.uint8, count=file_size(count, codec))
+    if codec.file_bits == 4:
+        low = (raw & 0x0F).astype(np.int8)
+        high = (raw >> 4).astype(np.int8)
+        nibbles = np.stack([low, high], axis=1).reshape(-1)[:count]
+        return np.where(nibbles > 7, nibbles - 16, nibbles).astype(np.int8).tobytes()
+    if codec.file_bits == 48:
+        six = raw.reshape(count, 6)
+        sign = np.where(six[:, 5:6] & 0x80, np.uint8(0xFF), np.uint8(0))
+        return np.concatenate([six, sign, sign], axis=1).tobytes()
+    return raw.tobytes()
+
+
+def file_size(count: int, codec: ElementCodec) -> int:
+    """Bytes the flatbuffer needs for ``count`` elements."""
+    return (count * codec.file_bits + 7) // 8

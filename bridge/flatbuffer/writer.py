@@ -1,0 +1,460 @@
+"""IR to TOSA flatbuffer: plan the module as records, then emit them with the builder.
+
+Planning (``plan``) names every tensor (the IR's ``tosa.tensor_name`` where it has one, a
+derived name otherwise), turns properties into schema values and regions into named
+TOSA regions; emitting (``emit``) is a plain walk over the records with the ``flatbuffers``
+builder and the generated ``tosa`` functions. The same module gives the same bytes:
+nothing depends on dict order of anything but the module itself, and constant data is
+copied once, straight from the IR's buffers.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import io
+
+import flatbuffers
+import numpy as np
+from tosa import (
+    OpLocation,
+    SoftwareVersion,
+    TosaBasicBlock,
+    TosaGraph,
+    TosaOperator,
+    TosaRegion,
+    TosaShape,
+    TosaTensor,
+    Version,
+)
+from tosa.DType import DType
+from xdsl.dialects.builtin import (
+    DenseIntOrFPElementsAttr,
+    ModuleOp,
+    ShapedType,
+    TensorType,
+    UnknownLoc,
+)
+from xdsl.dialects.func import FuncOp, ReturnOp
+from xdsl.ir import Block, Operation, SSAValue
+from xdsl.printer import Printer
+
+from bridge.flatbuffer.decode import FbBlock, FbGraph, FbOperator, FbTensor, FlatbufferError
+from bridge.flatbuffer.fields import TO_FILE, FieldContext, FieldError
+from bridge.flatbuffer.schema import (
+    FIELD_KINDS,
+    FILE_IDENTIFIER,
+    REGION_FIELDS,
+    WRITE_VERSION,
+    Kind,
+    attribute_table,
+    camel,
+    codec_of,
+    file_bytes,
+    file_op_code,
+    spec_name_of,
+)
+from ir.builders import flat_storage
+from ir.diagnostics import describe_op
+from ir.dialects.tosa_ext import (
+    ConstOp,
+    ConstShapeOp,
+    ShapeType,
+    VariableOp,
+    VariableReadOp,
+    VariableWriteOp,
+    YieldOp,
+)
+from ir.tensor_names import function_tensor_names, tensor_names
+
+MAIN = "main"
+
+# ============================================================================= plan
+
+
+def main_function(module: ModuleOp) -> FuncOp:
+    """The graph's function: the only ``func.func``, or the one named ``main``."""
+    funcs = [op for op in module.ops if isinstance(op, FuncOp)]
+    if len(funcs) == 1:
+        return funcs[0]
+    named = [f for f in funcs if f.sym_name.data == MAIN]
+    if len(named) == 1:
+        return named[0]
+    raise FlatbufferError(f"module has {len(funcs)} functions and none is the only one or named '{MAIN}'")
+
+
+class _Names:
+    """Unique tensor names inside one block, deterministic."""
+
+    def __init__(self) -> None:
+        self.taken: set[str] = set()
+
+    def claim(self, wanted: str, fallback: str) -> str:
+        base = wanted or fallback
+        name, k = base, 0
+        while name in self.taken:
+            k += 1
+            name = f"{base}_{k}"
+        self.taken.add(name)
+        return name
+
+
+class _Planner:
+    def __init__(self, module: ModuleOp) -> None:
+        self.module = module
+        self.regions: dict[str, list[FbBlock]] = {}
+        self.region_names = _Names()
+        self.variables: dict[str, VariableOp] = {
+            op.sym_name.data: op for op in module.ops if isinstance(op, VariableOp)
+        }
+
+    def plan(self) -> FbGraph:
+        func = main_function(self.module)
+        arg_names, result_names = function_tensor_names(func)
+        self.region_names.claim(MAIN, MAIN)
+        self.regions[MAIN] = []  # main first, nested regions after it
+        block = self._block(MAIN, func.body.block, arg_names, result_names, top=True)
+        self.regions[MAIN].append(block)
+        return FbGraph(WRITE_VERSION, self.regions)
+
+    # -- blocks ----------------------------------------------------------------------
+
+    def _block(self, name: str, block: Block, arg_names, result_names, *, top=False) -> FbBlock:
+        names = _Names()
+        values: dict[SSAValue, str] = {}
+        terminator = block.last_op
+        if not isinstance(terminator, (ReturnOp, YieldOp)):
+            raise FlatbufferError(f"block '{name}' does not end in return/yield")
+        inputs = []
+        for i, arg in enumerate(block.args):
+            values[arg] = names.claim(arg_names[i] if i < len(arg_names) else "", f"{name}_input_{i}")
+            inputs.append(values[arg])
+        # returned values take the function's result names before ops claim theirs
+        for i, value in enumerate(terminator.operands):
+            if value in values:
+                raise FlatbufferError(
+                    f"block '{name}' returns {'an input' if value.owner is block else 'one value twice'}"
+                    f" (result {i}): TOSA needs a distinct tensor per output, add tosa.identity"
+                )
+            wanted = result_names[i] if i < len(result_names) else ""
+            values[value] = names.claim(wanted or _own_name(value), f"{name}_output_{i}")
+        fb = FbBlock(name, tuple(inputs), tuple(values[v] for v in terminator.operands))
+        for arg in block.args:
+            fb.tensors[values[arg]] = _tensor(values[arg], arg.type, None, describe_op(block.parent_op()))
+        if top:
+            self._variables(fb, names)
+        for op in block.ops:
+            if op is terminator:
+                continue
+            self._op(op, fb, names, values)
+        return fb
+
+    def _variables(self, fb: FbBlock, names: _Names) -> None:
+        for symbol, var in self.variables.items():
+            tensor_name = names.claim(symbol, symbol)
+            data = _data_of(var.initial_value) if var.initial_value is not None else None
+            fb.tensors[tensor_name] = _tensor(
+                tensor_name, var.tensor_type(), data, describe_op(var), variable=True, variable_name=symbol
+            )
+
+    # -- operators --------------------------------------------------------------------
+
+    def _op(self, op: Operation, fb: FbBlock, names: _Names, values: dict[SSAValue, str]) -> None:
+        where = describe_op(op)
+        out_names = tensor_names(op)
+        for i, result in enumerate(op.results):
+            if result not in values:
+                values[result] = names.claim(out_names[i], f"{op.name.removeprefix('tosa.')}_{len(names.taken)}")
+        inputs = []
+        for i, operand in enumerate(op.operands):
+            if operand not in values:
+                raise FlatbufferError(f"{where}: operand {i} is defined outside this region; pass it in as a region input")
+            inputs.append(values[operand])
+        outputs = [values[r] for r in op.results]
+        data = None
+        if isinstance(op, (ConstOp, ConstShapeOp)):
+            data = _data_of(op.values)
+        for result, out in zip(op.results, outputs):
+            fb.tensors[out] = _tensor(out, result.type, data, where)
+        if isinstance(op, VariableReadOp):
+            inputs = [self._variable_tensor(op, fb)]
+        if isinstance(op, VariableWriteOp):
+            outputs = [self._variable_tensor(op, fb)]
+        spec_name = spec_name_of(type(op))
+        owner = values[op.results[0]] if op.results else op.name.removeprefix("tosa.")
+        attributes = self._attributes(op, spec_name, where, owner)
+        fb.operators.append(FbOperator(spec_name, attributes, tuple(inputs), tuple(outputs), _location_text(op)))
+
+    def _variable_tensor(self, op: Operation, fb: FbBlock) -> str:
+        symbol = op.properties["name"].data
+        tensor = next((t for t in fb.tensors.values() if t.variable and t.variable_name == symbol), None)
+        if tensor is None:
+            raise FlatbufferError(f"{describe_op(op)}: no tosa.variable @{symbol} in the graph's block")
+        return tensor.name
+
+    def _attributes(self, op: Operation, spec_name: str, where: str, owner: str) -> dict:
+        try:
+            table = attribute_table(spec_name)
+        except KeyError:
+            return {}
+        element = op.operands[0].type.element_type if op.operands and isinstance(op.operands[0].type, ShapedType) else None
+        region_fields = REGION_FIELDS.get(spec_name, ())
+        attributes = {}
+        for name in table.fields:
+            if name in region_fields:
+                attributes[name] = self._region(op, region_fields.index(name), name, owner)
+                continue
+            kind = FIELD_KINDS[name]
+            value = op.properties.get(name)
+            if value is None and kind is not Kind.BOOL:
+                raise FlatbufferError(f"{where}: missing property '{name}'")
+            try:
+                attributes[name] = TO_FILE[kind](value, FieldContext(name, element, where))
+            except FieldError as err:
+                raise FlatbufferError(f"{where}: {err}") from None
+        return attributes
+
+    def _region(self, op: Operation, index: int, field_name: str, owner: str) -> str:
+        label = field_name.removesuffix("_graph")
+        name = self.region_names.claim(f"{owner}_{label}", label)
+        self.regions[name] = []  # reserve the slot: outer regions come before inner ones
+        block = op.regions[index].block
+        self.regions[name].append(self._block(name, block, [], []))
+        return name
+
+
+def _own_name(value: SSAValue) -> str:
+    owner = value.owner
+    if isinstance(owner, Operation):
+        return tensor_names(owner)[value.index]
+    return ""
+
+
+def _data_of(attr: DenseIntOrFPElementsAttr) -> memoryview:
+    t = attr.type
+    codec = codec_of(t.element_type)
+    if codec is None:  # index: const_shape values, stored as int64 like the file
+        return memoryview(attr.data.data)
+    count = int(np.prod(t.get_shape()))
+    flat = flat_storage(attr)
+    if flat.size == 1 and count != 1:
+        flat = np.broadcast_to(flat, (count,))
+    if codec.file_bits in (4, 48) or codec.dtype == DType.BOOL or flat.size != count:
+        return memoryview(file_bytes(flat, codec))
+    return memoryview(attr.data.data)  # the IR's bytes are the file's bytes
+
+
+def _tensor(name, type_, data, where, **variable) -> FbTensor:
+    if isinstance(type_, ShapeType):
+        return FbTensor(name, (type_.rank.data,), DType.SHAPE, data)
+    if not isinstance(type_, TensorType):
+        raise FlatbufferError(f"{where}: tensor '{name}' has type {type_}, not a ranked tensor")
+    codec = codec_of(type_.element_type)
+    if codec is None:
+        raise FlatbufferError(
+            f"{where}: tensor '{name}' has element type {type_.element_type}, which a TOSA 1.0 "
+            "flatbuffer cannot hold (run legalize-unsigned-io first for ui8/ui16 IO)"
+        )
+    shape = tuple(type_.get_shape())
+    if any(d < 0 for d in shape):
+        raise FlatbufferError(f"{where}: tensor '{name}' has a dynamic shape {type_}")
+    return FbTensor(name, shape, codec.dtype, data, **variable)
+
+
+def _location_text(op: Operation) -> str:
+    if isinstance(op.location, UnknownLoc):
+        return ""
+    out = io.StringIO()
+    Printer(stream=out).print_attribute(op.location)
+    return out.getvalue()
+
+
+# ============================================================================= emit
+
+
+def _software_version() -> tuple[int, int, int, str]:
+    """The serialization library's version, as ExecuTorch's and MLIR's writers record it."""
+    parts = importlib.metadata.version("tosa-tools").split(".")
+    numbers = [int(p) if p.isdigit() else 0 for p in (parts + ["0", "0", "0"])[:3]]
+    return numbers[0], numbers[1], numbers[2], ""
+
+
+def emit(graph: FbGraph) -> bytes:
+    data_bytes = sum(t.data.nbytes for b in graph.regions.values() for blk in b for t in blk.tensors.values() if t.data is not None)
+    builder = flatbuffers.Builder(data_bytes + 4096)
+    regions = [_emit_region(builder, name, blocks) for name, blocks in graph.regions.items()]
+    regions_vec = _offsets(builder, TosaGraph.StartRegionsVector, regions)
+    major, minor, patch, draft = graph.version
+    Version.Start(builder)
+    Version.Add_Major(builder, major)
+    Version.Add_Minor(builder, minor)
+    Version.Add_Patch(builder, patch)
+    Version.Add_Draft(builder, draft)
+    version = Version.End(builder)
+    software = _emit_software_version(builder)
+    TosaGraph.Start(builder)
+    TosaGraph.AddVersion(builder, version)
+    TosaGraph.AddRegions(builder, regions_vec)
+    TosaGraph.AddSoftwareVersion(builder, software)
+    builder.Finish(TosaGraph.End(builder), file_identifier=FILE_IDENTIFIER)
+    return bytes(builder.Output())
+
+
+def _emit_software_version(builder) -> int:
+    major, minor, micro, modifier = _software_version()
+    text = builder.CreateString(modifier)
+    SoftwareVersion.Start(builder)
+    SoftwareVersion.Add_Major(builder, major)
+    SoftwareVersion.Add_Minor(builder, minor)
+    SoftwareVersion.Add_Micro(builder, micro)
+    SoftwareVersion.Add_Modifier(builder, text)
+    return SoftwareVersion.End(builder)
+
+
+def _offsets(builder, start, offsets: list[int]) -> int:
+    start(builder, len(offsets))
+    for off in reversed(offsets):
+        builder.PrependUOffsetTRelative(off)
+    return builder.EndVector()
+
+
+def _strings(builder, start, texts) -> int:
+    return _offsets(builder, start, [builder.CreateString(t) for t in texts])
+
+
+def _bytes(builder, data, alignment: int = 8) -> int:
+    """A [ubyte] vector of ``data``, copied once, aligned for readers that map it in place."""
+    raw = memoryview(data).cast("B")
+    size = raw.nbytes
+    builder.StartVector(1, size, alignment)
+    builder.head = builder.Head() - size
+    builder.Bytes[builder.Head() : builder.Head() + size] = raw
+    builder.vectorNumElems = size
+    return builder.EndVector()
+
+
+def _emit_region(builder, name: str, blocks: list[FbBlock]) -> int:
+    offsets = [_emit_block(builder, b) for b in blocks]
+    blocks_vec = _offsets(builder, TosaRegion.StartBlocksVector, offsets)
+    name_off = builder.CreateString(name)
+    TosaRegion.Start(builder)
+    TosaRegion.AddName(builder, name_off)
+    TosaRegion.AddBlocks(builder, blocks_vec)
+    return TosaRegion.End(builder)
+
+
+def _emit_block(builder, block: FbBlock) -> int:
+    tensors = [t for t in block.tensors.values() if t.dtype != DType.SHAPE]
+    shapes = [t for t in block.tensors.values() if t.dtype == DType.SHAPE]
+    operators = _offsets(builder, TosaBasicBlock.StartOperatorsVector, [_emit_operator(builder, o) for o in block.operators])
+    tensor_vec = _offsets(builder, TosaBasicBlock.StartTensorsVector, [_emit_tensor(builder, t) for t in tensors])
+    shape_vec = _offsets(builder, TosaBasicBlock.StartShapesVector, [_emit_shape(builder, s) for s in shapes])
+    inputs = _strings(builder, TosaBasicBlock.StartInputsVector, block.inputs)
+    outputs = _strings(builder, TosaBasicBlock.StartOutputsVector, block.outputs)
+    name = builder.CreateString(block.name)
+    TosaBasicBlock.Start(builder)
+    TosaBasicBlock.AddName(builder, name)
+    TosaBasicBlock.AddOperators(builder, operators)
+    TosaBasicBlock.AddTensors(builder, tensor_vec)
+    TosaBasicBlock.AddInputs(builder, inputs)
+    TosaBasicBlock.AddOutputs(builder, outputs)
+    TosaBasicBlock.AddShapes(builder, shape_vec)
+    return TosaBasicBlock.End(builder)
+
+
+def _emit_tensor(builder, t: FbTensor) -> int:
+    name = builder.CreateString(t.name)
+    shape = builder.CreateNumpyVector(np.asarray(t.shape, dtype=np.int32))
+    data = _bytes(builder, t.data) if t.data is not None else None
+    variable_name = builder.CreateString(t.variable_name) if t.variable else None
+    TosaTensor.Start(builder)
+    TosaTensor.AddName(builder, name)
+    TosaTensor.AddShape(builder, shape)
+    TosaTensor.AddType(builder, t.dtype)
+    if data is not None:
+        TosaTensor.AddData(builder, data)
+    if t.variable:
+        TosaTensor.AddVariable(builder, True)
+        TosaTensor.AddVariableName(builder, variable_name)
+    return TosaTensor.End(builder)
+
+
+def _emit_shape(builder, s: FbTensor) -> int:
+    name = builder.CreateString(s.name)
+    data = _bytes(builder, s.data) if s.data is not None else None
+    TosaShape.Start(builder)
+    TosaShape.AddName(builder, name)
+    TosaShape.AddRank(builder, s.shape[0])
+    if data is not None:
+        TosaShape.AddData(builder, data)
+    return TosaShape.End(builder)
+
+
+def _emit_operator(builder, op: FbOperator) -> int:
+    table = attribute_table(op.op)
+    attribute = _emit_attribute(builder, table, op.attributes)
+    inputs = _strings(builder, TosaOperator.StartInputsVector, op.inputs)
+    outputs = _strings(builder, TosaOperator.StartOutputsVector, op.outputs)
+    location = None
+    if op.location:
+        text = builder.CreateString(op.location)
+        OpLocation.Start(builder)
+        OpLocation.AddText(builder, text)
+        location = OpLocation.End(builder)
+    TosaOperator.Start(builder)
+    TosaOperator.AddOp(builder, file_op_code(op.op))
+    TosaOperator.AddAttributeType(builder, table.tag)
+    TosaOperator.AddAttribute(builder, attribute)
+    TosaOperator.AddInputs(builder, inputs)
+    TosaOperator.AddOutputs(builder, outputs)
+    if location is not None:
+        TosaOperator.AddLocation(builder, location)
+    return TosaOperator.End(builder)
+
+
+def _emit_attribute(builder, table, values: dict) -> int:
+    module = table.module
+    prepared = {}
+    for name in table.fields:  # children (strings, vectors) before the table
+        value = values[name]
+        if isinstance(value, str):
+            prepared[name] = builder.CreateString(value)
+        elif isinstance(value, bytes):
+            prepared[name] = builder.CreateNumpyVector(np.frombuffer(value, dtype=np.uint8))
+        elif isinstance(value, np.ndarray):
+            prepared[name] = builder.CreateNumpyVector(value)
+        else:
+            prepared[name] = value
+    module.Start(builder)
+    for name in table.fields:
+        getattr(module, f"Add{camel(name)}")(builder, prepared[name])
+    return module.End(builder)
+
+
+# ============================================================================= API
+
+
+def to_flatbuffer(module: ModuleOp) -> bytes:
+    """The module as a TOSA 1.0 flatbuffer (version 1.0.0, not draft), as ExecuTorch writes.
+
+    Refuses, naming the op, a module that does not verify or still has ``ui8``/``ui16``
+    values (those belong to the typed stage; run ``legalize-unsigned-io``).
+    """
+    _check_module(module)
+    return emit(_Planner(module).plan())
+
+
+def _check_module(module: ModuleOp) -> None:
+    from xdsl.utils.exceptions import VerifyException
+
+    for op in module.walk():
+        for value in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args)):
+            element = getattr(value.type, "element_type", None)
+            if element is not None and codec_of(element) is None and not isinstance(value.type, ShapeType):
+                raise FlatbufferError(
+                    f"{describe_op(op)}: value of type {value.type} cannot be written to a TOSA 1.0 "
+                    "flatbuffer (signed/unsigned integers belong to the typed stage: run legalize-unsigned-io)"
+                )
+    try:
+        module.verify()
+    except VerifyException as err:
+        raise FlatbufferError(f"module does not verify: {err}") from None

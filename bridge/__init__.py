@@ -1,7 +1,9 @@
 """The borders: ExecuTorch FX graphs in, TOSA flatbuffers in and out.
 
-``lower``, ``tosa_level_partitions`` and ``fx_to_ir`` are loaded on first use: they need
-torch and ExecuTorch, which take seconds to import, and ``import bridge`` should not.
+Everything is loaded on first use: most of it needs torch and ExecuTorch, which take
+seconds to import, and ``import bridge`` should not. The flatbuffer half
+(``to_flatbuffer``, ``from_flatbuffer``, ``check_flatbuffer``, ``FlatbufferError``)
+needs neither.
 ``bridge/capture.py`` holds them (the capture of ExecuTorch's TOSA-level partitions).
 """
 
@@ -13,9 +15,15 @@ _LAZY = {
     "lower": ("bridge.capture", "lower"),
     "tosa_level_partitions": ("bridge.capture", "tosa_level_partitions"),
     "fx_to_ir": ("bridge.fx_import", "fx_to_ir"),
+    "fx_to_flatbuffer": ("bridge.compile", "fx_to_flatbuffer"),
+    "Partitioner": ("bridge.partitioner", "Partitioner"),
+    "to_flatbuffer": ("bridge.flatbuffer", "to_flatbuffer"),
+    "from_flatbuffer": ("bridge.flatbuffer", "from_flatbuffer"),
+    "check_flatbuffer": ("bridge.flatbuffer", "check_flatbuffer"),
+    "FlatbufferError": ("bridge.flatbuffer", "FlatbufferError"),
 }
 
-__all__ = ["FP_SPEC", "INT_SPEC", "fx_to_ir", "lower", "tosa_level_partitions"]
+__all__ = ["FP_SPEC", "INT_SPEC", *_LAZY]
 
 
 def __getattr__(name: str):

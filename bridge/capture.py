@@ -332,35 +332,67 @@ def _executorch_flatbuffer(edge_program: ExportedProgram, compile_specs: list) -
     copy, so the program is known to survive one), and with its own compile spec object.
     """
     reference_program = copy.deepcopy(edge_program)
-    compile_spec = TosaCompileSpec._from_list(compile_specs)
+    compile_spec = _arm_compile_spec(compile_specs)
     return bytes(TOSABackend._preprocess(reference_program, compile_spec).processed_bytes)
+
+
+#: compile-spec key of our own option: a folder for each partition's stage dumps
+DUMP_DIR_KEY = "tosa_ir_dump_dir"
+
+
+def _arm_compile_spec(compile_specs: list, spec_class=None):
+    """ExecuTorch's compile spec from the list, without our own keys (theirs would keep
+    them as unknown entries and write them back into the .pte)."""
+    spec_class = spec_class or TosaCompileSpec
+    return spec_class._from_list([s for s in compile_specs if s.key != DUMP_DIR_KEY])
+
+
+def _dump_dir(compile_specs: list) -> str | None:
+    for s in compile_specs:
+        if s.key == DUMP_DIR_KEY:
+            return bytes(s.value).decode("utf-8")
+    return None
+
+
+def ir_flatbuffer(edge_program: ExportedProgram, compile_specs: list, spec_class=None) -> bytes:
+    """A partition's TOSA flatbuffer through our IR: ArmPassManager, then
+    ``fx_to_flatbuffer`` (what ``TOSABackend._preprocess`` does with node visitors)."""
+    from executorch.backends.arm.tosa.backend import arm_get_first_delegation_tag
+
+    from bridge.compile import fx_to_flatbuffer
+
+    compile_spec = _arm_compile_spec(compile_specs, spec_class)
+    graph_module = _to_tosa_level(edge_program.graph_module, edge_program, compile_spec)
+    name = arm_get_first_delegation_tag(graph_module) or "partition"
+    return fx_to_flatbuffer(
+        graph_module,
+        edge_program,
+        str(compile_spec.tosa_spec),
+        dump_dir=_dump_dir(compile_specs),
+        dump_name=name,
+    )
 
 
 @final
 class TosaIRBackend(BackendDetails):
-    """An ExecuTorch backend that brings a partition to the TOSA level and records it.
+    """Our ExecuTorch backend: a partition's delegate bytes come through the IR.
 
     ExecuTorch looks backends up by class ``__name__`` among BackendDetails' direct
-    subclasses, so this name must stay unique. Outside ``tosa_level_partitions`` no
-    lowering is collecting, and preprocess does nothing.
+    subclasses, so this name must stay unique. Inside ``tosa_level_partitions`` it records
+    the TOSA-level partition instead (for tests and tools that want the FX graph).
     """
 
     @staticmethod
     def preprocess(edge_program: ExportedProgram, compile_specs: list) -> PreprocessResult:
-        """Run the Arm pass pipeline on the partition and record it in the active collector.
-
-        The processed bytes are ExecuTorch's reference flatbuffer when it was asked for,
-        else empty: the program this lowering produces is not meant to run yet.
-        """
         collector = _COLLECTOR.get()
         if collector is None:
-            return PreprocessResult(processed_bytes=b"")
+            return PreprocessResult(processed_bytes=ir_flatbuffer(edge_program, compile_specs))
 
         reference = None
         if collector.with_reference:
             reference = _executorch_flatbuffer(edge_program, compile_specs)
 
-        compile_spec = TosaCompileSpec._from_list(compile_specs)
+        compile_spec = _arm_compile_spec(compile_specs)
         graph_module = _to_tosa_level(edge_program.graph_module, edge_program, compile_spec)
         collector.partitions.append(
             TosaLevelPartition(graph_module, edge_program, compile_spec, reference)

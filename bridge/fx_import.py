@@ -146,7 +146,7 @@ class RuleContext:
     def const(self, array: np.ndarray, element: Attribute, name: str) -> SSAValue:
         return self.emit(const(array, element), [name]).results[0]
 
-    def scalar_const(self, value: int | float, element: Attribute, name: str) -> SSAValue:
+    def scalar_const(self, value: float, element: Attribute, name: str) -> SSAValue:
         """A ``tensor<1xT>`` constant. Integers are stored as their raw bits in T, so an
         unsigned zero point 200 in ``i8`` reads back as -56, as ExecuTorch writes it."""
         dtype = storage_dtype(element)

@@ -16,7 +16,6 @@ tested against the targets ExecuTorch registers node visitors for.
 from __future__ import annotations
 
 import math
-import operator
 from collections.abc import Callable
 
 import numpy as np

@@ -1,0 +1,61 @@
+"""The whole IR path as one call: TOSA-level FX graph -> stages -> TOSA flatbuffer.
+
+``fx_to_flatbuffer`` is what our ExecuTorch backend's ``preprocess`` runs in place of
+ExecuTorch's node visitors: import (typed stage) -> ``legalize-unsigned-io`` (signless)
+-> ``to_flatbuffer``, each stage verified, and with ``dump_dir`` each stage's text written
+next to the bytes (``<name>.typed.mlir``, ``<name>.signless.mlir``, ``<name>.tosa``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from bridge import INT_SPEC
+
+
+def write_atomically(path: Path, data: bytes | str) -> None:
+    """Write ``path`` whole or not at all: a crash mid-write leaves no partial file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def fx_to_flatbuffer(
+    graph_module,
+    exported_program=None,
+    spec: str = INT_SPEC,
+    *,
+    dump_dir: str | Path | None = None,
+    dump_name: str = "graph",
+) -> bytes:
+    """The TOSA flatbuffer of a TOSA-level FX graph, through our IR.
+
+    Raises ``bridge.fx_import.FxImportError`` for a graph we cannot import and
+    ``bridge.flatbuffer.FlatbufferError`` for one we cannot write; dumps are written only
+    for the stages that were reached.
+    """
+    import ir
+    from bridge.flatbuffer import to_flatbuffer
+    from bridge.fx_import import fx_to_ir
+    from ir.lowering.signless import to_signless
+
+    def dump(suffix: str, data) -> None:
+        if dump_dir is not None:
+            write_atomically(Path(dump_dir) / f"{dump_name}.{suffix}", data)
+
+    typed = fx_to_ir(graph_module, exported_program, tosa_spec=spec)
+    dump("typed.mlir", ir.print_module(typed, debuginfo=True))
+    signless = to_signless(typed)
+    dump("signless.mlir", ir.print_module(signless, debuginfo=True))
+    flatbuffer = to_flatbuffer(signless)
+    dump("tosa", flatbuffer)
+    return flatbuffer

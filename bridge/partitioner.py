@@ -1,0 +1,91 @@
+"""The drop-in for ExecuTorch: partition like the Arm backend, delegate through our IR.
+
+``Partitioner(compile_spec)`` takes ExecuTorch's own compile specs:
+
+- ``TosaCompileSpec``: partitions exactly like ``TOSAPartitioner``; each delegate's bytes
+  are our TOSA flatbuffer (``TosaIRBackend``: ArmPassManager, then ``fx_to_flatbuffer``).
+- ``EthosUCompileSpec``: partitions exactly like ``EthosUPartitioner``; each delegate is
+  Vela's output for our flatbuffer, compiled by ExecuTorch's own Ethos-U step with the
+  spec's Vela flags (``EthosUIRBackend``).
+
+``dump_dir`` asks each partition to write its stage dumps (``<tag>.typed.mlir``,
+``<tag>.signless.mlir``, ``<tag>.tosa``) into a folder. The option travels as one more
+compile-spec entry, the way ExecuTorch passes options to a backend's ``preprocess``.
+
+So ``to_edge_transform_and_lower(ep, partitioner=[Partitioner(spec)])`` is ExecuTorch's
+flow with the last step (FX -> flatbuffer) replaced by the IR path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import final
+
+from bridge.capture import (
+    DUMP_DIR_KEY,
+    TosaIRBackend,
+    _arm_compile_spec,
+    ir_flatbuffer,
+    quiet,
+)
+
+with quiet():
+    from executorch.backends.arm.ethosu import EthosUCompileSpec
+    from executorch.backends.arm.ethosu.backend import EthosUBackend
+    from executorch.backends.arm.tosa.backend import TOSABackend
+    from executorch.backends.arm.tosa.compile_spec import TosaCompileSpec
+    from executorch.backends.arm.tosa.partitioner import TOSAPartitioner
+    from executorch.exir._serialize._named_data_store import NamedDataStore
+    from executorch.exir.backend.backend_details import BackendDetails, PreprocessResult
+    from executorch.exir.backend.compile_spec_schema import CompileSpec
+    from executorch.exir.backend.partitioner import DelegationSpec
+
+#: ExecuTorch runtime backend ids our delegates stand in for (see ``runtime.pte``)
+RUNTIME_BACKEND_IDS = {"TosaIRBackend": "TOSABackend", "EthosUIRBackend": "EthosUBackend"}
+
+
+@final
+class EthosUIRBackend(BackendDetails):
+    """``EthosUBackend.preprocess`` with our flatbuffer where TOSABackend's would be."""
+
+    @staticmethod
+    def preprocess(edge_program, compile_specs: list) -> PreprocessResult:
+        compile_spec = _arm_compile_spec(compile_specs, EthosUCompileSpec)
+        tosa_specs = TOSABackend.filter_tosa_compile_specs(compile_spec)._to_list()
+        dump = [s for s in compile_specs if s.key == DUMP_DIR_KEY]
+        flatbuffer = ir_flatbuffer(edge_program, tosa_specs + dump)
+        result = EthosUBackend._compile_tosa_flatbuffer(flatbuffer, compile_spec)
+        if not result.external_blocks:
+            return PreprocessResult(processed_bytes=result.processed_bytes)
+        store = NamedDataStore()
+        for block in result.external_blocks:
+            store.add_named_data(block.key, block.payload, alignment=block.alignment, external_tag=block.placement)
+        return PreprocessResult(
+            processed_bytes=result.processed_bytes,
+            data_store_output=store.get_named_data_store_output(),
+        )
+
+
+class Partitioner(TOSAPartitioner):
+    """ExecuTorch's Arm partitioner, delegating to our IR backends.
+
+    Every partitioning decision reads ``self.compile_spec`` as in ``TOSAPartitioner``
+    (which ``EthosUPartitioner`` also is); only the delegation spec differs.
+    """
+
+    def __init__(
+        self,
+        compile_spec: TosaCompileSpec | EthosUCompileSpec,
+        additional_checks=None,
+        *,
+        dump_dir: str | Path | None = None,
+    ) -> None:
+        super().__init__(compile_spec, additional_checks)
+        backend = EthosUIRBackend if isinstance(compile_spec, EthosUCompileSpec) else TosaIRBackend
+        specs = compile_spec._to_list()
+        if dump_dir is not None:
+            specs.append(CompileSpec(DUMP_DIR_KEY, str(dump_dir).encode("utf-8")))
+        self.delegation_spec = DelegationSpec(backend.__name__, specs)
+
+
+__all__ = ["RUNTIME_BACKEND_IDS", "EthosUIRBackend", "Partitioner", "TosaIRBackend"]

@@ -23,7 +23,19 @@ _LAZY = {
     "FlatbufferError": ("bridge.flatbuffer", "FlatbufferError"),
 }
 
-__all__ = ["FP_SPEC", "INT_SPEC", *_LAZY]
+__all__ = [
+    "FP_SPEC",
+    "INT_SPEC",
+    "FlatbufferError",
+    "Partitioner",
+    "check_flatbuffer",
+    "from_flatbuffer",
+    "fx_to_flatbuffer",
+    "fx_to_ir",
+    "lower",
+    "to_flatbuffer",
+    "tosa_level_partitions",
+]
 
 
 def __getattr__(name: str):

@@ -28,6 +28,7 @@ from bridge.flatbuffer.schema import (
     file_size,
     spec_name_of_file_op,
 )
+from bridge.flatbuffer.verify_bytes import LayoutError, verify_layout
 from ir.dialects.tosa_ext import OPS_BY_SPEC_NAME
 
 #: elements one tensor may hold: TOSA level 8K's MAX_TENSOR_SIZE is far below this; the
@@ -87,6 +88,10 @@ def decode(data: bytes | bytearray | memoryview) -> FbGraph:
     """Read and check a TOSA 1.0 flatbuffer; ``FlatbufferError`` if it is not one."""
     buf = memoryview(data).cast("B") if not isinstance(data, memoryview) else data.cast("B")
     _check_header(buf)
+    try:
+        verify_layout(buf)
+    except LayoutError as err:
+        raise FlatbufferError(f"graph: corrupt flatbuffer: {err}") from None
     where = "graph"
     try:
         graph = TosaGraph.GetRootAs(buf, 0)

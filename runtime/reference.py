@@ -1,0 +1,579 @@
+"""Run a TOSA flatbuffer on the TOSA reference model, in process, with typed numpy IO.
+
+``tosa_reference_model.run`` is a thin pybind binding with three habits a caller must not
+see: it checks an input only by its byte count (a float32 (2, 3) array runs as an int32
+(2, 3) tensor, an int8 (3, 2) one as (2, 3)); it hands back bfloat16 and fp8 outputs as
+raw ``V2``/``V1`` bytes and INT48 outputs as an empty float64 array; and it writes to the
+process's stdout/stderr from C++: a version note on every run and, on every ERROR_IF, a
+node dump plus a gdb backtrace of this very process (it forks, attaches gdb to its parent
+and waits for it). So ``run_reference``
+
+* checks the flatbuffer (``bridge.flatbuffer.check_flatbuffer``) and every input's count,
+  shape and dtype against the graph before anything reaches C++, naming the input;
+* gives TOSA 1.0's uint8/uint16 IO its numpy type: there is no unsigned tensor type, an
+  input is unsigned when a RESCALE reads it with ``input_unsigned`` and an output when a
+  RESCALE writes it with ``output_unsigned`` (``graph_io`` says which);
+* redirects file descriptors 1 and 2 around the call and turns the captured text, gdb
+  backtraces dropped, into the ``ReferenceModelError`` of a failed run, so a normal run
+  prints nothing and a failing one prints nothing either.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import re
+import sys
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Self
+
+import ml_dtypes
+import numpy as np
+import tosa_reference_model
+from tosa.Attribute import Attribute as FbAttribute
+from tosa.DType import DType
+from tosa.Op import Op
+from tosa.RescaleAttribute import RescaleAttribute
+from tosa.TosaGraph import TosaGraph
+
+__all__ = ["GraphIO", "IoTensor", "ReferenceModelError", "graph_io", "run_reference"]
+
+#: the levels the binding knows; see ``run_reference`` for why NONE is the default
+TOSA_LEVELS = ("NONE", "EIGHTK")
+
+# ----------------------------------------------------------------------------- errors
+
+
+class ReferenceModelError(Exception):
+    """A reference-model run that did not give outputs, and why.
+
+    ``status`` is one of
+
+    * ``"ERROR_IF"``: the graph hit an ERROR_IF while running (GraphStatus TOSA_ERROR);
+    * ``"UNPREDICTABLE"``: a REQUIRE or a level limit failed (GraphStatus TOSA_UNPREDICTABLE);
+    * ``"INVALID"``: the reference model refused to load or validate the graph (its ERROR_IF
+      checks on shapes and types run before any data moves);
+    * ``"BAD_FLATBUFFER"``: the bytes are not a readable TOSA flatbuffer (never reached C++);
+    * ``"INPUT_MISMATCH"``: wrong input count, type, shape or dtype (never reached C++);
+    * ``"UNSUPPORTED"``: a graph input or output whose dtype the binding cannot carry (INT48...);
+    * ``"BAD_OUTPUT"``: the binding returned an output that does not fit the graph.
+
+    ``log`` is what the reference model printed, gdb backtraces removed; ``input_index`` and
+    ``tensor_name`` name the input (or output) at fault when there is one.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: str,
+        log: str = "",
+        input_index: int | None = None,
+        tensor_name: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.log = log
+        self.input_index = input_index
+        self.tensor_name = tensor_name
+
+
+# ----------------------------------------------------------------------------- graph IO
+
+
+@dataclass(frozen=True)
+class IoTensor:
+    """One graph input or output as numpy sees it.
+
+    ``dtype`` is the numpy dtype a caller passes or gets: ``uint8``/``uint16`` for an
+    INT8/INT16 tensor a RESCALE reads or writes unsigned (``unsigned``), int64 for INT48,
+    ml_dtypes for bfloat16 and fp8. ``shape`` is None for an unranked tensor; a negative
+    dimension is a dynamic one.
+    """
+
+    name: str
+    shape: tuple[int, ...] | None
+    dtype: np.dtype
+    unsigned: bool
+    tosa_dtype: str  # the flatbuffer's DType name: "INT8", "BF16", ...
+
+
+@dataclass(frozen=True)
+class GraphIO:
+    """The main block's inputs and outputs, in the order the reference model takes and
+    gives them."""
+
+    inputs: tuple[IoTensor, ...]
+    outputs: tuple[IoTensor, ...]
+
+
+_DTYPE_NAMES: dict[int, str] = {
+    value: name for name, value in vars(DType).items() if not name.startswith("_")
+}
+
+# numpy carrier of each TOSA dtype; INT4 one per byte, INT48 and SHAPE in int64
+_NUMPY_DTYPES: dict[str, np.dtype] = {
+    name: np.dtype(dtype)
+    for name, dtype in {
+        "BOOL": np.bool_,
+        "INT4": np.int8,
+        "INT8": np.int8,
+        "INT16": np.int16,
+        "INT32": np.int32,
+        "INT48": np.int64,
+        "INT64": np.int64,
+        "SHAPE": np.int64,
+        "FP32": np.float32,
+        "FP16": np.float16,
+        "BF16": ml_dtypes.bfloat16,
+        "FP8E4M3": ml_dtypes.float8_e4m3fn,
+        "FP8E5M2": ml_dtypes.float8_e5m2,
+    }.items()
+}
+_UNSIGNED_DTYPES = {"INT8": np.dtype(np.uint8), "INT16": np.dtype(np.uint16)}
+
+# What crosses the binding instead of the numpy dtype, for the dtypes numpy's buffer
+# protocol cannot spell (ml_dtypes): the same bytes as unsigned integers. Everything else
+# crosses as its signed carrier (a uint8 input as int8).
+_WIRE_DTYPES = {
+    "BF16": np.dtype(np.uint16),
+    "FP8E4M3": np.dtype(np.uint8),
+    "FP8E5M2": np.dtype(np.uint8),
+}
+# Checked by running identity graphs through tosa-tools 2026.5.0: these come back with
+# their bytes intact. INT48 comes back as an empty float64 array ("Unsupported tensor
+# DType: INT48") and is refused as an input; INT4 and SHAPE are no graph IO in TOSA 1.0.
+_RUNNABLE = frozenset(
+    {"BOOL", "INT8", "INT16", "INT32", "INT64", "FP32", "FP16", "BF16", "FP8E4M3", "FP8E5M2"}
+)
+
+
+def graph_io(flatbuffer: bytes) -> GraphIO:
+    """The typed inputs and outputs of ``flatbuffer``'s main block.
+
+    Reads the flatbuffer with the generated ``tosa`` accessors, no C++ involved, so it is
+    safe on any buffer ``check_flatbuffer`` accepted; a buffer it cannot read raises
+    ``ReferenceModelError`` (``BAD_FLATBUFFER``).
+    """
+    try:
+        block = _main_block(bytes(flatbuffer))
+        tensors = {
+            _text(block.Tensors(i).Name()): block.Tensors(i) for i in range(block.TensorsLength())
+        }
+        reads_unsigned, writes_unsigned = _unsigned_rescale_io(block)
+        inputs = [_text(block.Inputs(i)) for i in range(block.InputsLength())]
+        outputs = [_text(block.Outputs(i)) for i in range(block.OutputsLength())]
+        return GraphIO(
+            inputs=tuple(_io_tensor(tensors, name, name in reads_unsigned) for name in inputs),
+            outputs=tuple(_io_tensor(tensors, name, name in writes_unsigned) for name in outputs),
+        )
+    except ReferenceModelError:
+        raise
+    except Exception as error:  # the accessors fail with struct/index errors on garbage
+        raise ReferenceModelError(
+            f"cannot read the flatbuffer's main block: {type(error).__name__}: {error}",
+            status="BAD_FLATBUFFER",
+        ) from error
+
+
+def _main_block(data: bytes):
+    """The block the reference model runs: region "main" (else the first), its block
+    "main" (else the first)."""
+    graph = TosaGraph.GetRootAs(data, 0)
+    regions = [graph.Regions(i) for i in range(graph.RegionsLength())]
+    if not regions:
+        raise ReferenceModelError("the flatbuffer has no regions", status="BAD_FLATBUFFER")
+    region = next((r for r in regions if r.Name() == b"main"), regions[0])
+    blocks = [region.Blocks(i) for i in range(region.BlocksLength())]
+    if not blocks:
+        raise ReferenceModelError("the main region has no blocks", status="BAD_FLATBUFFER")
+    return next((b for b in blocks if b.Name() == b"main"), blocks[0])
+
+
+def _unsigned_rescale_io(block) -> tuple[set[str], set[str]]:
+    """Tensor names a RESCALE reads as unsigned (its data input) and writes as unsigned.
+
+    This is where TOSA 1.0 keeps uint8/uint16: the tensor type stays INT8/INT16 and the
+    boundary RESCALE carries the flag. A tensor counts as unsigned when any RESCALE reads
+    it so; mixed signed and unsigned readers are the IR verifier's business, not ours.
+    """
+    reads, writes = set(), set()
+    for i in range(block.OperatorsLength()):
+        op = block.Operators(i)
+        if op.Op() != Op.RESCALE or op.AttributeType() != FbAttribute.RescaleAttribute:
+            continue
+        table = op.Attribute()
+        attribute = RescaleAttribute()
+        attribute.Init(table.Bytes, table.Pos)
+        if attribute.InputUnsigned() and op.InputsLength():
+            reads.add(_text(op.Inputs(0)))
+        if attribute.OutputUnsigned() and op.OutputsLength():
+            writes.add(_text(op.Outputs(0)))
+    return reads, writes
+
+
+def _io_tensor(tensors: dict, name: str, unsigned_use: bool) -> IoTensor:
+    """The record of graph IO tensor ``name``; unsigned only for INT8/INT16 (RESCALE's
+    flags mean nothing for other types, and the reference model ERROR_IFs on them)."""
+    if name not in tensors:
+        raise ReferenceModelError(
+            f"graph IO tensor {name!r} is not among the main block's tensors",
+            status="BAD_FLATBUFFER",
+        )
+    tensor = tensors[name]
+    tosa_dtype = _DTYPE_NAMES.get(tensor.Type(), f"DType({tensor.Type()})")
+    unsigned = unsigned_use and tosa_dtype in _UNSIGNED_DTYPES
+    dtype = (
+        _UNSIGNED_DTYPES[tosa_dtype] if unsigned else _NUMPY_DTYPES.get(tosa_dtype, np.dtype("V1"))
+    )
+    shape = (
+        None
+        if tensor.IsUnranked()
+        else tuple(int(tensor.Shape(i)) for i in range(tensor.ShapeLength()))
+    )
+    return IoTensor(name=name, shape=shape, dtype=dtype, unsigned=unsigned, tosa_dtype=tosa_dtype)
+
+
+def _text(value: bytes | str | None) -> str:
+    """Flatbuffer strings come back as bytes."""
+    if value is None:
+        return ""
+    return value.decode("utf-8") if isinstance(value, bytes) else value
+
+
+# ----------------------------------------------------------------------------- running
+
+
+def run_reference(
+    flatbuffer: bytes,
+    inputs: Sequence[np.ndarray],
+    *,
+    tosa_level: str = "NONE",
+) -> list[np.ndarray]:
+    """Run ``flatbuffer`` on the TOSA reference model; one numpy array per graph output.
+
+    Inputs go in the graph's input order with exactly the dtypes ``graph_io`` gives
+    (uint8 for an unsigned INT8 input, ``ml_dtypes.bfloat16`` for BF16...); outputs come
+    back the same way, shaped. Anything but a valid run raises ``ReferenceModelError``.
+
+    ``tosa_level`` defaults to ``"NONE"``: a flatbuffer does not record its level, the
+    specs this project compiles for (``TOSA-1.0+INT``, ``TOSA-1.0+FP``, Ethos-U's
+    ``TOSA-1.0+INT+int16+int4``) claim none, and ExecuTorch's own reference runs use NONE;
+    with ``"EIGHTK"`` a graph that is legal under those specs but exceeds an 8K limit
+    (a stride above 8192, say) comes back UNPREDICTABLE. Pass ``"EIGHTK"`` for a ``+8k``
+    spec. Runs are serialized: the reference model keeps global state, and the output
+    capture swaps the process's stdout/stderr.
+    """
+    if tosa_level not in TOSA_LEVELS:
+        raise ValueError(f"tosa_level must be one of {TOSA_LEVELS}, not {tosa_level!r}")
+    data = bytes(flatbuffer)
+    _check_flatbuffer(data)
+    io = graph_io(data)
+    _check_runnable(io)
+    wire_inputs = _wire_inputs(io.inputs, inputs)
+    with _RUN_LOCK, _CapturedOutput() as captured:
+        try:
+            outputs, status = tosa_reference_model.run(data, wire_inputs, tosa_level=tosa_level)
+        except ValueError as error:  # the binding's way to say "would not load/validate"
+            rejected: ValueError | None = error
+        else:
+            rejected = None
+    log = _without_backtraces(captured.text)
+    if rejected is not None:
+        raise _rejection_error(rejected, log)
+    _check_status(status, log, tosa_level)
+    return _typed_outputs(io.outputs, outputs, log)
+
+
+def _check_flatbuffer(data: bytes) -> None:
+    """Refuse a truncated, corrupt or wrong-version buffer before C++ parses it: the
+    reference model's own parser reports such buffers only as "Invalid TOSA graph".
+
+    Imported here, not at the top: ``bridge.flatbuffer`` brings in xDSL and the IR,
+    which ``import runtime`` alone should not pay for.
+    """
+    from bridge.flatbuffer import FlatbufferError, check_flatbuffer
+
+    try:
+        check_flatbuffer(data)
+    except FlatbufferError as error:
+        raise ReferenceModelError(
+            f"not a runnable TOSA flatbuffer: {error}", status="BAD_FLATBUFFER"
+        ) from error
+
+
+def _check_runnable(io: GraphIO) -> None:
+    """Refuse graph IO the binding cannot carry, rather than return its empty arrays."""
+    for kind, tensors in (("input", io.inputs), ("output", io.outputs)):
+        for index, tensor in enumerate(tensors):
+            if tensor.tosa_dtype in _RUNNABLE:
+                continue
+            raise ReferenceModelError(
+                f"{kind} {index} {tensor.name!r} is {tensor.tosa_dtype}, which the reference "
+                f"model's Python binding cannot pass (it carries {', '.join(sorted(_RUNNABLE))})",
+                status="UNSUPPORTED",
+                input_index=index if kind == "input" else None,
+                tensor_name=tensor.name,
+            )
+
+
+def _wire_inputs(expected: Sequence[IoTensor], given: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """Check every input against the graph and give the arrays the binding takes: the
+    same bytes, contiguous, in a dtype numpy's buffer protocol can spell."""
+    if len(given) != len(expected):
+        wanted = ", ".join(f"{t.name!r} {_describe(t.dtype, t.shape)}" for t in expected)
+        raise ReferenceModelError(
+            f"input mismatch: the graph takes {len(expected)} input(s) ({wanted}), given {len(given)}",
+            status="INPUT_MISMATCH",
+        )
+    return [
+        _wire_input(index, tensor, array)
+        for index, (tensor, array) in enumerate(zip(expected, given))
+    ]
+
+
+def _wire_input(index: int, tensor: IoTensor, array: np.ndarray) -> np.ndarray:
+    """One input, checked (type, dtype, shape) and viewed as its wire dtype."""
+    where = f"input {index} {tensor.name!r}"
+    if not isinstance(array, np.ndarray):
+        raise ReferenceModelError(
+            f"input mismatch: {where} expects a numpy array {_describe(tensor.dtype, tensor.shape)}, "
+            f"given {type(array).__name__}",
+            status="INPUT_MISMATCH",
+            input_index=index,
+            tensor_name=tensor.name,
+        )
+    if array.dtype != tensor.dtype or not _shape_fits(tensor.shape, array.shape):
+        raise ReferenceModelError(
+            f"input mismatch: {where} expects {_describe(tensor.dtype, tensor.shape)}, "
+            f"given {_describe(array.dtype, array.shape)}{_signedness_hint(tensor, array.dtype)}",
+            status="INPUT_MISMATCH",
+            input_index=index,
+            tensor_name=tensor.name,
+        )
+    wire = _WIRE_DTYPES.get(tensor.tosa_dtype, _NUMPY_DTYPES[tensor.tosa_dtype])
+    return np.ascontiguousarray(array).view(wire)
+
+
+def _shape_fits(expected: tuple[int, ...] | None, given: tuple[int, ...]) -> bool:
+    """Unranked takes any shape, a negative (dynamic) dimension any size."""
+    if expected is None:
+        return True
+    return len(expected) == len(given) and all(e < 0 or e == g for e, g in zip(expected, given))
+
+
+def _describe(dtype: np.dtype, shape: tuple[int, ...] | None) -> str:
+    return f"{np.dtype(dtype).name} {'unranked' if shape is None else tuple(shape)}"
+
+
+def _signedness_hint(tensor: IoTensor, given: np.dtype) -> str:
+    """Why int8 and uint8 are not interchangeable here: the graph decides, via RESCALE."""
+    if tensor.unsigned and given == _NUMPY_DTYPES[tensor.tosa_dtype]:
+        return (
+            f" (the graph reads this {tensor.tosa_dtype} tensor as unsigned: a RESCALE with "
+            f"input_unsigned = true consumes it)"
+        )
+    if not tensor.unsigned and given == _UNSIGNED_DTYPES.get(tensor.tosa_dtype):
+        return (
+            f" (the graph reads this {tensor.tosa_dtype} tensor as signed: "
+            f"{np.dtype(given).name} is only taken where a RESCALE with input_unsigned = true consumes it)"
+        )
+    return ""
+
+
+def _typed_outputs(
+    expected: Sequence[IoTensor], outputs: list[np.ndarray], log: str
+) -> list[np.ndarray]:
+    """The binding's outputs viewed as the graph's types: raw ``V2``/``V1`` bytes as
+    bfloat16/fp8, the int8/int16 of an unsigned RESCALE as uint8/uint16."""
+    if len(outputs) != len(expected):
+        raise ReferenceModelError(
+            f"the reference model returned {len(outputs)} output(s), the graph has {len(expected)}",
+            status="BAD_OUTPUT",
+            log=log,
+        )
+    return [
+        _typed_output(index, tensor, array, log)
+        for index, (tensor, array) in enumerate(zip(expected, outputs))
+    ]
+
+
+def _typed_output(index: int, tensor: IoTensor, array: np.ndarray, log: str) -> np.ndarray:
+    if array.dtype.itemsize != tensor.dtype.itemsize or not _shape_fits(tensor.shape, array.shape):
+        raise ReferenceModelError(
+            f"output {index} {tensor.name!r}: the reference model returned "
+            f"{_describe(array.dtype, array.shape)} for {tensor.tosa_dtype} {tensor.shape}",
+            status="BAD_OUTPUT",
+            log=log,
+            tensor_name=tensor.name,
+        )
+    return array.view(tensor.dtype)
+
+
+# ----------------------------------------------------------------------------- status
+
+
+def _check_status(status, log: str, tosa_level: str) -> None:
+    """Raise for any GraphStatus but TOSA_VALID; the outputs of such a run are garbage."""
+    if status == tosa_reference_model.GraphStatus.TOSA_VALID:
+        return
+    if status == tosa_reference_model.GraphStatus.TOSA_ERROR:
+        headline, code = "graph hit an ERROR_IF (GraphStatus.TOSA_ERROR)", "ERROR_IF"
+    elif "LEVEL_CHECK() fails" in log:
+        headline = (
+            f"graph exceeds a limit of TOSA level {tosa_level} (GraphStatus.TOSA_UNPREDICTABLE)"
+        )
+        code = "UNPREDICTABLE"
+    elif status == tosa_reference_model.GraphStatus.TOSA_UNPREDICTABLE:
+        headline, code = (
+            "graph result is UNPREDICTABLE: a REQUIRE failed (GraphStatus.TOSA_UNPREDICTABLE)",
+            "UNPREDICTABLE",
+        )
+    else:
+        headline, code = f"reference model returned {status!r}", "INVALID"
+    raise ReferenceModelError(_message(headline, log), status=code, log=log)
+
+
+def _rejection_error(error: ValueError, log: str) -> ReferenceModelError:
+    """The binding raises ValueError when it cannot load or validate the graph ("Invalid
+    TOSA graph") or take the inputs ("Invalid inputs."; our checks should make that moot)."""
+    if "input" in str(error).lower():
+        headline, code = (
+            f"input mismatch: the reference model refused the inputs ({error})",
+            "INPUT_MISMATCH",
+        )
+    else:
+        headline, code = (
+            f"reference model rejected the graph before running it ({error})",
+            "INVALID",
+        )
+    return ReferenceModelError(_message(headline, log), status=code, log=log)
+
+
+_MAX_LOG_LINES = 40
+
+
+def _message(headline: str, log: str) -> str:
+    """Headline, the reference model's own reasons, then its (trimmed) output."""
+    reasons = _reasons(log)
+    text = headline + (": " + "; ".join(reasons) if reasons else "")
+    lines = log.splitlines()
+    if not lines:
+        return text
+    shown = lines[:_MAX_LOG_LINES]
+    more = len(lines) - len(shown)
+    tail = [f"... {more} more line(s) in .log"] if more else []
+    return "\n".join([text, "reference model output:", *("  " + line for line in shown + tail)])
+
+
+_FAILED_CHECK = re.compile(r"^\w+\(\) fails AT ")
+_REASON_PREFIXES = ("Operator validation error: ", "ERROR: ", "FATAL ERROR")
+
+
+def _reasons(log: str) -> list[str]:
+    """The human lines of the log: the line after each ``X() fails AT file:line`` and the
+    reference model's own error lines, in order, without repeats."""
+    lines = log.splitlines()
+    found: list[str] = []
+    for i, line in enumerate(lines):
+        if _FAILED_CHECK.match(line) and i + 1 < len(lines):
+            found.append(lines[i + 1].strip())
+        elif line.startswith(_REASON_PREFIXES):
+            found.append(
+                line.removeprefix("Operator validation error: ").removeprefix("ERROR: ").strip()
+            )
+    return list(dict.fromkeys(reason for reason in found if reason))
+
+
+# ----------------------------------------------------------------------------- output capture
+
+_RUN_LOCK = threading.Lock()
+
+# Printed on every run by this tosa-tools for a 1.0.0 flatbuffer (its serializer is
+# 1.1.0d): true, harmless, and not worth a line in every error message.
+_VERSION_NOTE = "WARNING: Different TOSA spec in flatbuffer and serializer versions detected"
+_BACKTRACE_START = "Attaching debugger to pid"
+_BACKTRACE_END = re.compile(r"^\[Inferior \d+ \(process \d+\) detached\]")
+# Lines the reference model itself writes; they end a backtrace block gdb did not close.
+_MODEL_LINE = re.compile(
+    r"^(WARNING AT |\w+\(\) fails AT |FATAL ERROR|ASSERTION AT |ERROR: |Operator validation error|Graph result)"
+)
+
+
+def _without_backtraces(text: str) -> str:
+    """The captured text minus gdb's backtraces and the version note.
+
+    Every ERROR_IF makes the reference model fork and run ``gdb --batch`` on this process:
+    "Attaching debugger to pid N", gdb's banner and warnings, a stack of Python frames,
+    "[Inferior 1 (process N) detached]" (or "Backtrace generation failed..." when gdb is
+    missing). None of it says anything about the graph.
+    """
+    kept: list[str] = []
+    in_backtrace = False
+    for line in text.splitlines():
+        if line.startswith(_BACKTRACE_START):
+            in_backtrace = True
+            continue
+        if in_backtrace and _BACKTRACE_END.match(line):
+            in_backtrace = False
+            continue
+        if in_backtrace and not _MODEL_LINE.match(line):
+            continue
+        in_backtrace = False
+        if not line.startswith(_VERSION_NOTE) and line.strip():
+            kept.append(line)
+    return "\n".join(kept)
+
+
+class _CapturedOutput:
+    """Send file descriptors 1 and 2 to a temporary file while inside; ``text`` after.
+
+    At the descriptor level because the writers are C++ (printf, fprintf(stderr)) and a
+    forked gdb, which Python's ``sys.stdout`` never sees. A file, not a pipe: nobody reads
+    while the reference model runs, and a gdb backtrace can outgrow a pipe's buffer.
+    C stdio is flushed on both edges, or text buffered before the call would land in the
+    file and text buffered during it would surface later on the real stdout.
+    """
+
+    text = ""
+
+    def __enter__(self) -> Self:
+        _flush_stdio()
+        self._sink = tempfile.TemporaryFile()
+        self._saved = (os.dup(1), os.dup(2))
+        os.dup2(self._sink.fileno(), 1)
+        os.dup2(self._sink.fileno(), 2)
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        _flush_stdio()
+        for fd, saved in zip((1, 2), self._saved):
+            os.dup2(saved, fd)
+            os.close(saved)
+        self._sink.seek(0)
+        self.text = self._sink.read().decode("utf-8", errors="replace")
+        self._sink.close()
+
+
+def _flush_stdio() -> None:
+    """Flush Python's streams and every C ``FILE*`` (``fflush(NULL)``)."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            stream.flush()
+    if _LIBC is not None:
+        _LIBC.fflush(None)
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    """The C library the reference model's stdio lives in; None where ctypes cannot
+    name it (then nothing buffered is flushed, and nothing worse happens)."""
+    try:
+        return ctypes.CDLL(None)
+    except OSError:
+        return None
+
+
+_LIBC = _load_libc()

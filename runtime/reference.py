@@ -20,24 +20,19 @@ and waits for it). So ``run_reference``
 
 from __future__ import annotations
 
-import ctypes
-import os
 import re
-import sys
-import tempfile
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Self
+from typing import TYPE_CHECKING
 
 import ml_dtypes
 import numpy as np
 import tosa_reference_model
-from tosa.Attribute import Attribute as FbAttribute
-from tosa.DType import DType
-from tosa.Op import Op
-from tosa.RescaleAttribute import RescaleAttribute
-from tosa.TosaGraph import TosaGraph
+
+from runtime._capture import captured_output
+
+if TYPE_CHECKING:
+    from bridge.flatbuffer.decode import FbBlock, FbGraph
 
 __all__ = ["GraphIO", "IoTensor", "ReferenceModelError", "graph_io", "run_reference"]
 
@@ -110,10 +105,6 @@ class GraphIO:
     outputs: tuple[IoTensor, ...]
 
 
-_DTYPE_NAMES: dict[int, str] = {
-    value: name for name, value in vars(DType).items() if not name.startswith("_")
-}
-
 # numpy carrier of each TOSA dtype; INT4 one per byte, INT48 and SHAPE in int64
 _NUMPY_DTYPES: dict[str, np.dtype] = {
     name: np.dtype(dtype)
@@ -154,46 +145,32 @@ _RUNNABLE = frozenset(
 def graph_io(flatbuffer: bytes) -> GraphIO:
     """The typed inputs and outputs of ``flatbuffer``'s main block.
 
-    Reads the flatbuffer with the generated ``tosa`` accessors, no C++ involved, so it is
-    safe on any buffer ``check_flatbuffer`` accepted; a buffer it cannot read raises
-    ``ReferenceModelError`` (``BAD_FLATBUFFER``).
+    Reads the flatbuffer with ``bridge.flatbuffer.decode``, no C++ involved; a buffer it
+    cannot read raises ``ReferenceModelError`` (``BAD_FLATBUFFER``).
     """
+    from bridge.flatbuffer import FlatbufferError, decode
+
     try:
-        block = _main_block(bytes(flatbuffer))
-        tensors = {
-            _text(block.Tensors(i).Name()): block.Tensors(i) for i in range(block.TensorsLength())
-        }
-        reads_unsigned, writes_unsigned = _unsigned_rescale_io(block)
-        inputs = [_text(block.Inputs(i)) for i in range(block.InputsLength())]
-        outputs = [_text(block.Outputs(i)) for i in range(block.OutputsLength())]
-        return GraphIO(
-            inputs=tuple(_io_tensor(tensors, name, name in reads_unsigned) for name in inputs),
-            outputs=tuple(_io_tensor(tensors, name, name in writes_unsigned) for name in outputs),
-        )
-    except ReferenceModelError:
-        raise
-    except Exception as error:  # the accessors fail with struct/index errors on garbage
+        graph = decode(bytes(flatbuffer))
+    except FlatbufferError as error:
         raise ReferenceModelError(
             f"cannot read the flatbuffer's main block: {type(error).__name__}: {error}",
             status="BAD_FLATBUFFER",
         ) from error
+    return _graph_io(graph.main)
 
 
-def _main_block(data: bytes):
-    """The block the reference model runs: region "main" (else the first), its block
-    "main" (else the first)."""
-    graph = TosaGraph.GetRootAs(data, 0)
-    regions = [graph.Regions(i) for i in range(graph.RegionsLength())]
-    if not regions:
-        raise ReferenceModelError("the flatbuffer has no regions", status="BAD_FLATBUFFER")
-    region = next((r for r in regions if r.Name() == b"main"), regions[0])
-    blocks = [region.Blocks(i) for i in range(region.BlocksLength())]
-    if not blocks:
-        raise ReferenceModelError("the main region has no blocks", status="BAD_FLATBUFFER")
-    return next((b for b in blocks if b.Name() == b"main"), blocks[0])
+def _graph_io(block: FbBlock) -> GraphIO:
+    """The typed IO of a decoded main block (the first block of the first region, the one
+    the reference model runs)."""
+    reads_unsigned, writes_unsigned = _unsigned_rescale_io(block)
+    return GraphIO(
+        inputs=tuple(_io_tensor(block, name, name in reads_unsigned) for name in block.inputs),
+        outputs=tuple(_io_tensor(block, name, name in writes_unsigned) for name in block.outputs),
+    )
 
 
-def _unsigned_rescale_io(block) -> tuple[set[str], set[str]]:
+def _unsigned_rescale_io(block: FbBlock) -> tuple[set[str], set[str]]:
     """Tensor names a RESCALE reads as unsigned (its data input) and writes as unsigned.
 
     This is where TOSA 1.0 keeps uint8/uint16: the tensor type stays INT8/INT16 and the
@@ -201,47 +178,31 @@ def _unsigned_rescale_io(block) -> tuple[set[str], set[str]]:
     it so; mixed signed and unsigned readers are the IR verifier's business, not ours.
     """
     reads, writes = set(), set()
-    for i in range(block.OperatorsLength()):
-        op = block.Operators(i)
-        if op.Op() != Op.RESCALE or op.AttributeType() != FbAttribute.RescaleAttribute:
+    for op in block.operators:
+        if op.op != "RESCALE":
             continue
-        table = op.Attribute()
-        attribute = RescaleAttribute()
-        attribute.Init(table.Bytes, table.Pos)
-        if attribute.InputUnsigned() and op.InputsLength():
-            reads.add(_text(op.Inputs(0)))
-        if attribute.OutputUnsigned() and op.OutputsLength():
-            writes.add(_text(op.Outputs(0)))
+        if op.attributes.get("input_unsigned") and op.inputs:
+            reads.add(op.inputs[0])
+        if op.attributes.get("output_unsigned") and op.outputs:
+            writes.add(op.outputs[0])
     return reads, writes
 
 
-def _io_tensor(tensors: dict, name: str, unsigned_use: bool) -> IoTensor:
-    """The record of graph IO tensor ``name``; unsigned only for INT8/INT16 (RESCALE's
-    flags mean nothing for other types, and the reference model ERROR_IFs on them)."""
-    if name not in tensors:
-        raise ReferenceModelError(
-            f"graph IO tensor {name!r} is not among the main block's tensors",
-            status="BAD_FLATBUFFER",
-        )
-    tensor = tensors[name]
-    tosa_dtype = _DTYPE_NAMES.get(tensor.Type(), f"DType({tensor.Type()})")
+def _io_tensor(block: FbBlock, name: str, unsigned_use: bool) -> IoTensor:
+    """The record of graph IO tensor ``name`` (decode has checked that the block has it);
+    unsigned only for INT8/INT16 (RESCALE's flags mean nothing for other types, and the
+    reference model ERROR_IFs on them)."""
+    from bridge.flatbuffer.schema import DTYPE_NAMES
+
+    tensor = block.tensors[name]
+    tosa_dtype = DTYPE_NAMES.get(tensor.dtype, f"DType({tensor.dtype})")
     unsigned = unsigned_use and tosa_dtype in _UNSIGNED_DTYPES
     dtype = (
         _UNSIGNED_DTYPES[tosa_dtype] if unsigned else _NUMPY_DTYPES.get(tosa_dtype, np.dtype("V1"))
     )
-    shape = (
-        None
-        if tensor.IsUnranked()
-        else tuple(int(tensor.Shape(i)) for i in range(tensor.ShapeLength()))
+    return IoTensor(
+        name=name, shape=tuple(tensor.shape), dtype=dtype, unsigned=unsigned, tosa_dtype=tosa_dtype
     )
-    return IoTensor(name=name, shape=shape, dtype=dtype, unsigned=unsigned, tosa_dtype=tosa_dtype)
-
-
-def _text(value: bytes | str | None) -> str:
-    """Flatbuffer strings come back as bytes."""
-    if value is None:
-        return ""
-    return value.decode("utf-8") if isinstance(value, bytes) else value
 
 
 # ----------------------------------------------------------------------------- running
@@ -270,11 +231,10 @@ def run_reference(
     if tosa_level not in TOSA_LEVELS:
         raise ValueError(f"tosa_level must be one of {TOSA_LEVELS}, not {tosa_level!r}")
     data = bytes(flatbuffer)
-    _check_flatbuffer(data)
-    io = graph_io(data)
+    io = _graph_io(_checked_graph(data).main)
     _check_runnable(io)
     wire_inputs = _wire_inputs(io.inputs, inputs)
-    with _RUN_LOCK, _CapturedOutput() as captured:
+    with captured_output() as captured:  # holds the capture lock: runs are serialized
         try:
             outputs, status = tosa_reference_model.run(data, wire_inputs, tosa_level=tosa_level)
         except ValueError as error:  # the binding's way to say "would not load/validate"
@@ -288,9 +248,10 @@ def run_reference(
     return _typed_outputs(io.outputs, outputs, log)
 
 
-def _check_flatbuffer(data: bytes) -> None:
-    """Refuse a truncated, corrupt or wrong-version buffer before C++ parses it: the
-    reference model's own parser reports such buffers only as "Invalid TOSA graph".
+def _checked_graph(data: bytes) -> FbGraph:
+    """The decoded graph, once ``check_flatbuffer`` has accepted it: refuse a truncated,
+    corrupt or wrong-version buffer before C++ parses it, since the reference model's
+    own parser reports such buffers only as "Invalid TOSA graph".
 
     Imported here, not at the top: ``bridge.flatbuffer`` brings in xDSL and the IR,
     which ``import runtime`` alone should not pay for.
@@ -298,7 +259,7 @@ def _check_flatbuffer(data: bytes) -> None:
     from bridge.flatbuffer import FlatbufferError, check_flatbuffer
 
     try:
-        check_flatbuffer(data)
+        return check_flatbuffer(data)
     except FlatbufferError as error:
         raise ReferenceModelError(
             f"not a runnable TOSA flatbuffer: {error}", status="BAD_FLATBUFFER"
@@ -488,9 +449,7 @@ def _reasons(log: str) -> list[str]:
     return list(dict.fromkeys(reason for reason in found if reason))
 
 
-# ----------------------------------------------------------------------------- output capture
-
-_RUN_LOCK = threading.Lock()
+# ----------------------------------------------------------------------------- output log
 
 # Printed on every run by this tosa-tools for a 1.0.0 flatbuffer (its serializer is
 # 1.1.0d): true, harmless, and not worth a line in every error message.
@@ -526,54 +485,3 @@ def _without_backtraces(text: str) -> str:
         if not line.startswith(_VERSION_NOTE) and line.strip():
             kept.append(line)
     return "\n".join(kept)
-
-
-class _CapturedOutput:
-    """Send file descriptors 1 and 2 to a temporary file while inside; ``text`` after.
-
-    At the descriptor level because the writers are C++ (printf, fprintf(stderr)) and a
-    forked gdb, which Python's ``sys.stdout`` never sees. A file, not a pipe: nobody reads
-    while the reference model runs, and a gdb backtrace can outgrow a pipe's buffer.
-    C stdio is flushed on both edges, or text buffered before the call would land in the
-    file and text buffered during it would surface later on the real stdout.
-    """
-
-    text = ""
-
-    def __enter__(self) -> Self:
-        _flush_stdio()
-        self._sink = tempfile.TemporaryFile()
-        self._saved = (os.dup(1), os.dup(2))
-        os.dup2(self._sink.fileno(), 1)
-        os.dup2(self._sink.fileno(), 2)
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        _flush_stdio()
-        for fd, saved in zip((1, 2), self._saved):
-            os.dup2(saved, fd)
-            os.close(saved)
-        self._sink.seek(0)
-        self.text = self._sink.read().decode("utf-8", errors="replace")
-        self._sink.close()
-
-
-def _flush_stdio() -> None:
-    """Flush Python's streams and every C ``FILE*`` (``fflush(NULL)``)."""
-    for stream in (sys.stdout, sys.stderr):
-        if stream is not None:
-            stream.flush()
-    if _LIBC is not None:
-        _LIBC.fflush(None)
-
-
-def _load_libc() -> ctypes.CDLL | None:
-    """The C library the reference model's stdio lives in; None where ctypes cannot
-    name it (then nothing buffered is flushed, and nothing worse happens)."""
-    try:
-        return ctypes.CDLL(None)
-    except OSError:
-        return None
-
-
-_LIBC = _load_libc()

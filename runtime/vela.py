@@ -26,20 +26,23 @@ operations), not assumed.
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import ctypes
 import glob
 import io
 import os
 import re
 import struct
-import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from runtime._capture import CAPTURE_LOCK, captured_output
+
+if TYPE_CHECKING:
+    from bridge.flatbuffer.decode import FbGraph, FbOperator
 
 __all__ = [
     "OpPlacement",
@@ -276,10 +279,12 @@ def compile_vela(
     Defaults are ExecuTorch's for the accelerator (see ``vela_args``). Vela runs in this
     process in a temporary folder that is removed whatever happens; its output is kept
     out of the terminal (the C++ core writes to file descriptor 1 itself, so the capture
-    is at descriptor level and not thread-safe) unless ``verbose``. Any failure, Vela's
-    or a bad argument, is a VelaError carrying Vela's message; nothing partial is returned.
+    is at descriptor level) unless ``verbose``. Runs are serialized, with each other and
+    with reference-model runs, by the output capture's process-wide lock. Any failure,
+    Vela's or a bad argument, is a VelaError carrying Vela's message; nothing partial is
+    returned.
     """
-    data = _checked_flatbuffer(flatbuffer)
+    data, graph = _checked_flatbuffer(flatbuffer)
     args = vela_args(
         accelerator,
         system_config=system_config,
@@ -290,16 +295,16 @@ def compile_vela(
     with tempfile.TemporaryDirectory(prefix="vela-") as folder:
         output_dir = _run_vela(data, args, folder, verbose)
         command_stream, delegate_blob = _read_payload(output_dir)
-        summary = _read_summary(output_dir, data)
+        summary = _read_summary(output_dir, graph.main.operators)
     return VelaResult(command_stream, delegate_blob, summary, tuple(args))
 
 
-def _checked_flatbuffer(flatbuffer: bytes) -> bytes:
-    """The bytes, refused early when they cannot be a TOSA graph.
+def _checked_flatbuffer(flatbuffer: bytes) -> tuple[bytes, FbGraph]:
+    """The bytes and their decoded graph, refused early when they cannot be a TOSA graph.
 
     Vela's own reader verifies the flatbuffer, but its message for bytes that are not
-    TOSA at all is "No networks defined via GraphAPI"; the project's checker, when
-    present, also names what is wrong.
+    TOSA at all is "No networks defined via GraphAPI"; the project's checker also names
+    what is wrong.
     """
     if not isinstance(flatbuffer, (bytes, bytearray, memoryview)):
         raise VelaError(f"expected the flatbuffer's bytes, got {type(flatbuffer).__name__}")
@@ -311,20 +316,18 @@ def _checked_flatbuffer(flatbuffer: bytes) -> bytes:
             f"not a TOSA flatbuffer: file identifier {data[4:8]!r}, "
             f"expected {_TOSA_FILE_IDENTIFIER!r}"
         )
-    _project_check(data)
-    return data
+    return data, _project_check(data)
 
 
-def _project_check(data: bytes) -> None:
-    """``bridge.flatbuffer.check_flatbuffer(data)`` when the project is installed: it names
-    what is wrong and where, before C++ reads the bytes. Imported late and optional, so
-    that runtime/ works without the bridge."""
+def _project_check(data: bytes) -> FbGraph:
+    """``bridge.flatbuffer.check_flatbuffer(data)``: it names what is wrong and where,
+    before C++ reads the bytes, and gives the decoded graph the summary is matched
+    against. Imported late: ``bridge.flatbuffer`` brings in xDSL and the IR, which
+    ``import runtime`` alone should not pay for."""
+    from bridge.flatbuffer import check_flatbuffer
+
     try:
-        from bridge.flatbuffer import check_flatbuffer
-    except ImportError:
-        return
-    try:
-        check_flatbuffer(data)
+        return check_flatbuffer(data)
     except Exception as err:  # FlatbufferError, or whatever a malformed file trips
         raise VelaError(f"invalid TOSA flatbuffer: {err}") from err
 
@@ -337,9 +340,10 @@ def _run_vela(data: bytes, args: list[str], folder: str, verbose: bool) -> str:
         f.write(data)
     argv = [*args, "--enable-debug-db", f"--output-dir={output_dir}", network]
     if verbose:
-        failure, log = _invoke_vela(argv), ""
+        with CAPTURE_LOCK:  # not captured, but kept out of another thread's capture
+            failure, log = _invoke_vela(argv), ""
     else:
-        with _captured_output(os.path.join(folder, "vela.log")) as captured:
+        with captured_output() as captured:
             failure = _invoke_vela(argv)
         log = captured.text
     if failure is not None:
@@ -377,54 +381,6 @@ def _failure_message(failure: BaseException, log: str) -> str:
     if isinstance(failure, RuntimeError) and text:
         return text  # the C++ core's "Compilation failed: ..." speaks for itself
     return f"{type(failure).__name__}: {text}"
-
-
-class _Captured:
-    text = ""
-
-
-@contextlib.contextmanager
-def _captured_output(log_path: str) -> Iterator[_Captured]:
-    """Send everything written to stdout and stderr, by Python or by C, to ``log_path``.
-
-    Vela prints through Python's ``sys.stdout`` and, for its verbose options, from its C++
-    core straight to file descriptor 1; ``contextlib.redirect_stdout`` alone would let
-    the latter through. The descriptors are restored, and the text read back, even when
-    the body raises.
-    """
-    captured = _Captured()
-    _flush_all()
-    saved = (os.dup(1), os.dup(2))
-    try:
-        with open(log_path, "w+b") as log:
-            os.dup2(log.fileno(), 1)
-            os.dup2(log.fileno(), 2)
-            stream = io.TextIOWrapper(
-                io.FileIO(1, "w", closefd=False), encoding="utf-8", errors="replace"
-            )
-            try:
-                with contextlib.redirect_stdout(stream), contextlib.redirect_stderr(stream):
-                    yield captured
-            finally:
-                stream.flush()
-                _flush_all()
-                os.dup2(saved[0], 1)
-                os.dup2(saved[1], 2)
-                log.seek(0)
-                captured.text = log.read().decode("utf-8", errors="replace")
-    finally:
-        os.close(saved[0])
-        os.close(saved[1])
-
-
-def _flush_all() -> None:
-    """Flush Python's streams and C's stdio buffers, so no output lands on the wrong side
-    of a descriptor swap."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None).fflush(None)
 
 
 # --------------------------------------------------------------------------- payload
@@ -503,14 +459,13 @@ def _int32(value, name: str) -> int:
 # --------------------------------------------------------------------------- summary
 
 
-def _read_summary(output_dir: str, data: bytes) -> VelaSummary:
-    """The summary CSV's figures and, from the debug database, the per-operator placement."""
+def _read_summary(output_dir: str, ops: Sequence[FbOperator]) -> VelaSummary:
+    """The summary CSV's figures and, from the debug database, the placement of ``ops``
+    (the operators of the graph's main block, in file order)."""
     figures = _read_summary_csv(_output_file(output_dir, "*_summary_*.csv"))
     tables = _read_debug_db(_output_file(output_dir, "*_debug.xml"))
     perf = _table(tables, "perf", ("source_id", "operator", "op_cycles"))
-    placement = _placement(
-        _main_block_ops(data), _table(tables, "source", ("id", "operator", "ext_key")), perf
-    )
+    placement = _placement(ops, _table(tables, "source", ("id", "operator", "ext_key")), perf)
     npu_ops = sum(1 for p in placement if p.target == "NPU")
     return VelaSummary(
         npu_ops=npu_ops,
@@ -580,40 +535,9 @@ def _table(tables: dict, name: str, columns: Sequence[str]) -> list[dict[str, st
     return rows
 
 
-@dataclass(frozen=True)
-class _TosaOp:
-    op: str
-    output: str
-
-
-def _main_block_ops(data: bytes) -> list[_TosaOp]:
-    """The operators of the graph's main block, in file order (Vela's ``ext_key`` order)."""
-    from tosa import Op, TosaGraph
-
-    names = {value: name for name, value in vars(Op.Op).items() if not name.startswith("_")}
-    graph = TosaGraph.TosaGraph.GetRootAs(data, 0)
-    region = _named(graph.Regions, graph.RegionsLength(), "main")
-    block = _named(region.Blocks, region.BlocksLength(), "main")
-    ops = []
-    for i in range(block.OperatorsLength()):
-        operator = block.Operators(i)
-        output = operator.Outputs(0).decode() if operator.OutputsLength() else ""
-        ops.append(_TosaOp(names.get(operator.Op(), str(operator.Op())), output))
-    return ops
-
-
-def _named(get, count: int, name: str):
-    """The entry called ``name`` (ExecuTorch's region and block), else the first."""
-    if count == 0:
-        raise VelaError("the TOSA graph has no regions or blocks")
-    for i in range(count):
-        if (get(i).Name() or b"").decode() == name:
-            return get(i)
-    return get(0)
-
-
-def _main_block_sources(source: list[dict[str, str]], ops: list[_TosaOp]) -> dict[str, int]:
-    """Vela source id -> operator index in the main block.
+def _main_block_sources(source: list[dict[str, str]], ops: Sequence[FbOperator]) -> dict[str, int]:
+    """Vela source id -> operator index in the main block (every operator counts, CONST
+    included: the index is the one in ``FbBlock.operators``).
 
     Vela lists the main block's operators first, by increasing ``ext_key`` (the index in
     the block), then each nested block's, restarting from 0: the first decrease ends
@@ -634,7 +558,7 @@ def _main_block_sources(source: list[dict[str, str]], ops: list[_TosaOp]) -> dic
 
 
 def _placement(
-    ops: list[_TosaOp], source: list[dict[str, str]], perf: list[dict[str, str]]
+    ops: Sequence[FbOperator], source: list[dict[str, str]], perf: list[dict[str, str]]
 ) -> tuple[OpPlacement, ...]:
     """One OpPlacement per non-constant main-block operator, in graph order."""
     index_of = _main_block_sources(source, ops)
@@ -652,7 +576,7 @@ def _placement(
             OpPlacement(
                 index=index,
                 op=op.op,
-                output=op.output,
+                output=op.outputs[0] if op.outputs else "",
                 target="CPU" if on_cpu else "NPU",
                 cycles=sum(int(row["op_cycles"]) for row in rows) if rows else None,
                 vela_ops=tuple(row["operator"] for row in rows),

@@ -341,6 +341,66 @@ def test_truncated_flatbuffer_never_reaches_cpp(example, cpp_forbidden):
     assert isinstance(raised.value.__cause__, FlatbufferError)
 
 
+def test_flatbuffer_is_decoded_once_per_run(monkeypatch):
+    """graph_io's records come from the graph check_flatbuffer decoded, not a second read."""
+    import bridge.flatbuffer
+
+    calls = []
+    decode = bridge.flatbuffer.decode
+
+    def counting(data):
+        calls.append(len(data))
+        return decode(data)
+
+    monkeypatch.setattr(bridge.flatbuffer, "decode", counting)
+    (out,) = run_reference(_identity(ts.DType.INT8, [2, 3]), [np.ones((2, 3), np.int8)])
+    assert out.tolist() == [[1, 1, 1], [1, 1, 1]]
+    assert len(calls) == 1
+
+
+def test_graph_io_of_garbage_is_bad_flatbuffer():
+    with pytest.raises(
+        ReferenceModelError, match="cannot read the flatbuffer's main block"
+    ) as raised:
+        graph_io(b"this is not a flatbuffer" * 4)
+    assert raised.value.status == "BAD_FLATBUFFER"
+
+
+# --------------------------------------------------------------------------- output capture
+
+
+def test_capture_takes_c_and_python_output_and_restores_on_error(capfd):
+    import ctypes
+
+    from runtime._capture import captured_output
+
+    libc = ctypes.CDLL(None)
+    capfd.readouterr()
+    with pytest.raises(RuntimeError, match="inside"), captured_output() as captured:
+        libc.printf(b"from C\n")  # buffered by C stdio: flushed on the way out
+        print("from Python")
+        print("to stderr", file=sys.stderr)
+        raise RuntimeError("inside")
+    # C's line lands when stdio is flushed, so only the lines, not their order, are fixed
+    assert sorted(captured.text.splitlines()) == ["from C", "from Python", "to stderr"]
+    assert capfd.readouterr() == ("", "")
+    print("after")
+    libc.printf(b"C after\n")
+    libc.fflush(None)
+    assert capfd.readouterr().out == "after\nC after\n"
+
+
+def test_nested_captures_keep_their_own_text():
+    from runtime._capture import captured_output
+
+    with captured_output() as outer:
+        print("outer")
+        with captured_output() as inner:
+            print("inner")
+        print("outer again")
+    assert (outer.text, inner.text) == ("outer\nouter again\n", "inner\n")
+
+
 # --------------------------------------------------------------------------- imports
 
 

@@ -262,9 +262,14 @@ def test_passthrough_operations_count_as_cpu():
     """Vela never leaves a TOSA operator to the CPU today (see above), so the CPU side of
     the placement is checked on a debug database in Vela's layout: a "Passthrough" row
     is Vela's mark for an operation it hands to the host."""
-    from runtime.vela import _placement, _TosaOp
+    from bridge.flatbuffer.decode import FbOperator
+    from runtime.vela import _placement
 
-    ops = [_TosaOp("CONST", "w"), _TosaOp("CONV2D", "a"), _TosaOp("CUSTOM", "b")]
+    ops = [
+        FbOperator("CONST", {}, (), ("w",), ""),
+        FbOperator("CONV2D", {}, ("x", "w"), ("a",), ""),
+        FbOperator("CUSTOM", {}, ("a",), ("b",), ""),
+    ]
     source = [
         {"id": "1", "operator": "Const", "ext_key": "0"},
         {"id": "2", "operator": "Conv2D", "ext_key": "1"},
@@ -276,3 +281,4 @@ def test_passthrough_operations_count_as_cpu():
     ]
     placement = _placement(ops, source, perf)
     assert [(p.index, p.target, p.cycles) for p in placement] == [(1, "NPU", 70), (2, "CPU", 5)]
+    assert [p.output for p in placement] == ["a", "b"]

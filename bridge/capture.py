@@ -183,6 +183,32 @@ def quantize_and_export(
     return torch.export.export(model, example_inputs)
 
 
+def io_quantization(exported: ExportedProgram) -> tuple[list[tuple], list[tuple]]:
+    """Each graph input's quantize and each output's dequantize arguments
+    ``(scale, zero_point, qmin, qmax, dtype)``, in order: a quantized model's delegate
+    reads and writes the integers between them (empty lists for a float model)."""
+    q = torch.ops.quantized_decomposed.quantize_per_tensor.default
+    dq = torch.ops.quantized_decomposed.dequantize_per_tensor.default
+    graph = exported.graph_module.graph
+    inputs = [
+        tuple(user.args[1:6])
+        for node in graph.nodes
+        if node.op == "placeholder"
+        for user in node.users
+        if user.target == q
+    ]
+    output = next(n for n in graph.nodes if n.op == "output")
+    outputs = [tuple(a.args[1:6]) for a in output.args[0] if getattr(a, "target", None) == dq]
+    return inputs, outputs
+
+
+def quantize_tensor(x: torch.Tensor, params: tuple):
+    """``x`` quantized with ``io_quantization`` arguments, as a numpy array."""
+    scale, zero_point, qmin, qmax, dtype = params
+    q = torch.ops.quantized_decomposed.quantize_per_tensor.default
+    return q(x, scale, zero_point, qmin, qmax, dtype).numpy()
+
+
 # --------------------------------------------------------------------------- the backend
 
 
@@ -316,6 +342,10 @@ def _to_tosa_level(
 
     for name, submodule, control_flow_node in get_cond_while_submodules(graph_module):
         TOSABackend._regularize_submodule(submodule, control_flow_node)
+        outputs = submodule.graph.output_node().args[0]
+        control_flow_node.meta.setdefault(ORIGINAL_OUTPUT_NAMES_META, {})[name] = [
+            getattr(o, "name", "") for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])
+        ]
         transformed = _to_tosa_level(
             submodule, edge_program, compile_spec, _region_name(region, name)
         )
@@ -335,6 +365,11 @@ def _executorch_flatbuffer(edge_program: ExportedProgram, compile_specs: list) -
     compile_spec = _arm_compile_spec(compile_specs)
     return bytes(TOSABackend._preprocess(reference_program, compile_spec).processed_bytes)
 
+
+#: on a cond/while node: {branch target: its output node names before the Arm passes}.
+#: ExecuTorch's while_loop visitor names unused results after these (it reads the branch
+#: it never replaced), so the importer needs them to give the same names.
+ORIGINAL_OUTPUT_NAMES_META = "tosa_ir_original_output_names"
 
 #: compile-spec key of our own option: a folder for each partition's stage dumps
 DUMP_DIR_KEY = "tosa_ir_dump_dir"

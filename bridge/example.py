@@ -156,37 +156,81 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Per partition write ``.typed.mlir``, ``.signless.mlir``, ``.review.mlir`` and
-    ExecuTorch's ``.executorch.tosa``; print the typed review dumps."""
-    from bridge.capture import quiet, tosa_level_partitions
-    from bridge.fx_import import fx_to_ir
-    from ir.lowering.signless import to_signless
+    """ExampleCNN end to end through ``bridge.Partitioner``: stage dumps and our ``.tosa``
+    per partition, the typed review dump on stdout, then the flatbuffer on the reference
+    model against the quantized torch model, Vela's placement and the ``.pte``."""
+    from bridge.capture import edge_compile_config, io_quantization, quantize_and_export, quiet
+    from bridge.partitioner import Partitioner, TosaCompileSpec
+    from runtime.pte import delegates, write_pte
 
     args = _parse_args(argv)
-    model = ExampleCNN()
+    model, inputs = ExampleCNN(), example_inputs()
     uint8_io = args.uint8_io and _is_integer_spec(args.spec)
     with quiet():
-        partitions = tosa_level_partitions(model, example_inputs(), args.spec, uint8_io, with_reference=True)
+        from executorch.exir import to_edge_transform_and_lower
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    label = _io_label(args.spec, uint8_io)
-    for index, partition in enumerate(partitions):
-        stem = args.out / f"partition{index}"
-        typed = fx_to_ir(partition.graph_module, partition.exported_program, tosa_spec=args.spec)
-        stem.with_suffix(".typed.mlir").write_text(ir.print_module(typed, debuginfo=True))
-        signless = to_signless(typed.clone())
-        stem.with_suffix(".signless.mlir").write_text(ir.print_module(signless, debuginfo=True))
-        stem.with_suffix(".executorch.tosa").write_bytes(
-            _as_tosa_flatbuffer(partition.reference_flatbuffer, index)
+        exported = quantize_and_export(model, inputs, args.spec, uint8_io)
+        checks = [example_inputs(seed) for seed in range(1, 4)]
+        expected = [exported.module()(*x) for x in checks]
+        quantization = io_quantization(exported)
+        edge = to_edge_transform_and_lower(
+            exported,
+            partitioner=[Partitioner(TosaCompileSpec(args.spec), dump_dir=args.out)],
+            compile_config=edge_compile_config(),
         )
+
+    label = _io_label(args.spec, uint8_io)
+    flatbuffers = [bytes(d.processed_bytes) for d in delegates(edge)]
+    for index, typed_path in enumerate(sorted(args.out.glob("tag*.typed.mlir"))):
+        typed = ir.parse_module(typed_path.read_text(), name=str(typed_path))
         header = (
             f"// partition {index} of {type(model).__name__} ({args.spec}, {label}), "
             f"typed stage: {_count_tosa_ops(typed)} ops\n"
         )
         review = header + ir.print_module(typed, elide_constants=True)
-        stem.with_suffix(".review.mlir").write_text(review)
+        typed_path.with_name(typed_path.name.replace(".typed.", ".review.")).write_text(review)
         sys.stdout.write(review)
+
+    pte = write_pte(edge, args.out / "example.pte")
+    for line in _report(flatbuffers, checks, expected, quantization, args.out, pte):
+        print(f"// {line}")
     return 0
+
+
+def _report(flatbuffers, checks, expected, quantization, out: Path, pte: Path) -> list[str]:
+    """What the files do: reference model vs torch, Vela's placement, sizes."""
+    import numpy as np
+
+    from bridge.capture import quantize_tensor
+    from runtime import VelaError, compile_vela, graph_io, run_reference
+
+    lines = [f"wrote {out}/: per partition tag<i>.typed.mlir, .signless.mlir, .review.mlir, .tosa; {pte.name} ({pte.stat().st_size} bytes)"]
+    if len(flatbuffers) != 1:
+        return lines + [f"{len(flatbuffers)} partitions: the torch comparison needs the whole model in one"]
+    (flatbuffer,) = flatbuffers
+    in_params, out_params = quantization
+    worst = 0.0
+    for x, want in zip(checks, expected):
+        io = graph_io(flatbuffer)
+        if in_params:
+            feed = [quantize_tensor(t, p).reshape(s.shape) for t, p, s in zip(x, in_params, io.inputs)]
+            (got,) = run_reference(flatbuffer, feed)
+            target = quantize_tensor(want, out_params[0]).reshape(got.shape)
+            worst = max(worst, float(np.abs(got.astype(np.int64) - target.astype(np.int64)).max()))
+        else:
+            (got,) = run_reference(flatbuffer, [t.numpy().reshape(s.shape) for t, s in zip(x, io.inputs)])
+            worst = max(worst, float(np.abs(got - want.detach().numpy().reshape(got.shape)).max()))
+    unit = "LSB" if in_params else "(float)"
+    lines.append(
+        f"reference model vs the quantized torch model on {len(checks)} new inputs: max |diff| = {worst:g} {unit}"
+        f" ({len(flatbuffer)}-byte .tosa)"
+    )
+    try:
+        vela = compile_vela(flatbuffer)
+    except VelaError as err:
+        return lines + [f"Vela: {str(err).splitlines()[0]}"]
+    lines.extend(vela.summary.format().splitlines())
+    return lines
 
 
 if __name__ == "__main__":

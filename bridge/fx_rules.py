@@ -538,13 +538,15 @@ def import_while_loop(ctx: RuleContext, cond_fn, body_fn, carried, additional=()
 
 def _while_result_names(ctx: RuleContext, body_fn: Node, count: int) -> list[str]:
     """Results nobody reads still need tensors; ExecuTorch names them after the body's
-    output node, ``<name>_dummy``."""
+    output nodes, ``<name>_dummy``, as the body was before the Arm passes (capture
+    records those names on the node; without them, the body's current outputs)."""
     names = ctx.result_names(count)
-    body = getattr(ctx.graph.gm, str(body_fn.target))
-    body_outputs = body.graph.output_node().args[0]
-    if isinstance(body_outputs, Node):
-        body_outputs = [body_outputs]
-    return [n or f"{body_outputs[i].name}_dummy" for i, n in enumerate(names)]
+    recorded = ctx.node.meta.get("tosa_ir_original_output_names", {}).get(str(body_fn.target))
+    if recorded is None:
+        body = getattr(ctx.graph.gm, str(body_fn.target))
+        outputs = body.graph.output_node().args[0]
+        recorded = [o.name for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])]
+    return [n or f"{recorded[i]}_dummy" for i, n in enumerate(names)]
 
 
 def supported_targets() -> set[str]:

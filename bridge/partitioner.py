@@ -40,10 +40,6 @@ with quiet():
     from executorch.exir.backend.compile_spec_schema import CompileSpec
     from executorch.exir.backend.partitioner import DelegationSpec
 
-#: ExecuTorch runtime backend ids our delegates stand in for (see ``runtime.pte``)
-RUNTIME_BACKEND_IDS = {"TosaIRBackend": "TOSABackend", "EthosUIRBackend": "EthosUBackend"}
-
-
 @final
 class EthosUIRBackend(BackendDetails):
     """``EthosUBackend.preprocess`` with our flatbuffer where TOSABackend's would be."""
@@ -88,4 +84,4 @@ class Partitioner(TOSAPartitioner):
         self.delegation_spec = DelegationSpec(backend.__name__, specs)
 
 
-__all__ = ["RUNTIME_BACKEND_IDS", "EthosUIRBackend", "Partitioner", "TosaIRBackend"]
+__all__ = ["EthosUIRBackend", "Partitioner", "TosaIRBackend"]

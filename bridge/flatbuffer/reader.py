@@ -53,10 +53,11 @@ def ir_type(t: FbTensor) -> Attribute:
 
 def dense_of(t: FbTensor) -> DenseIntOrFPElementsAttr:
     """The tensor's data as an elements attribute (one copy of the bytes)."""
+    data = t.data if t.data is not None else memoryview(b"")  # empty: no elements
     if t.dtype not in CODEC_BY_DTYPE:  # SHAPE: int64 like the IR's index storage
-        return DenseIntOrFPElementsAttr(TensorType(IndexType(), [t.shape[0]]), BytesAttr(bytes(t.data)))
+        return DenseIntOrFPElementsAttr(TensorType(IndexType(), [t.shape[0]]), BytesAttr(bytes(data)))
     codec = CODEC_BY_DTYPE[t.dtype]
-    return DenseIntOrFPElementsAttr(ir_type(t), BytesAttr(to_ir_bytes(t.data, t.count, codec)))
+    return DenseIntOrFPElementsAttr(ir_type(t), BytesAttr(to_ir_bytes(data, t.count, codec)))
 
 
 class _Reader:
@@ -105,7 +106,7 @@ class _Reader:
                      else YieldOp.create(operands=[values[n] for n in fb.outputs]))
 
     def _const_from_tensor(self, block: Block, t: FbTensor, where: str) -> SSAValue:
-        if t.data is None:
+        if t.data is None and t.count:
             raise FlatbufferError(f"{where}: tensor '{t.name}' is used but nothing produces it")
         cls = ConstOp if t.dtype in CODEC_BY_DTYPE else ConstShapeOp
         op = cls.create(properties={"values": dense_of(t)}, result_types=[ir_type(t)])

@@ -128,13 +128,11 @@ class _Planner:
         for i, arg in enumerate(block.args):
             values[arg] = names.claim(arg_names[i] if i < len(arg_names) else "", f"{name}_input_{i}")
             inputs.append(values[arg])
-        # returned values take the function's result names before ops claim theirs
+        # returned values take the function's result names before ops claim theirs; a
+        # block may return one of its inputs, or a value twice, under the value's one name
         for i, value in enumerate(terminator.operands):
             if value in values:
-                raise FlatbufferError(
-                    f"block '{name}' returns {'an input' if value.owner is block else 'one value twice'}"
-                    f" (result {i}): TOSA needs a distinct tensor per output, add tosa.identity"
-                )
+                continue
             wanted = result_names[i] if i < len(result_names) else ""
             values[value] = names.claim(wanted or _own_name(value), f"{name}_output_{i}")
         fb = FbBlock(name, tuple(inputs), tuple(values[v] for v in terminator.operands))

@@ -12,11 +12,11 @@ from xdsl.dialects.builtin import (
     Float16Type,
     Float32Type,
     IntegerType,
+    ModuleOp,
     Signedness,
     TensorType,
 )
 from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.dialects.builtin import ModuleOp
 from xdsl.ir import Block, Region
 
 import ir

@@ -1,11 +1,11 @@
 """Every operator: our text is what tosa-opt prints, and what tosa-opt prints we parse."""
 
 import pytest
+from conftest import normalize_ssa
+from op_cases import CASES, HAND_BUILT, build_case_module
 
 import ir
 from ir.dialects import tosa_ext as tosa
-from op_cases import CASES, HAND_BUILT, build_case_module
-from conftest import normalize_ssa
 
 ALL_OPS = sorted(tosa.OPS_BY_SPEC_NAME)
 

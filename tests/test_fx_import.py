@@ -17,8 +17,8 @@ from ir.tensor_names import tensor_names
 
 @pytest.fixture(scope="session")
 def example_partition():
-    from bridge.example import example_inputs
     from bridge.capture import tosa_level_partitions
+    from bridge.example import example_inputs
 
     (partition,) = tosa_level_partitions(ExampleCNN(), example_inputs(), "TOSA-1.0+INT", True)
     return partition

@@ -5,10 +5,10 @@ one way, so the same case without the mutation verifies (checked too).
 """
 
 import pytest
+from op_cases import CASES, build_case_module
 from xdsl.utils.exceptions import VerifyException
 
 from ir.dialects import tosa_ext as tosa
-from op_cases import CASES, build_case_module
 
 # family -> (operator, operand/result/attr override, expected rule, expected words)
 BROKEN = {
@@ -106,8 +106,9 @@ def test_unknown_enum_value_is_a_clear_parse_error():
 
 
 def test_variable_read_must_use_the_declared_type():
-    from ir.dialects import tosa_ext as t
     from xdsl.dialects.builtin import TensorType, i8
+
+    from ir.dialects import tosa_ext as t
 
     module = build_case_module("VARIABLE_READ")
     module.verify()

@@ -412,7 +412,9 @@ def executorch_tosa_flatbuffers(case: ZooCase | str, config: str) -> list[bytes]
         from executorch.exir import EdgeCompileConfig, to_edge_transform_and_lower
         from executorch.exir.lowered_backend_module import LoweredBackendModule
 
-        from bridge.capture import quantize_and_export  # the recipe; partitioning stays ExecuTorch's
+        from bridge.capture import (
+            quantize_and_export,  # the recipe; partitioning stays ExecuTorch's
+        )
 
         compile_spec = TosaCompileSpec(cfg.spec)
         exported = quantize_and_export(model, inputs, cfg.spec, cfg.uint8_io, quantization=cfg.quantization)

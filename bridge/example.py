@@ -1,11 +1,13 @@
-"""The built-in example, end to end: a small CNN through ExecuTorch's Arm flow into our IR.
+"""The built-in example, end to end: a small CNN through ExecuTorch's Arm flow and our IR.
 
-``main`` quantises ``ExampleCNN`` (uint8 IO by default), lets ExecuTorch partition it and
-run its ArmPassManager, imports each TOSA-level partition with ``bridge.fx_to_ir`` (the
-typed stage: ``ui8`` at the IO), lowers it with ``legalize-unsigned-io`` (the signless
-stage) and prints the typed review dump. Next to the dumps it writes ExecuTorch's own
-flatbuffer of the same partition (its node visitors and ``tosa_serializer``), the file
-our own serializer has to reproduce.
+``main`` quantises ``ExampleCNN`` (uint8 IO by default) and lowers it with
+``to_edge_transform_and_lower`` and ``bridge.Partitioner``: ExecuTorch partitions and runs
+its ArmPassManager, our backend imports the TOSA-level graph (typed stage, ``ui8`` at the
+IO), lowers it with ``legalize-unsigned-io`` (signless stage) and writes the flatbuffer.
+It prints the typed review dump, runs the flatbuffer on the TOSA reference model against
+the quantized torch model, compiles it with Vela and writes the ``.pte``.
+``executorch_tosa_flatbuffers`` gives ExecuTorch's own flatbuffers of the same model, the
+oracle tests compare ours with.
 
 Run it with ``python -m bridge.example [--out DIR] [--spec SPEC] [--no-uint8-io]``.
 """
@@ -139,8 +141,8 @@ def _io_label(spec: str, uint8_io: bool) -> str:
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bridge.example",
-        description="Lower ExampleCNN with ExecuTorch's Arm flow and dump each TOSA "
-        "partition as a flatbuffer and as MLIR.",
+        description="Compile ExampleCNN through ExecuTorch's Arm flow and the IR: stage "
+        "dumps, .tosa, reference model vs torch, Vela, .pte.",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
     parser.add_argument(

@@ -8,6 +8,7 @@ Location text written by us or by MLIR (``loc(...)``) becomes the op's location 
 
 from __future__ import annotations
 
+import numpy as np
 from xdsl.dialects.builtin import (
     BytesAttr,
     DenseIntOrFPElementsAttr,
@@ -86,7 +87,7 @@ class _Reader:
     def _variable(self, t: FbTensor) -> VariableOp:
         props = {
             "sym_name": StringAttr(t.variable_name or t.name),
-            "var_shape": dense_from_numpy(__import__("numpy").asarray(t.shape, dtype="int64"), IndexType()),
+            "var_shape": dense_from_numpy(np.asarray(t.shape, dtype=np.int64), IndexType()),
             "type": CODEC_BY_DTYPE[t.dtype].ir_type,
         }
         if t.data is not None:

@@ -37,6 +37,7 @@ from xdsl.dialects.builtin import (
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Block, Operation, SSAValue
 from xdsl.printer import Printer
+from xdsl.utils.exceptions import VerifyException
 
 from bridge.flatbuffer.decode import FbBlock, FbGraph, FbOperator, FbTensor, FlatbufferError
 from bridge.flatbuffer.fields import TO_FILE, FieldContext, FieldError
@@ -442,8 +443,6 @@ def to_flatbuffer(module: ModuleOp) -> bytes:
 
 
 def _check_module(module: ModuleOp) -> None:
-    from xdsl.utils.exceptions import VerifyException
-
     for op in module.walk():
         for value in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args)):
             element = getattr(value.type, "element_type", None)

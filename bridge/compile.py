@@ -48,14 +48,17 @@ def fx_to_flatbuffer(
     from bridge.fx_import import fx_to_ir
     from ir.lowering.signless import to_signless
 
-    def dump(suffix: str, data) -> None:
+    def dump(suffix: str, module) -> None:
+        """Print a stage only when asked: preprocess runs once per partition."""
         if dump_dir is not None:
-            write_atomically(Path(dump_dir) / f"{dump_name}.{suffix}", data)
+            text = ir.print_module(module, debuginfo=True)
+            write_atomically(Path(dump_dir) / f"{dump_name}.{suffix}", text)
 
     typed = fx_to_ir(graph_module, exported_program, tosa_spec=spec)
-    dump("typed.mlir", ir.print_module(typed, debuginfo=True))
-    signless = to_signless(typed)
-    dump("signless.mlir", ir.print_module(signless, debuginfo=True))
+    dump("typed.mlir", typed)
+    signless = to_signless(typed)  # in place: the typed text is already written
+    dump("signless.mlir", signless)
     flatbuffer = to_flatbuffer(signless)
-    dump("tosa", flatbuffer)
+    if dump_dir is not None:
+        write_atomically(Path(dump_dir) / f"{dump_name}.tosa", flatbuffer)
     return flatbuffer

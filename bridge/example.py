@@ -23,7 +23,6 @@ import torch
 import ir
 from bridge import FP_SPEC, INT_SPEC
 
-TOSA_FILE_IDENTIFIER = b"TOSA"
 DEFAULT_OUT = Path("out") / "example"
 
 
@@ -83,10 +82,12 @@ def _as_tosa_flatbuffer(blob: bytes, index: int) -> bytes:
     with no container around it, so no unwrapping is needed; a backend that changes
     that must show up here, not as a confusing error in ``tosa-opt``.
     """
-    if blob[4:8] != TOSA_FILE_IDENTIFIER:
+    from bridge.flatbuffer.schema import FILE_IDENTIFIER
+
+    if blob[4:8] != FILE_IDENTIFIER:
         raise ValueError(
             f"partition {index}: delegate bytes are not a TOSA flatbuffer "
-            f"(file identifier {blob[4:8]!r}, expected {TOSA_FILE_IDENTIFIER!r})"
+            f"(file identifier {blob[4:8]!r}, expected {FILE_IDENTIFIER!r})"
         )
     return bytes(blob)
 

@@ -69,7 +69,6 @@ _DEFAULT_SYSTEM = {
 # Arguments compile_vela owns: the payload needs raw output in a folder it cleans up.
 _RESERVED_ARGS = ("--output-dir", "--output-format")
 
-_TOSA_FILE_IDENTIFIER = b"TOSA"
 # ExecuTorch's EthosUBackend refuses larger graphs: Vela's flatbuffer reader stops at 2 GiB.
 _MAX_FLATBUFFER_BYTES = 2 * 1024 * 1024 * 1024
 _NETWORK_FILE = "network.tosa"
@@ -311,11 +310,6 @@ def _checked_flatbuffer(flatbuffer: bytes) -> tuple[bytes, FbGraph]:
     data = bytes(flatbuffer)
     if len(data) > _MAX_FLATBUFFER_BYTES:
         raise VelaError(f"TOSA flatbuffer of {len(data)} bytes is over Vela's 2 GiB limit")
-    if data[4:8] != _TOSA_FILE_IDENTIFIER:
-        raise VelaError(
-            f"not a TOSA flatbuffer: file identifier {data[4:8]!r}, "
-            f"expected {_TOSA_FILE_IDENTIFIER!r}"
-        )
     return data, _project_check(data)
 
 
@@ -324,11 +318,11 @@ def _project_check(data: bytes) -> FbGraph:
     before C++ reads the bytes, and gives the decoded graph the summary is matched
     against. Imported late: ``bridge.flatbuffer`` brings in xDSL and the IR, which
     ``import runtime`` alone should not pay for."""
-    from bridge.flatbuffer import check_flatbuffer
+    from bridge.flatbuffer import FlatbufferError, check_flatbuffer
 
     try:
         return check_flatbuffer(data)
-    except Exception as err:  # FlatbufferError, or whatever a malformed file trips
+    except FlatbufferError as err:  # says "not a TOSA flatbuffer" for foreign bytes
         raise VelaError(f"invalid TOSA flatbuffer: {err}") from err
 
 

@@ -96,15 +96,13 @@ class _Reader:
 
     # -- blocks -----------------------------------------------------------------------
 
-    def _fill(self, block: Block, fb: FbBlock, where: str, terminator) -> None:
+    def _fill(self, block: Block, fb: FbBlock, where: str, terminator: type) -> None:
+        """Ops of ``fb`` into ``block``, ended by ``terminator`` (return or yield)."""
         values: dict[str, SSAValue] = dict(zip(fb.inputs, block.args))
         for op in _topological(fb, where):
             self._operator(block, fb, op, values, where)
-        for name in fb.outputs:
-            if name not in values:
-                values[name] = self._const_from_tensor(block, fb.tensors[name], where)
-        block.add_op(terminator(*[values[n] for n in fb.outputs]) if terminator is ReturnOp
-                     else YieldOp.create(operands=[values[n] for n in fb.outputs]))
+        results = [self._value(block, fb, n, values, where) for n in fb.outputs]
+        block.add_op(ReturnOp(*results) if terminator is ReturnOp else YieldOp.create(operands=results))
 
     def _const_from_tensor(self, block: Block, t: FbTensor, where: str) -> SSAValue:
         if t.data is None and t.count:

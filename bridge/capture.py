@@ -371,20 +371,28 @@ def _executorch_flatbuffer(edge_program: ExportedProgram, compile_specs: list) -
 #: it never replaced), so the importer needs them to give the same names.
 ORIGINAL_OUTPUT_NAMES_META = "tosa_ir_original_output_names"
 
-#: compile-spec key of our own option: a folder for each partition's stage dumps
+#: compile-spec keys of our own options: a folder for each partition's stage dumps, and
+#: b"0" to skip ir.verify between the stages
 DUMP_DIR_KEY = "tosa_ir_dump_dir"
+VERIFY_KEY = "tosa_ir_verify"
+OWN_KEYS = (DUMP_DIR_KEY, VERIFY_KEY)
+
+
+def own_specs(compile_specs: list) -> list:
+    """Our entries of a compile-spec list (to pass them on)."""
+    return [s for s in compile_specs if s.key in OWN_KEYS]
 
 
 def _arm_compile_spec(compile_specs: list, spec_class=None):
     """ExecuTorch's compile spec from the list, without our own keys (theirs would keep
     them as unknown entries and write them back into the .pte)."""
     spec_class = spec_class or TosaCompileSpec
-    return spec_class._from_list([s for s in compile_specs if s.key != DUMP_DIR_KEY])
+    return spec_class._from_list([s for s in compile_specs if s.key not in OWN_KEYS])
 
 
-def _dump_dir(compile_specs: list) -> str | None:
+def _own_value(compile_specs: list, key: str) -> str | None:
     for s in compile_specs:
-        if s.key == DUMP_DIR_KEY:
+        if s.key == key:
             return bytes(s.value).decode("utf-8")
     return None
 
@@ -403,8 +411,9 @@ def ir_flatbuffer(edge_program: ExportedProgram, compile_specs: list, spec_class
         graph_module,
         edge_program,
         str(compile_spec.tosa_spec),
-        dump_dir=_dump_dir(compile_specs),
+        dump_dir=_own_value(compile_specs, DUMP_DIR_KEY),
         dump_name=name,
+        verify=_own_value(compile_specs, VERIFY_KEY) != "0",
     )
 
 

@@ -9,8 +9,9 @@
   spec's Vela flags (``EthosUIRBackend``).
 
 ``dump_dir`` asks each partition to write its stage dumps (``<tag>.typed.mlir``,
-``<tag>.signless.mlir``, ``<tag>.tosa``) into a folder. The option travels as one more
-compile-spec entry, the way ExecuTorch passes options to a backend's ``preprocess``.
+``<tag>.signless.mlir``, ``<tag>.tosa``) into a folder; each stage is verified
+(``ir.verify``) unless ``verify=False``. The options travel as compile-spec entries, the
+way ExecuTorch passes options to a backend's ``preprocess``.
 
 So ``to_edge_transform_and_lower(ep, partitioner=[Partitioner(spec)])`` is ExecuTorch's
 flow with the last step (FX -> flatbuffer) replaced by the IR path.
@@ -23,9 +24,11 @@ from typing import final
 
 from bridge.capture import (
     DUMP_DIR_KEY,
+    VERIFY_KEY,
     TosaIRBackend,
     _arm_compile_spec,
     ir_flatbuffer,
+    own_specs,
     quiet,
 )
 
@@ -48,8 +51,7 @@ class EthosUIRBackend(BackendDetails):
     def preprocess(edge_program, compile_specs: list) -> PreprocessResult:
         compile_spec = _arm_compile_spec(compile_specs, EthosUCompileSpec)
         tosa_specs = TOSABackend.filter_tosa_compile_specs(compile_spec)._to_list()
-        dump = [s for s in compile_specs if s.key == DUMP_DIR_KEY]
-        flatbuffer = ir_flatbuffer(edge_program, tosa_specs + dump)
+        flatbuffer = ir_flatbuffer(edge_program, tosa_specs + own_specs(compile_specs))
         result = EthosUBackend._compile_tosa_flatbuffer(flatbuffer, compile_spec)
         if not result.external_blocks:
             return PreprocessResult(processed_bytes=result.processed_bytes)
@@ -75,12 +77,15 @@ class Partitioner(TOSAPartitioner):
         additional_checks=None,
         *,
         dump_dir: str | Path | None = None,
+        verify: bool = True,
     ) -> None:
         super().__init__(compile_spec, additional_checks)
         backend = EthosUIRBackend if isinstance(compile_spec, EthosUCompileSpec) else TosaIRBackend
         specs = compile_spec._to_list()
         if dump_dir is not None:
             specs.append(CompileSpec(DUMP_DIR_KEY, str(dump_dir).encode("utf-8")))
+        if not verify:
+            specs.append(CompileSpec(VERIFY_KEY, b"0"))
         self.delegation_spec = DelegationSpec(backend.__name__, specs)
 
 

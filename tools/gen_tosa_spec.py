@@ -97,6 +97,12 @@ def generate(xml_path: Path) -> dict:
             e.get("name"): {v.get("name"): int(v.get("value")) for v in e.findall("enumval")}
             for e in root.findall("enum")
         },
+        # enum values only legal with an extension (RESCALE's DOUBLE_ROUND, INEXACT_ROUND)
+        "enum_extensions": {
+            e.get("name"): {v.get("name"): v.get("extension") for v in e.findall("enumval") if v.get("extension")}
+            for e in root.findall("enum")
+            if any(v.get("extension") for v in e.findall("enumval"))
+        },
         "operators": operators,
     }
 

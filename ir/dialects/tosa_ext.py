@@ -313,12 +313,12 @@ def verify_against_spec(op: IRDLOperation, spec: dict) -> None:
         lists = [a for a in args if a["type"] == "tensor_list_t"]
         if not lists and len(values) != len(args):
             _fail(op, "arity", f"expects {len(args)} {kind}s, got {len(values)}")
-        pairs = _pair_with_spec(args, values)
+        pairs = pair_with_spec(args, values)
         for arg, value in pairs:
             _check_argument(op, arg, value, bound, type_vars)
 
 
-def _pair_with_spec(args: list[dict], values: Sequence[SSAValue]):
+def pair_with_spec(args: list[dict], values: Sequence[SSAValue]):
     """Match values to spec arguments; a tensor list takes what the others leave."""
     fixed_after = 0
     pairs = []
@@ -814,14 +814,6 @@ class RescaleOp(TosaOp):
     def verify_structure(self) -> None:
         if self.input.type.get_shape() != self.output.type.get_shape():
             _fail(self, "shape", "result shape must equal the input shape")
-        mul_elem = _element_type_name(self.multiplier.type)
-        want = "i32" if self.scale32.value.data else "i16"
-        if mul_elem != want:
-            _fail(
-                self,
-                "element-type",
-                f"multiplier must be {want} when scale32 = {bool(self.scale32.value.data)}, got {mul_elem}",
-            )
         n_mul = self.multiplier.type.get_shape()
         n_shift = self.shift.type.get_shape()
         if n_mul != n_shift:

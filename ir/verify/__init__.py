@@ -1,1 +1,163 @@
-"""Verifiers beyond op structure: signless int8 inside, uint8 only at IO, TOSA 1.0 rules."""
+"""Verifiers beyond op structure: signless int8 inside, uint8 only at IO, RESCALE's
+ERROR_IF/REQUIRE lines, and every operator against the TOSA 1.0.2 tables.
+
+``verify(module, spec="TOSA-1.0+INT", stage=None)`` runs every rule and raises
+``VerificationError`` whose ``.diagnostics`` lists each violation (rule id, message, op,
+FX node, source line). ``stage=None`` takes the stage the module is in: ``typed`` when a
+function argument or result is ``ui8``/``ui16``, ``signless`` otherwise. The rule ids are
+``ir.verify.RULES``; the same checks run as passes (``verify``, ``verify-stage``,
+``verify-rescale``, ``verify-spec``) in a pipeline.
+
+The spec string follows ExecuTorch (``TOSA-1.0+INT+int16+cf``, ``+8k`` for level 8K); it
+chooses the profiles, extensions and level that are legal (``ir.verify.target``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import ModuleOp
+from xdsl.dialects.func import FuncOp
+from xdsl.passes import ModulePass
+from xdsl.utils.exceptions import VerifyException
+
+from ir.verify import rescale_rules, spec_rules, stage_rules  # noqa: F401  (register rules)
+from ir.verify.catalog import RULES
+from ir.verify.core import GROUPS, SIGNLESS, TYPED, Checker, is_unsigned, module_rules, rules_for
+from ir.verify.diagnostic import Diagnostic, Rule, VerificationError
+from ir.verify.target import SpecError, Target, parse_spec
+
+DEFAULT_SPEC = "TOSA-1.0+INT"
+STAGES = (TYPED, SIGNLESS)
+
+
+def detect_stage(module: ModuleOp) -> str:
+    """``typed`` when any function signature carries ``ui8``/``ui16``, else ``signless``."""
+    for op in module.walk():
+        if not isinstance(op, FuncOp):
+            continue
+        ftype = op.function_type
+        for t in (*ftype.inputs, *ftype.outputs):
+            if is_unsigned(getattr(t, "element_type", None)):
+                return TYPED
+    return SIGNLESS
+
+
+def _structure(module: ModuleOp) -> list[Diagnostic]:
+    """xDSL's own verifier, op by op, so every malformed op is named (not just the first)."""
+    found = []
+    for op in module.walk():
+        try:
+            op.verify(verify_nested_ops=False)
+        except VerifyException as err:
+            text = str(err).splitlines()[0]
+            prefix = f"'{op.name}' op "
+            found.append(Diagnostic.at("structure", op, text.removeprefix(prefix)))
+    if not found:
+        try:
+            module.verify()
+        except VerifyException as err:
+            found.append(Diagnostic.at("structure", module, str(err).splitlines()[0]))
+    return found
+
+
+def diagnose(
+    module: ModuleOp,
+    spec: str | Target = DEFAULT_SPEC,
+    stage: str | None = None,
+    groups: tuple[str, ...] = GROUPS,
+) -> list[Diagnostic]:
+    """Every violation, without raising. A structurally broken module reports only its
+    structure errors: the other rules read operands the structure promises."""
+    target = spec if isinstance(spec, Target) else parse_spec(spec)
+    stage = stage or detect_stage(module)
+    if stage not in STAGES:
+        raise ValueError(f"stage must be one of {STAGES} or None, got {stage!r}")
+    broken = _structure(module)
+    if broken:
+        return broken
+    checker = Checker(target, stage)
+    for rule in module_rules(groups):
+        rule(checker, module)
+    for op in module.walk():
+        for rule in rules_for(type(op), groups):
+            rule(checker, op)
+    return checker.diagnostics
+
+
+def verify(
+    module: ModuleOp,
+    spec: str | Target = DEFAULT_SPEC,
+    stage: str | None = None,
+    groups: tuple[str, ...] = GROUPS,
+) -> None:
+    """Raise ``VerificationError`` listing every violation; return None when clean."""
+    target = spec if isinstance(spec, Target) else parse_spec(spec)
+    stage = stage or detect_stage(module)
+    found = diagnose(module, target, stage, groups)
+    if found:
+        raise VerificationError(found, target.text, stage)
+
+
+# --------------------------------------------------------------------------- passes
+
+
+@dataclass(frozen=True)
+class VerifyPass(ModulePass):
+    """All rules: ``verify{tosa_spec="TOSA-1.0+INT+int16" stage=typed}``."""
+
+    name = "verify"
+    tosa_spec: str = DEFAULT_SPEC
+    stage: str | None = None
+    GROUPS = GROUPS
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        verify(op, self.tosa_spec, self.stage or None, self.GROUPS)
+
+
+@dataclass(frozen=True)
+class VerifyStagePass(VerifyPass):
+    """Signedness where the stage allows it: signless-int8, uint8-io-only, the flags."""
+
+    name = "verify-stage"
+    GROUPS = ("stage",)
+
+
+@dataclass(frozen=True)
+class VerifyRescalePass(VerifyPass):
+    """RESCALE's ERROR_IF and REQUIRE lines."""
+
+    name = "verify-rescale"
+    GROUPS = ("rescale",)
+
+
+@dataclass(frozen=True)
+class VerifySpecPass(VerifyPass):
+    """Every operator against the spec tables: types per profile, shapes, levels."""
+
+    name = "verify-spec"
+    GROUPS = ("spec",)
+
+
+VERIFY_PASSES: tuple[type[VerifyPass], ...] = (VerifyPass, VerifyStagePass, VerifyRescalePass, VerifySpecPass)
+
+__all__ = [
+    "DEFAULT_SPEC",
+    "RULES",
+    "STAGES",
+    "VERIFY_PASSES",
+    "Diagnostic",
+    "Rule",
+    "SpecError",
+    "Target",
+    "VerificationError",
+    "VerifyPass",
+    "VerifyRescalePass",
+    "VerifySpecPass",
+    "VerifyStagePass",
+    "detect_stage",
+    "diagnose",
+    "parse_spec",
+    "verify",
+]

@@ -1,0 +1,200 @@
+"""What every rule shares: the state of one verification run, the rule registry and the
+small readers rules use to look at types, attributes and constants.
+
+Rules are plain functions registered by decorator, JAX-style: ``@op_rule(RescaleOp)``
+for a rule on every op of a class (subclasses included), ``@module_rule`` for a rule that
+needs the whole module (function boundaries, nesting). Each belongs to a group, and each
+group is one verifier pass:
+
+- ``stage``: where signedness may appear (typed vs signless);
+- ``rescale``: RESCALE's ERROR_IF and REQUIRE lines;
+- ``spec``: every operator against the spec tables (types per profile, shapes, levels).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+
+import numpy as np
+from xdsl.dialects.builtin import (
+    DenseArrayBase,
+    DenseIntOrFPElementsAttr,
+    IntegerType,
+    ModuleOp,
+    Signedness,
+    TensorType,
+)
+from xdsl.ir import Attribute, Operation, SSAValue
+
+from ir.builders import numpy_from_dense
+from ir.dialects.tosa_ext import ConstOp, ConstShapeOp
+from ir.spec import CONCRETE_ELEMENT_TYPES
+from ir.verify.catalog import RULES
+from ir.verify.diagnostic import Diagnostic
+from ir.verify.target import Target
+
+GROUPS = ("stage", "rescale", "spec")
+TYPED, SIGNLESS = "typed", "signless"
+
+
+class Checker:
+    """One run: the target, the stage, the diagnostics found so far."""
+
+    def __init__(self, target: Target, stage: str):
+        self.target = target
+        self.stage = stage
+        self.diagnostics: list[Diagnostic] = []
+
+    def report(self, rule: str, op: Operation, message: str) -> None:
+        if rule not in RULES:
+            raise KeyError(f"rule '{rule}' is not in ir.verify.catalog.RULES")
+        self.diagnostics.append(Diagnostic.at(rule, op, message))
+
+
+OpRule = Callable[[Checker, Operation], None]
+ModuleRule = Callable[[Checker, ModuleOp], None]
+
+_OP_RULES: list[tuple[str, tuple[type[Operation], ...], OpRule]] = []
+_MODULE_RULES: list[tuple[str, ModuleRule]] = []
+
+
+def op_rule(*op_classes: type[Operation], group: str = "spec") -> Callable[[OpRule], OpRule]:
+    assert group in GROUPS, group
+
+    def register(rule: OpRule) -> OpRule:
+        _OP_RULES.append((group, op_classes, rule))
+        rules_for.cache_clear()
+        return rule
+
+    return register
+
+
+def module_rule(group: str) -> Callable[[ModuleRule], ModuleRule]:
+    assert group in GROUPS, group
+
+    def register(rule: ModuleRule) -> ModuleRule:
+        _MODULE_RULES.append((group, rule))
+        return rule
+
+    return register
+
+
+@cache
+def rules_for(op_class: type[Operation], groups: tuple[str, ...]) -> tuple[OpRule, ...]:
+    return tuple(
+        rule for group, classes, rule in _OP_RULES if group in groups and issubclass(op_class, classes)
+    )
+
+
+def module_rules(groups: tuple[str, ...]) -> tuple[ModuleRule, ...]:
+    return tuple(rule for group, rule in _MODULE_RULES if group in groups)
+
+
+# --------------------------------------------------------------------------- readers
+
+_SPEC_NAME_OF = {mlir: spec for spec, mlir in CONCRETE_ELEMENT_TYPES.items()}
+
+
+def element_type(t: Attribute) -> Attribute | None:
+    return t.element_type if isinstance(t, TensorType) else None
+
+
+def is_signed_or_unsigned(element: Attribute | None) -> bool:
+    return isinstance(element, IntegerType) and element.signedness.data != Signedness.SIGNLESS
+
+
+def is_unsigned(element: Attribute | None) -> bool:
+    return isinstance(element, IntegerType) and element.signedness.data == Signedness.UNSIGNED
+
+
+def int_width(t: Attribute) -> int | None:
+    """Bit width of a tensor's integer element type, None for anything else."""
+    element = element_type(t) if isinstance(t, TensorType) else t
+    return element.width.data if isinstance(element, IntegerType) else None
+
+
+@cache
+def spec_type_name(element: Attribute) -> str | None:
+    """The spec's name for an element type (``i8_t``, ``fp32_t``); an unsigned or signed
+    integer reads as the signless one of its width (its signedness is the stage rules'
+    business)."""
+    if isinstance(element, IntegerType):
+        return _SPEC_NAME_OF.get(f"i{element.width.data}")
+    from ir.dialects.tosa_ext import _type_text
+
+    return _SPEC_NAME_OF.get(_type_text(element))
+
+
+def shape(value: SSAValue) -> tuple[int, ...] | None:
+    """A ranked tensor's dims (-1 where dynamic), None for other types."""
+    t = value.type
+    return tuple(t.get_shape()) if isinstance(t, TensorType) else None
+
+
+def array_prop(op: Operation, name: str) -> tuple[int, ...] | None:
+    attr = op.properties.get(name)
+    if isinstance(attr, DenseArrayBase):
+        return tuple(int(v) for v in attr.get_values())
+    return None
+
+
+def flag(op: Operation, name: str) -> bool:
+    attr = op.properties.get(name)
+    return bool(getattr(getattr(attr, "value", None), "data", False))
+
+
+def constant(value: SSAValue) -> np.ndarray | None:
+    """The values of a ``tosa.const``/``tosa.const_shape`` result, None if not constant
+    (or elided in a review dump)."""
+    owner = value.owner
+    if not isinstance(owner, ConstOp | ConstShapeOp):
+        return None
+    values = owner.values
+    if not isinstance(values, DenseIntOrFPElementsAttr):
+        return None
+    return numpy_from_dense(values)
+
+
+def is_constant(value: SSAValue) -> bool:
+    return isinstance(value.owner, ConstOp | ConstShapeOp)
+
+
+def constant_ints(value: SSAValue, *, unsigned: bool = False) -> np.ndarray | None:
+    """Integer constant values as int64, reading the stored bits as unsigned on request
+    (an 8-bit zero point of 200 is stored as the byte 0xC8 = -56 signless)."""
+    array = constant(value)
+    if array is None or array.dtype.kind not in "iub":
+        return None
+    flat = np.asarray(array).reshape(-1)
+    if unsigned and flat.dtype.kind == "i":
+        flat = flat.view(flat.dtype.str.replace("i", "u"))
+    return flat.astype(np.int64)
+
+
+def dims_text(dims: tuple[int, ...] | None) -> str:
+    return "x".join("?" if d < 0 else str(d) for d in dims) if dims else "scalar"
+
+
+__all__ = [
+    "GROUPS",
+    "SIGNLESS",
+    "TYPED",
+    "Checker",
+    "array_prop",
+    "constant",
+    "constant_ints",
+    "dims_text",
+    "element_type",
+    "flag",
+    "int_width",
+    "is_constant",
+    "is_signed_or_unsigned",
+    "is_unsigned",
+    "module_rule",
+    "module_rules",
+    "op_rule",
+    "rules_for",
+    "shape",
+    "spec_type_name",
+]

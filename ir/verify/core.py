@@ -100,6 +100,14 @@ def element_type(t: Attribute) -> Attribute | None:
     return t.element_type if isinstance(t, TensorType) else None
 
 
+def defined_values(op: Operation):
+    """Results and region block arguments: every value an op introduces."""
+    yield from op.results
+    for region in op.regions:
+        for block in region.blocks:
+            yield from block.args
+
+
 def is_signed_or_unsigned(element: Attribute | None) -> bool:
     return isinstance(element, IntegerType) and element.signedness.data != Signedness.SIGNLESS
 
@@ -184,6 +192,7 @@ __all__ = [
     "array_prop",
     "constant",
     "constant_ints",
+    "defined_values",
     "dims_text",
     "element_type",
     "flag",

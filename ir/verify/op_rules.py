@@ -53,7 +53,17 @@ from ir.dialects.tosa_ext import (
     TransposeConv2DOp,
     TransposeOp,
 )
-from ir.verify.core import Checker, array_prop, constant, constant_ints, element_type, op_rule, shape, spec_type_name
+from ir.verify.core import (
+    Checker,
+    array_prop,
+    constant,
+    constant_ints,
+    dims_text,
+    element_type,
+    op_rule,
+    shape,
+    spec_type_name,
+)
 
 ZERO_POINT, OUTPUT_SHAPE, ATTRIBUTE_RANGE = "zero-point", "output-shape", "attribute-range"
 
@@ -130,10 +140,9 @@ def _same_rank(check: Checker, op: Operation, dims: tuple[int, ...], out: tuple[
 
 
 def _expect_dims(check: Checker, op: Operation, out: tuple[int, ...], expected: Sequence[int], how: str) -> None:
-    """Report each static output dim that differs from ``expected`` (-1 there: unknown)."""
-    for i, (o, e) in enumerate(zip(out, expected, strict=True)):
-        if not _dynamic(o, e) and o != e:
-            check.report(OUTPUT_SHAPE, op, f"output dim {i} is {o}, {how} gives {e}")
+    """One report when a static output dim differs from ``expected`` (-1 there: unknown)."""
+    if any(not _dynamic(o, e) and o != e for o, e in zip(out, expected, strict=True)):
+        check.report(OUTPUT_SHAPE, op, f"output shape {dims_text(out)}, {how} gives {dims_text(tuple(expected))}")
 
 
 # --------------------------------------------------------------------------- zero points
@@ -176,7 +185,7 @@ def convolution(check: Checker, op: Operation) -> None:
     x, w, out = shape(op.input), shape(op.weight), shape(op.output)
     for i, (name, ax, _, _) in enumerate(dims):
         size, k, before, after, dil = x[1 + i], w[k0 + i], pad[2 * i], pad[2 * i + 1], dilation[i]
-        if _dynamic(size, k):
+        if _dynamic(size, k) or dil < 1:
             continue
         text = f"{size} - 1 + {before} + {after} - ({k} - 1) * {dil}"
         numerator = size - 1 + before + after - (k - 1) * dil
@@ -200,7 +209,7 @@ def transpose_convolution(check: Checker, op: TransposeConv2DOp) -> None:
         for side, p in zip((before, after), pads, strict=True):
             if k >= 0 and p <= -k:
                 check.report(ATTRIBUTE_RANGE, op, f"out_pad_{side} {p} <= -{k_name} = {-k}")
-        if _dynamic(size, k, o):
+        if _dynamic(size, k, o) or stride[i] < 1:
             continue
         expected = (size - 1) * stride[i] + pads[0] + pads[1] + k
         if o != expected:
@@ -222,6 +231,8 @@ def pooling(check: Checker, op: Operation) -> None:
     x, out = shape(op.input), shape(op.output)
     for i, (name, ax, before, after) in enumerate(_HW):
         k, pads = kernel[i], pad[2 * i : 2 * i + 2]
+        if k < 1:
+            continue  # reported above; pad < kernel and the output size mean nothing without a kernel
         for side, p in zip((before, after), pads, strict=True):
             if p >= k:
                 check.report(ATTRIBUTE_RANGE, op, f"pad_{side} {p} >= kernel_{ax} {k}")
@@ -349,10 +360,10 @@ def reshape(check: Checker, op: ReshapeOp) -> None:
         check.report(OUTPUT_SHAPE, op, f"output has {count_out} elements, input has {count_in}")
     new_shape = constant_ints(op.shape)
     # MLIR accepts -1 in the shape operand (an inferred dim); the spec's shape *is* the output's.
-    if new_shape is not None and len(new_shape) == len(out):
-        for i, (s, o) in enumerate(zip(new_shape.tolist(), out, strict=True)):
-            if o >= 0 and s != o:
-                check.report(OUTPUT_SHAPE, op, f"shape[{i}] {s} != output dim {i} {o}")
+    if new_shape is None or len(new_shape) != len(out):
+        return
+    if any(o >= 0 and s != o for s, o in zip(new_shape.tolist(), out, strict=True)):
+        check.report(OUTPUT_SHAPE, op, f"shape operand {new_shape.tolist()} != output shape {dims_text(out)}")
 
 
 @op_rule(ArgMaxOp)
@@ -364,12 +375,10 @@ def argmax(check: Checker, op: ArgMaxOp) -> None:
 
 @op_rule(ReverseOp)
 def reverse(check: Checker, op: ReverseOp) -> None:
-    """``0 <= axis < rank`` and the output's shape is the input's."""
-    x, out, axis = shape(op.input1), shape(op.output), _axis(op)
-    if not 0 <= axis < len(x):
-        check.report(ATTRIBUTE_RANGE, op, f"axis {axis} is outside [0, {len(x)})")
-    if _same_rank(check, op, x, out):
-        _expect_dims(check, op, out, x, "the input")
+    """``0 <= axis < rank`` (the output sharing the input's shape is a shape-symbol check)."""
+    rank, axis = len(shape(op.input1)), _axis(op)
+    if not 0 <= axis < rank:
+        check.report(ATTRIBUTE_RANGE, op, f"axis {axis} is outside [0, {rank})")
 
 
 # --------------------------------------------------------------------------- elementwise and tables

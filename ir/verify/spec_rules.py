@@ -40,6 +40,7 @@ from ir.verify.core import (
     Checker,
     array_prop,
     constant_ints,
+    defined_values,
     is_constant,
     module_rule,
     op_rule,
@@ -322,7 +323,7 @@ def tensor_sizes_and_nesting(check: Checker, module: ModuleOp) -> None:
             depth = _nesting(op)
             if depth > max_nesting:
                 check.report("level", op, f"nesting depth {depth} > MAX_NESTING {max_nesting} (level {check.target.level})")
-        for value in op.results:
+        for value in defined_values(op):
             t = value.type
             if not isinstance(t, TensorType) or any(d < 0 for d in t.get_shape()):
                 continue
@@ -333,6 +334,7 @@ def tensor_sizes_and_nesting(check: Checker, module: ModuleOp) -> None:
                     op,
                     f"tensor of {size} bytes > (1 << MAX_LOG2_SIZE) - 1 = {max_size} (level {check.target.level})",
                 )
+
 
 
 def _nesting(op: Operation) -> int:

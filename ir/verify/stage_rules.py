@@ -23,6 +23,7 @@ from ir.dialects.tosa_ext import ConstOp, IfOp, RescaleOp, WhileOp
 from ir.verify.core import (
     TYPED,
     Checker,
+    defined_values,
     element_type,
     flag,
     is_signed_or_unsigned,
@@ -39,13 +40,6 @@ def _type_text(t: Attribute) -> str:
 
     return text(t)
 
-
-def _defined_values(op: Operation):
-    """Results and region block arguments: every value an op introduces."""
-    yield from op.results
-    for region in op.regions:
-        for block in region.blocks:
-            yield from block.args
 
 
 def _in_control_flow(op: Operation) -> bool:
@@ -70,7 +64,7 @@ def _describe_value(value: SSAValue) -> str:
 @module_rule("stage")
 def signedness(check: Checker, module: ModuleOp) -> None:
     for op in module.walk():
-        for value in _defined_values(op):
+        for value in defined_values(op):
             element = element_type(value.type)
             if not is_signed_or_unsigned(element):
                 continue

@@ -321,3 +321,20 @@ def test_every_rule_has_a_fault_here_or_in_the_op_rules_tests():
     covered = {rule for *_, rule, _node in FAULTS.values()} | {"structure"}
     op_rule_ids = {"output-shape", "attribute-range", "zero-point"}  # tests/test_verify_ops.py
     assert set(v.RULES) - covered - op_rule_ids == set()
+
+
+def test_command_line(tmp_path, capsys):
+    from ir.verify.__main__ import main
+
+    bad = tmp_path / "bad.mlir"
+    bad.write_text(_sub(INT8, "dense<30> : tensor<1xi8>", "dense<70> : tensor<1xi8>"))
+    assert main([str(bad)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("model.py:7: error: [rescale-shift] 'tosa.rescale' (FX node 'widen')")
+    good = tmp_path / "good.mlir"
+    good.write_text(INT8)
+    assert main([str(good), "--spec", "TOSA-1.0+INT+8k"]) == 0
+    assert main([str(good), "--spec", "TOSA-1.0+int16"]) == 2
+    assert "no profile" in capsys.readouterr().err
+    assert main(["--list-rules"]) == 0
+    assert set(v.RULES) <= {line.split()[0] for line in capsys.readouterr().out.splitlines()}

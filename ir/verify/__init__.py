@@ -45,21 +45,21 @@ def detect_stage(module: ModuleOp) -> str:
 
 
 def _structure(module: ModuleOp) -> list[Diagnostic]:
-    """xDSL's own verifier, op by op, so every malformed op is named (not just the first)."""
+    """xDSL's own verifier; when it fails, again op by op, so every malformed op is named
+    (not just the first)."""
+    try:
+        module.verify()
+        return []
+    except VerifyException as err:
+        first = Diagnostic.at("structure", module, str(err).splitlines()[0])
     found = []
     for op in module.walk():
         try:
             op.verify(verify_nested_ops=False)
         except VerifyException as err:
             text = str(err).splitlines()[0]
-            prefix = f"'{op.name}' op "
-            found.append(Diagnostic.at("structure", op, text.removeprefix(prefix)))
-    if not found:
-        try:
-            module.verify()
-        except VerifyException as err:
-            found.append(Diagnostic.at("structure", module, str(err).splitlines()[0]))
-    return found
+            found.append(Diagnostic.at("structure", op, text.removeprefix(f"'{op.name}' op ")))
+    return found or [first]
 
 
 def diagnose(

@@ -102,15 +102,25 @@ def _requirement_text(requirements: list[list[str]]) -> str:
 
 
 @op_rule(Operation, group="spec")
-def type_support(check: Checker, op: Operation) -> None:
+def spec_tables(check: Checker, op: Operation) -> None:
+    """One pass over an op's spec entry: its arguments and names are bound once."""
     found = spec_of(type(op))
     if found is None:
         return
     name, spec = found
+    pairs = _arguments(op, spec)
+    type_support(check, op, name, spec, pairs)
+    compile_time_constants(check, op, pairs)
+    env, origin = _symbols(op, pairs)
+    shapes(check, op, spec, pairs, env, origin)
+    level_limits(check, op, spec, env)
+
+
+def type_support(check: Checker, op: Operation, name: str, spec: dict, pairs) -> None:
     modes = spec["type_support"]
     if not modes:
         return
-    bound = _binding(op, spec, _arguments(op, spec))
+    bound = _binding(op, spec, pairs)
     matching = [m for m in modes if all(bound.get(var, t) == t for var, t in m["types"].items())]
     if not matching:
         listed = "; ".join(m["mode"] for m in modes)
@@ -125,13 +135,8 @@ def type_support(check: Checker, op: Operation) -> None:
 # --------------------------------------------------------------------------- constants
 
 
-@op_rule(Operation, group="spec")
-def compile_time_constants(check: Checker, op: Operation) -> None:
-    found = spec_of(type(op))
-    if found is None:
-        return
-    _, spec = found
-    for arg, value in _arguments(op, spec):
+def compile_time_constants(check: Checker, op: Operation, pairs) -> None:
+    for arg, value in pairs:
         if arg["category"] != "input" or not arg["ctc"] or not check.target.allows(arg["ctc"]):
             continue
         if not is_constant(value):
@@ -232,14 +237,7 @@ def _symbols(op: Operation, pairs) -> tuple[dict[str, float], dict[str, str]]:
     return env, origin
 
 
-@op_rule(Operation, group="spec")
-def shapes(check: Checker, op: Operation) -> None:
-    found = spec_of(type(op))
-    if found is None:
-        return
-    _, spec = found
-    pairs = _arguments(op, spec)
-    env, origin = _symbols(op, pairs)
+def shapes(check: Checker, op: Operation, spec: dict, pairs, env: dict, origin: dict) -> None:
     whole: dict[str, tuple[tuple[int, ...], str]] = {}
     for arg, value in pairs:
         actual = _length(value)
@@ -293,14 +291,7 @@ def _number(x: float) -> str:
 # --------------------------------------------------------------------------- levels
 
 
-@op_rule(Operation, group="spec")
-def level_limits(check: Checker, op: Operation) -> None:
-    found = spec_of(type(op))
-    if found is None:
-        return
-    _, spec = found
-    pairs = _arguments(op, spec)
-    env, _ = _symbols(op, pairs)
+def level_limits(check: Checker, op: Operation, spec: dict, env: dict) -> None:
     limits = check.target.limits
     for arg in spec["arguments"]:
         for expr, limit in arg["level_limits"]:

@@ -338,3 +338,10 @@ def test_command_line(tmp_path, capsys):
     assert "no profile" in capsys.readouterr().err
     assert main(["--list-rules"]) == 0
     assert set(v.RULES) <= {line.split()[0] for line in capsys.readouterr().out.splitlines()}
+
+
+def test_convolution_bias_is_one_or_one_per_output_channel():
+    three = CONV.replace("%b: tensor<2xi32>", "%b: tensor<3xi32>").replace("tensor<2xi32>, tensor<1xi8>", "tensor<3xi32>, tensor<1xi8>")
+    assert [d.rule for d in diagnose(ir.parse_module(three))] == ["output-shape"]
+    one = CONV.replace("%b: tensor<2xi32>", "%b: tensor<1xi32>").replace("tensor<2xi32>, tensor<1xi8>", "tensor<1xi32>, tensor<1xi8>")
+    verify(ir.parse_module(one))

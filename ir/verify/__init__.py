@@ -22,7 +22,7 @@ from xdsl.dialects.func import FuncOp
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import VerifyException
 
-from ir.verify import rescale_rules, spec_rules, stage_rules  # noqa: F401  (register rules)
+from ir.verify import op_rules, rescale_rules, spec_rules, stage_rules  # noqa: F401  (register rules)
 from ir.verify.catalog import RULES
 from ir.verify.core import GROUPS, SIGNLESS, TYPED, Checker, is_unsigned, module_rules, rules_for
 from ir.verify.diagnostic import Diagnostic, Rule, VerificationError

@@ -7,10 +7,11 @@ attributes and constant operands:
 
 - ``zero-point``: a zero point is non-zero only for an i8 tensor (float ones are 0.0);
 - ``output-shape``: the output size the pseudocode computes (convolution, pooling,
-  resize, slice, pad, concat, transpose, tile, reshape, argmax, reverse); every
-  ``idiv_check`` must divide exactly;
+  resize, slice, pad, concat, transpose, tile, reshape, argmax); every ``idiv_check``
+  must divide exactly;
 - ``attribute-range``: stride, dilation, kernel, pad, axis, clamp bounds, MUL's shift,
-  TABLE's length, RESIZE's scale/offset/border, FFT sizes, constant gather/scatter indices.
+  TABLE's length, RESIZE's scale/offset/border and image size, FFT sizes (powers of
+  two), constant gather/scatter indices.
 
 A rule reads an operand only when it is a ``tosa.const``/``tosa.const_shape`` (a missing
 constant is the ``compile-time-constant`` rule's business), skips a comparison whenever a
@@ -192,6 +193,15 @@ def convolution(check: Checker, op: Operation) -> None:
         _output_size(check, op, f"output {name}", out[1 + i], text, numerator, (f"stride_{ax}", stride[i]))
 
 
+@op_rule(ConvOpBase)
+def bias_length(check: Checker, op: Operation) -> None:
+    """``ERROR_IF(BC != OC && BC != 1)``: one bias per output channel, or one for all."""
+    bias, out = shape(op.bias), shape(op.output)
+    if not bias or not out or _dynamic(bias[0], out[-1]) or bias[0] in (1, out[-1]):
+        return
+    check.report(OUTPUT_SHAPE, op, f"bias has {bias[0]} values; must be 1 or the {out[-1]} output channels")
+
+
 @op_rule(TransposeConv2DOp)
 def transpose_convolution(check: Checker, op: TransposeConv2DOp) -> None:
     """stride >= 1, out_pad > -K (the kernel must not be cropped away), and
@@ -288,7 +298,7 @@ def slice_(check: Checker, op: SliceOp) -> None:
     """start >= 0, size >= 1, start + size <= input dim, output == size."""
     start, size = constant_ints(op.start), constant_ints(op.size)
     x, out = shape(op.input1), shape(op.output)
-    if start is None or size is None or not len(x) == len(start) == len(size) or not _same_rank(check, op, x, out):
+    if start is None or size is None or not (len(x) == len(start) == len(size)) or not _same_rank(check, op, x, out):
         return
     for i, (b, s, dim) in enumerate(zip(start.tolist(), size.tolist(), x, strict=True)):
         if b < 0:
@@ -313,7 +323,8 @@ def pad(check: Checker, op: PadOp) -> None:
     for i, (dim, o) in enumerate(zip(x, out, strict=True)):
         before, after = int(padding[2 * i]), int(padding[2 * i + 1])
         if not _dynamic(dim, o) and o != before + dim + after:
-            check.report(OUTPUT_SHAPE, op, f"output dim {i} {o} != {before} + {dim} + {after} = {before + dim + after}")
+            text = f"{before} + {dim} + {after} = {before + dim + after}"
+            check.report(OUTPUT_SHAPE, op, f"output dim {i} is {o}, padding gives {text}")
 
 
 @op_rule(ConcatOp)
@@ -329,7 +340,7 @@ def concat(check: Checker, op: ConcatOp) -> None:
     parts = [dims[axis] for dims in inputs]
     if not _dynamic(out[axis], *parts) and sum(parts) != out[axis]:
         text = " + ".join(map(str, parts))
-        check.report(OUTPUT_SHAPE, op, f"output dim {axis} {out[axis]} != {text} = {sum(parts)}")
+        check.report(OUTPUT_SHAPE, op, f"output dim {axis} is {out[axis]}, the inputs give {text} = {sum(parts)}")
 
 
 @op_rule(TransposeOp)

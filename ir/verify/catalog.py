@@ -32,7 +32,7 @@ RULES: dict[str, Rule] = {
         Rule("compile-time-constant", "arguments the profile needs at compile time come from tosa.const/const_shape", "TOSA 1.0.2 argument ctc"),
         Rule("shape", "shapes agree with the operator's argument shapes (shared dimension names, fixed lengths)", "TOSA 1.0.2 operator arguments"),
         Rule("output-shape", "the output shape is the one the operator's arithmetic gives", "TOSA 1.0.2 ERROR_IF"),
-        Rule("attribute-range", "attributes and constant operands are in range (stride, pad, kernel, axis, perms, ...)", "TOSA 1.0.2 ERROR_IF / REQUIRE"),
+        Rule("attribute-range", "attributes, constant operands and size limits are in range (stride, pad, kernel, axis, MUL shift, RESIZE scale and 16384 limit, FFT powers of two, ...)", "TOSA 1.0.2 ERROR_IF / REQUIRE"),
         Rule("zero-point", "convolution, matmul, avg_pool2d and negate zero points are 0 unless 8-bit", "TOSA 1.0.2 ERROR_IF"),
         Rule("level", "rank, kernel, stride, scale, tensor size, nesting and list size within the level", "TOSA 1.0.2 levels"),
     )

@@ -1,12 +1,15 @@
 """The zoo end to end, against ExecuTorch's own flow on the same partitions.
 
-One capture per case and config (a module-scoped fixture, so pytest runs every test of
-a case before moving on and drops it after): ExecuTorch quantizes and partitions the
-model; each delegated partition's TOSA-level FX graph comes with ExecuTorch's own
-flatbuffer of it. Then, per partition:
+One capture per case and config (``tests.zoo_runs.capture``, cached for the session and
+shared with ``test_verify_faults``; a module-scoped fixture, so pytest runs every test of
+a case before moving on): ExecuTorch quantizes and partitions the model; each delegated
+partition's TOSA-level FX graph comes with ExecuTorch's own flatbuffer of it. Then, per
+partition:
 
 - import: the typed module verifies, tosa-opt accepts its text, and after
   ``legalize-unsigned-io`` it equals ``tosa-opt --tosa-deserialize`` of ExecuTorch's file;
+- verifiers: ``ir.verify`` finds nothing, under the config's spec, in our typed and
+  signless modules and in ExecuTorch's file as tosa-opt reads it;
 - flatbuffer: our file reads back to the same graph, FX -> IR -> fb -> IR -> fb is
   byte-identical, ``from_flatbuffer`` of ExecuTorch's file equals our IR, the IO tensor
   names are ExecuTorch's;
@@ -18,23 +21,19 @@ flatbuffer of it. Then, per partition:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
-import torch
 
 import ir
 from bridge.capture import quantize_tensor
 from bridge.flatbuffer import decode, from_flatbuffer, to_flatbuffer
-from bridge.fx_import import fx_to_ir
-from ir.lowering.signless import is_unsigned, to_signless
-from ir.mlir_tools import deserialize_with_tosa_opt
+from ir.lowering.signless import is_unsigned
+from ir.verify import VerificationError, verify
 from runtime import VelaError, compile_vela, graph_io, run_reference
 from tests.ir_compare import assert_same_graph, op_histogram
 from tests.zoo import CONFIGS, case_config_ids, case_configs
+from tests.zoo_runs import RANDOM_INPUTS, ZooRun, capture, executorch_texts
 
-RANDOM_INPUTS = 3
 VELA_ACCELERATORS = ("ethos-u55-128", "ethos-u85-256")
 #: vs the quantized torch model, in output quantization steps. Measured on the zoo: at
 #: most 3 LSB (int16 sigmoid/attention), at least 81% of outputs within 1 LSB (cond int16,
@@ -44,56 +43,12 @@ WITHIN_ONE_LSB = 0.75
 DATA_DEPENDENT_LOOPS = {"while_loop"}
 
 
-@dataclass
-class Partition:
-    typed: ir.ModuleOp
-    signless: ir.ModuleOp
-    ours: bytes
-    theirs: bytes
-
-
-@dataclass
-class ZooRun:
-    name: str
-    key: str
-    partitions: list[Partition]
-    model_inputs: list[tuple[torch.Tensor, ...]]
-    torch_outputs: list[tuple[torch.Tensor, ...]]
-    io_qparams: tuple[list, list] | None  # (inputs, outputs) quantize args, INT only
-
-
-def _perturbed(inputs: tuple[torch.Tensor, ...], seed: int) -> tuple[torch.Tensor, ...]:
-    """The example inputs plus noise: new values in the range the model was calibrated on."""
-    generator = torch.Generator().manual_seed(seed)
-    return tuple(x + 0.25 * x.std() * torch.randn(x.shape, generator=generator) for x in inputs)
-
-
 @pytest.fixture(scope="module", params=case_configs(), ids=case_config_ids())
 def zoo_run(request) -> ZooRun:
-    from bridge.capture import io_quantization, quantize_and_export, quiet, tosa_level_partitions
-
+    """The case-config's capture, shared with every other test file of the session
+    (``tests.zoo_runs.capture``: each case-config is exported once)."""
     case, key = request.param
-    config = CONFIGS[key]
-    model, example = case.factory(), case.inputs_factory()
-    model_inputs = [_perturbed(example, seed) for seed in range(RANDOM_INPUTS)]
-    with quiet():
-        exported = quantize_and_export(model, example, config.spec, config.uint8_io, quantization=config.quantization)
-        module = exported.module()
-        torch_outputs = [tuple(torch.atleast_1d(o) for o in _as_tuple(module(*x))) for x in model_inputs]
-        io_qparams = io_quantization(exported) if "INT" in config.spec else None
-        captured = tosa_level_partitions(
-            exported, None, config.spec, config.uint8_io, quantization=config.quantization, with_reference=True
-        )
-    partitions = []
-    for p in captured:
-        typed = fx_to_ir(p.graph_module, p.exported_program, tosa_spec=config.spec)
-        signless = to_signless(typed.clone())
-        partitions.append(Partition(typed, signless, to_flatbuffer(signless), p.reference_flatbuffer))
-    return ZooRun(case.name, key, partitions, model_inputs, torch_outputs, io_qparams)
-
-
-def _as_tuple(value) -> tuple:
-    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    return capture(case.name, key)
 
 
 def _context(run: ZooRun, index: int) -> str:
@@ -103,19 +58,34 @@ def _context(run: ZooRun, index: int) -> str:
 # ----------------------------------------------------------------------------- import
 
 
-def test_imports_like_executorch(zoo_run, tmp_path, tosa_opt):
+def test_imports_like_executorch(zoo_run, tosa_opt):
     assert zoo_run.partitions
+    theirs_texts = executorch_texts(zoo_run.name, zoo_run.key)
     for index, p in enumerate(zoo_run.partitions):
         context = _context(zoo_run, index)
         func = next(op for op in p.typed.walk() if op.name == "func.func")
         io_types = [*func.function_type.inputs, *func.function_type.outputs]
         assert any(is_unsigned(t) for t in io_types) == CONFIGS[zoo_run.key].uint8_io, context
         tosa_opt(ir.print_module(p.signless))  # MLIR parses and verifies our text
-        fb_path = tmp_path / f"p{index}.tosa"
-        fb_path.write_bytes(p.theirs)
-        theirs = ir.parse_module(deserialize_with_tosa_opt(fb_path, tmp_path / f"p{index}.mlir"))
+        theirs = ir.parse_module(theirs_texts[index])
         assert_same_graph(p.signless, theirs, context=context)
         assert sum(op_histogram(p.signless).values()) > 1, context
+
+
+def test_verifies_clean(zoo_run):
+    """Every rule of ``ir.verify`` holds, under the config's spec, for our typed module
+    (the INT uint8 IO partitions are in the typed stage), our signless module, and
+    ExecuTorch's own flatbuffer as tosa-opt's deserializer reads it: no false positive on
+    real graphs, and ExecuTorch's file is held to the same rules as ours."""
+    spec = CONFIGS[zoo_run.key].spec
+    theirs_texts = executorch_texts(zoo_run.name, zoo_run.key)
+    for index, p in enumerate(zoo_run.partitions):
+        modules = {"typed": p.typed, "signless": p.signless, "ExecuTorch's": ir.parse_module(theirs_texts[index])}
+        for what, module in modules.items():
+            try:
+                verify(module, spec)
+            except VerificationError as err:
+                pytest.fail(f"{_context(zoo_run, index)}, {what} module:\n{err}", pytrace=False)
 
 
 # ----------------------------------------------------------------------------- flatbuffer

@@ -97,6 +97,11 @@ def _binding_text(bound: dict[str, str]) -> str:
     return ", ".join(f"{var}={name}" for var, name in sorted(bound.items()))
 
 
+def _mode_text(name: str, mode: dict) -> str:
+    """``'signed 16' CLAMP``; an operator with one mode for every type is just ``COND_IF``."""
+    return name if mode["mode"] == "All" else f"'{mode['mode']}' {name}"
+
+
 def _requirement_text(requirements: list[list[str]]) -> str:
     return " or ".join("+".join(req) for req in requirements)
 
@@ -128,7 +133,7 @@ def type_support(check: Checker, op: Operation, name: str, spec: dict, pairs) ->
         return
     if any(check.target.allows(m["profiles"]) for m in matching):
         return
-    needs = "; ".join(f"'{m['mode']}' needs {_requirement_text(m['profiles'])}" for m in matching)
+    needs = "; ".join(f"{_mode_text(name, m)} needs {_requirement_text(m['profiles'])}" for m in matching)
     check.report("profile", op, f"{needs}; {check.target.text} does not enable it")
 
 

@@ -10,25 +10,10 @@ verification, so a stage that fails can be read.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 from bridge import INT_SPEC
-
-
-def write_atomically(path: Path, data: bytes | str) -> None:
-    """Write ``path`` whole or not at all: a crash mid-write leaves no partial file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+from ir.files import write_atomically
 
 
 def fx_to_flatbuffer(

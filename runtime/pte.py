@@ -32,7 +32,7 @@ def to_pte(edge_manager) -> bytes:
 
 def write_pte(edge_manager, path: str | Path) -> Path:
     """Write ``to_pte(edge_manager)`` to ``path`` (whole or not at all)."""
-    from bridge.compile import write_atomically
+    from ir.files import write_atomically
 
     path = Path(path)
     write_atomically(path, to_pte(edge_manager))

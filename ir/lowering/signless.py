@@ -30,21 +30,23 @@ from xdsl.dialects.builtin import (
     Signedness,
     TensorType,
 )
-from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Attribute, BlockArgument, Operation, OpResult, SSAValue
+from xdsl.dialects.func import FuncOp
+from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
 from ir.builders import const, numpy_from_dense
 from ir.dialects.tosa_ext import ConstOp, RescaleOp, RoundingModeAttr
 from ir.tensor_names import set_tensor_names, tensor_names
+from ir.verify import DEFAULT_SPEC, VerificationError, diagnose
 
 #: offset between an unsigned 8-bit value and the signed one with the same meaning
 _UNSIGNED_8BIT_OFFSET = 128
 
 
-class UnsignedIOError(ValueError):
-    """A typed module whose unsigned values are not confined to the boundary."""
+class UnsignedIOError(VerificationError):
+    """A typed module whose unsigned values are not confined to the boundary; its
+    ``diagnostics`` are ``ir.verify``'s stage rules."""
 
 
 def is_unsigned(t: Attribute) -> bool:
@@ -74,45 +76,12 @@ def _flag(op: RescaleOp, name: str) -> bool:
 
 
 def check_unsigned_at_boundary(module: ModuleOp) -> None:
-    """Raise ``UnsignedIOError`` unless every unsigned value is a boundary value."""
-    for op in module.walk():
-        for arg in (a for region in op.regions for block in region.blocks for a in block.args):
-            if is_unsigned(arg.type):
-                _check_argument(op, arg)
-        for result in op.results:
-            if is_unsigned(result.type):
-                _check_result(op, result)
-
-
-def _check_argument(owner: Operation, arg: BlockArgument) -> None:
-    if not isinstance(owner, FuncOp):
-        raise UnsignedIOError(f"{_where(owner)}: unsigned block argument {arg.type} inside a region")
-    for use in arg.uses:
-        user = use.operation
-        if not (isinstance(user, RescaleOp) and use.index == 0 and _flag(user, "input_unsigned")):
-            raise UnsignedIOError(
-                f"{_where(user)}: reads unsigned function argument #{arg.index} ({arg.type}); "
-                "only a RESCALE with input_unsigned = true may"
-            )
-
-
-def _check_result(op: Operation, result: OpResult) -> None:
-    if isinstance(op, ConstOp):
-        for use in result.uses:
-            user = use.operation
-            ok_in = isinstance(user, RescaleOp) and use.index == 3 and _flag(user, "input_unsigned")
-            ok_out = isinstance(user, RescaleOp) and use.index == 4 and _flag(user, "output_unsigned")
-            if not (ok_in or ok_out):
-                raise UnsignedIOError(f"{_where(user)}: uses an unsigned constant {result.type} that is not a boundary zero point")
-        return
-    if not (isinstance(op, RescaleOp) and _flag(op, "output_unsigned")):
-        raise UnsignedIOError(f"{_where(op)}: produces unsigned {result.type} inside the graph")
-    for use in result.uses:
-        if not isinstance(use.operation, ReturnOp):
-            raise UnsignedIOError(
-                f"{_where(use.operation)}: reads the unsigned output of {_where(op)}; "
-                "an output_unsigned RESCALE may feed only the function return"
-            )
+    """Raise ``UnsignedIOError`` unless every unsigned value is a boundary value: the
+    typed stage's rules of ``ir.verify`` (uint8-io-only, the unsigned flags), all of them
+    listed."""
+    found = diagnose(module, DEFAULT_SPEC, "typed", groups=("stage",))
+    if found:
+        raise UnsignedIOError(found, "the uint8 IO contract", "typed")
 
 
 # --------------------------------------------------------------------------- 2. split

@@ -371,11 +371,12 @@ def _executorch_flatbuffer(edge_program: ExportedProgram, compile_specs: list) -
 #: it never replaced), so the importer needs them to give the same names.
 ORIGINAL_OUTPUT_NAMES_META = "tosa_ir_original_output_names"
 
-#: compile-spec keys of our own options: a folder for each partition's stage dumps, and
-#: b"0" to skip ir.verify between the stages
+#: compile-spec keys of our own options: a folder for each partition's stage dumps,
+#: b"0" to skip ir.verify between the stages, the pipeline of stages
 DUMP_DIR_KEY = "tosa_ir_dump_dir"
 VERIFY_KEY = "tosa_ir_verify"
-OWN_KEYS = (DUMP_DIR_KEY, VERIFY_KEY)
+PIPELINE_KEY = "tosa_ir_pipeline"
+OWN_KEYS = (DUMP_DIR_KEY, VERIFY_KEY, PIPELINE_KEY)
 
 
 def own_specs(compile_specs: list) -> list:
@@ -402,7 +403,7 @@ def ir_flatbuffer(edge_program: ExportedProgram, compile_specs: list, spec_class
     ``fx_to_flatbuffer`` (what ``TOSABackend._preprocess`` does with node visitors)."""
     from executorch.backends.arm.tosa.backend import arm_get_first_delegation_tag
 
-    from bridge.compile import fx_to_flatbuffer
+    from bridge.compile import EXECUTORCH_PIPELINE, fx_to_flatbuffer
 
     compile_spec = _arm_compile_spec(compile_specs, spec_class)
     graph_module = _to_tosa_level(edge_program.graph_module, edge_program, compile_spec)
@@ -411,6 +412,7 @@ def ir_flatbuffer(edge_program: ExportedProgram, compile_specs: list, spec_class
         graph_module,
         edge_program,
         str(compile_spec.tosa_spec),
+        pipeline=_own_value(compile_specs, PIPELINE_KEY) or EXECUTORCH_PIPELINE,
         dump_dir=_own_value(compile_specs, DUMP_DIR_KEY),
         dump_name=name,
         verify=_own_value(compile_specs, VERIFY_KEY) != "0",

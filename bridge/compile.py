@@ -1,11 +1,12 @@
 """The whole IR path as one call: TOSA-level FX graph -> stages -> TOSA flatbuffer.
 
 ``fx_to_flatbuffer`` is what our ExecuTorch backend's ``preprocess`` runs in place of
-ExecuTorch's node visitors: import (typed stage) -> ``legalize-unsigned-io`` (signless)
--> ``to_flatbuffer``, each stage verified against the spec (``ir.verify``; ``verify=False``
-skips it), and with ``dump_dir`` each stage's text written next to the bytes
-(``<name>.typed.mlir``, ``<name>.signless.mlir``, ``<name>.tosa``), before its
-verification, so a stage that fails can be read.
+ExecuTorch's node visitors: import (typed stage) -> the pipeline (by default
+``legalize-unsigned-io``: the signless stage, whose bytes are ExecuTorch's; add
+``canonicalize`` for smaller files) -> ``to_flatbuffer``. Every stage is verified against
+the spec (``ir.verify``; ``verify=False`` skips it). With ``dump_dir`` each stage's text
+is written as ``<dump_dir>/<name>/NN-<pass>.mlir`` (before its verification, so a stage
+that fails can be read) and the bytes as ``<dump_dir>/<name>.tosa``.
 """
 
 from __future__ import annotations
@@ -15,46 +16,36 @@ from pathlib import Path
 from bridge import INT_SPEC
 from ir.files import write_atomically
 
+#: ExecuTorch's own result, as IR stages: its flatbuffer has exactly this graph
+EXECUTORCH_PIPELINE = "legalize-unsigned-io"
+
 
 def fx_to_flatbuffer(
     graph_module,
     exported_program=None,
     spec: str = INT_SPEC,
     *,
+    pipeline: str = EXECUTORCH_PIPELINE,
     dump_dir: str | Path | None = None,
     dump_name: str = "graph",
     verify: bool = True,
 ) -> bytes:
     """The TOSA flatbuffer of a TOSA-level FX graph, through our IR.
 
-    Raises ``bridge.fx_import.FxImportError`` for a graph we cannot import and
-    ``bridge.flatbuffer.FlatbufferError`` for one we cannot write and
-    ``ir.verify.VerificationError`` (every violation) for a stage that breaks the spec's
-    rules; dumps are written only for the stages that were reached.
+    Raises ``bridge.fx_import.FxImportError`` for a graph we cannot import,
+    ``ir.verify.VerificationError`` (every violation, and after which pass) for a stage
+    that breaks the spec's rules, ``ir.lowering.pipeline.PipelineError`` for a bad
+    pipeline string and ``bridge.flatbuffer.FlatbufferError`` for a graph we cannot write;
+    dumps are written only for the stages that were reached.
     """
-    import ir
-    import ir.verify
     from bridge.flatbuffer import to_flatbuffer
     from bridge.fx_import import fx_to_ir
-    from ir.lowering.signless import to_signless
+    from ir.lowering.pipeline import run_pipeline
 
-    def dump(suffix: str, module) -> None:
-        """Print a stage only when asked: preprocess runs once per partition."""
-        if dump_dir is not None:
-            text = ir.print_module(module, debuginfo=True)
-            write_atomically(Path(dump_dir) / f"{dump_name}.{suffix}", text)
-
-    def check(module, stage: str) -> None:
-        if verify:
-            ir.verify.verify(module, spec, stage=stage)
-
-    typed = fx_to_ir(graph_module, exported_program, tosa_spec=spec)
-    dump("typed.mlir", typed)
-    check(typed, None)  # typed when the IO is unsigned, else already signless
-    signless = to_signless(typed)  # in place: the typed text is already written
-    dump("signless.mlir", signless)
-    check(signless, "signless")
-    flatbuffer = to_flatbuffer(signless)
+    stages_dir = Path(dump_dir) / dump_name if dump_dir is not None else None
+    module = fx_to_ir(graph_module, exported_program, tosa_spec=spec)
+    run_pipeline(module, pipeline, spec=spec, verify=verify, dump_dir=stages_dir)
+    flatbuffer = to_flatbuffer(module)
     if dump_dir is not None:
         write_atomically(Path(dump_dir) / f"{dump_name}.tosa", flatbuffer)
     return flatbuffer

@@ -184,14 +184,14 @@ def main(argv: list[str] | None = None) -> int:
 
     label = _io_label(args.spec, uint8_io)
     flatbuffers = [bytes(d.processed_bytes) for d in delegates(edge)]
-    for index, typed_path in enumerate(sorted(args.out.glob("tag*.typed.mlir"))):
+    for index, typed_path in enumerate(sorted(args.out.glob("tag*/00-input.mlir"))):
         typed = ir.parse_module(typed_path.read_text(), name=str(typed_path))
         header = (
             f"// partition {index} of {type(model).__name__} ({args.spec}, {label}), "
             f"typed stage: {_count_tosa_ops(typed)} ops\n"
         )
         review = header + ir.print_module(typed, elide_constants=True)
-        typed_path.with_name(typed_path.name.replace(".typed.", ".review.")).write_text(review)
+        (args.out / f"{typed_path.parent.name}.review.mlir").write_text(review)
         sys.stdout.write(review)
 
     pte = write_pte(edge, args.out / "example.pte")
@@ -207,7 +207,7 @@ def _report(flatbuffers, checks, expected, quantization, out: Path, pte: Path) -
     from bridge.capture import quantize_tensor
     from runtime import VelaError, compile_vela, graph_io, run_reference
 
-    lines = [f"wrote {out}/: per partition tag<i>.typed.mlir, .signless.mlir, .review.mlir, .tosa; {pte.name} ({pte.stat().st_size} bytes)"]
+    lines = [f"wrote {out}/: per partition tag<i>/NN-<stage>.mlir, tag<i>.review.mlir, tag<i>.tosa; {pte.name} ({pte.stat().st_size} bytes)"]
     if len(flatbuffers) != 1:
         return lines + [f"{len(flatbuffers)} partitions: the torch comparison needs the whole model in one"]
     (flatbuffer,) = flatbuffers

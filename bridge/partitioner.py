@@ -8,9 +8,11 @@
   Vela's output for our flatbuffer, compiled by ExecuTorch's own Ethos-U step with the
   spec's Vela flags (``EthosUIRBackend``).
 
-``dump_dir`` asks each partition to write its stage dumps (``<tag>.typed.mlir``,
-``<tag>.signless.mlir``, ``<tag>.tosa``) into a folder; each stage is verified
-(``ir.verify``) unless ``verify=False``. The options travel as compile-spec entries, the
+``dump_dir`` asks each partition to write its stage dumps (``<tag>/00-input.mlir``,
+``<tag>/01-legalize-unsigned-io.mlir``, ...) and ``<tag>.tosa`` into a folder; each stage
+is verified (``ir.verify``) unless ``verify=False``; ``pipeline`` names the stages
+(default ``legalize-unsigned-io``: ExecuTorch's bytes; ``legalize-unsigned-io,canonicalize``
+for smaller files). The options travel as compile-spec entries, the
 way ExecuTorch passes options to a backend's ``preprocess``.
 
 So ``to_edge_transform_and_lower(ep, partitioner=[Partitioner(spec)])`` is ExecuTorch's
@@ -24,6 +26,7 @@ from typing import final
 
 from bridge.capture import (
     DUMP_DIR_KEY,
+    PIPELINE_KEY,
     VERIFY_KEY,
     TosaIRBackend,
     _arm_compile_spec,
@@ -78,6 +81,7 @@ class Partitioner(TOSAPartitioner):
         *,
         dump_dir: str | Path | None = None,
         verify: bool = True,
+        pipeline: str | None = None,
     ) -> None:
         super().__init__(compile_spec, additional_checks)
         backend = EthosUIRBackend if isinstance(compile_spec, EthosUCompileSpec) else TosaIRBackend
@@ -86,6 +90,8 @@ class Partitioner(TOSAPartitioner):
             specs.append(CompileSpec(DUMP_DIR_KEY, str(dump_dir).encode("utf-8")))
         if not verify:
             specs.append(CompileSpec(VERIFY_KEY, b"0"))
+        if pipeline is not None:
+            specs.append(CompileSpec(PIPELINE_KEY, pipeline.encode("utf-8")))
         self.delegation_spec = DelegationSpec(backend.__name__, specs)
 
 

@@ -51,8 +51,8 @@ def test_tosa_delegate_is_our_flatbuffer_and_runs_like_executorchs(ours_tosa):
     (theirs,) = executorch_tosa_flatbuffers(ExampleCNN(), example_inputs(), "TOSA-1.0+INT+u55")
     assert ours != theirs  # different writers: locations, tensor order
     assert (dump / "tag0.tosa").read_bytes() == ours
-    assert "ui8" in (dump / "tag0.typed.mlir").read_text()
-    assert "ui8" not in (dump / "tag0.signless.mlir").read_text()
+    assert "ui8" in (dump / "tag0" / "00-input.mlir").read_text()
+    assert "ui8" not in (dump / "tag0" / "01-legalize-unsigned-io.mlir").read_text()
     from_flatbuffer(ours)  # reads back
     rng = np.random.default_rng(0)
     (spec,) = graph_io(ours).inputs

@@ -1,0 +1,343 @@
+"""``canonicalize``: clean-ups that keep every output bit and shrink dumps and flatbuffers.
+
+Each pattern below folds only where the TOSA 1.0.2 pseudo-code gives the very same
+values, ERROR_IF and REQUIRE outcomes included, for every possible input; each class
+says why its fold is exact. The patterns are xDSL ``RewritePattern``s applied by a
+greedy ``PatternRewriteWalker`` until nothing changes:
+
+1. ``MergeIdenticalConstants``: ``tosa.const``/``tosa.const_shape`` with the same type and
+   the same bytes in one block become one (ExecuTorch writes one zero-point constant per
+   use, so a small graph repeats ``dense<0>``/``dense<-128>`` dozens of times);
+2. ``FoldIdentityTranspose``: ``tosa.transpose`` with perms ``0..rank-1``;
+3. ``FoldIdentityReshape``, ``FoldReshapeOfReshape``: a reshape to its own type, and a
+   reshape of a reshape;
+4. ``FoldUnityRescale``: a ``tosa.rescale`` by exactly 1.0 between equal types and zero
+   points;
+5. ``EraseDeadPureOps``: ``Pure`` ops, constants among them, whose results are unused.
+
+Tensor names: the flatbuffer writer (``bridge.flatbuffer.writer``) names a returned value
+after the function's result (or its own ``tosa.tensor_name``) and every other value after
+its op, and needs them unique per block. No pattern invents a name: folds replace a
+value by one that already has its name, and a value read by ``func.return``/``tosa.yield``
+is never replaced, so the graph's outputs keep their tensors and names.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from xdsl.context import Context
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerType, ModuleOp, TensorType
+from xdsl.ir import Operation, SSAValue
+from xdsl.passes import ModulePass
+from xdsl.pattern_rewriter import (
+    GreedyRewritePatternApplier,
+    PatternRewriter,
+    PatternRewriteWalker,
+    RewritePattern,
+    op_type_rewrite_pattern,
+)
+from xdsl.traits import IsTerminator, Pure
+
+from ir.dialects.tosa_ext import (
+    ConstOp,
+    ConstShapeOp,
+    RescaleOp,
+    ReshapeOp,
+    RoundingMode,
+    TransposeOp,
+)
+from ir.verify.core import constant_ints, flag
+
+CONST_OPS = (ConstOp.name, ConstShapeOp.name)
+
+#: apply_scale_32 REQUIREs ``shift`` in [2, 62]; the multiplier operand is i32 (scale32) or
+#: i16, so ``multiplier == 1 << shift`` can only hold up to shift 30 or 14
+_SHIFT_MIN, _SHIFT_MAX = 2, 62
+#: integer widths a unity RESCALE may fold at; i48 is left alone (apply_scale_16 REQUIREs
+#: |value| < 2^47 and an int32 result, which a 48-bit input need not meet)
+_FOLDABLE_WIDTHS = (8, 16, 32)
+#: rounding modes whose result is the exact quotient whenever that is an integer;
+#: INEXACT_ROUND promises only an approximation, so it is not folded
+_EXACT_ROUNDING = (RoundingMode.SINGLE_ROUND, RoundingMode.DOUBLE_ROUND)
+_INT32_RANGE = (-(1 << 31), (1 << 31) - 1)
+
+
+def feeds_terminator(value: SSAValue) -> bool:
+    """Whether ``func.return``/``tosa.yield`` reads ``value``: a graph (or region) output,
+    whose tensor and name the flatbuffer keeps."""
+    return any(use.operation.has_trait(IsTerminator) for use in value.uses)
+
+
+def _forward(op: Operation, value: SSAValue, rewriter: PatternRewriter) -> None:
+    """Replace ``op``'s only result by ``value`` unless the result is an output."""
+    if feeds_terminator(op.results[0]):
+        return
+    rewriter.replace(op, [], [value])
+
+
+# --------------------------------------------------------------------------- 1. constants
+
+
+class MergeIdenticalConstants(RewritePattern):
+    """Equal constants in a block become the first of them.
+
+    Exact: a constant's value is its type and its bytes, so two with equal keys are the
+    same tensor, and every reader gets the same values from the first one (which
+    dominates the later ones' readers: a block is in order). Keyed by (op, result type,
+    values type, bytes) in one dict: one pass over the block, no Python lists of numbers.
+    Bytes are compared as stored: a splat against its expanded form, or ``true`` stored as
+    0xFF against 0x01, stays apart (missed, never wrong). Elided ``dense_resource``
+    values have no bytes here and are left alone. Matched on the op owning the blocks
+    (``func.func``, ``tosa.cond_if``, ``tosa.while_loop``): blocks are isolated in TOSA,
+    so only constants of one block may merge.
+    """
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
+        for region in op.regions:
+            for block in region.blocks:
+                first: dict[tuple, SSAValue] = {}
+                for const in list(block.ops):
+                    if not isinstance(const, ConstOp | ConstShapeOp):
+                        continue
+                    values = const.values
+                    if not isinstance(values, DenseIntOrFPElementsAttr):
+                        continue
+                    key = (const.name, const.output.type, values.type, values.data.data)
+                    kept = first.setdefault(key, const.output)
+                    if kept is not const.output:
+                        _forward(const, kept, rewriter)
+
+
+# --------------------------------------------------------------------------- 2. transpose
+
+
+class FoldIdentityTranspose(RewritePattern):
+    """``tosa.transpose`` with perms ``0, 1, ..., rank-1`` is its input.
+
+    Exact: TRANSPOSE writes ``output[index] = input[perms applied to index]``, which for
+    the identity permutation is ``input[index]``; the result type equals the input type.
+    """
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: TransposeOp, rewriter: PatternRewriter, /) -> None:
+        perms = tuple(op.perms.get_values())
+        if perms != tuple(range(len(perms))) or op.output.type != op.input1.type:
+            return
+        _forward(op, op.input1, rewriter)
+
+
+# --------------------------------------------------------------------------- 3. reshape
+
+
+class FoldIdentityReshape(RewritePattern):
+    """``tosa.reshape`` whose result type is its input type is its input.
+
+    Exact: RESHAPE copies the elements in row-major order; with the same shape every
+    element stays where it is.
+    """
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: ReshapeOp, rewriter: PatternRewriter, /) -> None:
+        if op.output.type != op.input1.type:
+            return
+        _forward(op, op.input1, rewriter)
+
+
+class FoldReshapeOfReshape(RewritePattern):
+    """``reshape(reshape(x, s1), s2)`` reads ``x`` directly: ``reshape(x, s2)``.
+
+    Exact: both reshapes keep the row-major element order, so their composition is the
+    one reshape to the outer shape; ``s2`` already is that shape (its ``tosa.const_shape``
+    is reused, so no new constant and no new tensor name). The outer op keeps its name
+    and stays in place; the inner one dies if nothing else reads it.
+    """
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: ReshapeOp, rewriter: PatternRewriter, /) -> None:
+        inner = op.input1.owner
+        if not isinstance(inner, ReshapeOp):
+            return
+        op.operands[0] = inner.input1
+        rewriter.notify_op_modified(op)
+
+
+# --------------------------------------------------------------------------- 4. rescale
+
+
+def _passes_error_ifs(op: RescaleOp) -> bool:
+    """The RESCALE ERROR_IFs a fold could hide, on flags and types: DOUBLE_ROUND needs
+    scale32; the multiplier is i32 with scale32, i16 without; INEXACT_ROUND (an
+    approximation by definition) is not folded at all."""
+    scale32 = flag(op, "scale32")
+    mode = op.rounding_mode.data
+    if mode not in _EXACT_ROUNDING or (mode == RoundingMode.DOUBLE_ROUND and not scale32):
+        return False
+    multiplier = op.multiplier.type
+    want = 32 if scale32 else 16
+    return isinstance(multiplier, TensorType) and multiplier.element_type == IntegerType(want)
+
+
+def _channels(op: RescaleOp, in_type: TensorType) -> int:
+    """How many (multiplier, shift) pairs RESCALE reads: the last dimension per channel,
+    one otherwise (ERROR_IF on any other length); -1, matching no length, for the
+    ERROR_IF of per_channel on a rank-0 input."""
+    if not flag(op, "per_channel"):
+        return 1
+    shape = in_type.get_shape()
+    return shape[-1] if shape else -1
+
+
+def _value_range_after_zp(width: int, zp: int) -> tuple[int, int]:
+    """The range of ``value - input_zp`` over a signed ``width``-bit input."""
+    return -(1 << (width - 1)) - zp, (1 << (width - 1)) - 1 - zp
+
+
+class FoldUnityRescale(RewritePattern):
+    """``tosa.rescale`` by exactly 1.0 between equal types and equal zero points is its
+    input.
+
+    Folded only when: input and output have the same type, an i8/i16/i32 element (not
+    i48); neither ``input_unsigned`` nor ``output_unsigned``; both zero points constant
+    and equal; every (multiplier, shift) pair constant with ``multiplier == 1 << shift``;
+    rounding SINGLE_ROUND or DOUBLE_ROUND. Then, per the TOSA 1.0.2 pseudo-code, with
+    ``v`` the input and ``zp`` the common zero point:
+
+    - ``value = v - zp`` (signed: no unsigned flag);
+    - scale32, ``apply_scale_32(value, 2^s, s)``: ``(value * 2^s + round) >> s`` with
+      ``round = 2^(s-1)``, plus ``±2^30`` for DOUBLE_ROUND only when ``s > 31``, which a
+      32-bit multiplier ``2^s`` rules out; ``0 <= round < 2^s``, so the floor is exactly
+      ``value``. Its REQUIRE ``-2^(s-1) <= value < 2^(s-1)`` must hold for every input
+      (the reference model fails otherwise), so the fold also needs the input range
+      minus ``zp`` inside it for the smallest shift: i8 from shift 9 on (ExecuTorch's
+      unit scale is 2^30 >> 30), never i32;
+    - scale16, ``apply_scale_16(value, 2^s, s)``: the same floor, so ``value``; it
+      REQUIREs an int32 result, so the input range minus ``zp`` must lie in int32;
+    - ``value + zp = v``, which is in the output type's range (the same type), so the
+      clip changes nothing.
+
+    The result is ``v`` bit for bit, and no REQUIRE or ERROR_IF of the original can fire.
+    """
+
+    @op_type_rewrite_pattern
+    def match_and_rewrite(self, op: RescaleOp, rewriter: PatternRewriter, /) -> None:
+        if is_unity_rescale(op):
+            _forward(op, op.input, rewriter)
+
+
+def is_unity_rescale(op: RescaleOp) -> bool:
+    """``FoldUnityRescale``'s condition: the output is the input, bit for bit, and no
+    ERROR_IF or REQUIRE can fire (see there)."""
+    in_type = op.input.type
+    if in_type != op.output.type or not isinstance(in_type, TensorType):
+        return False
+    element = in_type.element_type
+    if not isinstance(element, IntegerType) or element.width.data not in _FOLDABLE_WIDTHS:
+        return False
+    if flag(op, "input_unsigned") or flag(op, "output_unsigned") or not _passes_error_ifs(op):
+        return False
+    width = element.width.data
+    zps = [constant_ints(op.input_zp), constant_ints(op.output_zp)]
+    if any(zp is None or zp.size != 1 for zp in zps) or zps[0][0] != zps[1][0]:
+        return False
+    zp = int(zps[0][0])
+    if zp and width != 8:  # ERROR_IF: only 8-bit signed sides have non-zero zero points
+        return False
+    multipliers, shifts = constant_ints(op.multiplier), constant_ints(op.shift)
+    if multipliers is None or shifts is None or multipliers.shape != shifts.shape:
+        return False
+    if multipliers.size != _channels(op, in_type):
+        return False
+    if shifts.min() < _SHIFT_MIN or shifts.max() > _SHIFT_MAX or (multipliers != 1 << shifts).any():
+        return False
+    low, high = _value_range_after_zp(width, zp)
+    if flag(op, "scale32"):
+        half = 1 << (int(shifts.min()) - 1)
+        return -half <= low and high < half
+    return _INT32_RANGE[0] <= low and high <= _INT32_RANGE[1]
+
+
+# --------------------------------------------------------------------------- 5. dead code
+
+
+class EraseDeadPureOps(RewritePattern):
+    """A ``Pure`` op none of whose results is read is erased.
+
+    Exact: a pure op has no effect but its results, and a flatbuffer's outputs are only
+    what ``func.return`` reads. Terminators (``tosa.yield`` is pure) and ops without
+    results are kept; ops without the trait (variables, custom ops, control flow) too.
+    """
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
+        if not op.results or op.has_trait(IsTerminator) or not op.has_trait(Pure):
+            return
+        if any(result.uses for result in op.results):
+            return
+        rewriter.erase(op)
+
+
+# --------------------------------------------------------------------------- the pass
+
+PATTERNS: tuple[type[RewritePattern], ...] = (
+    MergeIdenticalConstants,
+    FoldIdentityTranspose,
+    FoldIdentityReshape,
+    FoldReshapeOfReshape,
+    FoldUnityRescale,
+    EraseDeadPureOps,
+)
+
+
+@dataclass(frozen=True)
+class Canonicalize(ModulePass):
+    """Apply every pattern above, greedily, until the module no longer changes."""
+
+    name = "canonicalize"
+
+    def apply(self, ctx: Context, op: ModuleOp) -> None:
+        applier = GreedyRewritePatternApplier([pattern() for pattern in PATTERNS], ctx=ctx)
+        PatternRewriteWalker(applier).rewrite_module(op)
+
+
+def canonicalize(module: ModuleOp) -> ModuleOp:
+    """Apply ``canonicalize`` in place and verify the structure; returns the module."""
+    from ir import make_context
+
+    Canonicalize().apply(make_context(), module)
+    module.verify()
+    return module
+
+
+# --------------------------------------------------------------------------- counts
+
+
+def op_counts(module: ModuleOp) -> dict[str, int]:
+    """TOSA operators (``tosa.yield`` included, as ``tests/zoo.py`` counts them) other
+    than constants, and the ``tosa.const``/``tosa.const_shape`` ops, regions included."""
+    names = Counter(op.name for op in module.walk() if op.name.startswith("tosa."))
+    consts = {name: names[name] for name in CONST_OPS}
+    return {"ops": sum(names.values()) - sum(consts.values()), **consts}
+
+
+def canonicalize_stats(before: ModuleOp, after: ModuleOp) -> dict[str, tuple[int, int]]:
+    """``{"ops" | "tosa.const" | "tosa.const_shape": (before, after)}``."""
+    counts = op_counts(before), op_counts(after)
+    return {key: (counts[0][key], counts[1][key]) for key in counts[0]}
+
+
+__all__ = [
+    "PATTERNS",
+    "Canonicalize",
+    "EraseDeadPureOps",
+    "FoldIdentityReshape",
+    "FoldIdentityTranspose",
+    "FoldReshapeOfReshape",
+    "FoldUnityRescale",
+    "MergeIdenticalConstants",
+    "canonicalize",
+    "canonicalize_stats",
+    "feeds_terminator",
+    "is_unity_rescale",
+    "op_counts",
+]

@@ -7,10 +7,21 @@
 
 from __future__ import annotations
 
+import bisect
 import math
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import Builtin, BytesAttr, DenseIntOrFPElementsAttr, ModuleOp
+from xdsl.dialects.builtin import (
+    Builtin,
+    BytesAttr,
+    DenseIntOrFPElementsAttr,
+    FileLineColLoc,
+    IntAttr,
+    LocationAttr,
+    ModuleOp,
+    StringAttr,
+    UnknownLoc,
+)
 from xdsl.dialects.func import Func
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
@@ -21,7 +32,49 @@ from ir.printing import print_module
 
 
 class MlirParser(Parser):
-    """xDSL's parser plus MLIR's six-byte hex form of i48 constants."""
+    """xDSL's parser plus MLIR's six-byte hex form of i48 constants, and MLIR's
+    locations for ops written without one.
+
+    MLIR gives an op parsed without a trailing ``loc(...)`` the place it was read from,
+    ``loc("file.mlir":line:col)``, so that a diagnostic on hand-written text points at
+    its line. xDSL leaves it unknown; we do what MLIR does for ``tosa.*`` ops (the ones
+    verifiers and passes report on). ``module``/``func.func`` stay as written, so text
+    that already carries locations prints back unchanged.
+    """
+
+    def __init__(self, ctx: Context, text: str, name: str = "<unknown>") -> None:
+        super().__init__(ctx, text, name)
+        self._file = StringAttr(name)
+        self._line_starts: list[int] | None = None
+        self._location_end = -1
+
+    def parse_optional_location(self) -> LocationAttr | None:
+        location = super().parse_optional_location()
+        if location is not None:
+            self._location_end = self.pos
+        return location
+
+    def parse_operation(self):
+        start = self.pos
+        op = super().parse_operation()
+        written = self._location_end == self.pos  # the op's text ended with loc(...)
+        if not written and isinstance(op.location, UnknownLoc) and op.name.startswith("tosa."):
+            line, column = self._line_column(start)
+            op.location = FileLineColLoc(self._file, IntAttr(line), IntAttr(column))
+        return op
+
+    def _line_column(self, offset: int) -> tuple[int, int]:
+        """1-based, as MLIR counts; newline offsets found once per text (bisect, not a
+        scan per op: a 10k-op file stays linear)."""
+        if self._line_starts is None:
+            text = self.lexer.input.content
+            self._line_starts = [0]
+            found = text.find("\n")
+            while found != -1:
+                self._line_starts.append(found + 1)
+                found = text.find("\n", found + 1)
+        line = bisect.bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
 
     def parse_dense_int_or_fp_elements_attr(self, type):
         start = self.pos

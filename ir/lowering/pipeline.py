@@ -94,7 +94,11 @@ def run_pipeline(
     for index, pass_ in enumerate(passes, 1):
         if on_pass is not None:
             on_pass(index, len(passes), pass_.name)
-        pass_.apply(context, module)
+        try:
+            pass_.apply(context, module)
+        except ir.verify.VerificationError as err:
+            err.add_note(f"(pass #{index} '{pass_.name}' refused the module)")
+            raise
         dump(index, pass_.name)
         if not isinstance(pass_, ir.verify.VerifyPass):
             check(f"after pass #{index} '{pass_.name}'")

@@ -241,7 +241,7 @@ def _render(module, flatbuffer: bool, review: bool, label: str) -> bytes | str:
     from bridge.flatbuffer import FlatbufferError, to_flatbuffer
 
     if not flatbuffer:
-        return ir.print_module(module, elide_constants=review, debuginfo=True) + "\n"
+        return ir.print_module(module, elide_constants=review, debuginfo=True).rstrip("\n") + "\n"
     try:
         return to_flatbuffer(module)
     except FlatbufferError as err:

@@ -3,9 +3,11 @@
 ``main`` quantises ``ExampleCNN`` (uint8 IO by default) and lowers it with
 ``to_edge_transform_and_lower`` and ``bridge.Partitioner``: ExecuTorch partitions and runs
 its ArmPassManager, our backend imports the TOSA-level graph (typed stage, ``ui8`` at the
-IO), lowers it with ``legalize-unsigned-io`` (signless stage) and writes the flatbuffer.
-It prints the typed review dump, runs the flatbuffer on the TOSA reference model against
-the quantized torch model, compiles it with Vela and writes the ``.pte``.
+IO), lowers it with ``legalize-unsigned-io`` (signless stage) and ``canonicalize``
+(canonical stage) and writes the flatbuffer. It runs the flatbuffer on the TOSA reference
+model against the quantized torch model, compiles it with Vela, writes the ``.pte`` and
+prints the review dump: the final stage, constants elided, each op with its source line
+and Vela's NPU/CPU placement and cycles above it.
 ``executorch_tosa_flatbuffers`` gives ExecuTorch's own flatbuffers of the same model, the
 oracle tests compare ours with.
 
@@ -22,6 +24,7 @@ import torch
 
 import ir
 from bridge import FP_SPEC, INT_SPEC
+from ir.files import write_atomically
 
 DEFAULT_OUT = Path("out") / "example"
 
@@ -164,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     model against the quantized torch model, Vela's placement and the ``.pte``."""
     from bridge.capture import edge_compile_config, io_quantization, quantize_and_export, quiet
     from bridge.partitioner import Partitioner, TosaCompileSpec
+    from ir.lowering.pipeline import DEFAULT_PIPELINE
     from runtime.pte import delegates, write_pte
 
     args = _parse_args(argv)
@@ -178,38 +182,62 @@ def main(argv: list[str] | None = None) -> int:
         quantization = io_quantization(exported)
         edge = to_edge_transform_and_lower(
             exported,
-            partitioner=[Partitioner(TosaCompileSpec(args.spec), dump_dir=args.out)],
+            partitioner=[Partitioner(TosaCompileSpec(args.spec), dump_dir=args.out, pipeline=DEFAULT_PIPELINE)],
             compile_config=edge_compile_config(),
         )
 
     label = _io_label(args.spec, uint8_io)
     flatbuffers = [bytes(d.processed_bytes) for d in delegates(edge)]
-    for index, typed_path in enumerate(sorted(args.out.glob("tag*/00-input.mlir"))):
-        typed = ir.parse_module(typed_path.read_text(), name=str(typed_path))
-        header = (
-            f"// partition {index} of {type(model).__name__} ({args.spec}, {label}), "
-            f"typed stage: {_count_tosa_ops(typed)} ops\n"
-        )
-        review = header + ir.print_module(typed, elide_constants=True)
-        (args.out / f"{typed_path.parent.name}.review.mlir").write_text(review)
-        sys.stdout.write(review)
-
     pte = write_pte(edge, args.out / "example.pte")
-    for line in _report(flatbuffers, checks, expected, quantization, args.out, pte):
+    report, placements = _report(flatbuffers, checks, expected, quantization, args.out, pte)
+    stage_dirs = sorted(p.parent for p in args.out.glob("tag*/00-input.mlir"))
+    for index, stage_dir in enumerate(stage_dirs):
+        review = _review(stage_dir, index, f"{type(model).__name__} ({args.spec}, {label})", placements)
+        write_atomically(args.out / f"{stage_dir.name}.review.mlir", review)
+        sys.stdout.write(review)
+    for line in report:
         print(f"// {line}")
     return 0
 
 
-def _report(flatbuffers, checks, expected, quantization, out: Path, pte: Path) -> list[str]:
-    """What the files do: reference model vs torch, Vela's placement, sizes."""
+def _review(stage_dir: Path, index: int, what: str, placements: dict) -> str:
+    """The final stage's dump as a reviewer reads it: constants elided, locations, Vela's
+    placement above each op (when Vela compiled the partition), under a header naming the
+    typed stage's signature (``ui8`` at the IO) and each stage's op count."""
+    from ir.review import annotate
+
+    dumps = sorted(stage_dir.glob("[0-9][0-9]-*.mlir"))
+    stages = [ir.parse_module(d.read_text(), name=str(d)) for d in dumps]
+    typed_signature = next(
+        line.strip().removesuffix(" {") for line in dumps[0].read_text().splitlines() if "func.func @main" in line
+    )
+    counts = ", ".join(f"{d.stem} {_count_tosa_ops(m)}" for d, m in zip(dumps, stages))
+    header = (
+        f"// partition {index} of {what}: final stage of {stage_dir.name}/, Vela's placement above each op\n"
+        f"// TOSA ops per stage: {counts}\n"
+        f"// typed stage: {_strip_locations(typed_signature)}\n"
+    )
+    return header + annotate(stages[-1], placements.get(index, {}))
+
+
+def _strip_locations(text: str) -> str:
+    import re
+
+    return re.sub(r' loc\((?:[^()"]|"[^"]*"|\([^()]*\))*\)', "", text)
+
+
+def _report(flatbuffers, checks, expected, quantization, out: Path, pte: Path) -> tuple[list[str], dict]:
+    """What the files do: reference model vs torch, Vela's placement, sizes; and Vela's
+    placement per partition index (``ir.review``'s mapping)."""
     import numpy as np
 
     from bridge.capture import quantize_tensor
+    from ir.review import placement_by_name
     from runtime import VelaError, compile_vela, graph_io, run_reference
 
     lines = [f"wrote {out}/: per partition tag<i>/NN-<stage>.mlir, tag<i>.review.mlir, tag<i>.tosa; {pte.name} ({pte.stat().st_size} bytes)"]
     if len(flatbuffers) != 1:
-        return lines + [f"{len(flatbuffers)} partitions: the torch comparison needs the whole model in one"]
+        return lines + [f"{len(flatbuffers)} partitions: the torch comparison needs the whole model in one"], {}
     (flatbuffer,) = flatbuffers
     in_params, out_params = quantization
     worst = 0.0
@@ -231,9 +259,9 @@ def _report(flatbuffers, checks, expected, quantization, out: Path, pte: Path) -
     try:
         vela = compile_vela(flatbuffer)
     except VelaError as err:
-        return lines + [f"Vela: {str(err).splitlines()[0]}"]
+        return lines + [f"Vela: {str(err).splitlines()[0]}"], {}
     lines.extend(vela.summary.format().splitlines())
-    return lines
+    return lines, {0: placement_by_name(vela.summary.placement)}
 
 
 if __name__ == "__main__":

@@ -16,7 +16,9 @@ partition:
 - reference model: our file and ExecuTorch's give bit-identical outputs on several
   perturbed model inputs, within 1 LSB of the quantized torch model (INT) or float32
   rounding of it (FP);
-- Vela (U55 and U85): both files give the same command stream, or the same refusal.
+- Vela (U55 and U85): both files give the same command stream, or the same refusal;
+- the canonical stage: ``canonicalize`` verifies, never grows the graph, merges the
+  repeated zero points of every integer graph, and its file gives bit-identical outputs.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import pytest
 import ir
 from bridge.capture import quantize_tensor
 from bridge.flatbuffer import decode, from_flatbuffer, to_flatbuffer
+from ir.lowering.canonicalize import op_counts
+from ir.lowering.pipeline import run_pipeline
 from ir.lowering.signless import is_unsigned
 from ir.verify import VerificationError, verify
 from runtime import VelaError, compile_vela, graph_io, run_reference
@@ -128,6 +132,39 @@ def test_reference_model_outputs_bit_identical_to_executorch(zoo_run):
             for a, b in zip(ours, theirs):
                 assert a.dtype == b.dtype and a.shape == b.shape
                 np.testing.assert_array_equal(a, b, err_msg=f"{_context(zoo_run, index)} input {k}")
+
+
+def _distinct_constants(module: ir.ModuleOp) -> int:
+    """How many constants a block would keep if equal ones (op, type, bytes) were one."""
+    keys = {
+        (id(op.parent_block()), op.name, op.results[0].type, op.values.type, op.values.data.data)
+        for op in module.walk()
+        if op.name in ("tosa.const", "tosa.const_shape")
+    }
+    return len(keys)
+
+
+def test_canonical_stage_keeps_every_output_bit(zoo_run):
+    """``canonicalize`` after the signless stage: verified by the pipeline, no more ops or
+    constants than before and no two equal constants left in a block (ExecuTorch writes
+    one zero-point constant per use), the same IO, and the reference model's outputs
+    equal to those of the uncanonicalized file bit for bit."""
+    spec = CONFIGS[zoo_run.key].spec
+    for index, p in enumerate(zoo_run.partitions):
+        context = _context(zoo_run, index)
+        canonical = p.signless.clone()
+        run_pipeline(canonical, "canonicalize", spec=spec)
+        before, after = op_counts(p.signless), op_counts(canonical)
+        assert all(after[k] <= before[k] for k in before), f"{context}: {before} -> {after}"
+        constants = after["tosa.const"] + after["tosa.const_shape"]
+        assert constants <= _distinct_constants(p.signless), f"{context}: equal constants left unmerged"
+        data = to_flatbuffer(canonical)
+        assert graph_io(data) == graph_io(p.ours), context
+        for k in range(RANDOM_INPUTS):
+            inputs = _delegate_inputs(zoo_run, p.ours, k)
+            for a, b in zip(run_reference(data, inputs), run_reference(p.ours, inputs), strict=True):
+                assert a.dtype == b.dtype and a.shape == b.shape, context
+                np.testing.assert_array_equal(a, b, err_msg=f"{context} input {k}")
 
 
 def test_matches_the_torch_model(zoo_run):

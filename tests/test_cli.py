@@ -181,3 +181,17 @@ def test_opt_errors_have_exit_status_and_leave_no_file(tmp_path):
         assert "Traceback" not in done.stderr and done.stdout == ""
         assert not out.exists(), args
     assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mlir", "garbage.tosa", "syntax.mlir"]
+
+
+def test_progress_bar_only_when_asked():
+    import io
+
+    shown, silent = io.StringIO(), io.StringIO()
+    bar = cli.Progress(enabled=True, total=4, width=8, stream=shown)
+    for label in ("quantize", "partition", "tag0: import", "tag0: Vela"):
+        bar.step(label)
+        cli.Progress(enabled=False, stream=silent).step(label)
+    bar.finish()
+    frames = shown.getvalue().split("\r\033[K")[1:]
+    assert frames[0] == "[--------] 1/4 quantize" and frames[3] == "[######--] 4/4 tag0: Vela"
+    assert frames[-1] == "[########] done\n" and silent.getvalue() == ""

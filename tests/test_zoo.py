@@ -144,7 +144,7 @@ def _distinct_constants(module: ir.ModuleOp) -> int:
     return len(keys)
 
 
-def test_canonical_stage_keeps_every_output_bit(zoo_run):
+def test_canonical_stage_keeps_every_output_bit(zoo_run, tosa_opt):
     """``canonicalize`` after the signless stage: verified by the pipeline, no more ops or
     constants than before and no two equal constants left in a block (ExecuTorch writes
     one zero-point constant per use), the same IO, and the reference model's outputs
@@ -156,6 +156,7 @@ def test_canonical_stage_keeps_every_output_bit(zoo_run):
         run_pipeline(canonical, "canonicalize", spec=spec)
         before, after = op_counts(p.signless), op_counts(canonical)
         assert all(after[k] <= before[k] for k in before), f"{context}: {before} -> {after}"
+        tosa_opt(ir.print_module(canonical))  # MLIR parses and verifies the stage too
         constants = after["tosa.const"] + after["tosa.const_shape"]
         assert constants <= _distinct_constants(p.signless), f"{context}: equal constants left unmerged"
         data = to_flatbuffer(canonical)

@@ -14,7 +14,9 @@ ExecuTorch's Arm flow and the IR and writes, per partition, the numbered stage d
 
 Errors are one line each, ``file:line: error: [rule-id] message`` for rule violations
 (exit 1) and ``FILE: error: message`` for bad input or usage (exit 2); no traceback for
-bad input, and no output file unless it was written whole.
+bad input. Every file is written whole or not at all, and ``-o`` only when the run
+succeeds; the stage dumps of the passes that did run are kept (MLIR's
+``--mlir-print-ir-after-all`` prints them too), as they show where it went wrong.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ def _first_line(text: str) -> str:
 def _violations(err, label: str) -> CliError:
     """A ``VerificationError`` as the compiler-style lines it is made of, plus its notes
     (which pass broke the module) as ``note:`` lines."""
-    lines = [str(d) for d in err.diagnostics]
+    lines = [str(d) if d.source else f"{label}: {str(d).split(': ', 1)[1]}" for d in err.diagnostics]
     notes = [n.strip().strip("()") for n in getattr(err, "__notes__", ())]
     return CliError(EXIT_VIOLATION, *lines, *(f"{label}: note: {n}" for n in notes))
 
@@ -202,6 +204,7 @@ def read_module(path: Path):
 
 
 _POSITION = re.compile(r"\S.*:\d+:\d+")
+_AT_LINE = re.compile(r"(\S.*?:\d+(?::\d+)?): (.*)")
 
 
 def _parse_error_line(message: str, label: str) -> str:
@@ -209,8 +212,11 @@ def _parse_error_line(message: str, label: str) -> str:
     lines = [line.strip() for line in message.splitlines() if line.strip()]
     if len(lines) > 1 and _POSITION.fullmatch(lines[0]):
         return f"{lines[0]}: error: {lines[-1]}"
-    first = _first_line(message).removeprefix(f"{label}: ")
-    return f"{label}: error: {first}"
+    first = _first_line(message)
+    at_line = _AT_LINE.match(first)
+    if at_line:  # a structural error at an op: the op's own file:line
+        return f"{at_line[1]}: error: {at_line[2]}"
+    return f"{label}: error: {first.removeprefix(f'{label}: ')}"
 
 
 def _run_passes(module, passes, spec: str, verify: bool, dump_dir, label: str) -> None:
@@ -276,10 +282,13 @@ class Progress:
         self.stream.write(f"\r\033[K[{bar}] {self.done}/{total} {label}")
         self.stream.flush()
 
-    def finish(self) -> None:
-        if self.enabled and self.done:
-            self.stream.write(f"\r\033[K[{'#' * self.width}] done\n")
-            self.stream.flush()
+    def finish(self, ok: bool = True) -> None:
+        """A full bar when the work is done; on failure the bar is wiped, so the error
+        lines that follow stand alone."""
+        if not (self.enabled and self.done):
+            return
+        self.stream.write(f"\r\033[K[{'#' * self.width}] done\n" if ok else "\r\033[K")
+        self.stream.flush()
 
 
 # =========================================================================== the model
@@ -294,9 +303,10 @@ class LoadedModel:
 
 MODEL_CONVENTION = """\
 MODEL is path/to/model.py:Factory. The file is loaded by path; Factory() (a class or a
-function) returns either the nn.Module or a (module, example_inputs) pair. Example inputs
-otherwise come from --inputs (random tensors in [0, 1) of those shapes, seeded), else the
-model's example_inputs() method, else an example_inputs() function in the file. They are
+function) returns either the nn.Module or a (module, example_inputs) pair. --inputs
+(random tensors in [0, 1) of those shapes, seeded) replaces the example inputs; without
+it they come from the pair, else the model's example_inputs() method, else an
+example_inputs() function in the file. They are
 the quantizer's calibration batch; the reference model and the quantized torch model are
 compared on them perturbed with seeded noise. Example:
   tosa-ir compile bridge/example.py:ExampleCNN --spec TOSA-1.0+INT --uint8-io --out out/cnn
@@ -462,7 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         report = compile_model(args, progress)
     except CliError as err:
-        progress.finish()
+        progress.finish(ok=False)
         return _report_error(err)
     progress.finish()
     print(report, end="")
@@ -485,6 +495,8 @@ def compile_model(args: argparse.Namespace, progress: Progress) -> str:
     if args.uint8_io and "PRO-INT" not in target.profiles:
         raise CliError(EXIT_USAGE, f"error: --uint8-io needs an integer spec, not {args.spec}")
     passes = _checked_pipeline(args.pipeline, args.model)  # before the slow part
+    if args.out.exists() and not args.out.is_dir():
+        raise CliError(EXIT_USAGE, f"{args.out}: error: --out must be a folder, this is a file")
     loaded = load_model(args.model, args.inputs)
     progress.total = 3  # export, partition, the torch comparison; stages added below
     exported, checks, expected, quantization = _export(loaded, args, progress)
@@ -564,6 +576,8 @@ def _partitions(exported, args, progress: Progress):
 
 def _compile_partition(index: int, partition, passes, args, progress: Progress):
     """Import, the stages with their numbered dumps, the ``.tosa``, Vela, the review."""
+    from xdsl.utils.exceptions import DiagnosticException
+
     from bridge.flatbuffer import FlatbufferError, to_flatbuffer
     from bridge.fx_import import FxImportError, fx_to_ir
     from ir.lowering.pipeline import run_pipeline
@@ -584,13 +598,18 @@ def _compile_partition(index: int, partition, passes, args, progress: Progress):
         flatbuffer = to_flatbuffer(module)
     except VerificationError as err:
         raise _violations(err, name) from None
-    except (FxImportError, FlatbufferError) as err:
+    except (FxImportError, FlatbufferError, ValueError, DiagnosticException) as err:
         raise CliError(EXIT_VIOLATION, f"{name}: error: {_first_line(err)}") from None
-    write_atomically(out / f"{name}.tosa", flatbuffer)
+    except OSError as err:
+        raise CliError(EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}") from None
     progress.step(f"{name}: Vela")
     vela, vela_error = _vela(flatbuffer, args.accelerator)
-    _write_vela(out, name, vela)
-    _write_review(out, name, module, vela, args)
+    try:
+        write_atomically(out / f"{name}.tosa", flatbuffer)
+        _write_vela(out, name, vela)
+        _write_review(out, name, module, vela, args)
+    except OSError as err:
+        raise CliError(EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}") from None
     counts = Counter(
         op.name.removeprefix("tosa.") for op in module.walk() if op.name.startswith("tosa.")
     )

@@ -163,14 +163,16 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     """ExampleCNN end to end through ``bridge.Partitioner``: stage dumps and our ``.tosa``
-    per partition, the typed review dump on stdout, then the flatbuffer on the reference
-    model against the quantized torch model, Vela's placement and the ``.pte``."""
+    per partition, the flatbuffer on the reference model against the quantized torch
+    model, Vela's placement, the ``.pte``, and on stdout the review dump of the final
+    stage with Vela's placement above each op."""
     from bridge.capture import edge_compile_config, io_quantization, quantize_and_export, quiet
     from bridge.partitioner import Partitioner, TosaCompileSpec
     from ir.lowering.pipeline import DEFAULT_PIPELINE
     from runtime.pte import delegates, write_pte
 
     args = _parse_args(argv)
+    _clear_stage_dumps(args.out)
     model, inputs = ExampleCNN(), example_inputs()
     uint8_io = args.uint8_io and _is_integer_spec(args.spec)
     with quiet():
@@ -198,6 +200,13 @@ def main(argv: list[str] | None = None) -> int:
     for line in report:
         print(f"// {line}")
     return 0
+
+
+def _clear_stage_dumps(out: Path) -> None:
+    """Drop an earlier run's stage dumps, so the review reads this run's final stage (a
+    longer earlier pipeline would leave a later-numbered dump behind)."""
+    for stale in out.glob("tag*/[0-9][0-9]-*.mlir"):
+        stale.unlink()
 
 
 def _review(stage_dir: Path, index: int, what: str, placements: dict) -> str:

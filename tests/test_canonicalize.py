@@ -311,3 +311,17 @@ def test_pass_by_name_is_idempotent_and_counts():
     stats = canonicalize_stats(before, module)
     assert stats == {"ops": (7, 6), "tosa.const": (4, 3), "tosa.const_shape": (3, 2)}
     assert isinstance(next(op for op in module.walk() if isinstance(op, tosa.ConstOp)), tosa.ConstOp)
+
+
+def test_same_type_reshape_of_a_dynamic_shape_stays():
+    """``tensor<?x?xi8>`` to ``tensor<?x?xi8>`` may turn 2x3 into 3x2: not an identity."""
+    text = """
+func.func @main(%arg0: tensor<?x?xi8>) -> tensor<?x?xi8> {
+  %z = "tosa.const"() <{values = dense<0> : tensor<1xi8>}> : () -> tensor<1xi8>
+  %s = tosa.const_shape {values = dense<[3, 2]> : tensor<2xindex>} : () -> !tosa.shape<2>
+  %r = tosa.reshape %arg0, %s : (tensor<?x?xi8>, !tosa.shape<2>) -> tensor<?x?xi8>
+  %n = tosa.negate %r, %z, %z : (tensor<?x?xi8>, tensor<1xi8>, tensor<1xi8>) -> tensor<?x?xi8>
+  return %n : tensor<?x?xi8>
+}
+"""
+    assert len(ops_named(run(text), "tosa.reshape")) == 1

@@ -102,6 +102,7 @@ def test_compile_errors_are_one_line(tmp_path, capsys):
         ("compile", EXAMPLE, "--spec", "TOSA-1.0+FP", "--uint8-io", "--out", str(tmp_path)):
             "error: --uint8-io needs an integer spec",
         ("compile", EXAMPLE, "-p", "fold-everything", "--out", str(tmp_path)): "available passes:",
+        ("compile", EXAMPLE, "--out", __file__): "error: --out must be a folder",
     }  # fmt: skip
     for argv, message in cases.items():
         assert cli.main(list(argv)) == cli.EXIT_USAGE, argv
@@ -165,13 +166,22 @@ def test_opt_errors_have_exit_status_and_leave_no_file(tmp_path):
     garbage.write_bytes(b"\x00" * 64)
     syntax = tmp_path / "syntax.mlir"
     syntax.write_text("func.func @main( {\n")
+    broadcast = tmp_path / "broadcast.mlir"
+    broadcast.write_text(
+        "func.func @main(%a: tensor<2xi32>, %b: tensor<3xi32>) -> tensor<2xi32> {\n"
+        "  %0 = tosa.add %a, %b : (tensor<2xi32>, tensor<3xi32>) -> tensor<2xi32>\n"
+        "  return %0 : tensor<2xi32>\n}\n"
+    )
     out = tmp_path / "out.tosa"
     cases = [
+        ((broadcast, "-o", out), cli.EXIT_USAGE, rf"^{re.escape(str(broadcast))}:2: error: 'tosa.add' op \[broadcast\] "),
         ((bad, "-o", out), cli.EXIT_VIOLATION, rf"^{re.escape(str(bad))}:6: error: \[rescale-shift\] "),
         ((tmp_path / "missing.mlir", "-o", out), cli.EXIT_USAGE, r"missing\.mlir: error: cannot read"),
         ((garbage, "-o", out), cli.EXIT_USAGE, r"garbage\.tosa: error: "),
         ((syntax, "-o", out), cli.EXIT_USAGE, r"syntax\.mlir:1:\d+: error: "),
         ((bad, "-p", "nonsense", "-o", out), cli.EXIT_USAGE, r"available passes: .*canonicalize"),
+        ((bad, "-p", ",canonicalize", "-o", out), cli.EXIT_USAGE, r"pipeline ',canonicalize': column 1: "),
+        ((bad, "-p", 'verify{tosa_spec="TOSA-9"}', "-o", out), cli.EXIT_USAGE, r"TOSA version 9"),
         ((bad, "--verify", "TOSA-9", "-o", out), cli.EXIT_USAGE, r"--verify 'TOSA-9'"),
     ]
     for args, code, pattern in cases:
@@ -179,8 +189,9 @@ def test_opt_errors_have_exit_status_and_leave_no_file(tmp_path):
         assert done.returncode == code, (args, done.stderr)
         assert re.search(pattern, done.stderr, re.MULTILINE), (args, done.stderr)
         assert "Traceback" not in done.stderr and done.stdout == ""
+        assert len(done.stderr.splitlines()) <= 2, done.stderr  # the error, and which pass
         assert not out.exists(), args
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mlir", "garbage.tosa", "syntax.mlir"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mlir", "broadcast.mlir", "garbage.tosa", "syntax.mlir"]
 
 
 def test_progress_bar_only_when_asked():

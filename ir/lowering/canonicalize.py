@@ -131,16 +131,22 @@ class FoldIdentityTranspose(RewritePattern):
 # --------------------------------------------------------------------------- 3. reshape
 
 
+def _static(t) -> bool:
+    return isinstance(t, TensorType) and all(dim >= 0 for dim in t.get_shape())
+
+
 class FoldIdentityReshape(RewritePattern):
-    """``tosa.reshape`` whose result type is its input type is its input.
+    """``tosa.reshape`` whose result type is its input type, a static shape, is its input.
 
     Exact: RESHAPE copies the elements in row-major order; with the same shape every
-    element stays where it is.
+    element stays where it is. Only static shapes: ``tensor<?x?xi8>`` to
+    ``tensor<?x?xi8>`` may still turn 2x3 into 3x2 (the shape operand decides).
     """
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: ReshapeOp, rewriter: PatternRewriter, /) -> None:
-        if op.output.type != op.input1.type:
+        out_type = op.output.type
+        if out_type != op.input1.type or not _static(out_type):
             return
         _forward(op, op.input1, rewriter)
 

@@ -42,12 +42,24 @@ def available_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
 
 def parse_pipeline(text: str) -> tuple[ModulePass, ...]:
+    """The passes of ``text``, options checked; ``PipelineError`` in one line otherwise
+    (xDSL's message spans a position line, the text and a caret)."""
     passes = available_passes()
     try:
         return PassPipeline.parse_spec(passes, text).passes
     except (ValueError, ArgSpecParseError) as err:
         known = ", ".join(sorted(passes))
-        raise PipelineError(f"pipeline {text!r}: {err}; available passes: {known}") from None
+        raise PipelineError(f"pipeline {text!r}: {_one_line(str(err))}; available passes: {known}") from None
+
+
+def _one_line(message: str) -> str:
+    """xDSL's ``pass-pipeline:1:COL`` / text / caret / message as ``column COL: message``."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    position = next((line for line in lines if line.startswith("pass-pipeline:")), None)
+    if position is None:
+        return "; ".join(lines)
+    column = position.rsplit(":", 1)[-1]
+    return f"column {column}: {lines[-1]}"
 
 
 def run_pipeline(

@@ -112,6 +112,13 @@ class VerifyPass(ModulePass):
     stage: str | None = None
     GROUPS = GROUPS
 
+    def __post_init__(self) -> None:
+        """Options are checked when the pass is built, so that a pipeline string with a
+        bad spec or stage fails before any input is read."""
+        parse_spec(self.tosa_spec)
+        if self.stage not in (*STAGES, None, ""):
+            raise ValueError(f"stage must be one of {', '.join(STAGES)}, got {self.stage!r}")
+
     def apply(self, ctx: Context, op: ModuleOp) -> None:
         verify(op, self.tosa_spec, self.stage or None, self.GROUPS)
 

@@ -120,8 +120,22 @@ def parse_module(text: str, *, name: str = "<text>", verify: bool = True) -> Mod
         try:
             module.verify()
         except VerifyException as err:
-            raise IRParseError(f"{name}: {err}") from None
+            raise IRParseError(f"{_failing_op_source(module) or name}: {err}") from None
     return module
+
+
+def _failing_op_source(module: ModuleOp) -> str | None:
+    """``file:line`` of the first op that fails its own verifier (not its nested ops'),
+    from its location: MLIR's, or the one the parser gave it."""
+    from ir.diagnostics import source_of
+
+    for op in module.walk():
+        try:
+            op.verify(verify_nested_ops=False)
+        except VerifyException:
+            source = source_of(op.location)
+            return f"{source[0]}:{source[1]}" if source else None
+    return None
 
 
 __all__ = ["make_context", "parse_module", "print_module", "IRParseError"]

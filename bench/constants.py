@@ -5,27 +5,17 @@ Figures are medians of several runs in one process; no assertion, a report.
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import numpy as np
 from xdsl.dialects.builtin import IntegerType, ModuleOp
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Block, Region
 
 import ir
+from bench.measure import timed
+from bench.report import Results, Table
 from ir.builders import const
 
 RUNS = 5
-
-
-def _median(fn) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
 
 
 def _module(op) -> ModuleOp:
@@ -34,21 +24,26 @@ def _module(op) -> ModuleOp:
     return ModuleOp([FuncOp("weights", ((), [op.output.type]), Region(block))])
 
 
-def main() -> None:
+def run(runs: int = RUNS, quick: bool = False) -> Results:
     weights = np.random.default_rng(0).integers(-128, 128, 1_000_000).astype(np.int8)
     weights = weights.reshape(1000, 1000)
-    t_build, op = _median(lambda: const(weights, IntegerType(8)))
-    module = _module(op)
-    t_elided, elided = _median(lambda: ir.print_module(module, elide_constants=True))
-    t_full, full = _median(lambda: ir.print_module(module))
-    t_parse_full, _ = _median(lambda: ir.parse_module(full))
-    t_parse_elided, _ = _median(lambda: ir.parse_module(elided))
-    print(f"1M-element int8 constant (median of {RUNS}):")
-    print(f"  build from numpy      {t_build * 1e3:8.2f} ms")
-    print(f"  print elided          {t_elided * 1e3:8.2f} ms  ({len(elided)} chars)")
-    print(f"  print full            {t_full * 1e3:8.2f} ms  ({len(full) / 1e6:.1f} MB)")
-    print(f"  parse full            {t_parse_full * 1e3:8.2f} ms")
-    print(f"  parse elided          {t_parse_elided * 1e3:8.2f} ms")
+    build = timed(lambda: const(weights, IntegerType(8)), runs)
+    module = _module(build.result)
+    elided = timed(lambda: ir.print_module(module, elide_constants=True), runs)
+    full = timed(lambda: ir.print_module(module), runs)
+    table = Table(f"1M-element int8 constant (median of {runs})", ("step", "ms", "size"))
+    table.add("build from numpy", f"{build.median * 1e3:.2f}", "")
+    table.add("print elided", f"{elided.median * 1e3:.2f}", f"{len(elided.result)} chars")
+    table.add("print full", f"{full.median * 1e3:.2f}", f"{len(full.result) / 1e6:.1f} MB")
+    table.add("parse full", f"{timed(lambda: ir.parse_module(full.result), runs).median * 1e3:.2f}", "")
+    table.add("parse elided", f"{timed(lambda: ir.parse_module(elided.result), runs).median * 1e3:.2f}", "")
+    return Results([table])
+
+
+def main() -> None:
+    from bench.report import render
+
+    print(render(run()))
 
 
 if __name__ == "__main__":

@@ -26,9 +26,10 @@ from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
-from bridge.fx_types import UnsupportedTypeError, numpy_of, value_type
+from bridge.fx_types import UnsupportedTypeError, numpy_of
+from bridge.fx_types import value_type as _value_type
 from bridge.provenance import describe_source, node_location
-from ir.builders import const, const_shape, storage_dtype
+from ir.builders import const, const_shape, interned, storage_dtype
 from ir.dialects.tosa_ext import YieldOp
 from ir.tensor_names import name_dicts, set_tensor_names
 
@@ -37,6 +38,12 @@ FUNCTION_NAME = "main"
 #: node meta key of a constant placeholder's tensor, pinned when its graph was transformed
 #: (``bridge.capture``): later passes may reuse the placeholder's name for other data
 CONSTANT_DATA_META = "tosa_ir_constant_data"
+
+
+def value_type(meta: dict) -> Attribute:
+    """``fx_types.value_type``, one object per distinct type (``ir.builders.interned``):
+    verifying the module then checks each op signature once."""
+    return interned(_value_type(meta))
 
 
 class FxImportError(Exception):

@@ -12,23 +12,36 @@ import math
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
+    DYNAMIC_INDEX,
+    AnyFloat,
     Builtin,
     BytesAttr,
+    ComplexType,
     DenseIntOrFPElementsAttr,
     FileLineColLoc,
+    IndexType,
     IntAttr,
+    IntegerType,
     LocationAttr,
     ModuleOp,
+    RankedStructure,
     StringAttr,
     UnknownLoc,
 )
 from xdsl.dialects.func import Func
+from xdsl.irdl import base
 from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
+from xdsl.utils.mlir_lexer import MLIRTokenKind
 
 from ir.dense_text import i48_from_mlir_hex, is_i48
 from ir.dialects.tosa_ext import TOSA
+from ir.fast_parse import LineCache, parse_op_line
 from ir.printing import print_module
+
+
+#: what xDSL's ``_parse_dense_literal_type`` requires of a dense literal's type
+_DENSE_LITERAL_TYPE = base(RankedStructure[IntegerType | IndexType | AnyFloat | ComplexType])
 
 
 class MlirParser(Parser):
@@ -47,6 +60,7 @@ class MlirParser(Parser):
         self._file = StringAttr(name)
         self._line_starts: list[int] | None = None
         self._location_end = -1
+        self._line_cache = LineCache(lambda t: MlirParser(ctx, t))
 
     def parse_optional_location(self) -> LocationAttr | None:
         location = super().parse_optional_location()
@@ -56,7 +70,11 @@ class MlirParser(Parser):
 
     def parse_operation(self):
         start = self.pos
-        op = super().parse_operation()
+        op = None
+        if self._current_token.kind == MLIRTokenKind.PERCENT_IDENT:
+            op = parse_op_line(self, self._line_cache)  # our printer's lines, fast
+        if op is None:
+            op = super().parse_operation()
         written = self._location_end == self.pos  # the op's text ended with loc(...)
         if not written and isinstance(op.location, UnknownLoc) and op.name.startswith("tosa."):
             line, column = self._line_column(start)
@@ -75,6 +93,18 @@ class MlirParser(Parser):
                 found = text.find("\n", found + 1)
         line = bisect.bisect_right(self._line_starts, offset)
         return line, offset - self._line_starts[line - 1] + 1
+
+    def _parse_dense_literal_type(self):
+        """xDSL's check, with its constraint built once: xDSL rebuilds it for every
+        dense attribute (about 5 ms each, most of the time of parsing a module)."""
+        type = self.expect(self.parse_optional_type, "Dense attribute must be typed!")
+        if not _DENSE_LITERAL_TYPE.verifies(type):
+            self.raise_error(
+                "Expected memref, vector or tensor type of integer, index, float, or complex type"
+            )
+        if any(dim == DYNAMIC_INDEX for dim in list(type.get_shape())):
+            self.raise_error("Dense literal attribute should have a static shape.")
+        return type
 
     def parse_dense_int_or_fp_elements_attr(self, type):
         start = self.pos

@@ -53,11 +53,28 @@ def storage_dtype(element_type: Attribute) -> np.dtype:
     raise TypeError(f"no numpy storage for element type {element_type}")
 
 
+_INTERNED: dict[Attribute, Attribute] = {}
+_INTERNED_LIMIT = 50_000
+
+
+def interned(attr: Attribute) -> Attribute:
+    """One object for every equal attribute (types, mostly): verification remembers
+    what it checked by object identity (``tosa_ext.signature``), so a module whose ops
+    share their type objects verifies once per distinct signature, not once per op."""
+    found = _INTERNED.get(attr)
+    if found is not None:
+        return found
+    if len(_INTERNED) >= _INTERNED_LIMIT:
+        _INTERNED.clear()
+    _INTERNED[attr] = attr
+    return attr
+
+
 def dense_from_numpy(array: np.ndarray, element_type: Attribute) -> DenseIntOrFPElementsAttr:
     """Elements attribute over ``array``'s bytes, cast once to the storage dtype."""
     dtype = storage_dtype(element_type).newbyteorder("<")
     data = np.ascontiguousarray(array, dtype=dtype).tobytes()
-    return DenseIntOrFPElementsAttr(TensorType(element_type, array.shape), BytesAttr(data))
+    return DenseIntOrFPElementsAttr(interned(TensorType(element_type, array.shape)), BytesAttr(data))
 
 
 def flat_storage(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
@@ -91,4 +108,4 @@ def const_shape(values: Sequence[int]) -> ConstShapeOp:
     return ConstShapeOp.create(properties={"values": attr}, result_types=[ShapeType(len(values))])
 
 
-__all__ = ["storage_dtype", "flat_storage", "dense_from_numpy", "numpy_from_dense", "const", "const_shape"]
+__all__ = ["interned", "storage_dtype", "flat_storage", "dense_from_numpy", "numpy_from_dense", "const", "const_shape"]

@@ -15,7 +15,7 @@ import hashlib
 import io
 from dataclasses import dataclass, field
 
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, NoneAttr, TensorType
 from xdsl.dialects.func import ReturnOp
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.printer import Printer
@@ -75,6 +75,9 @@ class MlirPrinter(Printer):
 
     elide_threshold: int | None = None
     _elided: dict[bytes, str] = field(default_factory=dict, init=False)
+    #: id(type) -> (type, its text): a module repeats a few dozen types thousands of
+    #: times and xDSL prints each anew; the type is held, so its id stays its own
+    _type_texts: dict[int, tuple[Attribute, str]] = field(default_factory=dict, init=False)
 
     def print_module(self, module: Operation) -> None:
         self._ssa_values.update(mlir_value_names(module))
@@ -105,6 +108,14 @@ class MlirPrinter(Printer):
         self.print_string(mlir_float_text(value, type))
 
     def print_attribute(self, attribute: Attribute) -> None:
+        if isinstance(attribute, TensorType) and isinstance(attribute.encoding, NoneAttr):
+            known = self._type_texts.get(id(attribute))
+            if known is None:
+                out = io.StringIO()
+                Printer(stream=out).print_attribute(attribute)
+                known = self._type_texts[id(attribute)] = (attribute, out.getvalue())
+            self.print_string(known[1])
+            return
         if (
             self.elide_threshold is not None
             and isinstance(attribute, DenseIntOrFPElementsAttr)

@@ -8,12 +8,18 @@ Location text written by us or by MLIR (``loc(...)``) becomes the op's location 
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
+
 import numpy as np
 from xdsl.dialects.builtin import (
     BytesAttr,
     DenseIntOrFPElementsAttr,
+    FileLineColLoc,
     IndexType,
+    IntAttr,
     ModuleOp,
+    NameLoc,
     StringAttr,
     TensorType,
     UnknownLoc,
@@ -32,7 +38,7 @@ from bridge.flatbuffer.schema import (
     attribute_table,
 )
 from bridge.flatbuffer.schema import ir_bytes as to_ir_bytes
-from ir.builders import dense_from_numpy
+from ir.builders import dense_from_numpy, interned
 from ir.dialects.tosa_ext import (
     OPS_BY_SPEC_NAME,
     ConstOp,
@@ -47,9 +53,16 @@ MAIN = "main"
 
 
 def ir_type(t: FbTensor) -> Attribute:
-    if t.dtype not in CODEC_BY_DTYPE:  # SHAPE
-        return ShapeType(t.shape[0])
-    return TensorType(CODEC_BY_DTYPE[t.dtype].ir_type, list(t.shape))
+    return _ir_type(t.dtype, tuple(t.shape))
+
+
+@lru_cache(maxsize=4096)
+def _ir_type(dtype, shape: tuple[int, ...]) -> Attribute:
+    """One type object per (dtype, shape): a graph repeats a few dozen types, and
+    verification remembers what it checked by object identity (``tosa_ext.signature``)."""
+    if dtype not in CODEC_BY_DTYPE:  # SHAPE
+        return ShapeType(shape[0])
+    return TensorType(CODEC_BY_DTYPE[dtype].ir_type, list(shape))
 
 
 def dense_of(t: FbTensor) -> DenseIntOrFPElementsAttr:
@@ -176,7 +189,7 @@ class _Reader:
             if name == "local_bound" and not value:
                 continue  # MLIR leaves the default out
             try:
-                props[name] = FROM_FILE[kind](value, FieldContext(name, element, where))
+                props[name] = interned(FROM_FILE[kind](value, FieldContext(name, element, where)))
             except FieldError as err:
                 raise FlatbufferError(f"{where}: {err}") from None
         return props
@@ -225,9 +238,25 @@ def _topological(fb: FbBlock, where: str) -> list[FbOperator]:
     return order
 
 
+#: the two forms our writer and MLIR's give an op's location: ``loc("file":line:col)``
+#: and ``loc("name"("file":line:col))``, plain strings only (escapes go to the parser)
+_FILE_LINE_COL = r'"([^"\\]*)":(\d+):(\d+)'
+_PLAIN_LOCATION = re.compile(rf'loc\((?:{_FILE_LINE_COL}|"([^"\\]*)"\({_FILE_LINE_COL}\))\)')
+
+
 def _location(text: str, ctx) -> Attribute:
+    """The op's location from its text: the usual forms read directly (a parser per op
+    was most of the time of reading a graph), anything else by xDSL's parser."""
     if not text:
         return UnknownLoc()
+    plain = _PLAIN_LOCATION.fullmatch(text)
+    if plain is not None:
+        file, line, column, name, *inner = plain.groups()
+        if file is not None:
+            return FileLineColLoc(StringAttr(file), IntAttr(int(line)), IntAttr(int(column)))
+        inner_file, inner_line, inner_column = inner
+        where = FileLineColLoc(StringAttr(inner_file), IntAttr(int(inner_line)), IntAttr(int(inner_column)))
+        return NameLoc(StringAttr(name), where)
     try:
         location = Parser(ctx, text).parse_optional_location()
     except ParseError:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import io
+import re
 
 import flatbuffers
 import numpy as np
@@ -29,7 +30,9 @@ from tosa import (
 from tosa.DType import DType
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
+    FileLineColLoc,
     ModuleOp,
+    NameLoc,
     ShapedType,
     TensorType,
     UnknownLoc,
@@ -259,12 +262,34 @@ def _tensor(name, type_, data, where, **variable) -> FbTensor:
     return FbTensor(name, shape, codec.dtype, data, **variable)
 
 
+#: a string xDSL prints as is between quotes: printable ASCII but ``"`` and ``\``
+_PLAIN_STRING = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
+
+
 def _location_text(op: Operation) -> str:
     if isinstance(op.location, UnknownLoc):
         return ""
+    plain = _plain_location_text(op.location)
+    if plain is not None:
+        return plain
     out = io.StringIO()
     Printer(stream=out).print_attribute(op.location)
     return out.getvalue()
+
+
+def _plain_location_text(location) -> str | None:
+    """``loc("file":line:col)`` / ``loc("name"("file":line:col))`` as xDSL prints them,
+    without a printer per op (most of the time of writing the operators); None for any
+    other location or a string xDSL would escape."""
+    name = None
+    if isinstance(location, NameLoc):
+        name, location = location.desc.data, location.location
+        if _PLAIN_STRING.fullmatch(name) is None:
+            return None
+    if not isinstance(location, FileLineColLoc) or _PLAIN_STRING.fullmatch(location.filename.data) is None:
+        return None
+    where = f'"{location.filename.data}":{location.line.data}:{location.column.data}'
+    return f"loc({where})" if name is None else f'loc("{name}"({where}))'
 
 
 # ============================================================================= emit
@@ -277,9 +302,17 @@ def _software_version() -> tuple[int, int, int, str]:
     return numbers[0], numbers[1], numbers[2], ""
 
 
+#: builder bytes reserved per tensor and operator beyond their data (names, shapes,
+#: attributes, alignment): enough that the builder never doubles a weight-sized buffer
+_RECORD_BYTES = 1024
+
+
 def emit(graph: FbGraph) -> bytes:
-    data_bytes = sum(t.data.nbytes for b in graph.regions.values() for blk in b for t in blk.tensors.values() if t.data is not None)
-    builder = flatbuffers.Builder(data_bytes + 4096)
+    blocks = [blk for b in graph.regions.values() for blk in b]
+    data_bytes = sum(t.data.nbytes for blk in blocks for t in blk.tensors.values() if t.data is not None)
+    records = sum(len(blk.tensors) + len(blk.operators) for blk in blocks)
+    locations = sum(len(o.location) for blk in blocks for o in blk.operators)
+    builder = flatbuffers.Builder(data_bytes + _RECORD_BYTES * records + locations + 4096)
     regions = [_emit_region(builder, name, blocks) for name, blocks in graph.regions.items()]
     regions_vec = _offsets(builder, TosaGraph.StartRegionsVector, regions)
     major, minor, patch, draft = graph.version
@@ -295,7 +328,7 @@ def emit(graph: FbGraph) -> bytes:
     TosaGraph.AddRegions(builder, regions_vec)
     TosaGraph.AddSoftwareVersion(builder, software)
     builder.Finish(TosaGraph.End(builder), file_identifier=FILE_IDENTIFIER)
-    return bytes(builder.Output())
+    return bytes(memoryview(builder.Bytes)[builder.Head() :])  # one copy (Output() makes two)
 
 
 def _emit_software_version(builder) -> int:

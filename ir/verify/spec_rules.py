@@ -34,6 +34,7 @@ from ir.dialects.tosa_ext import (
     WhileOp,
     _type_text,
     pair_with_spec,
+    signature,
 )
 from ir.spec import tosa_spec
 from ir.verify.core import (
@@ -112,6 +113,13 @@ def spec_tables(check: Checker, op: Operation) -> None:
     found = spec_of(type(op))
     if found is None:
         return
+    key, objects = _memo_key(op, check)
+    known = _MEMO.get(key) if key is not None else None
+    if known is not None:
+        for rule, message in known[0]:
+            check.report(rule, op, message)
+        return
+    start = len(check.diagnostics)
     name, spec = found
     pairs = _arguments(op, spec)
     type_support(check, op, name, spec, pairs)
@@ -119,6 +127,27 @@ def spec_tables(check: Checker, op: Operation) -> None:
     env, origin = _symbols(op, pairs)
     shapes(check, op, spec, pairs, env, origin)
     level_limits(check, op, spec, env)
+    if key is not None:
+        if len(_MEMO) >= _MEMO_LIMIT:
+            _MEMO.clear()
+        _MEMO[key] = ([(d.rule, d.message) for d in check.diagnostics[start:]], objects)
+
+
+#: findings (rule, message) of ``spec_tables`` by target and op signature, with the
+#: signature's objects (``tosa_ext.signature``: identity keys stay valid while held)
+_MEMO: dict[tuple, tuple[list[tuple[str, str]], tuple]] = {}
+_MEMO_LIMIT = 20_000
+
+
+def _memo_key(op: Operation, check: Checker) -> tuple[tuple | None, tuple]:
+    """What the spec tables read of an op: its class, types and properties (dense
+    contents never; ``tosa_ext.signature``), which operands are constants, and the
+    target; RESIZE also reads its scale's values, so it has no key. Ops with equal keys
+    get equal findings: a parsed 10k-op module has a few dozen keys."""
+    if isinstance(op, ResizeOp) or op.regions or op.successors:
+        return None, ()
+    key, objects = signature(op)
+    return (check.target, key, tuple(is_constant(o) for o in op.operands)), objects
 
 
 def type_support(check: Checker, op: Operation, name: str, spec: dict, pairs) -> None:
@@ -314,6 +343,7 @@ def tensor_sizes_and_nesting(check: Checker, module: ModuleOp) -> None:
     limits = check.target.limits
     max_size = (1 << limits["max_log2_size"]) - 1
     max_nesting = limits["max_nesting"]
+    sizes: dict[int, tuple] = {}  # id(type) -> (type, bytes): a few dozen types, 10k values
     for op in module.walk():
         if isinstance(op, IfOp | WhileOp):
             depth = _nesting(op)
@@ -321,16 +351,23 @@ def tensor_sizes_and_nesting(check: Checker, module: ModuleOp) -> None:
                 check.report("level", op, f"nesting depth {depth} > MAX_NESTING {max_nesting} (level {check.target.level})")
         for value in defined_values(op):
             t = value.type
-            if not isinstance(t, TensorType) or any(d < 0 for d in t.get_shape()):
-                continue
-            size = math.prod(t.get_shape()) * max(_BYTES_PER_ELEMENT_MIN, _element_bytes(t.element_type))
-            if size > max_size:
+            known = sizes.get(id(t))
+            if known is None:
+                known = sizes[id(t)] = (t, _tensor_bytes(t))
+            size = known[1]
+            if size is not None and size > max_size:
                 check.report(
                     "level",
                     op,
                     f"tensor of {size} bytes > (1 << MAX_LOG2_SIZE) - 1 = {max_size} (level {check.target.level})",
                 )
 
+
+def _tensor_bytes(t) -> int | None:
+    """Bytes of a static tensor type (None for anything else)."""
+    if not isinstance(t, TensorType) or any(d < 0 for d in t.get_shape()):
+        return None
+    return math.prod(t.get_shape()) * max(_BYTES_PER_ELEMENT_MIN, _element_bytes(t.element_type))
 
 
 def _nesting(op: Operation) -> int:

@@ -15,7 +15,6 @@ tested against the targets ExecuTorch registers node visitors for.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
@@ -306,29 +305,44 @@ def import_clamp(ctx: RuleContext, x, min_val, max_val, *, nan_mode="PROPAGATE")
 
 
 def multiplier_and_shift(scale: float, width: int) -> tuple[int, int]:
-    """``scale ~= multiplier * 2**-shift`` with a ``width``-bit signed multiplier.
+    """``scale ~= multiplier * 2**-shift`` with a ``width``-bit signed multiplier (one
+    scale of ``multipliers_and_shifts``)."""
+    multipliers, shifts = multipliers_and_shifts(np.array([scale], dtype=np.float64), width)
+    return int(multipliers[0]), int(shifts[0])
+
+
+def multipliers_and_shifts(scales: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per scale, ``scale ~= multiplier * 2**-shift`` with a ``width``-bit signed
+    multiplier, as int64 arrays; one numpy pass (a per-channel RESCALE has a scale per
+    output channel, and MobileNetV2 has thousands of them).
 
     The TOSA precision-scaling recipe as ExecuTorch applies it: frexp gives a mantissa
-    in [0.5, 1), scaled to ``width - 1`` bits and rounded (Python's round, as
-    ExecuTorch); a mantissa that rounds up to 2**(width-1) is halved. Shifts above 62
-    are brought to 62 by shifting the multiplier instead.
+    in [0.5, 1), scaled to ``width - 1`` bits and rounded half to even (Python's round,
+    as ExecuTorch; exact here, the product is a float64 power-of-two scaling); a mantissa
+    that rounds up to 2**(width-1) is halved. Shifts above 62 are brought to 62 by
+    shifting the multiplier instead.
     """
+    if not np.isfinite(scales).all():
+        raise ValueError(f"scale {float(scales[~np.isfinite(scales)][0])!r} is not a finite number")
     offset = width - 1
-    mantissa, exponent = math.frexp(scale)
-    multiplier = round(mantissa * (1 << offset))
-    if multiplier == 1 << offset:
-        multiplier //= 2
-        exponent += 1
-    shift = offset - exponent
-    if shift > 62:
-        multiplier >>= min(31, shift - 62)
-        shift = 62
-    if multiplier < 0 or not 2 <= shift <= 62:
+    mantissa, exponent = np.frexp(scales)
+    multipliers = np.rint(mantissa * float(1 << offset)).astype(np.int64)
+    exponent = exponent.astype(np.int64)
+    overflow = multipliers == 1 << offset
+    multipliers[overflow] //= 2
+    exponent[overflow] += 1
+    shifts = offset - exponent
+    high = shifts > 62
+    multipliers[high] >>= np.minimum(31, shifts[high] - 62)
+    shifts[high] = 62
+    bad = (multipliers < 0) | (shifts < 2) | (shifts > 62)
+    if bad.any():
+        i = int(np.argmax(bad))
         raise ValueError(
-            f"scale {scale!r} gives multiplier {multiplier} and shift {shift}; "
+            f"scale {float(scales[i])!r} gives multiplier {int(multipliers[i])} and shift {int(shifts[i])}; "
             "TOSA needs multiplier >= 0 and shift in [2, 62]"
         )
-    return multiplier, shift
+    return multipliers, shifts
 
 
 def _unsigned(element: Attribute) -> Attribute:
@@ -361,9 +375,10 @@ def import_rescale(
     out_type = TensorType(out_element, out_type.get_shape())
 
     scale32 = in_element != IntegerType(48)
-    pairs = [multiplier_and_shift(float(s), 32 if scale32 else 16) for s in scales]
-    multipliers = np.array([m for m, _ in pairs], dtype=np.int32 if scale32 else np.int16)
-    shifts = np.array([s for _, s in pairs], dtype=np.int8)
+    scale_array = np.fromiter((float(s) for s in scales), dtype=np.float64, count=len(scales))
+    multipliers, shifts = multipliers_and_shifts(scale_array, 32 if scale32 else 16)
+    multipliers = multipliers.astype(np.int32 if scale32 else np.int16)
+    shifts = shifts.astype(np.int8)
     operands = [
         value,
         ctx.const(multipliers, IntegerType(32 if scale32 else 16), f"{ctx.name}_multipliers"),

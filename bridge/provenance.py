@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+from functools import lru_cache
 from pathlib import Path
 
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, NameLoc, NoneAttr, StringAttr
@@ -19,6 +20,7 @@ _LIBRARY_PARTS = ("site-packages", "dist-packages")
 _LIBRARY_PACKAGES = ("torch", "torchao", "executorch", "functorch")
 
 
+@lru_cache(maxsize=4096)
 def _is_library(path: str) -> bool:
     if path.startswith("<"):  # generated code: "<eval_with_key>.14", "<string>"; its number changes per run
         return True
@@ -28,11 +30,12 @@ def _is_library(path: str) -> bool:
     return any(f"{os.sep}{pkg}{os.sep}" in path for pkg in _LIBRARY_PACKAGES)
 
 
-def _display_path(path: str) -> str:
+@lru_cache(maxsize=4096)
+def _display_path(path: str, cwd: str) -> str:
     """Relative to the working directory when the file is under it: dumps stay short and
     do not change from one checkout to another."""
     try:
-        return os.path.relpath(path) if Path(path).resolve().is_relative_to(Path.cwd()) else path
+        return os.path.relpath(path, cwd) if Path(path).resolve().is_relative_to(cwd) else path
     except (OSError, ValueError):
         return path
 
@@ -41,12 +44,19 @@ def user_frame(stack_trace: str | None) -> tuple[str, int] | None:
     """The innermost non-library ``(file, line)`` of an FX stack trace, if any."""
     if not stack_trace:
         return None
+    return _user_frame(stack_trace, os.getcwd())
+
+
+@lru_cache(maxsize=4096)
+def _user_frame(stack_trace: str, cwd: str) -> tuple[str, int] | None:
+    """Cached: the nodes of one model share a few dozen traces (a node made by a pass
+    carries the trace of the op it replaced), and each holds tens of frames."""
     frames = [(m["file"], int(m["line"])) for m in _FRAME.finditer(stack_trace)]
     user = [f for f in frames if not _is_library(f[0])]
     if not user:
         return None
     path, line = user[-1]
-    return _display_path(path), line
+    return _display_path(path, cwd), line
 
 
 def source_of(meta: dict) -> tuple[str, int] | None:

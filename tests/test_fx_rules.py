@@ -4,9 +4,10 @@ node visitor for has a rule, and RESCALE's multiplier/shift match its visitor ex
 import math
 import random
 
+import numpy as np
 import pytest
 
-from bridge.fx_rules import RULES, multiplier_and_shift
+from bridge.fx_rules import RULES, multiplier_and_shift, multipliers_and_shifts
 
 #: specs whose visitor sets together are every TOSA 1.0 visitor ExecuTorch has
 TOSA_1_0_SPECS = (
@@ -63,6 +64,23 @@ def test_multiplier_and_shift_match_executorch(width):
                 multiplier_and_shift(scale, width)
             continue
         assert multiplier_and_shift(scale, width) == (want_m, want_s), scale
+
+
+@pytest.mark.parametrize("width", [16, 32])
+def test_per_channel_scales_at_once_match_executorch(width):
+    """The vectorised form a per-channel RESCALE uses, on every scale ExecuTorch takes."""
+    from executorch.backends.arm.operators.op_tosa_rescale import _compute_multiplier_and_shift
+
+    legal = []
+    for scale in _scales():
+        try:
+            _compute_multiplier_and_shift([scale], width)
+        except AssertionError:
+            continue
+        legal.append(scale)
+    want_m, want_s = _compute_multiplier_and_shift(legal, width)
+    got_m, got_s = multipliers_and_shifts(np.array(legal), width)
+    assert (got_m.tolist(), got_s.tolist()) == (list(want_m), list(want_s))
 
 
 def test_multiplier_and_shift_refuses_negative_and_huge_scales():

@@ -59,7 +59,7 @@ def _first_line(text: str) -> str:
 def _violations(err, label: str) -> CliError:
     """A ``VerificationError`` as the compiler-style lines it is made of, plus its notes
     (which pass broke the module) as ``note:`` lines."""
-    lines = [str(d) if d.source else f"{label}: {str(d).split(': ', 1)[1]}" for d in err.diagnostics]
+    lines = [d.format(fallback=label) for d in err.diagnostics]
     notes = [n.strip().strip("()") for n in getattr(err, "__notes__", ())]
     return CliError(EXIT_VIOLATION, *lines, *(f"{label}: note: {n}" for n in notes))
 
@@ -663,12 +663,15 @@ def _agreement(results: list[PartitionResult], checks, expected, quantization) -
     if len(results) != 1:
         return f"{len(results)} partitions: the torch comparison needs the whole model in one"
     try:
-        return _compare(results[0].flatbuffer, checks, expected, quantization)
+        return compare_with_torch(results[0].flatbuffer, checks, expected, quantization)
     except ReferenceModelError as err:
         return f"reference model failed: {_first_line(err)}"
 
 
-def _compare(flatbuffer: bytes, checks, expected, quantization) -> str:
+def compare_with_torch(flatbuffer: bytes, checks, expected, quantization) -> str:
+    """One line: the reference model on ``checks`` against the torch model's
+    ``expected`` outputs (tuples), in LSBs of the quantized outputs or as a float
+    difference; ``quantization`` is ``bridge.capture.io_quantization``'s pair."""
     import numpy as np
 
     from bridge.capture import quantize_tensor

@@ -217,54 +217,29 @@ def _review(stage_dir: Path, index: int, what: str, placements: dict) -> str:
 
     dumps = sorted(stage_dir.glob("[0-9][0-9]-*.mlir"))
     stages = [ir.parse_module(d.read_text(), name=str(d)) for d in dumps]
-    typed_signature = next(
-        line.strip().removesuffix(" {") for line in dumps[0].read_text().splitlines() if "func.func @main" in line
-    )
+    typed_main = next(op for op in stages[0].walk() if op.name == "func.func")
     counts = ", ".join(f"{d.stem} {_count_tosa_ops(m)}" for d, m in zip(dumps, stages))
     header = (
         f"// partition {index} of {what}: final stage of {stage_dir.name}/, Vela's placement above each op\n"
         f"// TOSA ops per stage: {counts}\n"
-        f"// typed stage: {_strip_locations(typed_signature)}\n"
+        f"// typed stage: @{typed_main.sym_name.data} {typed_main.function_type}\n"
     )
     return header + annotate(stages[-1], placements.get(index, {}))
-
-
-def _strip_locations(text: str) -> str:
-    import re
-
-    return re.sub(r' loc\((?:[^()"]|"[^"]*"|\([^()]*\))*\)', "", text)
 
 
 def _report(flatbuffers, checks, expected, quantization, out: Path, pte: Path) -> tuple[list[str], dict]:
     """What the files do: reference model vs torch, Vela's placement, sizes; and Vela's
     placement per partition index (``ir.review``'s mapping)."""
-    import numpy as np
-
-    from bridge.capture import quantize_tensor
+    from bridge.cli import compare_with_torch
     from ir.review import placement_by_name
-    from runtime import VelaError, compile_vela, graph_io, run_reference
+    from runtime import VelaError, compile_vela
 
     lines = [f"wrote {out}/: per partition tag<i>/NN-<stage>.mlir, tag<i>.review.mlir, tag<i>.tosa; {pte.name} ({pte.stat().st_size} bytes)"]
     if len(flatbuffers) != 1:
         return lines + [f"{len(flatbuffers)} partitions: the torch comparison needs the whole model in one"], {}
     (flatbuffer,) = flatbuffers
-    in_params, out_params = quantization
-    worst = 0.0
-    for x, want in zip(checks, expected):
-        io = graph_io(flatbuffer)
-        if in_params:
-            feed = [quantize_tensor(t, p).reshape(s.shape) for t, p, s in zip(x, in_params, io.inputs)]
-            (got,) = run_reference(flatbuffer, feed)
-            target = quantize_tensor(want, out_params[0]).reshape(got.shape)
-            worst = max(worst, float(np.abs(got.astype(np.int64) - target.astype(np.int64)).max()))
-        else:
-            (got,) = run_reference(flatbuffer, [t.numpy().reshape(s.shape) for t, s in zip(x, io.inputs)])
-            worst = max(worst, float(np.abs(got - want.detach().numpy().reshape(got.shape)).max()))
-    unit = "LSB" if in_params else "(float)"
-    lines.append(
-        f"reference model vs the quantized torch model on {len(checks)} new inputs: max |diff| = {worst:g} {unit}"
-        f" ({len(flatbuffer)}-byte .tosa)"
-    )
+    expected_tuples = [tuple(e) if isinstance(e, (tuple, list)) else (e,) for e in expected]
+    lines.append(f"{compare_with_torch(flatbuffer, checks, expected_tuples, quantization)} ({len(flatbuffer)}-byte .tosa)")
     try:
         vela = compile_vela(flatbuffer)
     except VelaError as err:

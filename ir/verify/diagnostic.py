@@ -54,7 +54,11 @@ class Diagnostic:
 
     @property
     def where(self) -> str:
-        return f"{self.source[0]}:{self.source[1]}" if self.source else "<unknown>"
+        return self.where_or("<unknown>")
+
+    def where_or(self, fallback: str) -> str:
+        """``file:line`` of the op, or ``fallback`` (a tool's input file) without one."""
+        return f"{self.source[0]}:{self.source[1]}" if self.source else fallback
 
     @property
     def subject(self) -> str:
@@ -66,7 +70,11 @@ class Diagnostic:
         return text
 
     def __str__(self) -> str:
-        return f"{self.where}: error: [{self.rule}] {self.subject}: {self.message}"
+        return self.format()
+
+    def format(self, fallback: str = "<unknown>") -> str:
+        """The compiler-style line, placed at ``fallback`` when the op has no source."""
+        return f"{self.where_or(fallback)}: error: [{self.rule}] {self.subject}: {self.message}"
 
 
 class VerificationError(ValueError):

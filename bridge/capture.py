@@ -401,21 +401,45 @@ def _own_value(compile_specs: list, key: str) -> str | None:
 def ir_flatbuffer(edge_program: ExportedProgram, compile_specs: list, spec_class=None) -> bytes:
     """A partition's TOSA flatbuffer through our IR: ArmPassManager, then
     ``fx_to_flatbuffer`` (what ``TOSABackend._preprocess`` does with node visitors)."""
+    from bridge.compile import EXECUTORCH_PIPELINE
+
+    return compile_spec_flatbuffer(
+        edge_program,
+        _arm_compile_spec(compile_specs, spec_class),
+        pipeline=_own_value(compile_specs, PIPELINE_KEY) or EXECUTORCH_PIPELINE,
+        dump_dir=_own_value(compile_specs, DUMP_DIR_KEY),
+        verify=_own_value(compile_specs, VERIFY_KEY) != "0",
+    )
+
+
+def compile_spec_flatbuffer(
+    edge_program: ExportedProgram,
+    compile_spec: TosaCompileSpec,
+    *,
+    pipeline: str,
+    dump_dir: str | None = None,
+    verify: bool = True,
+) -> bytes:
+    """``TOSABackend._preprocess(edge_program, compile_spec)``'s bytes, through our IR.
+
+    The same ArmPassManager run on the same partition, then ``fx_to_flatbuffer`` instead
+    of ExecuTorch's node visitors and serializer; this is also what the ExecuTorch test
+    suite swap (``tools/et_suite``) puts in place of ``TOSABackend._preprocess``.
+    """
     from executorch.backends.arm.tosa.backend import arm_get_first_delegation_tag
 
-    from bridge.compile import EXECUTORCH_PIPELINE, fx_to_flatbuffer
+    from bridge.compile import fx_to_flatbuffer
 
-    compile_spec = _arm_compile_spec(compile_specs, spec_class)
     graph_module = _to_tosa_level(edge_program.graph_module, edge_program, compile_spec)
     name = arm_get_first_delegation_tag(graph_module) or "partition"
     return fx_to_flatbuffer(
         graph_module,
         edge_program,
         str(compile_spec.tosa_spec),
-        pipeline=_own_value(compile_specs, PIPELINE_KEY) or EXECUTORCH_PIPELINE,
-        dump_dir=_own_value(compile_specs, DUMP_DIR_KEY),
+        pipeline=pipeline,
+        dump_dir=dump_dir,
         dump_name=name,
-        verify=_own_value(compile_specs, VERIFY_KEY) != "0",
+        verify=verify,
     )
 
 

@@ -114,14 +114,26 @@ def _output_qparams(ctx: RuleContext) -> dict:
 
 
 def _zp(qargs, what: str, ctx: RuleContext) -> int:
-    """A per-tensor zero point; a per-channel list is accepted when all entries agree."""
+    """A per-tensor zero point; a per-channel list is accepted when all entries agree.
+
+    ExecuTorch's quantization parameters carry zero points as ints, lists of ints, or
+    (for some weights, e.g. the depthwise conv of a decomposed cumsum) the float ``0.0``,
+    which its serializer casts to the constant's integer type. An integral float is that
+    integer; anything else is not a zero point.
+    """
     zp = qargs.zp
-    if isinstance(zp, int):
-        return zp
-    values = {int(z) for z in zp}
+    entries = list(zp) if isinstance(zp, (list, tuple)) else [zp]
+    values = {_integral(z, what, ctx) for z in entries}
     if len(values) != 1:
-        raise FxImportError.at(ctx.node, f"{what} zero point varies per channel: {list(zp)}")
+        raise FxImportError.at(ctx.node, f"{what} zero point varies per channel: {entries}")
     return values.pop()
+
+
+def _integral(value, what: str, ctx: RuleContext) -> int:
+    as_float = float(value)
+    if not as_float.is_integer():
+        raise FxImportError.at(ctx.node, f"{what} zero point {value!r} is not an integer")
+    return int(as_float)
 
 
 # --------------------------------------------------------------------------- operand-only ops

@@ -24,6 +24,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import final
 
+from torch.fx.passes.operator_support import chain
+
 from bridge.capture import (
     DUMP_DIR_KEY,
     PIPELINE_KEY,
@@ -34,6 +36,8 @@ from bridge.capture import (
     own_specs,
     quiet,
 )
+
+from bridge.spec_support import ProfileSupport
 
 with quiet():
     from executorch.backends.arm.ethosu import EthosUCompileSpec
@@ -93,6 +97,14 @@ class Partitioner(TOSAPartitioner):
         if pipeline is not None:
             specs.append(CompileSpec(PIPELINE_KEY, pipeline.encode("utf-8")))
         self.delegation_spec = DelegationSpec(backend.__name__, specs)
+
+    def _create_operator_support(self, containing_program, reporter):
+        """ExecuTorch's support checks, then the spec's profile tables
+        (``bridge.spec_support``): what the target cannot run stays on the CPU."""
+        return chain(
+            super()._create_operator_support(containing_program, reporter),
+            ProfileSupport(str(self.tosa_spec), reporter),
+        )
 
 
 __all__ = ["EthosUIRBackend", "Partitioner", "TosaIRBackend"]

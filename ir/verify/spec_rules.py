@@ -37,6 +37,7 @@ from ir.dialects.tosa_ext import (
     signature,
 )
 from ir.spec import tosa_spec
+from ir.verify.target import Target, parse_spec
 from ir.verify.core import (
     Checker,
     array_prop,
@@ -151,19 +152,49 @@ def _memo_key(op: Operation, check: Checker) -> tuple[tuple | None, tuple]:
 
 
 def type_support(check: Checker, op: Operation, name: str, spec: dict, pairs) -> None:
+    finding = _type_verdict(name, spec, _binding(op, spec, pairs), check.target)
+    if finding is not None:
+        rule, message = finding
+        check.report(rule, op, message)
+
+
+def _type_verdict(name: str, spec: dict, bound: dict[str, str], target: Target) -> tuple[str, str] | None:
+    """``(rule, message)`` when no mode of the operator takes the bound types, or none of
+    the matching modes is enabled by ``target``; None when the types are legal."""
     modes = spec["type_support"]
     if not modes:
-        return
-    bound = _binding(op, spec, pairs)
+        return None
     matching = [m for m in modes if all(bound.get(var, t) == t for var, t in m["types"].items())]
     if not matching:
         listed = "; ".join(m["mode"] for m in modes)
-        check.report("type-support", op, f"no {name} mode takes {_binding_text(bound)} (modes: {listed})")
-        return
-    if any(check.target.allows(m["profiles"]) for m in matching):
-        return
+        return "type-support", f"no {name} mode takes {_binding_text(bound)} (modes: {listed})"
+    if any(target.allows(m["profiles"]) for m in matching):
+        return None
     needs = "; ".join(f"{_mode_text(name, m)} needs {_requirement_text(m['profiles'])}" for m in matching)
-    check.report("profile", op, f"{needs}; {check.target.text} does not enable it")
+    return "profile", f"{needs}; {target.text} does not enable it"
+
+
+def operator_type_refusal(
+    operator: str, argument_types: dict[str, str], spec: str | Target
+) -> tuple[str, str] | None:
+    """``(rule, message)``: why ``spec`` cannot run ``operator`` on these element types
+    (rule ``type-support``: no mode takes them; ``profile``: no enabled profile or
+    extension has a mode that does), or None if it can.
+
+    ``argument_types`` maps the spec's argument names (``input1``, ``output``) to spec type
+    names (``i32_t``, ``bool_t``). This is the ``type-support``/``profile`` rule of the
+    verifier without an op to verify: a partitioner asks it before lowering, so an op the
+    target's profiles do not support is left out of the delegate instead of refused after.
+    """
+    target = spec if isinstance(spec, Target) else parse_spec(spec)
+    entry = tosa_spec()["operators"][operator]
+    variables = set(entry["type_variables"])
+    bound: dict[str, str] = {}
+    for arg in entry["arguments"]:
+        var, given = arg["element_type"], argument_types.get(arg["name"])
+        if var in variables and given is not None:
+            bound.setdefault(var, given)
+    return _type_verdict(operator, entry, bound, target)
 
 
 # --------------------------------------------------------------------------- constants

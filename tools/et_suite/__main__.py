@@ -50,7 +50,7 @@ def _in_tosa_part(test_id: str) -> bool:
     return path.startswith(("ops/", "models/")) and "tosa" in name.lower()
 
 
-def run_mode(mode: str, ids: list[str], run_dir: Path, workers: int, timeout: int) -> Path:
+def run_mode(mode: str, ids: list[str], run_dir: Path, workers: int, timeout: int, compare: bool = False) -> Path:
     """One pytest process over ``ids`` in ``mode``; its JSON lines."""
     root = suite_root()
     report = run_dir / f"{mode}.jsonl"
@@ -65,6 +65,8 @@ def run_mode(mode: str, ids: list[str], run_dir: Path, workers: int, timeout: in
     ]
     if workers > 1:
         command += ["-n", str(workers)]
+    if compare and mode != "stock":
+        command.append("--tosa-ir-compare")
     started = time.time()
     log = run_dir / f"{mode}.log"
     with open(log, "w", encoding="utf-8") as sink:
@@ -105,6 +107,8 @@ def compare(stock: dict[str, dict], ours: dict[str, dict], ids: list[str]) -> di
     regressions = [i for i in ids if passed(stock, i) and not passed(ours, i)]
     fixed = [i for i in ids if not passed(stock, i) and passed(ours, i)]
     unswapped = [i for i in ids if passed(ours, i) and ours[i].get("calls", 0) == 0]
+    compared = [i for i in ids if ours.get(i, {}).get("differences")]
+    differing = [i for i in compared if any(ours[i]["differences"])]
     return {
         "ids": len(ids),
         "stock_passed": sum(passed(stock, i) for i in ids),
@@ -112,6 +116,8 @@ def compare(stock: dict[str, dict], ours: dict[str, dict], ids: list[str]) -> di
         "regressions": regressions,
         "fixed": fixed,
         "never_swapped": unswapped,
+        "compared": compared,
+        "differing": differing,
     }
 
 
@@ -129,6 +135,11 @@ def write_report(run_dir: Path, stock: dict, ours: dict, ids: list[str], summary
     ]
     lines += [f"- `{i}`: {ours.get(i, {}).get('reason') or ours.get(i, {}).get('outcome', 'not run')}"
               for i in summary["regressions"]] or ["(none)"]
+    if summary["compared"]:
+        lines += ["", f"## Graph differs from ExecuTorch's ({len(summary['differing'])} of "
+                  f"{len(summary['compared'])} compared)", ""]
+        lines += [f"- `{i}`: " + "; ".join(d for d in ours[i]["differences"] if d)[:600]
+                  for i in summary["differing"]] or ["(none)"]
     lines += ["", "## Every id", "", "| id | stock | ours | calls | reason (ours) |", "| --- | --- | --- | --- | --- |"]
     for i in ids:
         s, o = stock.get(i, {}), ours.get(i, {})
@@ -165,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="pytest-xdist workers")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per test")
     parser.add_argument("--name", help="the run's folder under out/et_suite")
+    parser.add_argument("--compare", action="store_true",
+                        help="also compare each partition's graph with ExecuTorch's (ir modes)")
     args = parser.parse_args(argv)
 
     root = suite_root()
@@ -180,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     (run_dir / "ids.txt").write_text("".join(f"{i}\n" for i in ids))
     print(f"{len(ids)} ids -> {run_dir}", flush=True)
 
-    reports = {m: run_mode(m, ids, run_dir, args.workers, args.timeout) for m in modes if not (m == "stock" and args.stock)}
+    reports = {m: run_mode(m, ids, run_dir, args.workers, args.timeout, args.compare) for m in modes if not (m == "stock" and args.stock)}
     if args.stock:
         reports["stock"] = Path(args.stock)
     if "stock" not in reports:
@@ -197,7 +210,8 @@ def main(argv: list[str] | None = None) -> int:
         summary = compare(stock, ours, ids)
         path = write_report(run_dir, stock, ours, ids, summary, mode)
         print(f"{mode}: {summary['ids']} ids, stock passed {summary['stock_passed']}, ours passed "
-              f"{summary['ours_passed']}, regressions {len(summary['regressions'])} ({path})")
+              f"{summary['ours_passed']}, regressions {len(summary['regressions'])}, graphs differing "
+              f"from ExecuTorch's {len(summary['differing'])} of {len(summary['compared'])} compared ({path})")
         for i in summary["regressions"]:
             print(f"  REGRESSION {i}: {ours.get(i, {}).get('reason') or ours.get(i, {}).get('outcome', 'not run')}")
         status |= bool(summary["regressions"])

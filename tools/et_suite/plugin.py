@@ -20,6 +20,7 @@ calls, duration, and the one-line reason of a failure.
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
@@ -33,6 +34,9 @@ PIPELINES = {
 }
 
 _calls = 0
+#: per swapped call of the running test, with --tosa-ir-compare: "" (same graph) or the
+#: first difference from ExecuTorch's
+_differences: list[str] = []
 #: the pytest config (one per process), for the report hook
 _CONFIG: dict = {}
 
@@ -47,6 +51,12 @@ def pytest_addoption(parser) -> None:
         "ir-canonical: ours with canonicalize",
     )
     group.addoption("--tosa-ir-report", metavar="FILE", help="one JSON line per test")
+    group.addoption(
+        "--tosa-ir-compare",
+        action="store_true",
+        help="also run ExecuTorch's serializer on a copy of each partition and record where "
+        "its graph differs from ours (bridge.flatbuffer.compare)",
+    )
 
 
 def pytest_configure(config) -> None:
@@ -58,8 +68,7 @@ def pytest_configure(config) -> None:
             "would silently skip their numerical comparison; install tosa-tools"
         ) from error
     _CONFIG["config"] = config
-    mode = config.getoption("--tosa-ir")
-    _install(mode)
+    _install(config.getoption("--tosa-ir"), config.getoption("--tosa-ir-compare"))
     report = config.getoption("--tosa-ir-report")
     if report and not hasattr(config, "workerinput"):
         config._tosa_ir_report = open(report, "a", encoding="utf-8")  # noqa: SIM115
@@ -71,9 +80,9 @@ def pytest_unconfigure(config) -> None:
         report.close()
 
 
-def _install(mode: str) -> None:
+def _install(mode: str, compare: bool) -> None:
     """Wrap ``TOSABackend._preprocess``: count every call; in an ``ir`` mode, answer with
-    our bytes."""
+    our bytes (and, with ``compare``, note where ExecuTorch's graph differs)."""
     from bridge.capture import quiet
 
     with quiet():
@@ -88,7 +97,18 @@ def _install(mode: str) -> None:
         _calls += 1
         if pipeline is None:
             return stock(edge_program, compile_spec)
-        return PreprocessResult(processed_bytes=_ours(edge_program, compile_spec, pipeline))
+        theirs = None
+        if compare:  # before ours: the pass pipeline rewrites the program in place
+            try:
+                theirs = bytes(stock(copy.deepcopy(edge_program), compile_spec).processed_bytes)
+            except Exception as error:  # noqa: BLE001 - theirs failing is a finding, not ours
+                _differences.append(f"ExecuTorch's serializer failed: {type(error).__name__}: {error}"[:300])
+        ours = _ours(edge_program, compile_spec, pipeline)
+        if theirs is not None:
+            from bridge.flatbuffer.compare import first_difference
+
+            _differences.append(first_difference(ours, theirs) or "")
+        return PreprocessResult(processed_bytes=ours)
 
     TOSABackend._preprocess = staticmethod(counted)
 
@@ -114,6 +134,7 @@ def _ours(edge_program, compile_spec, pipeline: str) -> bytes:
 def pytest_runtest_setup(item) -> None:
     global _calls
     _calls = 0
+    _differences.clear()
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -121,6 +142,7 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     report.user_properties.append(("tosa_ir_calls", _calls))
+    report.user_properties.append(("tosa_ir_differences", list(_differences)))
 
 
 def pytest_runtest_logreport(report) -> None:
@@ -135,7 +157,8 @@ def pytest_runtest_logreport(report) -> None:
 
 def _record(report) -> dict:
     """One test's line: what happened, how often our step ran, and why it failed."""
-    calls = dict(report.user_properties).get("tosa_ir_calls", 0)
+    properties = dict(report.user_properties)
+    calls = properties.get("tosa_ir_calls", 0)
     outcome = report.outcome
     if outcome == "skipped" and hasattr(report, "wasxfail"):
         outcome = "xfailed"
@@ -147,6 +170,7 @@ def _record(report) -> dict:
         "calls": calls,
         "seconds": round(report.duration, 3),
         "reason": _reason(report) if outcome in ("failed", "skipped", "xfailed") else "",
+        "differences": properties.get("tosa_ir_differences", []),
     }
 
 
@@ -157,7 +181,11 @@ def _reason(report) -> str:
         return str(longrepr[2])
     crash = getattr(longrepr, "reprcrash", None)
     if crash is not None:
-        return crash.message.splitlines()[0][:400] if crash.message else ""
+        lines = (crash.message or "").splitlines()
+        # a VerificationError says "N violations of SPEC:" first; its first diagnostic
+        # (the line with "error:") is the reason
+        detail = next((line.strip() for line in lines[1:] if "error:" in line), "")
+        return " ".join(filter(None, lines[:1] + [detail]))[:500]
     text = str(longrepr or "").strip().splitlines()
     return text[-1][:400] if text else ""
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import torch
@@ -171,8 +171,9 @@ class RuleContext:
             return self.emit(const_shape(list(arg)), [name]).results[0]
         raise FxImportError.at(self.node, f"expected a shape (CONST_SHAPE node or int list), got {arg!r}")
 
-    def import_region(self, submodule_node: Any, arg_types: Sequence[Attribute]) -> Region:
-        """A control-flow submodule as a region whose block takes ``arg_types``."""
+    def import_region(self, submodule_node: Any, arg_types: Sequence[Attribute]) -> ImportedRegion:
+        """A control-flow submodule as a region whose block takes ``arg_types``, with the
+        names ExecuTorch gives it and its inputs in the flatbuffer."""
         if not isinstance(submodule_node, Node) or submodule_node.op != "get_attr":
             raise FxImportError.at(self.node, f"expected a get_attr of a submodule, got {submodule_node!r}")
         submodule = getattr(self.graph.gm, str(submodule_node.target), None)
@@ -187,7 +188,13 @@ class RuleContext:
             raise FxImportError.at(
                 self.node, f"region '{region_name}' takes ({got}) but is given ({want})"
             )
-        return Region(block)
+        return ImportedRegion(Region(block), region_name, list(inner.arg_names))
+
+
+class ImportedRegion(NamedTuple):
+    region: Region
+    name: str  # ExecuTorch's region (and block) name
+    input_names: list[str]  # its block inputs' tensor names
 
 
 # --------------------------------------------------------------------------- importers

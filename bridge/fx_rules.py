@@ -39,6 +39,7 @@ from bridge.fx_import import FxImportError, RuleContext
 from bridge.fx_types import element_type
 from ir.builders import const_shape
 from ir.dialects import tosa_ext as tosa
+from ir.tensor_names import set_region_names
 
 Rule = Callable[..., SSAValue | tuple[SSAValue, ...]]
 RULES: dict[str, Rule] = {}
@@ -545,8 +546,11 @@ def import_cond(ctx: RuleContext, pred, true_branch, false_branch, operands):
     types = [v.type for v in values]
     regions = [ctx.import_region(true_branch, types), ctx.import_region(false_branch, types)]
     op = tosa.IfOp.create(
-        operands=[ctx.value(pred), *values], result_types=ctx.result_types(), regions=regions
+        operands=[ctx.value(pred), *values],
+        result_types=ctx.result_types(),
+        regions=[r.region for r in regions],
     )
+    _name_regions(op, regions)
     ctx.emit(op)
     return tuple(op.results)
 
@@ -558,9 +562,14 @@ def import_while_loop(ctx: RuleContext, cond_fn, body_fn, carried, additional=()
     values = [ctx.value(a) for a in carried]
     types = [v.type for v in values]
     regions = [ctx.import_region(cond_fn, types), ctx.import_region(body_fn, types)]
-    op = tosa.WhileOp.create(operands=values, result_types=types, regions=regions)
+    op = tosa.WhileOp.create(operands=values, result_types=types, regions=[r.region for r in regions])
+    _name_regions(op, regions)
     ctx.emit(op, _while_result_names(ctx, body_fn, len(types)))
     return tuple(op.results)
+
+
+def _name_regions(op, regions) -> None:
+    set_region_names(op, [r.name for r in regions], [r.input_names for r in regions])
 
 
 def _while_result_names(ctx: RuleContext, body_fn: Node, count: int) -> list[str]:

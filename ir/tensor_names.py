@@ -15,6 +15,11 @@ from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, StringAttr
 from xdsl.ir import Operation
 
 TENSOR_NAME = "tosa.tensor_name"
+#: on tosa.cond_if / tosa.while_loop: each region's name in the flatbuffer, and its
+#: block's input tensor names (ExecuTorch names regions after the branch submodules,
+#: ``true_graph_0``, and branch inputs after their placeholders, ``x_true_graph_0``)
+REGION_NAMES = "tosa.region_names"
+REGION_INPUT_NAMES = "tosa.region_input_names"
 
 
 def set_tensor_names(op: Operation, names: Sequence[str]) -> None:
@@ -56,3 +61,24 @@ def function_tensor_names(func) -> tuple[list[str], list[str]]:
         names(func.arg_attrs, len(func.function_type.inputs)),
         names(func.res_attrs, len(func.function_type.outputs)),
     )
+
+
+def set_region_names(op: Operation, names: Sequence[str], input_names: Sequence[Sequence[str]]) -> None:
+    if len(names) != len(op.regions) or len(input_names) != len(op.regions):
+        raise ValueError(f"{op.name}: names for {len(names)} regions, op has {len(op.regions)}")
+    op.attributes[REGION_NAMES] = ArrayAttr([StringAttr(n) for n in names])
+    op.attributes[REGION_INPUT_NAMES] = ArrayAttr(
+        [ArrayAttr([StringAttr(n) for n in inputs]) for inputs in input_names]
+    )
+
+
+def region_names(op: Operation, index: int) -> tuple[str, list[str]]:
+    """Region ``index``'s recorded name and block input names (``""`` / ``[]`` if none)."""
+    names, inputs = op.attributes.get(REGION_NAMES), op.attributes.get(REGION_INPUT_NAMES)
+    name = ""
+    if isinstance(names, ArrayAttr) and index < len(names.data) and isinstance(names.data[index], StringAttr):
+        name = names.data[index].data
+    input_names: list[str] = []
+    if isinstance(inputs, ArrayAttr) and index < len(inputs.data) and isinstance(inputs.data[index], ArrayAttr):
+        input_names = [a.data if isinstance(a, StringAttr) else "" for a in inputs.data[index].data]
+    return name, input_names

@@ -11,8 +11,9 @@ partition:
 - verifiers: ``ir.verify`` finds nothing, under the config's spec, in our typed and
   signless modules and in ExecuTorch's file as tosa-opt reads it;
 - flatbuffer: our file reads back to the same graph, FX -> IR -> fb -> IR -> fb is
-  byte-identical, ``from_flatbuffer`` of ExecuTorch's file equals our IR, the IO tensor
-  names are ExecuTorch's;
+  byte-identical, ``from_flatbuffer`` of ExecuTorch's file equals our IR, and the two
+  files hold the same graph (``bridge.flatbuffer.compare``: regions, blocks, every tensor
+  name and byte; only op locations differ);
 - reference model: our file and ExecuTorch's give bit-identical outputs on several
   perturbed model inputs, within 1 LSB of the quantized torch model (INT) or float32
   rounding of it (FP);
@@ -29,6 +30,7 @@ import pytest
 import ir
 from bridge.capture import quantize_tensor
 from bridge.flatbuffer import decode, from_flatbuffer, to_flatbuffer
+from bridge.flatbuffer.compare import first_difference
 from ir.lowering.canonicalize import op_counts
 from ir.lowering.pipeline import run_pipeline
 from ir.lowering.signless import is_unsigned
@@ -103,6 +105,8 @@ def test_flatbuffer_round_trips_and_reads_executorch(zoo_run):
         assert to_flatbuffer(back) == p.ours, f"{context}: FX -> IR -> fb -> IR -> fb changed bytes"
         assert to_flatbuffer(p.signless.clone()) == p.ours, f"{context}: not deterministic"
         assert_same_graph(from_flatbuffer(p.theirs), p.signless, context=f"{context}: ExecuTorch's read")
+        # the same graph as a consumer reads it: every region, block, tensor name and byte
+        assert first_difference(p.ours, p.theirs) is None, context
         ours_main, theirs_main = decode(p.ours).main, decode(p.theirs).main
         assert (ours_main.inputs, ours_main.outputs) == (theirs_main.inputs, theirs_main.outputs), context
         assert set(ours_main.tensors) == set(theirs_main.tensors), context

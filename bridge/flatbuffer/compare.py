@@ -10,6 +10,8 @@ locations.
 
 from __future__ import annotations
 
+import numpy as np
+
 from bridge.flatbuffer.decode import FbBlock, FbTensor, decode
 
 
@@ -47,9 +49,20 @@ def _block_difference(a: FbBlock, b: FbBlock) -> str | None:
     if len(a.operators) != len(b.operators):
         return f"{len(a.operators)} operators != {len(b.operators)}"
     for k, (x, y) in enumerate(zip(a.operators, b.operators)):
-        if (x.op, x.attributes, x.inputs, x.outputs) != (y.op, y.attributes, y.inputs, y.outputs):
+        if (x.op, _plain(x.attributes), x.inputs, x.outputs) != (y.op, _plain(y.attributes), y.inputs, y.outputs):
             return f"operator {k}: {x.op}{x.inputs}->{x.outputs} {x.attributes} != {y.op}{y.inputs}->{y.outputs} {y.attributes}"
     return None
+
+
+def _plain(value):
+    """Attribute values made comparable with ``==``: arrays by type, shape and bytes."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return tuple(_plain(v) for v in value)
+    if isinstance(value, np.ndarray):
+        return ("array", value.dtype.str, value.shape, value.tobytes())
+    return value
 
 
 def _tensor_difference(a: FbTensor, b: FbTensor) -> str | None:

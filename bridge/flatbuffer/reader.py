@@ -47,7 +47,7 @@ from ir.dialects.tosa_ext import (
     VariableOp,
     YieldOp,
 )
-from ir.tensor_names import name_dicts, set_tensor_names
+from ir.tensor_names import name_dicts, set_region_names, set_tensor_names
 
 MAIN = "main"
 
@@ -151,6 +151,9 @@ class _Reader:
             regions=regions,
         )
         set_tensor_names(new, list(op.outputs))
+        if regions:  # the file's region names and block inputs, to be written back the same
+            fields = [op.attributes[f] for f in REGION_FIELDS[op.op]]
+            set_region_names(new, fields, [list(self.graph.regions[f][0].inputs) for f in fields])
         new.location = _location(op.location, self.ctx)
         block.add_op(new)
         values.update(zip(op.outputs, new.results))

@@ -68,7 +68,7 @@ from ir.dialects.tosa_ext import (
     VariableWriteOp,
     YieldOp,
 )
-from ir.tensor_names import function_tensor_names, tensor_names
+from ir.tensor_names import function_tensor_names, region_names, tensor_names
 
 MAIN = "main"
 
@@ -216,11 +216,13 @@ class _Planner:
         return attributes
 
     def _region(self, op: Operation, index: int, field_name: str, owner: str) -> str:
+        """A region under the name the IR records (ExecuTorch's), else ``<owner>_<field>``."""
         label = field_name.removesuffix("_graph")
-        name = self.region_names.claim(f"{owner}_{label}", label)
+        recorded, input_names = region_names(op, index)
+        name = self.region_names.claim(recorded or f"{owner}_{label}", label)
         self.regions[name] = []  # reserve the slot: outer regions come before inner ones
         block = op.regions[index].block
-        self.regions[name].append(self._block(name, block, [], []))
+        self.regions[name].append(self._block(name, block, input_names, []))
         return name
 
 

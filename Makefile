@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: example test setup bench
+.PHONY: example test setup bench et-suite
 
 setup: $(STAMP)
 
@@ -22,3 +22,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m bench
+
+# ExecuTorch's own Arm test suite, stock and with our serializer (tools/et_suite):
+#   make et-suite SAMPLE=200 SEED=1        a seeded sample;  make et-suite SAMPLE=all SHARD=1/8
+SAMPLE ?= 200
+SEED ?= 1
+WORKERS ?= 2
+et-suite: $(STAMP)
+	$(VENV)/bin/python -m tools.et_suite $(if $(filter all,$(SAMPLE)),--all,--sample $(SAMPLE) --seed $(SEED)) $(if $(SHARD),--shard $(SHARD)) --workers $(WORKERS) --compare

@@ -28,5 +28,7 @@ bench: $(STAMP)
 SAMPLE ?= 200
 SEED ?= 1
 WORKERS ?= 2
+# e.g. ET_SUITE_FLAGS=--stock-on-failures: stock only where ours fails (half the time)
+ET_SUITE_FLAGS ?=
 et-suite: $(STAMP)
-	$(VENV)/bin/python -m tools.et_suite $(if $(filter all,$(SAMPLE)),--all,--sample $(SAMPLE) --seed $(SEED)) $(if $(SHARD),--shard $(SHARD)) --workers $(WORKERS) --compare
+	$(VENV)/bin/python -m tools.et_suite $(if $(filter all,$(SAMPLE)),--all,--sample $(SAMPLE) --seed $(SEED)) $(if $(SHARD),--shard $(SHARD)) --workers $(WORKERS) --compare $(ET_SUITE_FLAGS)

@@ -103,10 +103,19 @@ def load(report: Path) -> dict[str, dict]:
     return records
 
 
+def _passed(records: dict[str, dict], test_id: str) -> bool:
+    return records.get(test_id, {}).get("outcome") in ("passed", "xfailed")
+
+
+def _empty(run_dir: Path) -> Path:
+    path = run_dir / "stock.jsonl"
+    path.write_text("")
+    return path
+
+
 def compare(stock: dict[str, dict], ours: dict[str, dict], ids: list[str]) -> dict:
     """Counts and the regressions: passes stock, does not pass with ours."""
-    def passed(records, i):
-        return records.get(i, {}).get("outcome") in ("passed", "xfailed")
+    passed = _passed
 
     regressions = [i for i in ids if passed(stock, i) and not passed(ours, i)]
     fixed = [i for i in ids if not passed(stock, i) and passed(ours, i)]
@@ -115,6 +124,7 @@ def compare(stock: dict[str, dict], ours: dict[str, dict], ids: list[str]) -> di
     differing = [i for i in compared if any(ours[i]["differences"])]
     return {
         "ids": len(ids),
+        "stock_run": sum(i in stock for i in ids),
         "stock_passed": sum(passed(stock, i) for i in ids),
         "ours_passed": sum(passed(ours, i) for i in ids),
         "regressions": regressions,
@@ -129,7 +139,7 @@ def write_report(run_dir: Path, stock: dict, ours: dict, ids: list[str], summary
     lines = [
         f"# ExecuTorch Arm suite, stock vs `{mode}`",
         "",
-        f"{summary['ids']} ids: stock passed {summary['stock_passed']}, "
+        f"{summary['ids']} ids: stock run on {summary['stock_run']}, passed {summary['stock_passed']}; "
         f"ours passed {summary['ours_passed']}; passes stock, fails with ours: "
         f"{len(summary['regressions'])}; fails stock, passes with ours: {len(summary['fixed'])}; "
         f"passed without our step running: {len(summary['never_swapped'])}",
@@ -185,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="pytest-xdist workers")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per test")
     parser.add_argument("--name", help="the run's folder under out/et_suite")
+    parser.add_argument("--stock-on-failures", action="store_true",
+                        help="run stock only on the ids that do not pass with ours (ours first)")
     parser.add_argument("--compare", action="store_true",
                         help="also compare each partition's graph with ExecuTorch's (ir modes)")
     args = parser.parse_args(argv)
@@ -202,9 +214,16 @@ def main(argv: list[str] | None = None) -> int:
     (run_dir / "ids.txt").write_text("".join(f"{i}\n" for i in ids))
     print(f"{len(ids)} ids -> {run_dir}", flush=True)
 
-    reports = {m: run_mode(m, ids, run_dir, args.workers, args.timeout, args.compare) for m in modes if not (m == "stock" and args.stock)}
+    ours_modes = [m for m in modes if m != "stock"]
+    reports = {m: run_mode(m, ids, run_dir, args.workers, args.timeout, args.compare) for m in ours_modes}
     if args.stock:
         reports["stock"] = Path(args.stock)
+    elif "stock" in modes:
+        stock_ids = ids
+        if args.stock_on_failures and ours_modes:
+            # a test that passes with ours needs no stock run to rule out a regression
+            stock_ids = [i for i in ids if any(not _passed(load(reports[m]), i) for m in ours_modes)]
+        reports["stock"] = run_mode("stock", stock_ids, run_dir, args.workers, args.timeout) if stock_ids else _empty(run_dir)
     if "stock" not in reports:
         ours = load(reports[modes[0]])
         bad = [i for i in ids if ours.get(i, {}).get("outcome") not in ("passed", "xfailed")]
@@ -218,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         ours = load(reports[mode])
         summary = compare(stock, ours, ids)
         path = write_report(run_dir, stock, ours, ids, summary, mode)
-        print(f"{mode}: {summary['ids']} ids, stock passed {summary['stock_passed']}, ours passed "
+        print(f"{mode}: {summary['ids']} ids, stock run on {summary['stock_run']} and passed "
+              f"{summary['stock_passed']}, ours passed "
               f"{summary['ours_passed']}, regressions {len(summary['regressions'])}, graphs differing "
               f"from ExecuTorch's {len(summary['differing'])} of {len(summary['compared'])} compared ({path})")
         for i in summary["regressions"]:

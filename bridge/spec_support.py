@@ -40,16 +40,13 @@ def _edge_operators() -> dict:
         aten.bitwise_left_shift.Tensor: ("LOGICAL_LEFT_SHIFT", _BINARY),
         aten.__lshift__.Scalar: ("LOGICAL_LEFT_SHIFT", _BINARY),
         aten.__lshift__.Tensor: ("LOGICAL_LEFT_SHIFT", _BINARY),
-        aten.bitwise_and.Tensor: ("BITWISE_AND", _BINARY),
-        aten.bitwise_and.Scalar: ("BITWISE_AND", _BINARY),
-        aten.bitwise_or.Tensor: ("BITWISE_OR", _BINARY),
-        aten.bitwise_or.Scalar: ("BITWISE_OR", _BINARY),
-        aten.bitwise_xor.Tensor: ("BITWISE_XOR", _BINARY),
-        aten.bitwise_xor.Scalar: ("BITWISE_XOR", _BINARY),
         aten.bitwise_not.default: ("BITWISE_NOT", ("input1",)),
         aten._to_copy.default: ("CAST", ("input",)),
         exir_ops.edge.dim_order_ops._to_dim_order_copy.default: ("CAST", ("input",)),
     }
+    for name in ("and", "or", "xor"):
+        packet = getattr(aten, f"bitwise_{name}")
+        table[packet.Tensor] = table[packet.Scalar] = (f"BITWISE_{name.upper()}", _BINARY)
     return table
 
 

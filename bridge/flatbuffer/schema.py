@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 
-import ml_dtypes
 import numpy as np
 from tosa.Attribute import Attribute as FbAttribute
 from tosa.DType import DType
@@ -36,6 +35,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute
 
+from ir.builders import storage_dtype
 from ir.dialects.tosa_ext import OPS_BY_SPEC_NAME
 
 #: the version ExecuTorch 1.5.1 writes for a TOSA 1.0 target
@@ -190,22 +190,26 @@ class ElementCodec:
 
     dtype: int  # schema DType value
     ir_type: Attribute
-    numpy: np.dtype  # the IR's storage (see ir.builders.storage_dtype)
     file_bits: int  # bits per element in the flatbuffer (4, 8, 16, 32, 48, 64)
+
+    @property
+    def numpy(self) -> np.dtype:
+        """The IR's storage: ``ir.builders.storage_dtype``, the one table of it."""
+        return storage_dtype(self.ir_type)
 
 
 _CODECS = [
-    ElementCodec(DType.BOOL, IntegerType(1), np.dtype(np.int8), 8),
-    ElementCodec(DType.INT4, IntegerType(4), np.dtype(np.int8), 4),
-    ElementCodec(DType.INT8, IntegerType(8), np.dtype(np.int8), 8),
-    ElementCodec(DType.INT16, IntegerType(16), np.dtype(np.int16), 16),
-    ElementCodec(DType.INT32, IntegerType(32), np.dtype(np.int32), 32),
-    ElementCodec(DType.INT48, IntegerType(48), np.dtype(np.int64), 48),
-    ElementCodec(DType.FP32, Float32Type(), np.dtype(np.float32), 32),
-    ElementCodec(DType.FP16, Float16Type(), np.dtype(np.float16), 16),
-    ElementCodec(DType.BF16, BFloat16Type(), np.dtype(ml_dtypes.bfloat16), 16),
-    ElementCodec(DType.FP8E4M3, Float8E4M3FNType(), np.dtype(ml_dtypes.float8_e4m3fn), 8),
-    ElementCodec(DType.FP8E5M2, Float8E5M2Type(), np.dtype(ml_dtypes.float8_e5m2), 8),
+    ElementCodec(DType.BOOL, IntegerType(1), 8),
+    ElementCodec(DType.INT4, IntegerType(4), 4),
+    ElementCodec(DType.INT8, IntegerType(8), 8),
+    ElementCodec(DType.INT16, IntegerType(16), 16),
+    ElementCodec(DType.INT32, IntegerType(32), 32),
+    ElementCodec(DType.INT48, IntegerType(48), 48),
+    ElementCodec(DType.FP32, Float32Type(), 32),
+    ElementCodec(DType.FP16, Float16Type(), 16),
+    ElementCodec(DType.BF16, BFloat16Type(), 16),
+    ElementCodec(DType.FP8E4M3, Float8E4M3FNType(), 8),
+    ElementCodec(DType.FP8E5M2, Float8E5M2Type(), 8),
 ]
 CODEC_BY_DTYPE: dict[int, ElementCodec] = {c.dtype: c for c in _CODECS}
 CODEC_BY_IR_TYPE: dict[Attribute, ElementCodec] = {c.ir_type: c for c in _CODECS}

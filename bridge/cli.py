@@ -581,7 +581,7 @@ def _compile_partition(index: int, partition, passes, args, progress: Progress):
     from bridge.flatbuffer import FlatbufferError, to_flatbuffer
     from bridge.fx_import import FxImportError, fx_to_ir
     from ir.lowering.pipeline import run_pipeline
-    from ir.verify import VerificationError
+    from ir.verify import VerificationError, parse_spec
 
     name = _partition_name(index, partition)
     out: Path = args.out
@@ -595,7 +595,7 @@ def _compile_partition(index: int, partition, passes, args, progress: Progress):
             dump_dir=out / name,
             on_pass=lambda i, n, pass_name: progress.step(f"{name}: {pass_name}"),
         )
-        flatbuffer = to_flatbuffer(module)
+        flatbuffer = to_flatbuffer(module, version=parse_spec(args.spec).version)
     except VerificationError as err:
         raise _violations(err, name) from None
     except (FxImportError, FlatbufferError, ValueError, DiagnosticException) as err:

@@ -41,11 +41,12 @@ def fx_to_flatbuffer(
     from bridge.flatbuffer import to_flatbuffer
     from bridge.fx_import import fx_to_ir
     from ir.lowering.pipeline import run_pipeline
+    from ir.verify import parse_spec
 
     stages_dir = Path(dump_dir) / dump_name if dump_dir is not None else None
     module = fx_to_ir(graph_module, exported_program, tosa_spec=spec)
     run_pipeline(module, pipeline, spec=spec, verify=verify, dump_dir=stages_dir)
-    flatbuffer = to_flatbuffer(module)
+    flatbuffer = to_flatbuffer(module, version=parse_spec(spec).version)  # ExecuTorch's version field
     if dump_dir is not None:
         write_atomically(Path(dump_dir) / f"{dump_name}.tosa", flatbuffer)
     return flatbuffer

@@ -521,6 +521,57 @@ def import_rfft2d(ctx: RuleContext, real, *, local_bound=False):
     return _emit(ctx, "RFFT2D", [ctx.value(real)], ctx.result_types(), {"local_bound": _bool(local_bound)})
 
 
+# --------------------------------------------------------------------------- TOSA 1.1 block-scaled
+
+
+def _block_size(ctx: RuleContext, block_size) -> tosa.BlockSizeAttr:
+    try:
+        return tosa.BlockSizeAttr(tosa.BlockSize(f"BLOCK_SIZE_{int(block_size)}"))
+    except ValueError:
+        raise FxImportError.at(ctx.node, f"block size {block_size!r} is none of TOSA's (1, 32)") from None
+
+
+#: ExecuTorch's payload strings whose torch dtype is their TOSA type
+_FP8_PAYLOADS = ("", "f8e4m3", "f8e5m2")
+
+
+def _fp8_payload(ctx: RuleContext, payload_dtype: str) -> None:
+    """fp4/fp6 payloads travel as uint8 in torch (fp4 two per byte) with their format in
+    a string argument; only fp8 payloads, whose torch dtype is their TOSA type, import."""
+    if payload_dtype not in _FP8_PAYLOADS:
+        raise FxImportError.at(ctx.node, f"block-scaled payload {payload_dtype!r} is not imported yet (fp8 payloads are)")
+
+
+@rule("tosa.CONV2D_BLOCK_SCALED.default")
+def import_conv2d_block_scaled(
+    ctx: RuleContext, x, x_scale, weight, weight_scale, bias, stride, pad, dilation, block_size, payload_dtype=""
+):
+    _fp8_payload(ctx, payload_dtype)
+    operands = [ctx.value(v) for v in (x, x_scale, weight, weight_scale, bias)]
+    operands += [
+        ctx.shape_operand(pad, f"{ctx.name}_pad"),
+        ctx.shape_operand(stride, f"{ctx.name}_stride"),
+        ctx.shape_operand(dilation, f"{ctx.name}_dilation"),
+    ]
+    return _emit(ctx, "CONV2D_BLOCK_SCALED", operands, properties={"block_size": _block_size(ctx, block_size)})
+
+
+@rule("tosa.MATMUL_T_BLOCK_SCALED.default")
+def import_matmul_t_block_scaled(ctx: RuleContext, a, a_scale, b, b_scale, block_size, payload_dtype=""):
+    _fp8_payload(ctx, payload_dtype)
+    operands = [ctx.value(v) for v in (a, a_scale, b, b_scale)]
+    return _emit(ctx, "MATMUL_T_BLOCK_SCALED", operands, properties={"block_size": _block_size(ctx, block_size)})
+
+
+@rule("tosa.CAST_TO_BLOCK_SCALED.default")
+def import_cast_to_block_scaled(ctx: RuleContext, x, block_size, output_dtype=""):
+    types = ctx.result_types()
+    if isinstance(types[0].element_type, IntegerType):  # fp4/fp6 data in a uint8 carrier
+        _fp8_payload(ctx, output_dtype or str(types[0].element_type))
+    return _emit(ctx, "CAST_TO_BLOCK_SCALED", [ctx.value(x)], ctx.result_types(),
+                 {"block_size": _block_size(ctx, block_size)})
+
+
 @rule("tosa.CUSTOM.default")
 def import_custom(ctx: RuleContext, inputs, operator_name, domain_name, implementation_attrs=()):
     payload = bytes(int(b) & 0xFF for b in implementation_attrs or ())

@@ -14,6 +14,7 @@ from xdsl.dialects.builtin import (
     BFloat16Type,
     Float8E4M3FNType,
     Float8E5M2Type,
+    Float8E8M0FNUType,
     Float16Type,
     Float32Type,
     IntegerType,
@@ -32,6 +33,7 @@ DTYPE_TO_ELEMENT: dict[torch.dtype, Attribute] = {
     torch.bfloat16: BFloat16Type(),
     torch.float8_e4m3fn: Float8E4M3FNType(),
     torch.float8_e5m2: Float8E5M2Type(),
+    torch.float8_e8m0fnu: Float8E8M0FNUType(),  # TOSA 1.1 block scales (fp8ue8m0_t)
     torch.int8: IntegerType(8),
     torch.uint8: IntegerType(8, Signedness.UNSIGNED),
     torch.int16: IntegerType(16),
@@ -47,13 +49,13 @@ SPECIAL_TO_ELEMENT: dict[str, Attribute] = {
 
 
 class UnsupportedTypeError(TypeError):
-    """A value whose dtype TOSA 1.0 has no type for (int64, float64, complex...)."""
+    """A value whose dtype TOSA has no type for (int64, float64, complex...)."""
 
 
 def element_type(dtype: torch.dtype) -> Attribute:
     element = DTYPE_TO_ELEMENT.get(dtype)
     if element is None:
-        raise UnsupportedTypeError(f"TOSA 1.0 has no element type for {dtype}")
+        raise UnsupportedTypeError(f"TOSA has no element type for {dtype}")
     return element
 
 
@@ -104,6 +106,7 @@ def numpy_of(tensor: torch.Tensor) -> np.ndarray:
         torch.bfloat16: (torch.uint16, ml_dtypes.bfloat16),
         torch.float8_e4m3fn: (torch.uint8, ml_dtypes.float8_e4m3fn),
         torch.float8_e5m2: (torch.uint8, ml_dtypes.float8_e5m2),
+        torch.float8_e8m0fnu: (torch.uint8, ml_dtypes.float8_e8m0fnu),
     }
     if tensor.dtype in views:
         storage, view = views[tensor.dtype]

@@ -10,6 +10,8 @@ from __future__ import annotations
 import bisect
 import math
 
+import numpy as np
+
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
@@ -34,6 +36,7 @@ from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
 from xdsl.utils.mlir_lexer import MLIRTokenKind
 
+from ir.builders import flat_storage
 from ir.dense_text import i48_from_mlir_hex, is_i48
 from ir.dialects.tosa_ext import TOSA
 from ir.fast_parse import LineCache, parse_op_line
@@ -61,6 +64,7 @@ class MlirParser(Parser):
         self._line_starts: list[int] | None = None
         self._location_end = -1
         self._line_cache = LineCache(lambda t: MlirParser(ctx, t))
+        self._literal_bits: list[int | None] = []
 
     def parse_optional_location(self) -> LocationAttr | None:
         location = super().parse_optional_location()
@@ -121,7 +125,35 @@ class MlirParser(Parser):
                 if data is not None:
                     return DenseIntOrFPElementsAttr(parsed_type, BytesAttr(data))
         self._resume_from(start)
-        return super().parse_dense_int_or_fp_elements_attr(type)
+        self._literal_bits = []
+        attr = super().parse_dense_int_or_fp_elements_attr(type)
+        return _with_float_bits(attr, self._literal_bits)
+
+    def _parse_tensor_literal_element(self):
+        """Notes each literal's hex bit pattern (None for decimals): MLIR reads a hex
+        literal of a float tensor as the element's bits (``0x7F`` is f8E4M3FN's NaN,
+        ``0xFF800000`` f32's -inf), xDSL as an integer value."""
+        element = super()._parse_tensor_literal_element()
+        text = self.lexer.input.content[element.span.start : element.span.end]
+        hex_bits = text[:2].lower() == "0x" and isinstance(element.value, int)
+        self._literal_bits.append(element.value if hex_bits else None)
+        return element
+
+
+def _with_float_bits(attr: DenseIntOrFPElementsAttr, literal_bits: list) -> DenseIntOrFPElementsAttr:
+    """``attr`` with the hex literals of a float tensor stored as bit patterns."""
+    element = attr.type.element_type
+    if not isinstance(element, AnyFloat) or not any(b is not None for b in literal_bits):
+        return attr
+    raw = np.array(flat_storage(attr))
+    raw = raw.view(f"<u{raw.itemsize}")
+    if len(literal_bits) == 1:  # a splat
+        raw[:] = literal_bits[0]
+    else:
+        for i, bits in enumerate(literal_bits):
+            if bits is not None:
+                raw[i] = bits
+    return DenseIntOrFPElementsAttr(attr.type, BytesAttr(raw.tobytes()))
 
 
 class IRParseError(ValueError):

@@ -24,8 +24,10 @@ Public API
 ----------
 ``mlir_float_text(value, bits=None, kind=None) -> str``
     ``value`` is a numpy scalar (``np.float16``, ``ml_dtypes.bfloat16``,
-    ``np.float32``, ``np.float64``) or a Python float/int. ``kind`` is one of
-    ``"f16"``, ``"bf16"``, ``"f32"``, ``"f64"``; when omitted it is taken from the
+    ``np.float32``, ``np.float64``, the ``ml_dtypes`` fp8 types) or a Python float/int.
+    ``kind`` is one of ``KINDS`` (``"f16"``, ``"bf16"``, ``"f32"``, ``"f64"``, ``"f8E5M2"``,
+    ``"f8E4M3FN"``, ``"f8E8M0FNU"``, ``"f6E2M3FN"``, ``"f6E3M2FN"``, ``"f4E2M1FN"``: MLIR's
+    type names); when omitted it is taken from the
     value's dtype (Python floats count as ``"f64"``). ``bits`` is optional and may be
     the bit width (16/32/64, checked against ``kind``), a kind string, or an xDSL
     float type (``Float32Type()`` ...; anything whose ``.name`` is a kind), so
@@ -50,13 +52,23 @@ __all__ = ["KINDS", "mlir_float_text", "mlir_float_text_from_bits"]
 
 @dataclass(frozen=True)
 class _Sem:
-    """IEEE-like binary format: total width, exponent field width, precision (incl. hidden bit)."""
+    """Binary float format: total width, exponent field width, precision (incl. hidden
+    bit), and how it departs from IEEE the way LLVM's ``fltSemantics`` say: ``nan_only``
+    formats have no infinities and only the all-ones pattern (sign aside) is NaN, so the
+    all-ones exponent holds finite values (f8E4M3FN: 448); ``unsigned`` formats have no
+    sign bit and ``no_zero`` ones no zero and no subnormals (f8E8M0FNU: 2**(e - 127));
+    ``finite_only`` formats have neither (f4E2M1FN, f6E2M3FN, f6E3M2FN: every pattern is a
+    number, the all-ones exponent included)."""
 
     width: int
     exp_bits: int
     precision: int
     dtype: type
     uint: type
+    nan_only: bool = False
+    unsigned: bool = False
+    no_zero: bool = False
+    finite_only: bool = False
 
     @property
     def bias(self) -> int:
@@ -64,11 +76,25 @@ class _Sem:
 
     @property
     def emax(self) -> int:
-        return self.bias
+        return self.bias + 1 if self.nan_only or self.finite_only else self.bias
 
     @property
     def emin(self) -> int:
-        return 1 - self.bias
+        return -self.bias if self.no_zero else 1 - self.bias
+
+    @property
+    def sign_bit(self) -> int:
+        return 0 if self.unsigned else 1 << (self.width - 1)
+
+    def is_nonfinite(self, raw: int) -> bool:
+        """Infinity or NaN."""
+        mant_bits = self.precision - 1
+        magnitude = raw & ~self.sign_bit
+        if self.finite_only:
+            return False
+        if self.nan_only:
+            return magnitude == ~self.sign_bit & ((1 << self.width) - 1)
+        return magnitude >> mant_bits == (1 << self.exp_bits) - 1
 
 
 _SEMANTICS: dict[str, _Sem] = {
@@ -76,6 +102,12 @@ _SEMANTICS: dict[str, _Sem] = {
     "bf16": _Sem(16, 8, 8, ml_dtypes.bfloat16, np.uint16),
     "f32": _Sem(32, 8, 24, np.float32, np.uint32),
     "f64": _Sem(64, 11, 53, np.float64, np.uint64),
+    "f8E5M2": _Sem(8, 5, 3, ml_dtypes.float8_e5m2, np.uint8),
+    "f8E4M3FN": _Sem(8, 4, 4, ml_dtypes.float8_e4m3fn, np.uint8, nan_only=True),
+    "f8E8M0FNU": _Sem(8, 8, 1, ml_dtypes.float8_e8m0fnu, np.uint8, nan_only=True, unsigned=True, no_zero=True),
+    "f6E2M3FN": _Sem(6, 2, 4, ml_dtypes.float6_e2m3fn, np.uint8, finite_only=True),
+    "f6E3M2FN": _Sem(6, 3, 3, ml_dtypes.float6_e3m2fn, np.uint8, finite_only=True),
+    "f4E2M1FN": _Sem(4, 2, 2, ml_dtypes.float4_e2m1fn, np.uint8, finite_only=True),
 }
 
 KINDS = tuple(_SEMANTICS)
@@ -215,7 +247,7 @@ def _round_to_bits(text: str, sem: _Sem) -> int:
     """Correctly rounded (nearest, ties to even) decimal -> bit pattern of ``sem``."""
     negative = text.startswith("-")
     value = abs(Fraction(text))
-    sign_bit = (1 << (sem.width - 1)) if negative else 0
+    sign_bit = sem.sign_bit if negative else 0
     mant_bits = sem.precision - 1
     if value == 0:
         return sign_bit
@@ -234,12 +266,14 @@ def _round_to_bits(text: str, sem: _Sem) -> int:
     if n == 1 << sem.precision:
         n >>= 1
         q += 1
+    nan = sign_bit | (~sem.sign_bit & ((1 << sem.width) - 1))  # also the largest finite-only value
     if q + mant_bits > sem.emax:
-        return sign_bit | (((1 << sem.exp_bits) - 1) << mant_bits)  # infinity
+        return nan if sem.nan_only or sem.finite_only else sign_bit | (((1 << sem.exp_bits) - 1) << mant_bits)
     if n < 1 << mant_bits:  # subnormal (or rounded to zero)
         return sign_bit | n
     biased = q + mant_bits + sem.bias
-    return sign_bit | (biased << mant_bits) | (n - (1 << mant_bits))
+    bits = sign_bit | (biased << mant_bits) | (n - (1 << mant_bits))
+    return nan if sem.is_nonfinite(bits) else bits  # NaN-only formats overflow to NaN
 
 
 # --------------------------------------------------------------------------- printFloatValue
@@ -254,15 +288,15 @@ def mlir_float_text_from_bits(raw: int, kind: str) -> str:
         raise ValueError(f"bit pattern {raw:#x} does not fit in {sem.width} bits")
 
     mant_bits = sem.precision - 1
-    negative = bool(raw >> (sem.width - 1))
+    negative = bool(raw & sem.sign_bit)
     biased = (raw >> mant_bits) & ((1 << sem.exp_bits) - 1)
     mantissa = raw & ((1 << mant_bits) - 1)
 
-    if biased != (1 << sem.exp_bits) - 1:  # finite
-        if biased == 0 and mantissa == 0:
+    if not sem.is_nonfinite(raw):
+        if biased == 0 and mantissa == 0 and not sem.no_zero:
             text = _zero_string(negative, 6, 0, False)
         else:
-            if biased == 0:  # subnormal
+            if biased == 0 and not sem.no_zero:  # subnormal
                 significand, exponent = mantissa, sem.emin
             else:
                 significand, exponent = mantissa | (1 << mant_bits), biased - sem.bias

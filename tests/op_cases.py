@@ -1,4 +1,5 @@
-"""One well-formed instance of every TOSA 1.0 operator, as data.
+"""One well-formed instance of every TOSA 1.0 operator and of the TOSA 1.1 operators the
+dialect has (block-scaled MXFP), as data.
 
 Each case: operand types (a list of ints is a ``tosa.const_shape`` operand with those
 values), result types, and the attribute dictionary in MLIR syntax. ``build_case_module``
@@ -105,6 +106,16 @@ CASES: dict[str, tuple[list, list[str], str]] = {
     "CUSTOM": ([F, I8], [F, I8],
                '{domain_name = "mydomain", implementation_attrs = "{}", operator_name = "myop"}'),
     "CONST_SHAPE": ([], ["!tosa.shape<4>"], "{values = dense<[1, 2, 3, 4]> : tensor<4xindex>}"),
+    # TOSA 1.1 (what ExecuTorch 1.5.1 writes under TOSA-1.1+FP+mxfp)
+    "CONV2D_BLOCK_SCALED": (["tensor<1x4x4x32xf8E4M3FN>", "tensor<1x4x4x1xf8E8M0FNU>", "tensor<2x1x1x32xf8E4M3FN>",
+                             "tensor<2x1x1x1xf8E8M0FNU>", "tensor<2xf32>", [0, 0, 0, 0], [1, 1], [1, 1]],
+                            ["tensor<1x4x4x2xf32>"], "{block_size = BLOCK_SIZE_32}"),
+    "MATMUL_T_BLOCK_SCALED": (["tensor<1x2x32xf8E5M2>", "tensor<1x2x1xf8E8M0FNU>", "tensor<1x3x32xf8E5M2>",
+                               "tensor<1x3x1xf8E8M0FNU>"], ["tensor<1x2x3xf32>"], "{block_size = BLOCK_SIZE_32}"),
+    "CAST_TO_BLOCK_SCALED": (["tensor<2x64xf32>"], ["tensor<2x64xf4E2M1FN>", "tensor<2x2xf8E8M0FNU>"],
+                             "{block_size = BLOCK_SIZE_32}"),
+    "CAST_FROM_BLOCK_SCALED": (["tensor<2x64xf6E3M2FN>", "tensor<2x2xf8E8M0FNU>"], ["tensor<2x64xf32>"],
+                               "{block_size = BLOCK_SIZE_32}"),
 }
 
 #: operators built by hand (regions or symbols); the remaining ones come from CASES

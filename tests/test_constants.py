@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 from xdsl.dialects.builtin import (
     BFloat16Type,
+    Float8E4M3FNType,
+    Float8E5M2Type,
     Float16Type,
     Float32Type,
     IntegerType,
@@ -35,6 +37,8 @@ ELEMENT_TYPES = {
     "f16": (Float16Type(), lambda n: RNG.standard_normal(n).astype(np.float16)),
     "bf16": (BFloat16Type(), lambda n: RNG.standard_normal(n).astype(ml_dtypes.bfloat16)),
     "f32": (Float32Type(), lambda n: (RNG.standard_normal(n) * 1e3).astype(np.float32)),
+    "f8E4M3FN": (Float8E4M3FNType(), lambda n: (RNG.standard_normal(n) * 50).astype(ml_dtypes.float8_e4m3fn)),
+    "f8E5M2": (Float8E5M2Type(), lambda n: (RNG.standard_normal(n) * 1e3).astype(ml_dtypes.float8_e5m2)),
 }
 
 

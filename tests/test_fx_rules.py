@@ -20,13 +20,13 @@ TOSA_1_0_SPECS = (
 )
 
 
-def executorch_tosa_1_0_targets() -> set[str]:
+def executorch_tosa_1_0_targets(specs=TOSA_1_0_SPECS) -> set[str]:
     import executorch.backends.arm.operators  # noqa: F401  (registers the visitors)
     from executorch.backends.arm.operators.node_visitor import _node_visitor_tuples
     from executorch.backends.arm.tosa.specification import TosaSpecification
 
     targets = set()
-    for spec in TOSA_1_0_SPECS:
+    for spec in specs:
         tuples = _node_visitor_tuples.get(TosaSpecification.create_from_string(spec))
         targets |= {target for target, _ in tuples}
     return targets
@@ -40,8 +40,12 @@ def test_every_executorch_tosa_1_0_target_has_a_rule():
 
 
 def test_every_rule_is_for_a_target_executorch_can_emit():
-    extra = sorted(set(RULES) - executorch_tosa_1_0_targets() - {"getitem"})
-    assert not extra, f"rules for targets ExecuTorch 1.5.1 never emits for TOSA 1.0: {extra}"
+    """TOSA 1.0 targets, plus the block-scaled ones ExecuTorch writes under TOSA-1.1+FP."""
+    emitted = executorch_tosa_1_0_targets() | executorch_tosa_1_0_targets(["TOSA-1.1+FP"])
+    extra = sorted(set(RULES) - emitted - {"getitem"})
+    assert not extra, f"rules for targets ExecuTorch 1.5.1 never emits: {extra}"
+    block_scaled = {r for r in RULES if "BLOCK_SCALED" in r}
+    assert len(block_scaled) == 3 and block_scaled <= executorch_tosa_1_0_targets(["TOSA-1.1+FP"])
 
 
 def _scales() -> list[float]:

@@ -295,6 +295,12 @@ FAULTS: dict[str, tuple[str, str, str | None, str, str | None]] = {
                    "tosa.identity %arg0 : (tensor<65536x32768xi8>) -> tensor<65536x32768xi8>",
                    "tensor<65536x32768xi8>"), "TOSA-1.0+INT+8k", None, "level", "the_op"),
     "cond_if nested 7 deep at level 8K": (_nested_cond(7), "TOSA-1.0+INT+cf+8k", None, "level", None),
+    "TOSA 1.1 operator under a 1.0 spec": (
+        _single_op("%arg0: tensor<1x2x32xf8E4M3FN>, %arg1: tensor<1x2x1xf8E8M0FNU>",
+                   "tosa.matmul_t_block_scaled %arg0, %arg1, %arg0, %arg1 {block_size = BLOCK_SIZE_32} : "
+                   "(tensor<1x2x32xf8E4M3FN>, tensor<1x2x1xf8E8M0FNU>, tensor<1x2x32xf8E4M3FN>, "
+                   "tensor<1x2x1xf8E8M0FNU>) -> tensor<1x2x2xf32>", "tensor<1x2x2xf32>"),
+        "TOSA-1.0+FP+fp8e4m3", None, "spec-version", "the_op"),
 }  # fmt: skip
 
 

@@ -1,11 +1,12 @@
-"""Generate ``ir/spec/tosa_1_0_2.json`` from the TOSA specification's ``tosa.xml``.
+"""Generate ``ir/spec/tosa_<major>_<minor>_<patch>.json`` from a TOSA specification's
+``tosa.xml`` (1.0.2: ``tosa_1_0_2.json``; the 1.1 draft: ``tosa_1_1_0.json``).
 
 The project carries the machine-readable facts of the spec it implements (operator
 arguments, ranks, type-support modes per profile/extension, levels, enums) as data, so
 neither the dialect nor the verifiers keep hand-written lists, and nobody running the
 tests needs the spec checkout.
 
-Usage: python tools/gen_tosa_spec.py PATH/TO/tosa.xml [OUT.json]
+Usage: python tools/gen_tosa_spec.py PATH/TO/tosa.xml [OUT.json]   (default: by the xml's version)
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-DEFAULT_OUT = Path(__file__).resolve().parent.parent / "ir" / "spec" / "tosa_1_0_2.json"
+SPEC_DIR = Path(__file__).resolve().parent.parent / "ir" / "spec"
 
 
 def _rank(arg: ET.Element) -> list[int | str] | None:
@@ -35,13 +36,12 @@ def _int_or_name(text: str | None) -> int | str | None:
 
 
 def _profiles(node: ET.Element) -> list[list[str]]:
-    """Each requirement is [profile_or_extension, and_name...]: all must be enabled."""
+    """Each requirement is [profile_or_extension, and_name, and_name2...]: all must be
+    enabled (1.1 needs three: ``EXT-MXFP-CONV`` and a format and ``EXT-MX-COMMON``)."""
     reqs = []
     for prof in node.findall("op_profile"):
-        req = [prof.get("name")]
-        if prof.get("and_name"):
-            req.append(prof.get("and_name"))
-        reqs.append(req)
+        extra = sorted((k for k in prof.attrib if k.startswith("and_name")), key=lambda k: (len(k), k))
+        reqs.append([prof.get("name"), *(prof.get(k) for k in extra)])
     return reqs
 
 
@@ -62,10 +62,43 @@ def _argument(arg: ET.Element) -> dict:
     }
 
 
+#: 1.1 draft, introduction "Composite Block-Scaled Type Mapping": the payload of each
+#: ``bs32_fp8ue8m0_<payload>_t`` and the extensions it deduces (with EXT-MX-COMMON)
+_BLOCK_SCALED_PAYLOADS = {
+    "fp8e4m3_t": "EXT-MX-FP8E4M3", "fp8e5m2_t": "EXT-MX-FP8E5M2", "fp6e3m2_t": "EXT-MX-FP6E3M2",
+    "fp6e2m3_t": "EXT-MX-FP6E2M3", "fp4e2m1_t": "EXT-MX-FP4E2M1", "mxint8_t": "EXT-MX-INT8",
+}
+_BLOCK_SCALED_SET = "bs32_fp8ue8m0_set_t"
+
+
+def _block_scaled_modes(ts: ET.Element, types: dict) -> list[dict] | None:
+    """A ``DEDUCE-EXT`` mode whose type variables all range over the block-scaled set
+    (CONST, IDENTITY, RESHAPE... of MX data) as one mode per payload format, with the
+    extensions the spec deduces for it; None for any other mode."""
+    if [p.get("name") for p in ts.findall("op_profile")] != ["DEDUCE-EXT"]:
+        return None
+    sets = {t.get("name"): t.get("values", "").split() for t in ts.findall("type_set")}
+    binds = ts.findall("type_bind")
+    if not binds or any(sets.get(b.get("set")) != [_BLOCK_SCALED_SET] for b in binds):
+        return None
+    return [
+        {
+            "mode": f"{ts.get('mode')} {payload.removesuffix('_t')}",
+            "types": {**types, **{b.get("type"): payload for b in binds}},
+            "profiles": [["EXT-MX-COMMON", extension]],
+        }
+        for payload, extension in _BLOCK_SCALED_PAYLOADS.items()
+    ]
+
+
 def _operator(op: ET.Element, group: str) -> dict:
     modes = []
     for ts in op.findall("typesupport"):
         types = {k: v for k, v in ts.attrib.items() if k.endswith("_t")}
+        expanded = _block_scaled_modes(ts, types)
+        if expanded is not None:
+            modes.extend(expanded)
+            continue
         modes.append({"mode": ts.get("mode"), "types": types, "profiles": _profiles(ts)})
     return {
         "group": group,
@@ -111,8 +144,8 @@ def main(argv: list[str]) -> int:
     if len(argv) < 2:
         print(__doc__, file=sys.stderr)
         return 2
-    out = Path(argv[2]) if len(argv) > 2 else DEFAULT_OUT
     table = generate(Path(argv[1]))
+    out = Path(argv[2]) if len(argv) > 2 else SPEC_DIR / f"tosa_{table['version'].replace('.', '_')}.json"
     out.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
     print(f"wrote {out}: {len(table['operators'])} operators, TOSA {table['version']}")
     return 0

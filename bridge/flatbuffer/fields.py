@@ -32,6 +32,8 @@ from bridge.flatbuffer.schema import (
     ir_bytes,
 )
 from ir.dialects.tosa_ext import (
+    BlockSize,
+    BlockSizeAttr,
     NanMode,
     NanModeAttr,
     ResizeMode,
@@ -47,6 +49,7 @@ _IR_ENUMS = {
     Kind.NAN_MODE: (NanMode, NanModeAttr),
     Kind.ROUNDING_MODE: (RoundingMode, RoundingModeAttr),
     Kind.RESIZE_MODE: (ResizeMode, ResizeModeAttr),
+    Kind.BLOCK_SIZE: (BlockSize, BlockSizeAttr),
 }
 
 

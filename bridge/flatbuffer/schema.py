@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 
-import ml_dtypes
 import numpy as np
 from tosa.Attribute import Attribute as FbAttribute
+from tosa.BlockSize import BlockSize
 from tosa.DType import DType
 from tosa.NanPropagationMode import NanPropagationMode
 from tosa.Op import Op
@@ -27,8 +27,12 @@ from tosa.ResizeMode import ResizeMode
 from tosa.RoundingMode import RoundingMode
 from xdsl.dialects.builtin import (
     BFloat16Type,
+    Float4E2M1FNType,
+    Float6E2M3FNType,
+    Float6E3M2FNType,
     Float8E4M3FNType,
     Float8E5M2Type,
+    Float8E8M0FNUType,
     Float16Type,
     Float32Type,
     IntegerType,
@@ -36,10 +40,14 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute
 
+from ir.builders import storage_dtype
 from ir.dialects.tosa_ext import OPS_BY_SPEC_NAME
 
 #: the version ExecuTorch 1.5.1 writes for a TOSA 1.0 target
 WRITE_VERSION = (1, 0, 0, False)
+#: ... and for a TOSA 1.1 one: ``targetDraft`` is set for every minor version above 0
+WRITE_VERSION_1_1 = (1, 1, 0, True)
+WRITE_VERSIONS = {"1.0": WRITE_VERSION, "1.1": WRITE_VERSION_1_1}
 #: file identifier at bytes 4..8 of every TOSA flatbuffer
 FILE_IDENTIFIER = b"TOSA"
 
@@ -136,6 +144,7 @@ class Kind(enum.Enum):
     NAN_MODE = "nan mode"
     ROUNDING_MODE = "rounding mode"
     RESIZE_MODE = "resize mode"
+    BLOCK_SIZE = "block size"
 
 
 FIELD_KINDS: dict[str, Kind] = {
@@ -166,6 +175,7 @@ FIELD_KINDS: dict[str, Kind] = {
     "output_unsigned": Kind.BOOL,
     "rounding_mode": Kind.ROUNDING_MODE,
     "mode": Kind.RESIZE_MODE,
+    "block_size": Kind.BLOCK_SIZE,
 }
 
 #: list fields MLIR spells ``array<i32: ...>``; the others are ``array<i64: ...>``
@@ -179,6 +189,7 @@ ENUMS = {
     Kind.NAN_MODE: NanPropagationMode,
     Kind.ROUNDING_MODE: RoundingMode,
     Kind.RESIZE_MODE: ResizeMode,
+    Kind.BLOCK_SIZE: BlockSize,
 }
 
 # ----------------------------------------------------------------------------- element types
@@ -190,44 +201,54 @@ class ElementCodec:
 
     dtype: int  # schema DType value
     ir_type: Attribute
-    numpy: np.dtype  # the IR's storage (see ir.builders.storage_dtype)
-    file_bits: int  # bits per element in the flatbuffer (4, 8, 16, 32, 48, 64)
+    file_bits: int  # bits per element in the flatbuffer (4, 6, 8, 16, 32, 48, 64)
+    version: str = "1.0"  # the first TOSA version with this dtype
+
+    @property
+    def numpy(self) -> np.dtype:
+        """The IR's storage: ``ir.builders.storage_dtype``, the one table of it."""
+        return storage_dtype(self.ir_type)
 
 
 _CODECS = [
-    ElementCodec(DType.BOOL, IntegerType(1), np.dtype(np.int8), 8),
-    ElementCodec(DType.INT4, IntegerType(4), np.dtype(np.int8), 4),
-    ElementCodec(DType.INT8, IntegerType(8), np.dtype(np.int8), 8),
-    ElementCodec(DType.INT16, IntegerType(16), np.dtype(np.int16), 16),
-    ElementCodec(DType.INT32, IntegerType(32), np.dtype(np.int32), 32),
-    ElementCodec(DType.INT48, IntegerType(48), np.dtype(np.int64), 48),
-    ElementCodec(DType.FP32, Float32Type(), np.dtype(np.float32), 32),
-    ElementCodec(DType.FP16, Float16Type(), np.dtype(np.float16), 16),
-    ElementCodec(DType.BF16, BFloat16Type(), np.dtype(ml_dtypes.bfloat16), 16),
-    ElementCodec(DType.FP8E4M3, Float8E4M3FNType(), np.dtype(ml_dtypes.float8_e4m3fn), 8),
-    ElementCodec(DType.FP8E5M2, Float8E5M2Type(), np.dtype(ml_dtypes.float8_e5m2), 8),
+    ElementCodec(DType.BOOL, IntegerType(1), 8),
+    ElementCodec(DType.INT4, IntegerType(4), 4),
+    ElementCodec(DType.INT8, IntegerType(8), 8),
+    ElementCodec(DType.INT16, IntegerType(16), 16),
+    ElementCodec(DType.INT32, IntegerType(32), 32),
+    ElementCodec(DType.INT48, IntegerType(48), 48),
+    ElementCodec(DType.FP32, Float32Type(), 32),
+    ElementCodec(DType.FP16, Float16Type(), 16),
+    ElementCodec(DType.BF16, BFloat16Type(), 16),
+    ElementCodec(DType.FP8E4M3, Float8E4M3FNType(), 8),
+    ElementCodec(DType.FP8E5M2, Float8E5M2Type(), 8),
+    ElementCodec(DType.FP8UE8M0, Float8E8M0FNUType(), 8, "1.1"),
+    ElementCodec(DType.FP6E2M3, Float6E2M3FNType(), 6, "1.1"),
+    ElementCodec(DType.FP6E3M2, Float6E3M2FNType(), 6, "1.1"),
+    ElementCodec(DType.FP4E2M1, Float4E2M1FNType(), 4, "1.1"),
 ]
 CODEC_BY_DTYPE: dict[int, ElementCodec] = {c.dtype: c for c in _CODECS}
 CODEC_BY_IR_TYPE: dict[Attribute, ElementCodec] = {c.ir_type: c for c in _CODECS}
 
 
 def codec_of(element_type: Attribute) -> ElementCodec | None:
-    """The codec of a signless IR element type; None for anything TOSA 1.0 cannot store."""
+    """The codec of a signless IR element type; None for anything TOSA 1.0/1.1 cannot store."""
     if isinstance(element_type, IntegerType) and element_type.signedness.data != Signedness.SIGNLESS:
         return None
     return CODEC_BY_IR_TYPE.get(element_type)
 
 
 def file_bytes(values: np.ndarray, codec: ElementCodec) -> bytes:
-    """The flatbuffer's bytes for ``values`` (flat, IR storage dtype): i4 packed two per
-    byte low nibble first, i48 in six little-endian bytes, bool as 0/1, the rest as stored."""
+    """The flatbuffer's bytes for ``values`` (flat, IR storage dtype): 4- and 6-bit
+    elements packed as a little-endian bit stream (i4/fp4 two per byte low nibble first,
+    fp6 four in three bytes), i48 in six little-endian bytes, bool as 0/1, the rest as
+    stored."""
     if codec.dtype == DType.BOOL:
         return (values != 0).astype(np.uint8).tobytes()
-    if codec.file_bits == 4:
-        nibbles = (values.astype(np.uint8) & 0x0F).reshape(-1)
-        if nibbles.size % 2:
-            nibbles = np.append(nibbles, np.uint8(0))
-        return (nibbles[0::2] | (nibbles[1::2] << 4)).astype(np.uint8).tobytes()
+    if codec.file_bits in (4, 6):
+        raw = np.ascontiguousarray(values).view(np.uint8).reshape(-1)
+        bits = np.unpackbits(raw[:, None], axis=1, bitorder="little")[:, : codec.file_bits]
+        return np.packbits(bits.reshape(-1), bitorder="little").tobytes()
     if codec.file_bits == 48:
         wide = values.astype("<i8").view(np.uint8).reshape(-1, 8)
         return wide[:, :6].tobytes()
@@ -235,13 +256,15 @@ def file_bytes(values: np.ndarray, codec: ElementCodec) -> bytes:
 
 
 def ir_bytes(data: memoryview | bytes, count: int, codec: ElementCodec) -> bytes:
-    """The IR's dense bytes for ``count`` elements stored in the flatbuffer as ``data``."""
+    """The IR's dense bytes for ``count`` elements stored in the flatbuffer as ``data``:
+    one byte per 4/6-bit element (i4 sign-extended), eight per i48."""
     raw = np.frombuffer(data, dtype=np.uint8, count=file_size(count, codec))
-    if codec.file_bits == 4:
-        low = (raw & 0x0F).astype(np.int8)
-        high = (raw >> 4).astype(np.int8)
-        nibbles = np.stack([low, high], axis=1).reshape(-1)[:count]
-        return np.where(nibbles > 7, nibbles - 16, nibbles).astype(np.int8).tobytes()
+    if codec.file_bits in (4, 6):
+        bits = np.unpackbits(raw, bitorder="little")[: count * codec.file_bits].reshape(count, codec.file_bits)
+        fields = np.packbits(bits, axis=1, bitorder="little").reshape(-1)
+        if codec.dtype == DType.INT4:
+            return np.where(fields > 7, fields.astype(np.int16) - 16, fields).astype(np.int8).tobytes()
+        return fields.tobytes()
     if codec.file_bits == 48:
         six = raw.reshape(count, 6)
         sign = np.where(six[:, 5:6] & 0x80, np.uint8(0xFF), np.uint8(0))

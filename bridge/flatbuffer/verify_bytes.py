@@ -52,6 +52,7 @@ _FIELD_LAYOUT = {
     Kind.NAN_MODE: F(4),
     Kind.ROUNDING_MODE: F(4),
     Kind.RESIZE_MODE: F(4),
+    Kind.BLOCK_SIZE: F(4),
 }
 
 

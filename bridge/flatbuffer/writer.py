@@ -48,7 +48,7 @@ from bridge.flatbuffer.schema import (
     FIELD_KINDS,
     FILE_IDENTIFIER,
     REGION_FIELDS,
-    WRITE_VERSION,
+    WRITE_VERSIONS,
     Kind,
     attribute_table,
     camel,
@@ -63,6 +63,7 @@ from ir.dialects.tosa_ext import (
     ConstOp,
     ConstShapeOp,
     ShapeType,
+    TOSA_1_1_OPS,
     VariableOp,
     VariableReadOp,
     VariableWriteOp,
@@ -103,8 +104,9 @@ class _Names:
 
 
 class _Planner:
-    def __init__(self, module: ModuleOp) -> None:
+    def __init__(self, module: ModuleOp, version: tuple) -> None:
         self.module = module
+        self.version = version
         self.regions: dict[str, list[FbBlock]] = {}
         self.region_names = _Names()
         self.variables: dict[str, VariableOp] = {
@@ -118,7 +120,7 @@ class _Planner:
         self.regions[MAIN] = []  # main first, nested regions after it
         block = self._block(MAIN, func.body.block, arg_names, result_names, top=True)
         self.regions[MAIN].append(block)
-        return FbGraph(WRITE_VERSION, self.regions)
+        return FbGraph(self.version, self.regions)
 
     # -- blocks ----------------------------------------------------------------------
 
@@ -242,7 +244,7 @@ def _data_of(attr: DenseIntOrFPElementsAttr) -> memoryview:
     flat = flat_storage(attr)
     if flat.size == 1 and count != 1:
         flat = np.broadcast_to(flat, (count,))
-    if codec.file_bits in (4, 48) or codec.dtype == DType.BOOL or flat.size != count:
+    if codec.file_bits in (4, 6, 48) or codec.dtype == DType.BOOL or flat.size != count:
         return memoryview(file_bytes(flat, codec))
     return memoryview(attr.data.data)  # the IR's bytes are the file's bytes
 
@@ -467,14 +469,37 @@ def _emit_attribute(builder, table, values: dict) -> int:
 # ============================================================================= API
 
 
-def to_flatbuffer(module: ModuleOp) -> bytes:
-    """The module as a TOSA 1.0 flatbuffer (version 1.0.0, not draft), as ExecuTorch writes.
+def to_flatbuffer(module: ModuleOp, version: str | None = None) -> bytes:
+    """The module as a TOSA flatbuffer, versioned as ExecuTorch writes: ``version="1.0"``
+    gives 1.0.0 (not draft), ``"1.1"`` 1.1.0 draft (ExecuTorch sets draft for a minor
+    version above 0). Without a version: 1.1 when the module uses a TOSA 1.1 operator or
+    element type (block-scaled ops, fp4/fp6/e8m0), else 1.0.
 
-    Refuses, naming the op, a module that does not verify or still has ``ui8``/``ui16``
-    values (those belong to the typed stage; run ``legalize-unsigned-io``).
+    Refuses, naming the op, a module that does not verify, still has ``ui8``/``ui16``
+    values (those belong to the typed stage; run ``legalize-unsigned-io``), or needs 1.1
+    when ``version="1.0"`` is asked for.
     """
     _check_module(module)
-    return emit(_Planner(module).plan())
+    needs = first_1_1_op(module)
+    if version is None:
+        version = "1.1" if needs is not None else "1.0"
+    if version not in WRITE_VERSIONS:
+        raise FlatbufferError(f"TOSA version {version!r} cannot be written; expected one of {sorted(WRITE_VERSIONS)}")
+    if version == "1.0" and needs is not None:
+        raise FlatbufferError(f"{describe_op(needs)}: needs TOSA 1.1, not in a TOSA 1.0 flatbuffer")
+    return emit(_Planner(module, WRITE_VERSIONS[version]).plan())
+
+
+def first_1_1_op(module: ModuleOp) -> Operation | None:
+    """The first op that is a TOSA 1.1 operator or has a 1.1 element type, or None."""
+    for op in module.walk():
+        if isinstance(op, TOSA_1_1_OPS):
+            return op
+        for value in (*op.operands, *op.results):
+            codec = codec_of(getattr(value.type, "element_type", None))
+            if codec is not None and codec.version == "1.1":
+                return op
+    return None
 
 
 def _check_module(module: ModuleOp) -> None:

@@ -108,6 +108,13 @@ class ResizeMode(StrEnum):
     BILINEAR = "BILINEAR"
 
 
+class BlockSize(StrEnum):
+    """TOSA 1.1 ``block_size_t``: the elements one block scale covers."""
+
+    BLOCK_SIZE_1 = "BLOCK_SIZE_1"
+    BLOCK_SIZE_32 = "BLOCK_SIZE_32"
+
+
 class _AngleEnum:
     """Generic form ``#tosa.nan_mode<IGNORE>``; custom op forms print the bare value."""
 
@@ -135,7 +142,12 @@ class ResizeModeAttr(_AngleEnum, EnumAttribute[ResizeMode]):
     name = "tosa.resize_mode"
 
 
-ENUM_ATTRS: tuple[type[EnumAttribute], ...] = (NanModeAttr, RoundingModeAttr, ResizeModeAttr)
+@irdl_attr_definition
+class BlockSizeAttr(_AngleEnum, EnumAttribute[BlockSize]):
+    name = "tosa.block_size"
+
+
+ENUM_ATTRS: tuple[type[EnumAttribute], ...] = (NanModeAttr, RoundingModeAttr, ResizeModeAttr, BlockSizeAttr)
 
 # --------------------------------------------------------------------------- helpers
 
@@ -1223,6 +1235,62 @@ class ConstShapeOp(TosaOp):
             _fail(self, "shape", f"{n} values cannot make a !tosa.shape<{self.output.type.rank.data}>")
 
 
+# --------------------------------------------------------------------------- TOSA 1.1: block-scaled (MXFP)
+# Data in an 8/6/4-bit float format with one f8E8M0FNU scale per block of ``block_size``
+# elements along the last axis; MLIR's syntax (LLVM 23), the 1.1 draft's operand order.
+
+
+class BlockScaledOp(TosaOp):
+    ENUM_PROPS: ClassVar = {"block_size": BlockSizeAttr}
+    block_size = prop_def(BlockSizeAttr)
+    traits = traits_def(Pure())
+
+
+@irdl_op_definition
+class Conv2DBlockScaledOp(BlockScaledOp):
+    name = "tosa.conv2d_block_scaled"
+    input_data = operand_def(AnyTensorType)
+    input_scale = operand_def(AnyTensorType)
+    weight_data = operand_def(AnyTensorType)
+    weight_scale = operand_def(AnyTensorType)
+    bias = operand_def(AnyTensorType)
+    pad = operand_def(ShapeType)
+    stride = operand_def(ShapeType)
+    dilation = operand_def(ShapeType)
+    output = result_def(AnyTensorType)
+
+
+@irdl_op_definition
+class MatMulTBlockScaledOp(BlockScaledOp):
+    name = "tosa.matmul_t_block_scaled"
+    a_data = operand_def(AnyTensorType)
+    a_scale = operand_def(AnyTensorType)
+    b_data = operand_def(AnyTensorType)
+    b_scale = operand_def(AnyTensorType)
+    output = result_def(AnyTensorType)
+
+
+@irdl_op_definition
+class CastToBlockScaledOp(BlockScaledOp):
+    name = "tosa.cast_to_block_scaled"
+    input_data = operand_def(AnyTensorType)
+    output_data = result_def(AnyTensorType)
+    output_scale = result_def(AnyTensorType)
+    RESULT_NAMES: ClassVar = ("output_data", "output_scale")
+
+
+@irdl_op_definition
+class CastFromBlockScaledOp(BlockScaledOp):
+    name = "tosa.cast_from_block_scaled"
+    input_data = operand_def(AnyTensorType)
+    input_scale = operand_def(AnyTensorType)
+    output = result_def(AnyTensorType)
+
+
+#: the TOSA 1.1 operators ExecuTorch 1.5.1 writes (and their inverse cast)
+TOSA_1_1_OPS = (Conv2DBlockScaledOp, MatMulTBlockScaledOp, CastToBlockScaledOp, CastFromBlockScaledOp)
+
+
 # --------------------------------------------------------------------------- family members
 # Ops that are nothing but a mnemonic on a family: one line each, defined from data.
 
@@ -1305,10 +1373,12 @@ TOSA_OPS: tuple[type[IRDLOperation], ...] = (
     IfOp, WhileOp,
     VariableOp, VariableWriteOp, VariableReadOp,
     ConstShapeOp,
+    *TOSA_1_1_OPS,
     YieldOp,
 )  # fmt: skip
 
-#: spec operator name (``"CONV2D"``) -> op class; 75 entries, one per TOSA 1.0 operator.
+#: spec operator name (``"CONV2D"``) -> op class; one per TOSA 1.0 operator (75) and per
+#: TOSA 1.1 operator in ``TOSA_1_1_OPS``.
 OPS_BY_SPEC_NAME: dict[str, type[IRDLOperation]] = {
     (op.spec_name() if issubclass(op, TosaOp) else op.name.split(".", 1)[1].upper()): op
     for op in TOSA_OPS
@@ -1380,6 +1450,7 @@ TOSA = Dialect("tosa", list(TOSA_OPS), [ShapeType, *ENUM_ATTRS])
 __all__ = [name for name in dir() if name.endswith(("Op", "Attr", "Type", "Mode"))] + [
     "TOSA",
     "TOSA_OPS",
+    "TOSA_1_1_OPS",
     "OPS_BY_SPEC_NAME",
     "signature",
 ]

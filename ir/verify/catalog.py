@@ -28,6 +28,7 @@ RULES: dict[str, Rule] = {
         Rule("rescale-multiplier", "every multiplier is >= 0", "TOSA 1.0.2 apply_scale_32/16 REQUIRE"),
         # -- every operator, from the spec tables
         Rule("type-support", "the element types match a type-support mode of the operator", "TOSA 1.0.2 'Supported Data Types'"),
+        Rule("spec-version", "the operator exists in the spec string's TOSA version (block-scaled MXFP operators are 1.1)", "TOSA 1.0.2 / 1.1 draft operator lists"),
         Rule("profile", "the matching mode is in a profile/extension the spec string enables", "TOSA 1.0.2 profiles and extensions"),
         Rule("compile-time-constant", "arguments the profile needs at compile time come from tosa.const/const_shape", "TOSA 1.0.2 argument ctc"),
         Rule("shape", "shapes agree with the operator's argument shapes (shared dimension names, fixed lengths)", "TOSA 1.0.2 operator arguments"),

@@ -1,5 +1,6 @@
-"""Every operator against the spec's own tables (``ir/spec/tosa_1_0_2.json``, generated
-from ``tosa.xml``), with no per-op lists here:
+"""Every operator against the spec's own tables (``ir/spec/tosa_1_0_2.json``, or
+``tosa_1_1_0.json`` for a ``TOSA-1.1`` target; generated from ``tosa.xml``), with no
+per-op lists here:
 
 - ``type-support`` / ``profile``: the element types bind the operator's type variables
   (``in_t``, ``weight_t``, ``acc_t`` from ``acc_type`` ...); some type-support mode must
@@ -66,9 +67,11 @@ _COMPONENTS: dict[str, dict[int, tuple[str, ...]]] = {
 _BYTES_PER_ELEMENT_MIN = 1  # "taken to be 1 for elements smaller than 8 bits"
 
 
-def spec_of(op_class: type[Operation]) -> tuple[str, dict] | None:
+def spec_of(op_class: type[Operation], version: str = "1.0") -> tuple[str, dict | None] | None:
+    """(spec name, its entry in ``version``'s table; None when that version lacks it),
+    or None for an op that is no spec operator."""
     name = _SPEC_NAME_BY_CLASS.get(op_class)
-    return (name, tosa_spec()["operators"][name]) if name else None
+    return (name, tosa_spec(version)["operators"].get(name)) if name else None
 
 
 def _arguments(op: Operation, spec: dict) -> list[tuple[dict, SSAValue]]:
@@ -111,8 +114,12 @@ def _requirement_text(requirements: list[list[str]]) -> str:
 @op_rule(Operation, group="spec")
 def spec_tables(check: Checker, op: Operation) -> None:
     """One pass over an op's spec entry: its arguments and names are bound once."""
-    found = spec_of(type(op))
+    found = spec_of(type(op), check.target.version)
     if found is None:
+        return
+    if found[1] is None:
+        check.report("spec-version", op, f"{found[0]} is not a TOSA {check.target.version} operator; "
+                     f"{check.target.text} cannot run it")
         return
     key, objects = _memo_key(op, check)
     known = _MEMO.get(key) if key is not None else None

@@ -194,7 +194,9 @@ def operator_type_refusal(
     target's profiles do not support is left out of the delegate instead of refused after.
     """
     target = spec if isinstance(spec, Target) else parse_spec(spec)
-    entry = tosa_spec()["operators"][operator]
+    entry = tosa_spec(target.version)["operators"].get(operator)
+    if entry is None:
+        return None  # an operator this version lacks: the spec-version rule says so
     variables = set(entry["type_variables"])
     bound: dict[str, str] = {}
     for arg in entry["arguments"]:

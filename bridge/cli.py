@@ -56,6 +56,17 @@ def _first_line(text: str) -> str:
     return lines[0] if lines else "(no message)"
 
 
+_AT_OP = re.compile(r"(\S.*?:\d+(?::\d+)?): (.*)")
+
+
+def _placed(err, label: str) -> str:
+    """An error's first line as ``file:line: error: ...`` when it starts at an op's
+    place (``ir.diagnostics.describe_op``), else at the input file."""
+    first = _first_line(err)
+    at = _AT_OP.match(first)
+    return f"{at[1]}: error: {at[2]}" if at else f"{label}: error: {first}"
+
+
 def _violations(err, label: str) -> CliError:
     """A ``VerificationError`` as the compiler-style lines it is made of, plus its notes
     (which pass broke the module) as ``note:`` lines."""
@@ -200,23 +211,7 @@ def read_module(path: Path):
     except FlatbufferError as err:
         raise CliError(EXIT_USAGE, f"{label}: error: {_first_line(err)}") from None
     except ir.IRParseError as err:
-        raise CliError(EXIT_USAGE, _parse_error_line(str(err), label)) from None
-
-
-_POSITION = re.compile(r"\S.*:\d+:\d+")
-_AT_LINE = re.compile(r"(\S.*?:\d+(?::\d+)?): (.*)")
-
-
-def _parse_error_line(message: str, label: str) -> str:
-    """xDSL's parse error (position line, source line, caret, message) as one line."""
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    if len(lines) > 1 and _POSITION.fullmatch(lines[0]):
-        return f"{lines[0]}: error: {lines[-1]}"
-    first = _first_line(message)
-    at_line = _AT_LINE.match(first)
-    if at_line:  # a structural error at an op: the op's own file:line
-        return f"{at_line[1]}: error: {at_line[2]}"
-    return f"{label}: error: {first.removeprefix(f'{label}: ')}"
+        raise CliError(EXIT_USAGE, err.error_line()) from None
 
 
 def _run_passes(module, passes, spec: str, verify: bool, dump_dir, label: str) -> None:
@@ -232,7 +227,7 @@ def _run_passes(module, passes, spec: str, verify: bool, dump_dir, label: str) -
     except VerificationError as err:
         raise _violations(err, label) from None
     except (ValueError, DiagnosticException) as err:
-        raise CliError(EXIT_VIOLATION, f"{label}: error: {_first_line(err)}") from None
+        raise CliError(EXIT_VIOLATION, _placed(err, label)) from None
     except OSError as err:
         raise CliError(EXIT_USAGE, f"{dump_dir}: error: cannot write: {err.strerror}") from None
 
@@ -251,7 +246,7 @@ def _render(module, flatbuffer: bool, review: bool, label: str) -> bytes | str:
     try:
         return to_flatbuffer(module)
     except FlatbufferError as err:
-        raise CliError(EXIT_VIOLATION, f"{label}: error: {_first_line(err)}") from None
+        raise CliError(EXIT_VIOLATION, _placed(err, label)) from None
 
 
 # =========================================================================== progress

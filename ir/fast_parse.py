@@ -45,6 +45,10 @@ _CONST_HEAD = '"tosa.const"() <'
 _INT_LIST = re.compile(r"[\[\]\s]")
 _PLAIN_STRING = re.compile(r'"[^"\\]*"')
 _CACHED_DENSE_CHARS = 64
+#: the most elements a splat (``dense<0> : tensor<NxT>``) may expand to: xDSL expands one
+#: into a list of N Python ints (about 0.1 s per million); a mistyped shape must not take
+#: minutes and all memory. Larger constants are written in full (hex) and bounded by the text.
+MAX_SPLAT_ELEMENTS = 1 << 22
 
 
 class LineCache:
@@ -197,8 +201,13 @@ def _dense(text: str, cache: LineCache) -> DenseIntOrFPElementsAttr | None:
     body = text[6 : close - 1]
     shape = tuple(tensor.get_shape())
     count = math.prod(shape)
+    if count > MAX_SPLAT_ELEMENTS:
+        return None  # xDSL's parser says why
     if body.startswith('"0x'):
-        data = bytes.fromhex(body[3:-1])
+        try:
+            data = bytes.fromhex(body[3:-1])
+        except ValueError:
+            return None  # not hex: xDSL's parser says where
         if count <= HEX_THRESHOLD or len(data) != count * np.dtype(dtype).itemsize:
             return None
         return DenseIntOrFPElementsAttr(tensor, BytesAttr(data))

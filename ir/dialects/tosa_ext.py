@@ -358,7 +358,7 @@ def _check_argument(op, arg: dict, value: SSAValue, bound: dict, type_vars: set)
         return
     elem = _element_type_name(t)
     if var in type_vars:
-        if var in bound and bound[var][0] != elem:
+        if var in bound and bound[var][0] != elem and not _unsigned_side_zero_point(op, name, bound[var][0], elem):
             first_elem, first_name = bound[var]
             _fail(
                 op,
@@ -370,6 +370,18 @@ def _check_argument(op, arg: dict, value: SSAValue, bound: dict, type_vars: set)
     concrete = CONCRETE_ELEMENT_TYPES.get(var)
     if concrete is not None and elem != concrete:
         _fail(op, "element-type", f"{name} must have element type {concrete}, got {elem}")
+
+
+def _unsigned_side_zero_point(op, name: str, side: str, zero_point: str) -> bool:
+    """A RESCALE zero point may be signless where its side is unsigned (``ui8`` input,
+    ``i8`` input_zp), as MLIR's verifier allows: the byte is the same either way, read
+    unsigned because of the flag. Our typed stage writes the ``ui8`` form."""
+    return (
+        op.name == "tosa.rescale"
+        and name in ("input_zp", "output_zp")
+        and side.startswith("ui")
+        and zero_point == side[1:]
+    )
 
 
 def _same_rank_broadcast(op: TosaOp, *values: SSAValue, out: SSAValue) -> None:

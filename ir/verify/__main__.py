@@ -1,7 +1,9 @@
 """``python -m ir.verify FILE.mlir|FILE.tosa [--spec SPEC] [--stage typed|signless]``
 
 Prints every violation as ``file:line: error: [rule-id] message`` and exits 1, or says
-the module is clean and exits 0. ``--list-rules`` prints the rule catalog.
+the module is clean and exits 0. Input that cannot be read (a missing file, text that
+does not parse, bytes that are no TOSA flatbuffer) is one ``error:`` line and exit 2.
+``--list-rules`` prints the rule catalog.
 """
 
 from __future__ import annotations
@@ -14,13 +16,27 @@ from ir.verify import DEFAULT_SPEC, RULES, STAGES, SpecError, diagnose, parse_sp
 
 
 def _read(path: Path):
+    """The module in ``path``, or the one line saying why not."""
     import ir
 
-    if path.suffix == ".tosa":
-        from bridge.flatbuffer import from_flatbuffer
+    try:
+        if path.suffix == ".tosa":
+            from bridge.flatbuffer import from_flatbuffer
 
-        return from_flatbuffer(path.read_bytes())
-    return ir.parse_module(path.read_text(), name=str(path))
+            return from_flatbuffer(path.read_bytes())
+        return ir.parse_module(path.read_text(encoding="utf-8"), name=str(path))
+    except ir.IRParseError as err:
+        raise _BadInput(err.error_line()) from None
+    except OSError as err:
+        raise _BadInput(f"{path}: error: cannot read: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise _BadInput(f"{path}: error: not UTF-8 text ({err.reason})") from None
+    except ValueError as err:  # FlatbufferError
+        raise _BadInput(f"{path}: error: {str(err).splitlines()[0] if str(err) else err!r}") from None
+
+
+class _BadInput(Exception):
+    """Input that is not a module: its one line, exit 2."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,9 +54,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("a FILE is required")
     try:
         target = parse_spec(args.spec)
+    except SpecError as err:
+        print(f"error: --spec {args.spec!r}: {err}", file=sys.stderr)
+        return 2
+    try:
         module = _read(args.file)
-    except (SpecError, OSError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    except _BadInput as err:
+        print(err, file=sys.stderr)
         return 2
     found = diagnose(module, target, args.stage)
     for diagnostic in found:

@@ -39,7 +39,7 @@ OUT = Path("out/bench/fuzz.md")
 _ERROR_LINE = re.compile(r"\S[^\n]*?: (?:error|note): \S")
 
 
-class _Stopped(Exception):
+class _Stopped(BaseException):  # not caught by the code under test
     pass
 
 
@@ -58,6 +58,16 @@ def _bounded(function, *args) -> Outcome:
         return Outcome("hang", time.perf_counter() - start, f"stopped after {STOP_SECONDS} s")
     finally:
         signal.alarm(0)
+
+
+FAILURES = Path("out/fuzz/failures")
+
+
+def _keep(name: str, data: str | bytes) -> None:
+    """A failing input, to reproduce it: ``out/fuzz/failures/NNN-kind.mlir``."""
+    FAILURES.mkdir(parents=True, exist_ok=True)
+    path = FAILURES / name
+    path.write_bytes(data) if isinstance(data, bytes) else path.write_text(data)
 
 
 def example_dumps(folder: Path | None) -> Path:
@@ -98,6 +108,7 @@ def run_texts(texts: dict[str, str], count: int, rng: random.Random):
             worst = max(worst, found.seconds)
         if kind not in ("ok", "error"):
             bad.append((kind, name, mutation, found.message[:160]))
+            _keep(f"{len(bad):03}-{kind}.mlir", text)
         if kind == "error":
             errors.append(text)
         if found.seconds > HANG_SECONDS:
@@ -108,10 +119,12 @@ def run_texts(texts: dict[str, str], count: int, rng: random.Random):
 def run_flatbuffers(data: bytes, count: int, rng: random.Random):
     kinds, bad = Counter(), []
     for _ in range(count):
-        found = _bounded(flatbuffer_outcome, mutate_bytes(data, rng))
+        corrupted = mutate_bytes(data, rng)
+        found = _bounded(flatbuffer_outcome, corrupted)
         kinds[found.kind] += 1
         if found.kind not in ("ok", "error"):
-            bad.append(found.message[:160])
+            bad.append(f"{found.kind}: {found.message[:160]}")
+            _keep(f"{len(bad):03}-{found.kind}.tosa", corrupted)
     return kinds, bad
 
 
@@ -151,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     folder = example_dumps(args.dumps)
+    for old in FAILURES.glob("*"):
+        old.unlink()
     texts = sources(folder)
     rng = random.Random(args.seed)
     start = time.perf_counter()

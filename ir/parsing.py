@@ -115,10 +115,10 @@ class MlirParser(Parser):
         start = self.pos
         try:
             op = self._parse_operation(start)
-        except ParseError:
-            raise
+        except ParseError as err:
+            raise self._named(start, err) from None
         except Exception as err:  # noqa: BLE001 -- a library's exception on bad text
-            raise self._error_at_op(start, err) from None
+            raise self._named(start, self._error_at_op(start, err)) from None
         line, column = self._line_column(start)
         remember_position(op, self._file.data, line, column)
         return op
@@ -137,11 +137,19 @@ class MlirParser(Parser):
 
     def _error_at_op(self, start: int, err: Exception) -> ParseError:
         """A library exception raised while reading the op at ``start``, as a parse
-        error at the op, named by its op name."""
-        text = self.lexer.input.content
-        named = _OP_NAME.match(text, start)
-        subject = f"'{named[1]}' op: " if named else ""
-        return ParseError(Span(start, max(start + 1, self.pos), self.lexer.input), subject + _message(err))
+        error where the parser stopped."""
+        return ParseError(Span(start, max(start + 1, self.pos), self.lexer.input), _message(err))
+
+    def _named(self, start: int, err: ParseError) -> ParseError:
+        """``err`` naming the innermost op it happened in (once: the ops around it
+        leave the name alone)."""
+        if getattr(err, "op_named", False):
+            return err
+        named = _OP_NAME.match(self.lexer.input.content, start)
+        if named and not err.msg.startswith(f"'{named[1]}'"):
+            err.msg = f"'{named[1]}' op: {_said(err)}"
+        err.op_named = True
+        return err
 
     def _line_column(self, offset: int) -> tuple[int, int]:
         """1-based, as MLIR counts; newline offsets found once per text (bisect, not a

@@ -34,6 +34,8 @@ from xdsl.dialects.builtin import (
     StringAttr,
     TensorType,
     UnitAttr,
+    i32,
+    i64,
 )
 from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import (
@@ -66,6 +68,12 @@ from xdsl.utils.exceptions import VerifyException
 from xdsl.utils.str_enum import StrEnum
 
 from ir.spec import CONCRETE_ELEMENT_TYPES, operator_spec
+
+#: MLIR's ``DenseI64ArrayAttr`` (kernel, stride, pad, dilation, out_pad) and
+#: ``DenseI32ArrayAttr`` (perms): an ``array<i48: ...>`` typed by hand is refused at parse
+#: time instead of reaching verifiers that read its bytes as something else
+I64_ARRAY = DenseArrayBase.constr(i64)
+I32_ARRAY = DenseArrayBase.constr(i32)
 
 # --------------------------------------------------------------------------- types
 
@@ -464,13 +472,13 @@ class ConvOpBase(TosaOp):
     output = result_def(AnyTensorType)
     acc_type = prop_def(TypeAttribute)
     local_bound = opt_prop_def(IntegerAttr)
-    stride = prop_def(DenseArrayBase)
+    stride = prop_def(I64_ARRAY)
     traits = traits_def(Pure())
 
 
 class ConvOp(ConvOpBase):
-    pad = prop_def(DenseArrayBase)
-    dilation = prop_def(DenseArrayBase)
+    pad = prop_def(I64_ARRAY)
+    dilation = prop_def(I64_ARRAY)
 
 
 # --------------------------------------------------------------------------- tensor ops
@@ -502,9 +510,9 @@ class AvgPool2dOp(TosaOp):
     input_zp = operand_def(AnyTensorType)
     output_zp = operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
-    kernel = prop_def(DenseArrayBase)
-    stride = prop_def(DenseArrayBase)
-    pad = prop_def(DenseArrayBase)
+    kernel = prop_def(I64_ARRAY)
+    stride = prop_def(I64_ARRAY)
+    pad = prop_def(I64_ARRAY)
     acc_type = prop_def(TypeAttribute)
     traits = traits_def(Pure())
 
@@ -512,7 +520,7 @@ class AvgPool2dOp(TosaOp):
 @irdl_op_definition
 class TransposeConv2DOp(ConvOpBase):
     name = "tosa.transpose_conv2d"
-    out_pad = prop_def(DenseArrayBase)
+    out_pad = prop_def(I64_ARRAY)
 
 
 @irdl_op_definition
@@ -545,9 +553,9 @@ class MaxPool2dOp(TosaOp):
     ENUM_PROPS: ClassVar = {"nan_mode": NanModeAttr}
     input = operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
-    kernel = prop_def(DenseArrayBase)
-    stride = prop_def(DenseArrayBase)
-    pad = prop_def(DenseArrayBase)
+    kernel = prop_def(I64_ARRAY)
+    stride = prop_def(I64_ARRAY)
+    pad = prop_def(I64_ARRAY)
     nan_mode = prop_def(NanModeAttr, default_value=NanModeAttr(NanMode.PROPAGATE))
     traits = traits_def(Pure())
 
@@ -745,7 +753,7 @@ class TransposeOp(TosaOp):
     name = "tosa.transpose"
     input1 = operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
-    perms = prop_def(DenseArrayBase)
+    perms = prop_def(I32_ARRAY)
     traits = traits_def(Pure())
 
     def verify_structure(self) -> None:

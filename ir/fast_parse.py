@@ -250,6 +250,9 @@ def parse_op_line(parser, cache: LineCache):
     result = _RESULT.match(line)
     if result is None:
         return None
+    name = result.group(1)
+    if name in parser.ssa_values or name in parser.forward_ssa_references:
+        return None  # before building: a built op already uses its operands
     try:
         built = _build(parser, cache, line, result)
     except _NotFast:
@@ -257,12 +260,10 @@ def parse_op_line(parser, cache: LineCache):
     if built is None:
         return None
     op, rest = built
-    name = result.group(1)
-    if name in parser.ssa_values or name in parser.forward_ssa_references:
-        return None
     rest_at = end - len(rest)
     if rest.strip():
         if not rest.startswith(" loc("):
+            op.drop_all_references()  # not ours after all: leave no use of its operands
             return None
         parser._resume_from(rest_at)
         op.location = parser.parse_optional_location()

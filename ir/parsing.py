@@ -56,6 +56,8 @@ from ir.fast_parse import MAX_SPLAT_ELEMENTS, LineCache, parse_op_line
 _DENSE_LITERAL_TYPE = base(RankedStructure[IntegerType | IndexType | AnyFloat | ComplexType])
 #: the op name at the start of an op's text: ``%a, %b = "tosa.x"`` or ``%a = tosa.x``
 _OP_NAME = re.compile(r'(?:%[^\s=,]+\s*(?:,\s*%[^\s=,]+\s*)*=\s*)?"?([A-Za-z_][\w$.]*)')
+#: MLIR's limit on an integer type's width
+MAX_INTEGER_WIDTH = (1 << 24) - 1
 #: ``file:line:col: message``
 _POSITIONED = re.compile(r"(.+?:\d+:\d+): (.*)")
 #: how much of a long source line an error shows either side of its column
@@ -164,6 +166,15 @@ class MlirParser(Parser):
         line = bisect.bisect_right(self._line_starts, offset)
         return line, offset - self._line_starts[line - 1] + 1
 
+    def _parse_optional_integer_or_float_type(self):
+        """xDSL's, refusing what MLIR refuses: an integer wider than 16777215 bits
+        (xDSL would compute with 2**width, and ``i2147483648`` took half a minute)."""
+        if self._current_token.kind == MLIRTokenKind.BARE_IDENT:
+            found = self._builtin_integer_type_regex.match(self._current_token.text)
+            if found is not None and int(found[1]) > MAX_INTEGER_WIDTH:
+                self.raise_error(f"integer bitwidth is limited to {MAX_INTEGER_WIDTH} bits")
+        return super()._parse_optional_integer_or_float_type()
+
     def _parse_dense_literal_type(self):
         """xDSL's check, with its constraint built once (xDSL rebuilds it for every
         dense attribute: about 5 ms each, most of the time of parsing a module), and a
@@ -219,7 +230,7 @@ class MlirParser(Parser):
 def _said(err: ParseError) -> str:
     """xDSL's message; some are only the context (``" in block definition"``, the
     ``context_msg`` of a token it expected): then say what was found instead."""
-    message = err.msg.strip()
+    message = err.msg.strip().replace("{first_char}", f"'{err.span.text[:1]}'")  # xDSL's typo
     if message and not err.msg.startswith(" "):
         return message
     found = err.span.text.strip()
@@ -253,13 +264,15 @@ def parse_module(text: str, *, name: str = "<text>", verify: bool = True) -> Mod
     Raises ``IRParseError`` whose first line is ``name:line:col: message`` for bad
     syntax, a value the type cannot hold, or a failed structural verifier.
     """
-    parser = MlirParser(make_context(), text, name)
+    parser = None
     try:
+        parser = MlirParser(make_context(), text, name)  # lexes the first token
         module = parser.parse_module()
     except ParseError as err:
         raise IRParseError(_format(err.span, _said(err))) from None
     except Exception as err:  # noqa: BLE001 -- outside any op (RecursionError, ...)
-        raise IRParseError(_format(parser._current_token.span, _message(err))) from None
+        span = parser._current_token.span if parser is not None else Span(0, 0, Input(text, name))
+        raise IRParseError(_format(span, _message(err))) from None
     if verify:
         _verify(module, name)
     return module

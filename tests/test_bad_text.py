@@ -234,3 +234,25 @@ def test_error_positions_are_checked_for_real():
     """The fuzz test's oracle: an error without ``file:line:col`` is not positioned."""
     assert not error_is_positioned(ir.IRParseError("edit.mlir: 'func.return' must be last"))
     assert error_is_positioned(ir.IRParseError("edit.mlir:3:5: 'func.return' must be last"))
+
+
+def test_flatbuffer_location_with_an_unterminated_string_is_read_in_one_pass():
+    """The flatbuffer reader parses each op's location text: with xDSL's lexer a
+    corrupted quote hung it as it hung text (seen in the corruption run)."""
+    from xdsl.dialects.builtin import NameLoc, StringAttr, UnknownLoc
+
+    from bridge.flatbuffer import FlatbufferError, from_flatbuffer, to_flatbuffer
+
+    module = build_case_module("ABS")
+    op = next(o for o in module.walk() if o.name == "tosa.abs")
+    words = "w" + " a" * 3000
+    op.location = NameLoc(StringAttr(words), UnknownLoc())
+    data = to_flatbuffer(module)
+    assert data.count(f'"{words}"'.encode()) == 1
+    broken = data.replace(f'"{words}"'.encode(), f'"{words}a'.encode())
+    try:
+        back = from_flatbuffer(broken)
+    except FlatbufferError:
+        return
+    abs_op = next(o for o in back.walk() if o.name == "tosa.abs")
+    assert isinstance(abs_op.location, UnknownLoc)  # unreadable, so unknown

@@ -148,10 +148,19 @@ class MlirParser(Parser):
         if getattr(err, "op_named", False):
             return err
         named = _OP_NAME.match(self.lexer.input.content, start)
-        if named and not err.msg.startswith(f"'{named[1]}'"):
-            err.msg = f"'{named[1]}' op: {_said(err)}"
+        op_name = named and self._full_name(named[1])
+        if op_name and not err.msg.startswith(f"'{op_name}'"):
+            err.msg = f"'{op_name}' op: {_said(err)}"
         err.op_named = True
         return err
+
+    def _full_name(self, written: str) -> str:
+        """``return`` as the op it is, ``func.return`` (custom syntax drops the dialect
+        inside a function)."""
+        if "." in written:
+            return written
+        op_cls = self.ctx.get_optional_op(f"func.{written}") or self.ctx.get_optional_op(f"builtin.{written}")
+        return op_cls.name if op_cls is not None else written
 
     def _line_column(self, offset: int) -> tuple[int, int]:
         """1-based, as MLIR counts; newline offsets found once per text (bisect, not a

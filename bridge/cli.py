@@ -64,7 +64,7 @@ def _placed(err, label: str) -> str:
     place (``ir.diagnostics.describe_op``), else at the input file."""
     first = _first_line(err)
     at = _AT_OP.match(first)
-    return f"{at[1]}: error: {at[2]}" if at else f"{label}: error: {first}"
+    return f"{at[1]}: error: {at[2].removeprefix('error: ')}" if at else f"{label}: error: {first}"
 
 
 def _violations(err, label: str) -> CliError:
@@ -146,7 +146,15 @@ def opt_main(argv: list[str] | None = None) -> int:
         _opt(args)
     except CliError as err:
         return _report_error(err)
+    except Exception as err:  # noqa: BLE001 -- a bug of ours: still one line, no traceback
+        return _report_error(CliError(EXIT_USAGE, _internal(err, str(args.file))))
     return EXIT_OK
+
+
+def _internal(err: Exception, label: str) -> str:
+    """An exception no step expected (a bug of ours, reached by this input): one line
+    that says so, instead of a traceback."""
+    return f"{label}: error: internal error ({type(err).__name__}: {_first_line(err)}); please report it with the input"
 
 
 def _opt(args: argparse.Namespace) -> None:
@@ -594,7 +602,7 @@ def _compile_partition(index: int, partition, passes, args, progress: Progress):
     except VerificationError as err:
         raise _violations(err, name) from None
     except (FxImportError, FlatbufferError, ValueError, DiagnosticException) as err:
-        raise CliError(EXIT_VIOLATION, f"{name}: error: {_first_line(err)}") from None
+        raise CliError(EXIT_VIOLATION, _placed(err, name)) from None
     except OSError as err:
         raise CliError(EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}") from None
     progress.step(f"{name}: Vela")

@@ -256,3 +256,28 @@ def test_flatbuffer_location_with_an_unterminated_string_is_read_in_one_pass():
         return
     abs_op = next(o for o in back.walk() if o.name == "tosa.abs")
     assert isinstance(abs_op.location, UnknownLoc)  # unreadable, so unknown
+
+
+def test_compile_places_an_fx_import_error_at_the_users_line():
+    from bridge.cli import _placed
+    from bridge.fx_import import FxImportError
+
+    err = FxImportError("dimension 1 is dynamic", node="add", target="tosa.ADD.default", source="model.py:12")
+    assert _placed(err, "tag0") == "model.py:12: error: FX node 'add' (tosa.ADD.default): dimension 1 is dynamic"
+    assert _placed(ValueError("no place"), "tag0") == "tag0: error: no place"
+
+
+def test_an_unexpected_exception_in_tosa_ir_opt_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):
+    from bridge import cli
+
+    path = tmp_path / "ok.mlir"
+    path.write_text("func.func @main(%a: tensor<2xf32>) -> tensor<2xf32> {\n  return %a : tensor<2xf32>\n}\n")
+
+    def broken(*args):
+        raise KeyError("oops")
+
+    monkeypatch.setattr(cli, "_render", broken)
+    assert cli.opt_main([str(path), "-o", str(tmp_path / "out.mlir")]) == cli.EXIT_USAGE
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == [f"{path}: error: internal error (KeyError: 'oops'); please report it with the input"]
+    assert not (tmp_path / "out.mlir").exists()

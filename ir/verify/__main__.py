@@ -62,7 +62,12 @@ def main(argv: list[str] | None = None) -> int:
     except _BadInput as err:
         print(err, file=sys.stderr)
         return 2
-    found = diagnose(module, target, args.stage)
+    try:
+        found = diagnose(module, target, args.stage)
+    except Exception as err:  # noqa: BLE001 -- a bug of ours: still one line, no traceback
+        first = (str(err).splitlines() or [""])[0]
+        print(f"{args.file}: error: internal error ({type(err).__name__}: {first}); please report it with the input", file=sys.stderr)
+        return 2
     for diagnostic in found:
         print(diagnostic)
     if found:

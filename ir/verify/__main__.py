@@ -32,7 +32,8 @@ def _read(path: Path):
     except UnicodeDecodeError as err:
         raise _BadInput(f"{path}: error: not UTF-8 text ({err.reason})") from None
     except ValueError as err:  # FlatbufferError
-        raise _BadInput(f"{path}: error: {str(err).splitlines()[0] if str(err) else err!r}") from None
+        first = (str(err).splitlines() or [type(err).__name__])[0]
+        raise _BadInput(f"{path}: error: {first}") from None
 
 
 class _BadInput(Exception):

@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+from xdsl.dialects.builtin import ModuleOp  # noqa: F401  (``ir.ModuleOp`` in annotations)
+
 from ir.parsing import IRParseError, MlirParser, make_context, parse_module
 from ir.printing import print_module
 

@@ -56,6 +56,17 @@ def _first_line(text: str) -> str:
     return lines[0] if lines else "(no message)"
 
 
+_AT_OP = re.compile(r"(\S.*?:\d+(?::\d+)?): (.*)")
+
+
+def _placed(err, label: str) -> str:
+    """An error's first line as ``file:line: error: ...`` when it starts at an op's
+    place (``ir.diagnostics.describe_op``), else at the input file."""
+    first = _first_line(err)
+    at = _AT_OP.match(first)
+    return f"{at[1]}: error: {at[2].removeprefix('error: ')}" if at else f"{label}: error: {first}"
+
+
 def _violations(err, label: str) -> CliError:
     """A ``VerificationError`` as the compiler-style lines it is made of, plus its notes
     (which pass broke the module) as ``note:`` lines."""
@@ -135,7 +146,15 @@ def opt_main(argv: list[str] | None = None) -> int:
         _opt(args)
     except CliError as err:
         return _report_error(err)
+    except Exception as err:  # noqa: BLE001 -- a bug of ours: still one line, no traceback
+        return _report_error(CliError(EXIT_USAGE, _internal(err, str(args.file))))
     return EXIT_OK
+
+
+def _internal(err: Exception, label: str) -> str:
+    """An exception no step expected (a bug of ours, reached by this input): one line
+    that says so, instead of a traceback."""
+    return f"{label}: error: internal error ({type(err).__name__}: {_first_line(err)}); please report it with the input"
 
 
 def _opt(args: argparse.Namespace) -> None:
@@ -200,23 +219,7 @@ def read_module(path: Path):
     except FlatbufferError as err:
         raise CliError(EXIT_USAGE, f"{label}: error: {_first_line(err)}") from None
     except ir.IRParseError as err:
-        raise CliError(EXIT_USAGE, _parse_error_line(str(err), label)) from None
-
-
-_POSITION = re.compile(r"\S.*:\d+:\d+")
-_AT_LINE = re.compile(r"(\S.*?:\d+(?::\d+)?): (.*)")
-
-
-def _parse_error_line(message: str, label: str) -> str:
-    """xDSL's parse error (position line, source line, caret, message) as one line."""
-    lines = [line.strip() for line in message.splitlines() if line.strip()]
-    if len(lines) > 1 and _POSITION.fullmatch(lines[0]):
-        return f"{lines[0]}: error: {lines[-1]}"
-    first = _first_line(message)
-    at_line = _AT_LINE.match(first)
-    if at_line:  # a structural error at an op: the op's own file:line
-        return f"{at_line[1]}: error: {at_line[2]}"
-    return f"{label}: error: {first.removeprefix(f'{label}: ')}"
+        raise CliError(EXIT_USAGE, err.error_line()) from None
 
 
 def _run_passes(module, passes, spec: str, verify: bool, dump_dir, label: str) -> None:
@@ -232,7 +235,7 @@ def _run_passes(module, passes, spec: str, verify: bool, dump_dir, label: str) -
     except VerificationError as err:
         raise _violations(err, label) from None
     except (ValueError, DiagnosticException) as err:
-        raise CliError(EXIT_VIOLATION, f"{label}: error: {_first_line(err)}") from None
+        raise CliError(EXIT_VIOLATION, _placed(err, label)) from None
     except OSError as err:
         raise CliError(EXIT_USAGE, f"{dump_dir}: error: cannot write: {err.strerror}") from None
 
@@ -251,7 +254,7 @@ def _render(module, flatbuffer: bool, review: bool, label: str) -> bytes | str:
     try:
         return to_flatbuffer(module)
     except FlatbufferError as err:
-        raise CliError(EXIT_VIOLATION, f"{label}: error: {_first_line(err)}") from None
+        raise CliError(EXIT_VIOLATION, _placed(err, label)) from None
 
 
 # =========================================================================== progress
@@ -599,7 +602,7 @@ def _compile_partition(index: int, partition, passes, args, progress: Progress):
     except VerificationError as err:
         raise _violations(err, name) from None
     except (FxImportError, FlatbufferError, ValueError, DiagnosticException) as err:
-        raise CliError(EXIT_VIOLATION, f"{name}: error: {_first_line(err)}") from None
+        raise CliError(EXIT_VIOLATION, _placed(err, name)) from None
     except OSError as err:
         raise CliError(EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}") from None
     progress.step(f"{name}: Vela")

@@ -30,6 +30,7 @@ from bridge.fx_types import UnsupportedTypeError, numpy_of
 from bridge.fx_types import value_type as _value_type
 from bridge.provenance import describe_source, node_location
 from ir.builders import const, const_shape, interned, storage_dtype
+from ir.diagnostics import fx_node_of, source_of
 from ir.dialects.tosa_ext import YieldOp
 from ir.tensor_names import name_dicts, set_tensor_names
 
@@ -422,6 +423,10 @@ def _verify_imported(module: ModuleOp) -> None:
         try:
             op.verify(verify_nested_ops=False)
         except VerifyException as err:
-            loc = op.location
-            node = getattr(getattr(loc, "desc", None), "data", "")
-            raise FxImportError(f"imported op does not verify: {err}", node=node, target=op.name) from None
+            source = source_of(op.location)
+            raise FxImportError(
+                f"imported op does not verify: {str(err).splitlines()[0]}",
+                node=fx_node_of(op.location) or "",
+                target=op.name,
+                source=f"{source[0]}:{source[1]}" if source else "",
+            ) from None

@@ -75,10 +75,14 @@ def first_fake_tensor(meta: dict):
 
 
 def static_shape(tensor: torch.Tensor) -> list[int]:
-    try:
-        return [int(d) for d in tensor.shape]
-    except TypeError as err:  # a SymInt without a hint
-        raise UnsupportedTypeError(f"shape {tuple(tensor.shape)} is not static") from err
+    """The shape as ints; a symbolic dimension is refused, not read as its example
+    value (``int()`` of a backed SymInt quietly gives the hint the export traced with)."""
+    for index, dim in enumerate(tensor.shape):
+        if isinstance(dim, torch.SymInt) and dim.node.maybe_as_int() is None:
+            raise UnsupportedTypeError(
+                f"dimension {index} of shape {tuple(tensor.shape)} is dynamic ({dim}); TOSA 1.0 shapes are static"
+            )
+    return [int(d) for d in tensor.shape]
 
 
 def value_type(meta: dict) -> Attribute:

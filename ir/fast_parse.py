@@ -45,6 +45,10 @@ _CONST_HEAD = '"tosa.const"() <'
 _INT_LIST = re.compile(r"[\[\]\s]")
 _PLAIN_STRING = re.compile(r'"[^"\\]*"')
 _CACHED_DENSE_CHARS = 64
+#: the most elements a splat (``dense<0> : tensor<NxT>``) may expand to: xDSL expands one
+#: into a list of N Python ints (about 0.1 s per million); a mistyped shape must not take
+#: minutes and all memory. Larger constants are written in full (hex) and bounded by the text.
+MAX_SPLAT_ELEMENTS = 1 << 22
 
 
 class LineCache:
@@ -197,8 +201,13 @@ def _dense(text: str, cache: LineCache) -> DenseIntOrFPElementsAttr | None:
     body = text[6 : close - 1]
     shape = tuple(tensor.get_shape())
     count = math.prod(shape)
+    if count > MAX_SPLAT_ELEMENTS:
+        return None  # xDSL's parser says why
     if body.startswith('"0x'):
-        data = bytes.fromhex(body[3:-1])
+        try:
+            data = bytes.fromhex(body[3:-1])
+        except ValueError:
+            return None  # not hex: xDSL's parser says where
         if count <= HEX_THRESHOLD or len(data) != count * np.dtype(dtype).itemsize:
             return None
         return DenseIntOrFPElementsAttr(tensor, BytesAttr(data))
@@ -241,6 +250,9 @@ def parse_op_line(parser, cache: LineCache):
     result = _RESULT.match(line)
     if result is None:
         return None
+    name = result.group(1)
+    if name in parser.ssa_values or name in parser.forward_ssa_references:
+        return None  # before building: a built op already uses its operands
     try:
         built = _build(parser, cache, line, result)
     except _NotFast:
@@ -248,12 +260,10 @@ def parse_op_line(parser, cache: LineCache):
     if built is None:
         return None
     op, rest = built
-    name = result.group(1)
-    if name in parser.ssa_values or name in parser.forward_ssa_references:
-        return None
     rest_at = end - len(rest)
     if rest.strip():
         if not rest.startswith(" loc("):
+            op.drop_all_references()  # not ours after all: leave no use of its operands
             return None
         parser._resume_from(rest_at)
         op.location = parser.parse_optional_location()

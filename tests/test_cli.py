@@ -174,7 +174,7 @@ def test_opt_errors_have_exit_status_and_leave_no_file(tmp_path):
     )
     out = tmp_path / "out.tosa"
     cases = [
-        ((broadcast, "-o", out), cli.EXIT_USAGE, rf"^{re.escape(str(broadcast))}:2: error: 'tosa.add' op \[broadcast\] "),
+        ((broadcast, "-o", out), cli.EXIT_USAGE, rf"^{re.escape(str(broadcast))}:2:3: error: 'tosa.add' op \[broadcast\] "),
         ((bad, "-o", out), cli.EXIT_VIOLATION, rf"^{re.escape(str(bad))}:6: error: \[rescale-shift\] "),
         ((tmp_path / "missing.mlir", "-o", out), cli.EXIT_USAGE, r"missing\.mlir: error: cannot read"),
         ((garbage, "-o", out), cli.EXIT_USAGE, r"garbage\.tosa: error: "),

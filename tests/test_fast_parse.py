@@ -16,6 +16,7 @@ import pytest
 from op_cases import CASES, HAND_BUILT, build_case_module
 
 import ir
+import ir.parsing
 
 FILECHECK = sorted((Path(__file__).parent / "filecheck").rglob("*.mlir"))
 
@@ -27,7 +28,7 @@ def _exact(module: ir.ModuleOp) -> str:
 def _both_ways(text: str, monkeypatch) -> tuple[str, str]:
     fast = ir.parse_module(text, name="t.mlir")
     with monkeypatch.context() as patch:
-        patch.setattr(ir, "parse_op_line", lambda parser, cache: None)
+        patch.setattr(ir.parsing, "parse_op_line", lambda parser, cache: None)
         slow = ir.parse_module(text, name="t.mlir")
     return _exact(fast), _exact(slow)
 
@@ -61,13 +62,13 @@ def test_the_switch_really_switches(monkeypatch):
     """Guard for the tests above: the fast path is taken on our printing, and turning it
     off really sends the lines to xDSL."""
     calls = []
-    real = ir.parse_op_line
+    real = ir.parsing.parse_op_line
 
     def counting(parser, cache):
         op = real(parser, cache)
         calls.append(op is not None)
         return op
 
-    monkeypatch.setattr(ir, "parse_op_line", counting)
+    monkeypatch.setattr(ir.parsing, "parse_op_line", counting)
     ir.parse_module(OP_TEXTS["ADD custom"])
     assert any(calls)

@@ -10,7 +10,7 @@ from xdsl.dialects.builtin import FileLineColLoc, NameLoc
 
 import ir
 from bridge.example import ExampleCNN
-from bridge.fx_import import CONSTANT_DATA_META, FxImportError, fx_to_ir
+from bridge.fx_import import CONSTANT_DATA_META, FxImportError, display_target, fx_to_ir
 from ir.dialects import tosa_ext as tosa
 from ir.tensor_names import tensor_names
 
@@ -177,3 +177,75 @@ def test_getitem_of_a_single_value_is_an_error(graph):
             fx_to_ir(gm, ep)
     finally:
         gm.graph.erase_node(bad)
+
+
+def _refused(gm, ep, node, key, value) -> FxImportError:
+    """fx_to_ir with ``node.meta[key]`` replaced (or removed, for None), restored after."""
+    saved = node.meta.get(key)
+    if value is None:
+        node.meta.pop(key)
+    else:
+        node.meta[key] = value
+    try:
+        with pytest.raises(FxImportError) as info:
+            fx_to_ir(gm, ep)
+    finally:
+        node.meta[key] = saved
+    return info.value
+
+
+def _names_node_and_line(err: FxImportError, node, target: str | None = None) -> None:
+    """One line: the user's file:line first, then the FX node and its target."""
+    assert err.node == node.name and err.target == (target or display_target(node))
+    assert err.source.startswith("bridge/example.py:") and int(err.source.split(":")[1]) in _forward_lines()
+    line = str(err)
+    assert "\n" not in line and line.startswith(f"{err.source}: error: FX node '{node.name}'")
+
+
+def test_missing_val_meta_names_node_and_source_line(graph):
+    gm, ep = graph
+    node = _first(gm, "tosa.CONV2D.default")
+    err = _refused(gm, ep, node, "val", None)
+    _names_node_and_line(err, node)
+    assert "no tensor value in meta['val']" in err.message
+
+
+def test_int64_tensor_names_node_and_source_line(graph):
+    gm, ep = graph
+    node = _first(gm, "tosa.ADD.default")
+    err = _refused(gm, ep, node, "val", node.meta["val"].to(torch.int64))
+    _names_node_and_line(err, node)
+    assert "no element type for torch.int64" in err.message
+
+
+def test_dynamic_dimension_is_refused_not_read_as_its_example_size(graph):
+    """``int()`` of a backed SymInt gives the traced size: the importer must not."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.fx.experimental.symbolic_shapes import DimDynamic, ShapeEnv, StatelessSymbolicContext
+
+    gm, ep = graph
+    node = _first(gm, "tosa.ADD.default")
+    static = node.meta["val"]
+    axis = next(i for i, size in enumerate(static.shape) if size > 1)  # sizes 0/1 stay static
+    sizes = [DimDynamic.DYNAMIC if i == axis else DimDynamic.STATIC for i in range(static.dim())]
+    dynamic = FakeTensorMode(shape_env=ShapeEnv()).from_tensor(
+        torch.zeros(static.shape, dtype=static.dtype), symbolic_context=StatelessSymbolicContext(dynamic_sizes=sizes)
+    )
+    # the trap: int() of it gives the traced size (and, as a guard, pins it from then on)
+    assert dynamic.shape[axis].node.hint == static.shape[axis]
+    err = _refused(gm, ep, node, "val", dynamic)
+    _names_node_and_line(err, node)
+    assert f"dimension {axis}" in err.message and "is dynamic" in err.message
+
+
+def test_unknown_target_is_one_line_with_source_first(graph):
+    gm, ep = graph
+    node = _first(gm, "tosa.TRANSPOSE.default")
+    original = node.target
+    node.target = torch.ops.aten.sin.default
+    try:
+        with pytest.raises(FxImportError) as info:
+            fx_to_ir(gm, ep)
+    finally:
+        node.target = original
+    _names_node_and_line(info.value, node, "aten.sin.default")

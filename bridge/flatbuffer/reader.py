@@ -26,7 +26,6 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Attribute, Block, Region, SSAValue
-from xdsl.parser import Parser
 from xdsl.utils.exceptions import ParseError, VerifyException
 
 from bridge.flatbuffer.decode import FbBlock, FbGraph, FbOperator, FbTensor, FlatbufferError
@@ -47,6 +46,7 @@ from ir.dialects.tosa_ext import (
     VariableOp,
     YieldOp,
 )
+from ir.parsing import MlirParser
 from ir.tensor_names import name_dicts, set_region_names, set_tensor_names
 
 MAIN = "main"
@@ -260,8 +260,8 @@ def _location(text: str, ctx) -> Attribute:
         inner_file, inner_line, inner_column = inner
         where = FileLineColLoc(StringAttr(inner_file), IntAttr(int(inner_line)), IntAttr(int(inner_column)))
         return NameLoc(StringAttr(name), where)
-    try:
-        location = Parser(ctx, text).parse_optional_location()
+    try:  # ours: xDSL's lexer takes exponential time on an unterminated string
+        location = MlirParser(ctx, text).parse_optional_location()
     except ParseError:
         location = None
     return location if location is not None else UnknownLoc()

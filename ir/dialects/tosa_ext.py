@@ -34,6 +34,8 @@ from xdsl.dialects.builtin import (
     StringAttr,
     TensorType,
     UnitAttr,
+    i32,
+    i64,
 )
 from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import (
@@ -66,6 +68,12 @@ from xdsl.utils.exceptions import VerifyException
 from xdsl.utils.str_enum import StrEnum
 
 from ir.spec import CONCRETE_ELEMENT_TYPES, operator_spec
+
+#: MLIR's ``DenseI64ArrayAttr`` (kernel, stride, pad, dilation, out_pad) and
+#: ``DenseI32ArrayAttr`` (perms): an ``array<i48: ...>`` typed by hand is refused at parse
+#: time instead of reaching verifiers that read its bytes as something else
+I64_ARRAY = DenseArrayBase.constr(i64)
+I32_ARRAY = DenseArrayBase.constr(i32)
 
 # --------------------------------------------------------------------------- types
 
@@ -370,7 +378,7 @@ def _check_argument(op, arg: dict, value: SSAValue, bound: dict, type_vars: set)
         return
     elem = _element_type_name(t)
     if var in type_vars:
-        if var in bound and bound[var][0] != elem:
+        if var in bound and bound[var][0] != elem and not _unsigned_side_zero_point(op, name, bound[var][0], elem):
             first_elem, first_name = bound[var]
             _fail(
                 op,
@@ -382,6 +390,18 @@ def _check_argument(op, arg: dict, value: SSAValue, bound: dict, type_vars: set)
     concrete = CONCRETE_ELEMENT_TYPES.get(var)
     if concrete is not None and elem != concrete:
         _fail(op, "element-type", f"{name} must have element type {concrete}, got {elem}")
+
+
+def _unsigned_side_zero_point(op, name: str, side: str, zero_point: str) -> bool:
+    """A RESCALE zero point may be signless where its side is unsigned (``ui8`` input,
+    ``i8`` input_zp), as MLIR's verifier allows: the byte is the same either way, read
+    unsigned because of the flag. Our typed stage writes the ``ui8`` form."""
+    return (
+        op.name == "tosa.rescale"
+        and name in ("input_zp", "output_zp")
+        and side.startswith("ui")
+        and zero_point == side[1:]
+    )
 
 
 def _same_rank_broadcast(op: TosaOp, *values: SSAValue, out: SSAValue) -> None:
@@ -464,13 +484,13 @@ class ConvOpBase(TosaOp):
     output = result_def(AnyTensorType)
     acc_type = prop_def(TypeAttribute)
     local_bound = opt_prop_def(IntegerAttr)
-    stride = prop_def(DenseArrayBase)
+    stride = prop_def(I64_ARRAY)
     traits = traits_def(Pure())
 
 
 class ConvOp(ConvOpBase):
-    pad = prop_def(DenseArrayBase)
-    dilation = prop_def(DenseArrayBase)
+    pad = prop_def(I64_ARRAY)
+    dilation = prop_def(I64_ARRAY)
 
 
 # --------------------------------------------------------------------------- tensor ops
@@ -502,9 +522,9 @@ class AvgPool2dOp(TosaOp):
     input_zp = operand_def(AnyTensorType)
     output_zp = operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
-    kernel = prop_def(DenseArrayBase)
-    stride = prop_def(DenseArrayBase)
-    pad = prop_def(DenseArrayBase)
+    kernel = prop_def(I64_ARRAY)
+    stride = prop_def(I64_ARRAY)
+    pad = prop_def(I64_ARRAY)
     acc_type = prop_def(TypeAttribute)
     traits = traits_def(Pure())
 
@@ -512,7 +532,7 @@ class AvgPool2dOp(TosaOp):
 @irdl_op_definition
 class TransposeConv2DOp(ConvOpBase):
     name = "tosa.transpose_conv2d"
-    out_pad = prop_def(DenseArrayBase)
+    out_pad = prop_def(I64_ARRAY)
 
 
 @irdl_op_definition
@@ -545,9 +565,9 @@ class MaxPool2dOp(TosaOp):
     ENUM_PROPS: ClassVar = {"nan_mode": NanModeAttr}
     input = operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
-    kernel = prop_def(DenseArrayBase)
-    stride = prop_def(DenseArrayBase)
-    pad = prop_def(DenseArrayBase)
+    kernel = prop_def(I64_ARRAY)
+    stride = prop_def(I64_ARRAY)
+    pad = prop_def(I64_ARRAY)
     nan_mode = prop_def(NanModeAttr, default_value=NanModeAttr(NanMode.PROPAGATE))
     traits = traits_def(Pure())
 
@@ -745,7 +765,7 @@ class TransposeOp(TosaOp):
     name = "tosa.transpose"
     input1 = operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
-    perms = prop_def(DenseArrayBase)
+    perms = prop_def(I32_ARRAY)
     traits = traits_def(Pure())
 
     def verify_structure(self) -> None:

@@ -1,7 +1,9 @@
 """``python -m ir.verify FILE.mlir|FILE.tosa [--spec SPEC] [--stage typed|signless]``
 
 Prints every violation as ``file:line: error: [rule-id] message`` and exits 1, or says
-the module is clean and exits 0. ``--list-rules`` prints the rule catalog.
+the module is clean and exits 0. Input that cannot be read (a missing file, text that
+does not parse, bytes that are no TOSA flatbuffer) is one ``error:`` line and exit 2.
+``--list-rules`` prints the rule catalog.
 """
 
 from __future__ import annotations
@@ -14,13 +16,28 @@ from ir.verify import DEFAULT_SPEC, RULES, STAGES, SpecError, diagnose, parse_sp
 
 
 def _read(path: Path):
+    """The module in ``path``, or the one line saying why not."""
     import ir
 
-    if path.suffix == ".tosa":
-        from bridge.flatbuffer import from_flatbuffer
+    try:
+        if path.suffix == ".tosa":
+            from bridge.flatbuffer import from_flatbuffer
 
-        return from_flatbuffer(path.read_bytes())
-    return ir.parse_module(path.read_text(), name=str(path))
+            return from_flatbuffer(path.read_bytes())
+        return ir.parse_module(path.read_text(encoding="utf-8"), name=str(path))
+    except ir.IRParseError as err:
+        raise _BadInput(err.error_line()) from None
+    except OSError as err:
+        raise _BadInput(f"{path}: error: cannot read: {err.strerror}") from None
+    except UnicodeDecodeError as err:
+        raise _BadInput(f"{path}: error: not UTF-8 text ({err.reason})") from None
+    except ValueError as err:  # FlatbufferError
+        first = (str(err).splitlines() or [type(err).__name__])[0]
+        raise _BadInput(f"{path}: error: {first}") from None
+
+
+class _BadInput(Exception):
+    """Input that is not a module: its one line, exit 2."""
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,11 +55,20 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("a FILE is required")
     try:
         target = parse_spec(args.spec)
-        module = _read(args.file)
-    except (SpecError, OSError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    except SpecError as err:
+        print(f"error: --spec {args.spec!r}: {err}", file=sys.stderr)
         return 2
-    found = diagnose(module, target, args.stage)
+    try:
+        module = _read(args.file)
+    except _BadInput as err:
+        print(err, file=sys.stderr)
+        return 2
+    try:
+        found = diagnose(module, target, args.stage)
+    except Exception as err:  # noqa: BLE001 -- a bug of ours: still one line, no traceback
+        first = (str(err).splitlines() or [""])[0]
+        print(f"{args.file}: error: internal error ({type(err).__name__}: {first}); please report it with the input", file=sys.stderr)
+        return 2
     for diagnostic in found:
         print(diagnostic)
     if found:

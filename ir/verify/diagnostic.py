@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from xdsl.ir import Operation
 
-from ir.diagnostics import fx_node_of, source_of
+from ir.diagnostics import fx_node_of, position_of
 from ir.tensor_names import tensor_names
 
 
@@ -47,7 +47,7 @@ class Diagnostic:
             message=message,
             op_name=op.name,
             fx_node=fx_node_of(location),
-            source=source_of(location),
+            source=position_of(op),
             tensor=names[0] if names else None,
             op=op,
         )

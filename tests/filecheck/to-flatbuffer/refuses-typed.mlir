@@ -4,7 +4,7 @@
 // TOSA 1.0 flatbuffers have no uint8: the typed stage is refused with the op and what to
 // run first; after legalize-unsigned-io the same module is written.
 
-// CHECK: refuses-typed.mlir: error: 'func.func': value of type tensor<1x4xui8> cannot be written to a TOSA 1.0 flatbuffer {{.*}}run legalize-unsigned-io
+// CHECK: refuses-typed.mlir:8: error: 'func.func': value of type tensor<1x4xui8> cannot be written to a TOSA 1.0 flatbuffer {{.*}}run legalize-unsigned-io
 func.func @main(%arg0: tensor<1x4xui8>) -> tensor<1x4xi8> {
   %m = "tosa.const"() <{values = dense<1073741824> : tensor<1xi32>}> : () -> tensor<1xi32>
   %s = "tosa.const"() <{values = dense<30> : tensor<1xi8>}> : () -> tensor<1xi8>

@@ -119,6 +119,9 @@ class Row:
     max_abs: float | None = None
     rel_err: float | None = None
     snr_db: float | None = None
+    #: an element is wrong above this many LSB: the threshold's, plus what a RESCALE's
+    #: gain makes of its input's error (see ``_inherited_lsb``)
+    allowed_lsb: float | None = None
     over: bool = False
 
     @property
@@ -457,7 +460,7 @@ def _partition_rows(
         if result not in arrays:
             row.note = "value not carried by the reference model's binding"
             continue
-        _fill(row, arrays[result], point, layout, torch_side, threshold)
+        _fill(row, arrays[result], point, layout, torch_side, threshold, _inherited_lsb(op, row_of_value))
     _proxies(ops, rows, row_of_value, points)
     if any(op.regions for op in ops):
         notes.append("ops inside cond_if/while_loop regions are not compared (only the control-flow op's results)")
@@ -563,20 +566,20 @@ def _row_fx_name(op) -> str | None:
 
 
 def _owners(ops, points: dict, row_of_value: dict) -> None:
-    """Of TOSA values in a chain that stand for one torch value, only the last is
-    compared: an op whose sole non-constant consumer maps to the same point (a RESCALE
-    feeding the CLAMP of the same relu6) hands its point on and becomes a proxy."""
+    """Of the TOSA values that stand for one torch value, only the last in graph order is
+    compared; the others (a RESCALE before the CLAMP of the same relu6, the SUB/EXP of a
+    decomposed softmax) hand their point on and become its proxies. Data-movement ops
+    are exempt: they carry a value already compared, in a layout of their own."""
+    last: dict = {}
     for op in ops:
-        if not op.results or op.name in _DATA_MOVEMENT:
+        if not op.results or op.name in _DATA_MOVEMENT or op.results[0] not in points:
+            continue
+        last[points[op.results[0]][0].node] = op.results[0]
+    for op in ops:
+        if not op.results or op.name in _DATA_MOVEMENT or op.results[0] not in points:
             continue
         result = op.results[0]
-        if result not in points:
-            continue
-        users = [u.operation for u in result.uses]
-        if len(users) != 1 or not users[0].results:
-            continue
-        successor = users[0].results[0]
-        if successor in points and points[successor][0].node is points[result][0].node and users[0].name not in _DATA_MOVEMENT:
+        if last[points[result][0].node] is not result:
             del points[result]
 
 
@@ -597,7 +600,7 @@ def _proxies(ops, rows: list[Row], row_of_value: dict, points: dict) -> None:
         row.note = row.note or f"{what} has no torch counterpart: the numbers are row {target.index}'s ({target.op})"
         row.proxy_of = target.index
         row.compared_with = target.compared_with
-        for name in ("elements", "max_lsb", "mean_lsb", "within_1lsb", "float_max_lsb", "float_mean_lsb", "max_abs", "rel_err", "snr_db", "over"):
+        for name in ("elements", "allowed_lsb", "max_lsb", "mean_lsb", "within_1lsb", "float_max_lsb", "float_mean_lsb", "max_abs", "rel_err", "snr_db", "over"):
             setattr(row, name, getattr(target, name))
 
 
@@ -614,6 +617,27 @@ def _downstream_compared(value, row_of_value: dict, depth: int = 8) -> Row | Non
     return None
 
 
+def _inherited_lsb(op, row_of_value: dict) -> float:
+    """The error a RESCALE is allowed to pass on, in its output's LSB: its input's max
+    error (when that row is within the threshold) times its gain (multiplier * 2^-shift,
+    the largest channel's). A 1-LSB rounding difference upstream becomes 2 LSB after a
+    rescale by 2 (an int8 -> uint8 output with half the scale) without this op being
+    wrong; a wrong multiplier or shift still stands out by far more."""
+    from ir.dialects.tosa_ext import RescaleOp
+    from ir.verify.core import constant_ints
+
+    if not isinstance(op, RescaleOp):
+        return 0.0
+    upstream = row_of_value.get(op.operands[0])
+    if upstream is None or upstream.max_lsb is None or upstream.over:
+        return 0.0
+    multipliers, shifts = constant_ints(op.operands[1]), constant_ints(op.operands[2])
+    if multipliers is None or shifts is None or not multipliers.size:
+        return 0.0
+    gain = float(np.max(multipliers.astype(np.float64) * np.power(2.0, -shifts.astype(np.float64))))
+    return upstream.max_lsb * gain if gain > 1 else 0.0
+
+
 def _aligned(reference: np.ndarray, shape: tuple[int, ...], layout) -> tuple[np.ndarray | None, str]:
     """``reference`` (torch layout) in the TOSA tensor's layout, and how it got there."""
     if layout is not None and len(layout) == reference.ndim and tuple(layout) != tuple(range(reference.ndim)):
@@ -627,7 +651,9 @@ def _aligned(reference: np.ndarray, shape: tuple[int, ...], layout) -> tuple[np.
     return None, f"shapes differ: torch {tuple(reference.shape)}, TOSA {tuple(shape)}"
 
 
-def _fill(row: Row, got: np.ndarray, point: _Point, layout, torch_side: _TorchSide, threshold: Threshold) -> None:
+def _fill(
+    row: Row, got: np.ndarray, point: _Point, layout, torch_side: _TorchSide, threshold: Threshold, inherited: float = 0.0
+) -> None:
     want_t = torch_side.quantized.get(point.node.name)
     if want_t is None:
         row.note = f"{point.node.name}: no value recorded"
@@ -640,17 +666,21 @@ def _fill(row: Row, got: np.ndarray, point: _Point, layout, torch_side: _TorchSi
         row.note = how
     row.elements = int(got.size)
     if np.issubdtype(got.dtype, np.integer):
-        _fill_integer(row, got, want, point, layout, torch_side, threshold)
+        _fill_integer(row, got, want, point, layout, torch_side, threshold, inherited)
     else:
         _fill_float(row, got, want, threshold)
 
 
-def _fill_integer(row: Row, got, want, point: _Point, layout, torch_side: _TorchSide, threshold: Threshold) -> None:
+def _fill_integer(
+    row: Row, got, want, point: _Point, layout, torch_side: _TorchSide, threshold: Threshold, inherited: float
+) -> None:
     diff = np.abs(got.astype(np.int64) - want.astype(np.int64))
     row.max_lsb = float(diff.max()) if diff.size else 0.0
     row.mean_lsb = float(diff.mean()) if diff.size else 0.0
     row.within_1lsb = float((diff <= 1).mean()) if diff.size else 1.0
-    row.over = bool(((diff > threshold.lsb).mean() if diff.size else 0.0) > threshold.fraction)
+    allowed = threshold.lsb + inherited
+    row.allowed_lsb = allowed
+    row.over = bool(((diff > allowed).mean() if diff.size else 0.0) > threshold.fraction)
     if point.node.target not in _Q_TARGETS:
         return
     reference = torch_side.float_reference(point)

@@ -402,7 +402,8 @@ def test_clamp_at_zero_point_repairs_it(cat_relu_capture):
         properties={"min_val": IntegerAttr(zero_point, i8), "max_val": IntegerAttr(127, i8)},
         attributes={"tosa.tensor_name": type(rescale.attributes["tosa.tensor_name"])("relu_restored")},
     )
-    uses = list(rescale.results[0].uses)
+    clamp.location = rescale.location  # the same FX node: the relu's quantize node
+    uses = [use for use in rescale.results[0].uses if use.operation is not clamp]
     Rewriter.insert_op(clamp, InsertPoint.after(rescale))
     for use in uses:
         use.operation.operands[use.index] = clamp.results[0]
@@ -432,3 +433,35 @@ def test_module_from_other_stage_is_accepted():
 
 def test_cases_table_covers_zoo():
     assert set(c for c, _ in BY_DESIGN) <= set(CASES)
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def test_debug_command_prints_table_and_writes_files(tmp_path, capsys):
+    from bridge import cli
+
+    out = tmp_path / "dbg"
+    assert cli.main(["debug", "bridge/example.py:ExampleCNN", "--out", str(out)]) == cli.EXIT_OK
+    printed = capsys.readouterr().out
+    assert "first: none" in printed and "tosa_conv2d_default" in printed
+    assert (out / "debug.txt").read_text() == printed
+    dump = (out / "tag0.debug.mlir").read_text()
+    assert "// NPU" in dump and "LSB, 100.0% <= 1 LSB" in dump
+    for line in dump.splitlines():  # each error comment sits right above an op line
+        if "<= 1 LSB" in line:
+            assert line.lstrip().startswith("//")
+
+
+def test_debug_command_errors_are_one_line_and_write_nothing(tmp_path, capsys):
+    from bridge import cli
+
+    bad = tmp_path / "edited.mlir"
+    bad.write_text("func.func @main( {\n")
+    out = tmp_path / "dbg"
+    code = cli.main(["debug", "bridge/example.py:ExampleCNN", "--module", str(bad), "--out", str(out)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == cli.EXIT_USAGE and len(err) == 1 and err[0].startswith(str(bad))
+    assert not out.exists()
+    code = cli.main(["debug", "bridge/example.py:NoSuchFactory", "--out", str(out)])
+    assert code == cli.EXIT_USAGE and not out.exists()

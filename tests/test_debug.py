@@ -43,8 +43,11 @@ from tests.zoo_runs import debug_capture
 BY_DESIGN = {
     ("sigmoid_tanh_gelu", "int16"): "16-bit TABLE interpolation (sigmoid, tanh, GELU)",
     ("softmax", "int16"): "16-bit TABLE interpolation (exp, reciprocal)",
-    ("attention", "int16"): "16-bit TABLE interpolation (the softmax's exp, reciprocal)",
+    ("attention", "int16"): "int16 matmul requantization (i48 accumulator, 2 LSB of 65536 on "
+    "4.7% of q @ k^T) and 16-bit TABLE interpolation (the softmax's exp, reciprocal)",
 }
+#: the exceptions whose first row lies downstream of a TABLE
+TABLE_FIRST = {("sigmoid_tanh_gelu", "int16"), ("softmax", "int16")}
 #: where provenance gives no per-op torch value: the rows exist but are not compared
 #: (FP LSTM/GRU stay one aten.lstm/gru node with a tuple result in the float program,
 #: decomposed only by the Arm passes; cond/while_loop regions are not exposed)
@@ -65,8 +68,8 @@ def test_clean_graph_has_no_first(case, key):
     first = report.first
     assert first is not None, f"listed as an exception but clean: {BY_DESIGN[case.name, key]}"
     assert first.max_lsb is not None and first.max_lsb <= 4, report.format()
-    upstream = report.rows[: first.index]
-    assert any(r.op == "tosa.table" for r in upstream), report.format()
+    if (case.name, key) in TABLE_FIRST:
+        assert any(r.op == "tosa.table" for r in report.rows[: first.index]), report.format()
 
 
 def test_rows_name_op_node_and_source():

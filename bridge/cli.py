@@ -443,7 +443,8 @@ def _compile_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 def _main_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tosa-ir",
-        description="The TOSA IR tools: 'compile' a PyTorch model, 'opt' a module.",
+        description="The TOSA IR tools: 'compile' a PyTorch model, 'debug' its accuracy op by op, "
+        "'opt' a module.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _compile_parser(
@@ -459,6 +460,9 @@ def _main_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )
+    from bridge.debug_cli import add_parser as add_debug_parser
+
+    add_debug_parser(commands)
     commands.add_parser("opt", help="tosa-ir-opt (see tosa-ir-opt --help)", add_help=False)
     return parser
 
@@ -473,7 +477,12 @@ def main(argv: list[str] | None = None) -> int:
         return code
     progress = Progress(enabled=args.progress or sys.stderr.isatty())
     try:
-        report = compile_model(args, progress)
+        if args.command == "debug":
+            from bridge.debug_cli import debug_model
+
+            report = debug_model(args, progress)
+        else:
+            report = compile_model(args, progress)
     except CliError as err:
         progress.finish(ok=False)
         return _report_error(err)

@@ -66,9 +66,15 @@ def _placement_of(line: str, placement: Mapping[str, Placement]) -> Placement | 
     return None
 
 
-def annotate(text_or_module: str | Operation, placement: Mapping[str, Placement]) -> str:
+def annotate(
+    text_or_module: str | Operation,
+    placement: Mapping[str, Placement],
+    notes: Mapping[str, str] | None = None,
+) -> str:
     """``text_or_module`` with a ``// NPU 1437 cycles`` line above every op whose tensor
-    name has an entry in ``placement``, indented like the op.
+    name has an entry in ``placement``, indented like the op; ``notes`` (tensor name ->
+    text, e.g. ``tosa-ir debug``'s ``err max 3 LSB, 97.2% <= 1 LSB``) go on the same
+    comment line, after the placement.
 
     A module is printed first as a review dump (large constants elided, locations
     shown). Ops without an entry (constants, which Vela does not schedule) are left
@@ -80,12 +86,19 @@ def annotate(text_or_module: str | Operation, placement: Mapping[str, Placement]
         from ir.printing import print_module
 
         text = print_module(text_or_module, elide_constants=True, debuginfo=True)
+    notes = notes or {}
     out = []
     for line in text.splitlines(keepends=True):
+        parts = []
         where = _placement_of(line, placement) if placement else None
         if where is not None:
+            parts.append(placement_comment(*where))
+        note = next((notes[n] for n in _names_on(line) if n in notes), None) if notes else None
+        if note:
+            parts.append(note)
+        if parts:
             indent = line[: len(line) - len(line.lstrip())]
-            out.append(f"{indent}// {placement_comment(*where)}\n")
+            out.append(f"{indent}// {'; '.join(parts)}\n")
         out.append(line)
     return "".join(out)
 

@@ -97,4 +97,21 @@ def executorch_texts(case_name: str, key: str) -> tuple[str, ...]:
     return tuple(texts)
 
 
-__all__ = ["RANDOM_INPUTS", "Partition", "ZooRun", "capture", "executorch_texts"]
+@cache
+def debug_capture(case_name: str, key: str):
+    """``bridge.debug.capture`` of the case under the config (the final stage of each
+    partition plus both torch programs), once per session; ``bridge.debug.evaluate``
+    compares it, or a corrupted module in place of its first partition, cheaply."""
+    from bridge.debug import capture as debug_capture_of
+
+    case, config = CASES[case_name], CONFIGS[key]
+    return debug_capture_of(
+        case.factory(),
+        case.inputs_factory(),
+        spec=config.spec,
+        uint8_io=config.uint8_io,
+        quantization=config.quantization,
+    )
+
+
+__all__ = ["RANDOM_INPUTS", "Partition", "ZooRun", "capture", "debug_capture", "executorch_texts"]

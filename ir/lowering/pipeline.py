@@ -34,10 +34,11 @@ class PipelineError(ValueError):
 def available_passes() -> dict[str, Callable[[], type[ModulePass]]]:
     """Every pass a pipeline string may name, by its kebab-case name."""
     from ir.lowering.canonicalize import Canonicalize
+    from ir.lowering.expose import ExposeIntermediates
     from ir.lowering.signless import LegalizeUnsignedIO
     from ir.verify import VERIFY_PASSES
 
-    classes = [LegalizeUnsignedIO, Canonicalize, *VERIFY_PASSES]
+    classes = [LegalizeUnsignedIO, Canonicalize, ExposeIntermediates, *VERIFY_PASSES]
     return {cls.name: (lambda cls=cls: cls) for cls in classes}
 
 

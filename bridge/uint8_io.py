@@ -30,6 +30,7 @@ every graph ExecuTorch already delegates keeps ExecuTorch's bytes.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 import torch
@@ -303,6 +304,53 @@ def requantize_uint8_io_islands(graph_module: GraphModule) -> list[Island]:
     return done
 
 
+def signed_region_quantization(graph_module: GraphModule) -> list[Node]:
+    """Every uint8 quantize/dequantize inside a cond branch or while body/condition, as
+    the int8 one with the same values (zero point - 128, range -128..127); returns them.
+
+    The quantizer's submodule driver applies the uint8 IO config to each region's own
+    inputs and outputs, but a region's arguments are not graph IO: the boundary is the
+    outer graph. ``round(x / s) + zp`` clamped to 0..255, less 128, is ``round(x / s) +
+    (zp - 128)`` clamped to -128..127, so the pair dequantizes to the very same reals.
+    ExecuTorch 1.5.1 fails on the uint8 ones instead ("tosa::rescale currently only
+    supports int32, int16 and int8", "carried_inputs and body_output ... differ in dtype").
+    """
+    from executorch.exir.graph_module import get_cond_while_submodules
+
+    changed = _sign_control_flow_results(graph_module)
+    for _, submodule, _ in get_cond_while_submodules(graph_module):
+        for node in submodule.graph.nodes:
+            if not (_is_q(node) or _is_dq(node)) or node.args[5] != torch.uint8:
+                continue
+            node.args = (node.args[0], *QParams.of(node).signed().args(), *node.args[6:])
+            val = node.meta.get("val")
+            if isinstance(val, torch.Tensor) and val.dtype == torch.uint8:
+                node.meta["val"] = val.to(torch.int8)
+            changed.append(node)
+        changed.extend(signed_region_quantization(submodule))
+        submodule.recompile()
+    return changed
+
+
+def _sign_control_flow_results(graph_module: GraphModule) -> list[Node]:
+    """A uint8 quantize reading a cond/while result directly gets an int8 pair in front
+    (the output's scale, zero point - 128): the region's result is int8, and the uint8
+    conversion a unit boundary RESCALE. (The quantizer does so for a cond, not for a
+    while_loop, whose result ExecuTorch then makes uint8 inside the body.)"""
+    control_flow = (torch.ops.higher_order.cond, torch.ops.higher_order.while_loop)
+    added = []
+    for q in list(graph_module.graph.nodes):
+        if not _is_q(q) or q.args[5] != torch.uint8:
+            continue
+        source = q.args[0]
+        if not (source.target is operator.getitem and source.args[0].target in control_flow):
+            continue
+        dq = _insert_pair(graph_module.graph, source, QParams.of(q).signed(), source, f"{source.name}_int8")
+        q.replace_input_with(source, dq)
+        added.append(dq)
+    return added
+
+
 class UnsafeUint8IOError(ValueError):
     """uint8 model IO that ExecuTorch 1.5.1 would lower silently wrong."""
 
@@ -349,7 +397,9 @@ def check_float_boundary(graph: Graph, tosa_spec, preserve_io_quantization: bool
 class Uint8IOPartitioning:
     """Mixin for a TOSA partitioner: uint8-IO islands become int8 data movement before
     ExecuTorch's partitioning sees them, so they are delegated with the rest; uint8 IO
-    that ExecuTorch would lower wrong is refused (``check_float_boundary``).
+    that ExecuTorch would lower wrong is refused (``check_float_boundary``), and the
+    uint8 quantization the quantizer puts inside control-flow regions becomes the int8
+    one it equals (``signed_region_quantization``).
 
     ``transform_for_pre_decomposition`` is the partitioner's one hook that may change the
     graph (``partition`` may only tag it; ExecuTorch checks); it sees the ATen program,
@@ -358,6 +408,7 @@ class Uint8IOPartitioning:
     def transform_for_pre_decomposition(self, exported_program):  # ExecuTorch's Partitioner API
         graph_module = exported_program.graph_module
         check_float_boundary(graph_module.graph, self.tosa_spec, self._preserve_io_quantization_enabled())
+        signed_region_quantization(graph_module)
         exported_program = super().transform_for_pre_decomposition(exported_program)
         requantize_uint8_io_islands(exported_program.graph_module)
         return exported_program
@@ -372,5 +423,6 @@ __all__ = [
     "check_float_boundary",
     "find_islands",
     "requantize_uint8_io_islands",
+    "signed_region_quantization",
     "uint8_io_nodes",
 ]

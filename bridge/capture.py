@@ -78,6 +78,10 @@ with quiet():
     from executorch.exir.backend.partitioner import DelegationSpec
     from executorch.exir.graph_module import get_cond_while_submodules
 
+# After ExecuTorch: these name its quantize ops, which torchao registers on import.
+from bridge.cpu_report import CpuOp, RejectReasons, cpu_ops, warn_cpu_ops  # noqa: E402
+from bridge.uint8_io import Uint8IOPartitioning  # noqa: E402
+
 
 # --------------------------------------------------------------------------- quantization
 
@@ -470,12 +474,13 @@ class TosaIRBackend(BackendDetails):
         return PreprocessResult(processed_bytes=reference or b"")
 
 
-class CapturePartitioner(TOSAPartitioner):
+class CapturePartitioner(Uint8IOPartitioning, RejectReasons, TOSAPartitioner):
     """``TOSAPartitioner``'s partitions, delegated to ``TosaIRBackend`` instead of TOSABackend.
 
-    Only the delegation spec differs: the backend id is the one thing TOSAPartitioner
-    hard-codes, and every partitioning decision reads ``self.compile_spec``, which the
-    parent's constructor sets as usual.
+    The backend id is the one thing TOSAPartitioner hard-codes, and every partitioning
+    decision reads ``self.compile_spec``, which the parent's constructor sets as usual;
+    uint8-IO data movement is made int8 first (``bridge.uint8_io``), so it is delegated,
+    and the reject reasons are kept (``bridge.cpu_report``).
     """
 
     def __init__(self, compile_spec: TosaCompileSpec, additional_checks=None) -> None:
@@ -499,6 +504,13 @@ def edge_compile_config():
     return EdgeCompileConfig(_check_ir_validity=False)
 
 
+class Partitions(list):
+    """The ``TosaLevelPartition`` list of a lowering, with ``cpu_ops``: every compute op
+    left outside the delegates, with the partitioner's reason (``bridge.cpu_report``)."""
+
+    cpu_ops: tuple[CpuOp, ...] = ()
+
+
 def tosa_level_partitions(
     model_or_exported_program: torch.nn.Module | ExportedProgram,
     example_inputs: tuple | None,
@@ -507,19 +519,26 @@ def tosa_level_partitions(
     *,
     quantization: str = "8a8w",
     with_reference: bool = False,
-) -> list[TosaLevelPartition]:
+    preserve_io_quantization: bool = False,
+) -> Partitions:
     """Each partition ExecuTorch's Arm flow delegates, at the TOSA level, in delegation order.
 
     A model goes through ``quantize_and_export`` first; an ExportedProgram is taken as
     already exported (and quantized), so ``example_inputs`` may be None and the
     quantization options are only checked against ``spec``. With ``with_reference`` each
     partition also carries ExecuTorch's own flatbuffer of it, at the cost of a second run
-    of the pass pipeline and of ExecuTorch's serialiser.
+    of the pass pipeline and of ExecuTorch's serialiser. ``preserve_io_quantization``
+    keeps the IO quantize/dequantize outside the delegates on a spec with float support
+    (ExecuTorch's compile-spec option; INT-only specs always do): uint8 IO on
+    ``TOSA-1.0+INT+FP`` needs it (``bridge.uint8_io.check_float_boundary``).
     """
     from executorch.exir import to_edge_transform_and_lower
 
     compile_spec = TosaCompileSpec(spec)
     _check_lowering_options(compile_spec, uint8_io, quantization)
+    if preserve_io_quantization:
+        with quiet():  # ExecuTorch warns that INT-only specs need no such option
+            compile_spec._set_preserve_io_quantization(True)
     if isinstance(model_or_exported_program, ExportedProgram):
         exported = model_or_exported_program
     else:
@@ -531,15 +550,20 @@ def tosa_level_partitions(
             quantization=quantization,
         )
 
+    partitioner = CapturePartitioner(compile_spec)
     with _collecting(with_reference) as collector:
-        to_edge_transform_and_lower(
+        edge = to_edge_transform_and_lower(
             exported,
-            partitioner=[CapturePartitioner(compile_spec)],
+            partitioner=[partitioner],
             compile_config=edge_compile_config(),
         )
+    outside = cpu_ops(edge.exported_program().graph_module, partitioner.reject_reasons)
     if not collector.partitions:
-        raise RuntimeError(f"ExecuTorch delegated nothing to TOSA for {spec}")
-    return collector.partitions
+        reasons = "".join(f"\n  {op.format()}" for op in outside)
+        raise RuntimeError(f"ExecuTorch delegated nothing to TOSA for {spec}{reasons}")
+    partitions = Partitions(collector.partitions)
+    partitions.cpu_ops = outside
+    return partitions
 
 
 def lower(
@@ -551,9 +575,12 @@ def lower(
 ):
     """Our IR (one xDSL ModuleOp per delegated partition) of ``model`` under ``spec``.
 
-    Keyword arguments are those of ``tosa_level_partitions``.
+    Keyword arguments are those of ``tosa_level_partitions``. Compute ops left on the
+    CPU are reported in one ``bridge.cpu_report.CpuFallbackWarning``, each with the
+    partitioner's reason.
     """
     from bridge.fx_import import fx_to_ir
 
     partitions = tosa_level_partitions(model, example_inputs, spec, uint8_io, **kwargs)
+    warn_cpu_ops(partitions.cpu_ops)
     return [fx_to_ir(p.graph_module, p.exported_program, tosa_spec=spec) for p in partitions]

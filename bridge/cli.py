@@ -420,6 +420,12 @@ def _compile_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument(
         "--uint8-io", action="store_true", help="uint8 model inputs and outputs (INT specs)"
     )
+    parser.add_argument(
+        "--preserve-io-quantization",
+        action="store_true",
+        help="keep the IO quantize/dequantize outside the delegates on a spec with float "
+        "support (ExecuTorch's compile-spec option; needed for --uint8-io on TOSA-1.0+INT+FP)",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument(
         "-p",
@@ -519,7 +525,7 @@ def compile_model(args: argparse.Namespace, progress: Progress) -> str:
     ]
     progress.step("reference model vs torch")
     agreement = _agreement(results, checks, expected, quantization)
-    report = _report(args, loaded, results, agreement)
+    report = _report(args, loaded, results, agreement, partitions.cpu_ops)
     write_atomically(args.out / "report.txt", report)
     return report
 
@@ -582,7 +588,9 @@ def _partitions(exported, args, progress: Progress):
     with _quiet():
         return _stage(
             "partition",
-            lambda: tosa_level_partitions(exported, None, args.spec, args.uint8_io),
+            lambda: tosa_level_partitions(
+                exported, None, args.spec, args.uint8_io, preserve_io_quantization=args.preserve_io_quantization
+            ),
         )
 
 
@@ -718,10 +726,12 @@ def compare_with_torch(flatbuffer: bytes, checks, expected, quantization) -> str
     )
 
 
-def _report(args, loaded: LoadedModel, results: list[PartitionResult], agreement: str) -> str:
+def _report(args, loaded: LoadedModel, results: list[PartitionResult], agreement: str, cpu_ops=()) -> str:
     integer = "PRO-INT" in _checked_spec(args.spec, args.model, "--spec").profiles
     io = "uint8 IO" if args.uint8_io else ("int8 IO" if integer else "float IO")
     lines = [f"tosa-ir compile {args.model} ({args.spec}, {io}): {len(results)} partition(s)"]
+    lines.append(f"on the CPU: {len(cpu_ops)} compute op(s)" if cpu_ops else "on the CPU: no compute op")
+    lines.extend(f"  {op.format()}" for op in cpu_ops)
     for r in results:
         constants = r.op_counts.get("const", 0) + r.op_counts.get("const_shape", 0)
         kinds = ", ".join(

@@ -40,6 +40,17 @@ FUNCTION_NAME = "main"
 #: (``bridge.capture``): later passes may reuse the placeholder's name for other data
 CONSTANT_DATA_META = "tosa_ir_constant_data"
 
+#: key in a node's ``meta["custom"]`` (the part of the meta torch keeps through export and
+#: decomposition, and ExecuTorch's passes copy to the ops they make from the node): the
+#: tensor name and location name for an op we asked for, e.g. ``bridge.uint8_io``'s
+#: boundary quantize ``a_signed`` whose RESCALE ExecuTorch would call ``tosa_rescale_default``
+TENSOR_NAME_KEY = "tosa_ir_tensor_name"
+
+
+def node_name(node: Node) -> str:
+    """The name a node's tensor and location get: ours when we named it, FX's otherwise."""
+    return node.meta.get("custom", {}).get(TENSOR_NAME_KEY) or node.name
+
 
 def value_type(meta: dict) -> Attribute:
     """``fx_types.value_type``, one object per distinct type (``ir.builders.interned``):
@@ -281,7 +292,7 @@ class _GraphImporter:
         return self.region_name is not None
 
     def tensor_name(self, node: Node) -> str:
-        return node.name + self.suffix
+        return node_name(node) + self.suffix
 
     # -- entry points ----------------------------------------------------------------
 
@@ -322,7 +333,7 @@ class _GraphImporter:
             return  # ExecuTorch drops unused top-level placeholders; regions keep their signature
         is_argument = node.meta.get("is_input", False) if self.is_region else self.module.is_user_input(node)
         name = self.tensor_name(node)
-        location = node_location(node.name, node.meta)
+        location = node_location(node_name(node), node.meta)
         if is_argument:
             self.values[node] = self.block.insert_arg(value_type(node.meta), len(self.block.args))
             self.values[node].location = location
@@ -352,7 +363,7 @@ class _GraphImporter:
         rule = RULES.get(key)
         if rule is None:
             raise FxImportError.at(node, f"no import rule for FX target '{display_target(node)}'")
-        ctx = RuleContext(node, self, self._main_name(node), node_location(node.name, node.meta))
+        ctx = RuleContext(node, self, self._main_name(node), node_location(node_name(node), node.meta))
         result = rule(ctx, *node.args, **node.kwargs)
         self.values[node] = tuple(result) if isinstance(result, list | tuple) else result
 

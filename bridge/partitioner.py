@@ -36,8 +36,9 @@ from bridge.capture import (
     own_specs,
     quiet,
 )
-
+from bridge.cpu_report import RejectReasons
 from bridge.spec_support import ProfileSupport
+from bridge.uint8_io import Uint8IOPartitioning
 
 with quiet():
     from executorch.backends.arm.ethosu import EthosUCompileSpec
@@ -71,11 +72,14 @@ class EthosUIRBackend(BackendDetails):
         )
 
 
-class Partitioner(TOSAPartitioner):
+class Partitioner(Uint8IOPartitioning, RejectReasons, TOSAPartitioner):
     """ExecuTorch's Arm partitioner, delegating to our IR backends.
 
     Every partitioning decision reads ``self.compile_spec`` as in ``TOSAPartitioner``
-    (which ``EthosUPartitioner`` also is); only the delegation spec differs.
+    (which ``EthosUPartitioner`` also is); the delegation spec differs, and uint8-IO data
+    movement that ExecuTorch would leave on the CPU in float is made int8 first
+    (``bridge.uint8_io``), so it is delegated; ``reject_reasons`` keeps why the rest was
+    not (``bridge.cpu_report.cpu_ops``).
     """
 
     def __init__(

@@ -73,6 +73,7 @@ def test_compile_report_states_what_the_files_show(compiled):
     out, report = compiled
     lines = report.splitlines()
     assert lines[0] == f"tosa-ir compile {EXAMPLE} (TOSA-1.0+INT, uint8 IO): 1 partition(s)"
+    assert lines[1] == "on the CPU: no compute op"  # the whole example is delegated
     assert f"tag0.tosa: {(out / 'tag0.tosa').stat().st_size} bytes" in report
     npu, cpu = map(int, re.search(r"(\d+) NPU / (\d+) CPU ops", report).groups())
     summary = (out / "tag0.vela.txt").read_text()

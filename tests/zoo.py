@@ -290,6 +290,82 @@ class WhileLoop(nn.Module):
         return while_loop(cond_fn, body_fn, (x,))[0]
 
 
+# uint8 IO behind data movement: what ExecuTorch 1.5.1 leaves on the CPU (UINT8_IO_ZOO).
+
+
+class CatInputs(nn.Module):
+    """``torch.cat`` of the graph inputs themselves (two or three, different ranges)."""
+
+    def forward(self, *xs):
+        return torch.cat(xs, dim=1)
+
+
+class StackInputs(nn.Module):
+    def forward(self, a, b):
+        return torch.stack([a, b], dim=1)
+
+
+class PixelShuffle(nn.Module):
+    def forward(self, x):
+        return nn.functional.pixel_shuffle(x, 2)
+
+
+class SliceInput(nn.Module):
+    """A slice and a view of the input, then a conv."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(2, 4, 1)
+
+    def forward(self, x):
+        return self.conv(x[:, 1:3].reshape(1, 2, 4, 8))
+
+
+class ConvAndConcat(nn.Module):
+    """One input feeding both a conv and the concat after it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 3, padding=1)
+
+    def forward(self, x):
+        return torch.cat([torch.relu(self.conv(x)), x], dim=1)
+
+
+class ConcatOutput(nn.Module):
+    """The output is the concat of two branches (each a conv)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.a = nn.Conv2d(3, 4, 1)
+        self.b = nn.Conv2d(3, 4, 3, padding=1)
+
+    def forward(self, x):
+        return torch.cat([torch.relu(self.a(x)), self.b(x)], dim=1)
+
+
+class ConvCatInput(nn.Module):
+    """``cat((relu(conv(a)), b), 1)``: a computed branch and a raw input."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 3, 1)
+
+    def forward(self, a, b):
+        return torch.cat([torch.relu(self.conv(a)), b], dim=1)
+
+
+def _ranged(*shapes: tuple[int, ...], seed: int) -> Callable[[], tuple[torch.Tensor, ...]]:
+    """Uniform inputs, input ``i`` in [0, i + 1): different ranges, so different uint8
+    scales at the IO."""
+
+    def inputs_factory() -> tuple[torch.Tensor, ...]:
+        generator = torch.Generator().manual_seed(seed)
+        return tuple(torch.rand(*shape, generator=generator) * (i + 1) for i, shape in enumerate(shapes))
+
+    return inputs_factory
+
+
 # --------------------------------------------------------------------------- the zoo
 # Every case gives one partition under each of its configs. Per config: non-constant TOSA
 # ops (tosa.yield included) + constants, as tosa-opt shows ExecuTorch's flatbuffer; the
@@ -376,6 +452,60 @@ ZOO: tuple[ZooCase, ...] = (
 CASES: dict[str, ZooCase] = {case.name: case for case in ZOO}
 
 
+# --------------------------------------------------------------------------- uint8 IO
+# Models whose int8-IO version ExecuTorch 1.5.1 delegates whole but whose uint8-IO version
+# it leaves (partly) on the CPU in float: the quantizer will not share a qspec with a
+# uint8 model input/output ("Shared-qspec bridge cluster touches uint8 model IO"), so the
+# data movement stays float and the partitioner rejects it ("Node was not marked as
+# quantized in the Arm backend"). ``bridge.Partitioner`` delegates each whole
+# (``bridge.uint8_io``). ``executorch_outside`` lists the compute ops ExecuTorch's
+# TOSAPartitioner leaves outside, as measured. Spec: UINT8_IO_SPEC, uint8 IO.
+
+UINT8_IO_SPEC = "TOSA-1.0+INT"
+
+
+@dataclass(frozen=True)
+class Uint8IOCase:
+    name: str
+    factory: Callable[[], nn.Module]
+    inputs_factory: Callable[[], tuple[torch.Tensor, ...]]
+    executorch_outside: tuple[str, ...]
+
+
+UINT8_IO_ZOO: tuple[Uint8IOCase, ...] = (
+    # Nothing delegated by ExecuTorch: the cat is the only compute op.
+    Uint8IOCase("cat2", _seeded(20, CatInputs), _ranged((1, 3, 4, 4), (1, 3, 4, 4), seed=20), ("cat",)),
+    Uint8IOCase("cat3", _seeded(21, CatInputs), _ranged((1, 3, 4, 4), (1, 2, 4, 4), (1, 1, 4, 4), seed=21), ("cat",)),
+    Uint8IOCase("stack", _seeded(22, StackInputs), _ranged((1, 3, 4, 4), (1, 3, 4, 4), seed=22), ("cat", "view_copy")),
+    Uint8IOCase(
+        "pixel_shuffle",
+        _seeded(23, PixelShuffle),
+        _ranged((1, 8, 4, 4), seed=23),
+        ("view_copy", "permute_copy", "_clone_dim_order", "view_copy", "_clone_dim_order"),
+    ),
+    # The conv is delegated; the slice and view in front of it stay on the CPU.
+    Uint8IOCase("slice_view", _seeded(24, SliceInput), _ranged((1, 4, 4, 8), seed=24), ("slice_copy", "view_copy")),
+    # The conv is delegated; the concat after it stays on the CPU.
+    Uint8IOCase("conv_and_concat", _seeded(25, ConvAndConcat), _ranged((1, 3, 8, 8), seed=25), ("cat",)),
+    Uint8IOCase("concat_output", _seeded(26, ConcatOutput), _ranged((1, 3, 8, 8), seed=26), ("cat",)),
+    Uint8IOCase("conv_cat_input", _seeded(27, ConvCatInput), _ranged((1, 3, 8, 8), (1, 3, 8, 8), seed=27), ("cat",)),
+)
+
+UINT8_IO_CASES: dict[str, Uint8IOCase] = {case.name: case for case in UINT8_IO_ZOO}
+
+# Control flow with uint8 IO on UINT8_IO_CF_SPEC: ExecuTorch 1.5.1 fails inside its passes
+# (the quantizer's submodule driver puts uint8 Q/DQ inside the regions; see CONTROL_FLOW);
+# bridge.Partitioner delegates each whole. The zoo's cond and while_loop. (A nested cond is
+# not here: ExecuTorch 1.5.1 fails on it with int8 IO too, its inner predicate computed in
+# the branch with "Attempting to use FunctionalTensor on its own", passed in as an operand
+# with "ExportPassBase doesn't support changing the placeholders".)
+UINT8_IO_CF_SPEC = "TOSA-1.0+INT+cf"
+UINT8_IO_CONTROL_FLOW: dict[str, tuple[Callable[[], nn.Module], Callable[[], tuple[torch.Tensor, ...]]]] = {
+    "cond": (CASES["cond"].factory, CASES["cond"].inputs_factory),
+    "while_loop": (CASES["while_loop"].factory, CASES["while_loop"].inputs_factory),
+}
+
+
 def case_configs() -> list[tuple[ZooCase, str]]:
     """Every (case, config key) pair of the zoo, for ``pytest.mark.parametrize``."""
     return [(case, key) for case in ZOO for key in case.configs]
@@ -444,6 +574,12 @@ def executorch_tosa_flatbuffers(case: ZooCase | str, config: str) -> list[bytes]
 
 __all__ = [
     "CASES",
+    "UINT8_IO_CASES",
+    "UINT8_IO_CF_SPEC",
+    "UINT8_IO_CONTROL_FLOW",
+    "UINT8_IO_SPEC",
+    "UINT8_IO_ZOO",
+    "Uint8IOCase",
     "CONFIGS",
     "ZOO",
     "ZooCase",

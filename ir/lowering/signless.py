@@ -5,14 +5,24 @@ TOSA 1.0 has no unsigned tensor types; unsigned meaning lives only in RESCALE's
 move as an IR transformation, checked rather than blind (MLIR's
 ``--tosa-convert-integer-type-to-signless`` just drops the signedness):
 
-1. every unsigned value must sit at the boundary: a function argument read only as the
-   input of RESCALEs with ``input_unsigned``, a RESCALE result with ``output_unsigned``
-   read only by the return, or the zero-point constant of such a RESCALE; anything else
-   is refused with the op and its location;
-2. a RESCALE from i32/i48 straight to an unsigned type, which the spec does not allow,
+1. the boundary is placed where it is missing: a ``ui8`` function argument read by
+   data movement (``concat``, ``reshape``, ``transpose``, ``slice``, ``tile``,
+   ``reverse``) or returned as is gets a boundary RESCALE (``input_unsigned``, scale 1,
+   zero point 0 -> -128: the same real values as signless int8), or shares the one it
+   already has when that one is such a unit RESCALE; the data movement behind it becomes
+   signless, and a function result declared ``ui8`` that is now int8 gets an
+   ``output_unsigned`` unit RESCALE in front of the return. Each inserted op is located
+   at the op it serves (its FX node and source line) and named after the IO
+   (``<input>_signed``, ``<output>_unsigned``);
+2. every unsigned value must then sit at the boundary: a function argument read only as
+   the input of RESCALEs with ``input_unsigned``, a RESCALE result with
+   ``output_unsigned`` read only by the return, or the zero-point constant of such a
+   RESCALE; anything else (a ``ui8`` value reaching arithmetic, an op producing ``ui8``
+   inside) is refused with the op and its location;
+3. a RESCALE from i32/i48 straight to an unsigned type, which the spec does not allow,
    becomes two (wide -> i8 with the zero point moved by -128, then i8 -> u8 at unit
    scale), exactly as ExecuTorch's RESCALE visitor writes it;
-3. every unsigned type becomes the signless type of the same width; constants keep
+4. every unsigned type becomes the signless type of the same width; constants keep
    their bytes (an unsigned zero point 200 reads as -56 afterwards).
 """
 
@@ -23,21 +33,36 @@ from dataclasses import dataclass
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
+    ArrayAttr,
     DenseIntOrFPElementsAttr,
+    DictionaryAttr,
     IntegerAttr,
     IntegerType,
     ModuleOp,
     Signedness,
+    StringAttr,
     TensorType,
 )
-from xdsl.dialects.func import FuncOp
+from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
 from ir.builders import const, numpy_from_dense
-from ir.dialects.tosa_ext import ConstOp, RescaleOp, RoundingModeAttr
-from ir.tensor_names import set_tensor_names, tensor_names
+
+from ir.dialects.tosa_ext import (
+    ConcatOp,
+    ConstOp,
+    RescaleOp,
+    ReshapeOp,
+    ReverseOp,
+    RoundingMode,
+    RoundingModeAttr,
+    SliceOp,
+    TileOp,
+    TransposeOp,
+)
+from ir.tensor_names import TENSOR_NAME, function_tensor_names, set_tensor_names, tensor_names
 from ir.verify import DEFAULT_SPEC, VerificationError, diagnose
 
 #: offset between an unsigned 8-bit value and the signed one with the same meaning
@@ -72,7 +97,156 @@ def _flag(op: RescaleOp, name: str) -> bool:
     return bool(op.properties[name].value.data)
 
 
-# --------------------------------------------------------------------------- 1. check
+# --------------------------------------------------------------------------- 1. place the boundary
+
+#: ops that only move values: a ui8 tensor through them is a signless one shifted by 128
+#: through them, element for element (no zero point, no arithmetic, no fill value)
+DATA_MOVEMENT = (ConcatOp, ReshapeOp, ReverseOp, SliceOp, TileOp, TransposeOp)
+
+_UNIT_MULTIPLIER, _UNIT_SHIFT = 1 << 30, 30
+
+
+def _const_value(value: SSAValue) -> np.ndarray | None:
+    owner = value.owner
+    if isinstance(owner, ConstOp) and isinstance(owner.values, DenseIntOrFPElementsAttr):
+        return numpy_from_dense(owner.values).reshape(-1)
+    return None
+
+
+def _is_unit_input_rescale(op: RescaleOp) -> bool:
+    """``input_unsigned`` at scale 1 into int8 with the zero point moved by exactly -128:
+    the signless int8 tensor with the same real values as its ui8 input."""
+    if not _flag(op, "input_unsigned") or _flag(op, "output_unsigned") or _flag(op, "per_channel"):
+        return False
+    out = op.output.type.element_type
+    if not (isinstance(out, IntegerType) and out.width.data == 8 and not is_unsigned(out)):
+        return False
+    found = [_const_value(v) for v in (op.multiplier, op.shift, op.input_zp, op.output_zp)]
+    if any(v is None or v.size != 1 for v in found):
+        return False
+    multiplier, shift, izp, ozp = (int(v[0]) for v in found)
+    unsigned_izp = izp & 0xFF  # a ui8 constant read as stored
+    return (multiplier, shift) == (_UNIT_MULTIPLIER, _UNIT_SHIFT) and unsigned_izp - ozp == _UNSIGNED_8BIT_OFFSET
+
+
+def _boundary_input_use(use) -> bool:
+    return isinstance(use.operation, RescaleOp) and use.index == 0 and _flag(use.operation, "input_unsigned")
+
+
+def _unit_rescale(
+    block, before: Operation, value: SSAValue, out_type: Attribute, input_unsigned: bool, name: str, location
+) -> RescaleOp:
+    """``value`` -> ``out_type`` at scale 1, the zero point moved by 128 across the sign."""
+    i8, u8 = IntegerType(8), IntegerType(8, Signedness.UNSIGNED)
+    izp, ozp = ((0, u8), (-_UNSIGNED_8BIT_OFFSET, i8)) if input_unsigned else ((-_UNSIGNED_8BIT_OFFSET, i8), (0, u8))
+
+    def add_const(number: int, element: Attribute, suffix: str, dtype) -> SSAValue:
+        c = const(np.array([number], dtype=dtype), element)
+        c.location = location
+        set_tensor_names(c, [f"{name}_{suffix}"])
+        block.insert_op_before(c, before)
+        return c.results[0]
+
+    operands = [
+        value,
+        add_const(_UNIT_MULTIPLIER, IntegerType(32), "multipliers", np.int32),
+        add_const(_UNIT_SHIFT, i8, "shifts", np.int8),
+        add_const(izp[0], izp[1], "input_zp", np.uint8 if izp[1] is u8 else np.int8),
+        add_const(ozp[0], ozp[1], "output_zp", np.uint8 if ozp[1] is u8 else np.int8),
+    ]
+    rescale = RescaleOp.create(
+        operands=operands,
+        result_types=[out_type],
+        properties={
+            "scale32": IntegerAttr.from_bool(True),
+            "rounding_mode": RoundingModeAttr(RoundingMode.SINGLE_ROUND),
+            "per_channel": IntegerAttr.from_bool(False),
+            "input_unsigned": IntegerAttr.from_bool(input_unsigned),
+            "output_unsigned": IntegerAttr.from_bool(not input_unsigned),
+        },
+    )
+    rescale.location = location
+    set_tensor_names(rescale, [name])
+    block.insert_op_before(rescale, before)
+    return rescale
+
+
+def _unsigned_flow(block) -> tuple[list[SSAValue], list[Operation]] | None:
+    """The ui8 arguments that need a boundary and the data movement their values flow
+    through, or None when some of that flow reaches an op that is neither data movement
+    nor the return (arithmetic on ui8, a misplaced flag: left whole for the check to
+    refuse, with every diagnostic)."""
+    args = [a for a in block.args if is_unsigned(a.type) and a.type.element_type.width.data == 8]
+    needs = [a for a in args if any(not _boundary_input_use(u) for u in a.uses)]
+    moved: list[Operation] = []
+    pending = [u for a in needs for u in a.uses if not _boundary_input_use(u)]
+    while pending:
+        use = pending.pop()
+        op = use.operation
+        if isinstance(op, ReturnOp) or op in moved:
+            continue
+        if not isinstance(op, DATA_MOVEMENT) or (not isinstance(op, ConcatOp) and use.index != 0):
+            return None
+        tensors = op.operands if isinstance(op, ConcatOp) else op.operands[:1]
+        if not all(is_unsigned(v.type) for v in tensors):
+            return None  # a ui8 operand next to a signed one: not a typed graph we know
+        moved.append(op)
+        pending.extend(op.results[0].uses)
+    for op in moved:
+        tensors = op.operands if isinstance(op, ConcatOp) else op.operands[:1]
+        for v in tensors:
+            if not (v in needs or (isinstance(v.owner, Operation) and v.owner in moved)):
+                return None  # reads ui8 from something that is not legalized with it
+    return needs, moved
+
+
+def place_boundary(func: FuncOp) -> list[RescaleOp]:
+    """Step 1 on one function; returns the RESCALEs it inserted (none when the ui8 flow
+    cannot be legalized as a whole: the check then refuses it)."""
+    block = func.body.blocks.first
+    flow = _unsigned_flow(block)
+    if flow is None or not flow[0]:
+        return []
+    needs, moved = flow
+    arg_names, res_names = function_tensor_names(func)
+    inserted: list[RescaleOp] = []
+    anchor = block.first_op  # the new RESCALEs go in front, in argument order
+    for arg in needs:
+        stray = [use for use in arg.uses if not _boundary_input_use(use)]
+        shared = next((u.operation for u in arg.uses if _boundary_input_use(u) and _is_unit_input_rescale(u.operation)), None)
+        if shared is None:
+            first = min((use.operation for use in stray), key=block.get_operation_index)
+            name = f"{arg_names[arg.index] or f'arg{arg.index}'}_signed"
+            shared = _unit_rescale(block, anchor, arg, _signless(arg.type), True, name, first.location)
+            inserted.append(shared)
+        for use in stray:
+            use.operation.operands[use.index] = shared.output
+    for op in sorted(moved, key=block.get_operation_index):
+        Rewriter.replace_value_with_new_type(op.results[0], _signless(op.results[0].type))
+    inserted.extend(_place_outputs(func, res_names))
+    return inserted
+
+
+def _place_outputs(func: FuncOp, res_names: list[str]) -> list[RescaleOp]:
+    block = func.body.blocks.last
+    ret = block.last_op
+    declared = func.function_type.outputs.data
+    inserted = []
+    for index, (value, want) in enumerate(zip(ret.operands, declared)):
+        if not is_unsigned(want) or is_unsigned(value.type):
+            continue
+        owner = value.owner if isinstance(value.owner, Operation) else ret
+        name = f"{res_names[index] or f'output{index}'}_unsigned"
+        rescale = _unit_rescale(block, ret, value, want, False, name, owner.location)
+        ret.operands[index] = rescale.output
+        inserted.append(rescale)
+        res_names[index] = name
+    if inserted and func.res_attrs is not None:
+        func.res_attrs = ArrayAttr([DictionaryAttr({TENSOR_NAME: StringAttr(n)}) for n in res_names])
+    return inserted
+
+
+# --------------------------------------------------------------------------- 2. check
 
 
 def check_unsigned_at_boundary(module: ModuleOp) -> None:
@@ -84,7 +258,7 @@ def check_unsigned_at_boundary(module: ModuleOp) -> None:
         raise UnsignedIOError(found, "the uint8 IO contract", "typed")
 
 
-# --------------------------------------------------------------------------- 2. split
+# --------------------------------------------------------------------------- 3. split
 
 
 def _needs_split(op: RescaleOp) -> bool:
@@ -154,7 +328,7 @@ def split_wide_to_unsigned(op: RescaleOp) -> None:
         old_output_zp.parent_block().erase_op(old_output_zp)
 
 
-# --------------------------------------------------------------------------- 3. retype
+# --------------------------------------------------------------------------- 4. retype
 
 
 def make_signless(module: ModuleOp) -> None:
@@ -181,11 +355,14 @@ def make_signless(module: ModuleOp) -> None:
 
 @dataclass(frozen=True)
 class LegalizeUnsignedIO(ModulePass):
-    """Typed -> signless: check, split wide-to-unsigned RESCALEs, drop signedness."""
+    """Typed -> signless: place missing boundary RESCALEs, check, split wide-to-unsigned
+    RESCALEs, drop signedness."""
 
     name = "legalize-unsigned-io"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        for func in [f for f in op.body.block.ops if isinstance(f, FuncOp)]:
+            place_boundary(func)
         check_unsigned_at_boundary(op)
         for rescale in [o for o in op.walk() if isinstance(o, RescaleOp) and _needs_split(o)]:
             split_wide_to_unsigned(rescale)

@@ -348,6 +348,8 @@ def _sign_control_flow_results(graph_module: GraphModule) -> list[Node]:
         dq = _insert_pair(graph_module.graph, source, QParams.of(q).signed(), source, f"{source.name}_int8")
         q.replace_input_with(source, dq)
         added.append(dq)
+    if added:
+        graph_module.recompile()
     return added
 
 
@@ -389,8 +391,8 @@ def check_float_boundary(graph: Graph, tosa_spec, preserve_io_quantization: bool
         "delegate's IO would be float with the uint8 quantize/dequantize inside it, which "
         "ExecuTorch 1.5.1 lowers wrong (its FP-path cast to int8 saturates 128..255). Keep the "
         "IO quantization outside the delegate: compile_spec._set_preserve_io_quantization(True) "
-        "on the TosaCompileSpec / EthosUCompileSpec (bridge.lower: preserve_io_quantization=True), "
-        "or use an INT-only spec"
+        "on the TosaCompileSpec / EthosUCompileSpec (bridge.lower: preserve_io_quantization=True; "
+        "tosa-ir compile: --preserve-io-quantization), or use an INT-only spec"
     )
 
 

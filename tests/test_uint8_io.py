@@ -186,13 +186,11 @@ def test_typed_stage_shows_ui8_io_and_named_located_boundary_rescales(name, ours
     assert "ui8" not in (lowered.dump_dir / "tag0" / "01-legalize-unsigned-io.mlir").read_text()
 
 
-@pytest.mark.parametrize("name", CASE_NAMES)
-@pytest.mark.parametrize("accelerator", ACCELERATORS)
-def test_vela_treats_it_as_the_int8_io_graph(name, accelerator, ours):
+def assert_vela_alike(uint8: bytes, int8: bytes, accelerator: str) -> None:
+    """Vela compiles the uint8-IO graph exactly when it compiles the int8-IO one, and
+    refuses it with the same first line otherwise."""
     from runtime import VelaError, compile_vela
 
-    (int8,) = int8_io(name).delegates
-    (uint8,) = ours(name).delegates
     try:
         compile_vela(int8, accelerator)
     except VelaError as refused:
@@ -202,6 +200,14 @@ def test_vela_treats_it_as_the_int8_io_graph(name, accelerator, ours):
         return
     result = compile_vela(uint8, accelerator)
     assert result.summary.npu_ops > 0
+
+
+@pytest.mark.parametrize("name", CASE_NAMES)
+@pytest.mark.parametrize("accelerator", ACCELERATORS)
+def test_vela_treats_it_as_the_int8_io_graph(name, accelerator, ours):
+    (int8,) = int8_io(name).delegates
+    (uint8,) = ours(name).delegates
+    assert_vela_alike(uint8, int8, accelerator)
 
 
 @pytest.mark.parametrize("case", [c for c in ZOO if "int-uint8-io" in c.configs], ids=lambda c: c.name)
@@ -252,6 +258,8 @@ def test_control_flow_delegated_whole_as_accurate_as_int8_io(name, tmp_path):
     int8 = _ours(factory(), inputs_factory(), UINT8_IO_CF_SPEC, False)
     assert uint8.cpu_ops == () and len(uint8.delegates) == 1
     assert max_lsb(uint8, inputs_factory()) <= max(1, max_lsb(int8, inputs_factory()))
+    for accelerator in ACCELERATORS:
+        assert_vela_alike(uint8.delegates[0], int8.delegates[0], accelerator)
     (typed,) = tmp_path.glob("*/00-input.mlir")  # the tag counts the regions' attempts too
     module = ir.parse_module(typed.read_text())
     (func,) = [op for op in module.walk() if op.name == "func.func"]

@@ -107,8 +107,8 @@ def _first(gm, target_name):
     return next(n for n in gm.graph.nodes if getattr(n.target, "__name__", "") == target_name)
 
 
-def test_unknown_target_names_node_target_and_source_line(graph):
-    gm, ep = graph
+def _import_with_unknown_target(gm, ep):
+    """The error of importing the graph with its transpose's target made ``aten.sin``."""
     node = _first(gm, "tosa.TRANSPOSE.default")
     original = node.target
     node.target = torch.ops.aten.sin.default
@@ -117,7 +117,12 @@ def test_unknown_target_names_node_target_and_source_line(graph):
             fx_to_ir(gm, ep)
     finally:
         node.target = original
-    err = info.value
+    return node, info.value
+
+
+def test_unknown_target_names_node_target_and_source_line(graph):
+    gm, ep = graph
+    node, err = _import_with_unknown_target(gm, ep)
     assert err.node == node.name and "aten.sin" in err.target
     assert err.source.startswith("bridge/example.py:") and int(err.source.split(":")[1]) in _forward_lines()
     assert "no import rule" in str(err) and node.name in str(err)
@@ -240,12 +245,5 @@ def test_dynamic_dimension_is_refused_not_read_as_its_example_size(graph):
 
 def test_unknown_target_is_one_line_with_source_first(graph):
     gm, ep = graph
-    node = _first(gm, "tosa.TRANSPOSE.default")
-    original = node.target
-    node.target = torch.ops.aten.sin.default
-    try:
-        with pytest.raises(FxImportError) as info:
-            fx_to_ir(gm, ep)
-    finally:
-        node.target = original
-    _names_node_and_line(info.value, node, "aten.sin.default")
+    node, err = _import_with_unknown_target(gm, ep)
+    _names_node_and_line(err, node, "aten.sin.default")

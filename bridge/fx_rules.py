@@ -35,7 +35,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, SSAValue
 
-from bridge.fx_import import FxImportError, RuleContext
+from bridge.fx_context import FxImportError, RuleContext
 from bridge.fx_types import element_type
 from ir.builders import const_shape
 from ir.dialects import tosa_ext as tosa

@@ -187,11 +187,12 @@ class _GraphImporter:
         declared = value_type(node.meta)
         if not isinstance(declared, TensorType):
             raise FxImportError.at(node, f"constant placeholder of type {declared}")
-        if list(tensor.shape) != list(declared.get_shape()):
+        data = numpy_of(tensor, declared.element_type)
+        if list(data.shape) != list(declared.get_shape()):
             raise FxImportError.at(
-                node, f"constant data has shape {list(tensor.shape)}, graph says {list(declared.get_shape())}"
+                node, f"constant data has shape {list(data.shape)}, graph says {list(declared.get_shape())}"
             )
-        op = const(numpy_of(tensor), declared.element_type)
+        op = const(data, declared.element_type)
         op.location = location
         set_tensor_names(op, [name])
         self.block.add_op(op)

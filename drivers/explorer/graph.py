@@ -9,7 +9,9 @@ torch nor Model Explorer itself; ``drivers.explorer.main`` wraps it as an adapte
 What a reader sees:
 
 - one node per TOSA operator, constants included (``const``/``const_shape`` nodes:
-  their values, elided like a review dump's, are the node's ``values`` attribute), plus
+  their values, elided like a review dump's, are the node's ``values`` attribute and
+  show under each user's inputs; Model Explorer, which hides nodes labelled ``const``
+  by default, is told not to), plus
   ``GraphInputs``/``GraphOutputs`` for the function's arguments and results (Model
   Explorer's own names for them). ``tosa.yield`` is a terminator, not an operator: the
   values it yields are edges into the ``cond_if``/``while_loop`` node;
@@ -21,8 +23,8 @@ What a reader sees:
 - namespaces from the user's source: the IR records, per op, the FX node and the source
   line of the model code it came from (``loc("fx_node"("model.py":59:0))``), not the
   ``nn.Module`` path; so ops are grouped by that line (``example.py:59``), which in a
-  ``forward`` is one layer call or a few. A constant without a source line of its own
-  joins its first user's group;
+  ``forward`` is one layer call or a few. An op without a source line of its own (most
+  constants) joins its users' group when they share one;
 - a ``cond_if``/``while_loop`` as a group holding the op's node and one nested group per
   region (``then``/``else``, ``cond``/``body``); a region's block arguments are drawn as
   edges from the values the op passes in.
@@ -231,6 +233,11 @@ class _Builder:
                 for i, (result, name) in enumerate(zip(op.results, tensor_names(op)))
             ],
         }
+        values = op.properties.get("values") if label in ("const", "const_shape") else None
+        if values is not None and node["outputsMetadata"]:
+            # shown again on each user, under its input (Model Explorer lists an input's
+            # source metadata there): a zero point's value where it is used
+            node["outputsMetadata"][0]["attrs"].append({"key": "values", "value": _attribute_text(values)})
         self.nodes.append(node)
         if regions is not None:
             self._regions(op, node, namespace, regions)
@@ -283,19 +290,21 @@ class _Builder:
     @staticmethod
     def _namespaces(block: Block) -> dict[Operation, str]:
         """Each op's group: its source line (``example.py:59``); an op without one (a
-        constant named after its tensor) takes its first user's, if that has one."""
+        constant named after its tensor, a RESCALE at the IO) joins its users' group
+        when they share one, and stays at the top otherwise (a zero point shared by
+        every layer)."""
         found: dict[Operation, str] = {}
         order = {op: index for index, op in enumerate(block.ops)}
         for op in block.ops:
             source = source_of(op.location)
             if source is not None:
                 found[op] = f"{Path(source[0]).name}:{source[1]}"
-        for op in block.ops:
+        for op in reversed(list(block.ops)):  # users (later in the block) first
             if op in found or not op.results:
                 continue
             users = (block.find_ancestor_op_in_block(use.operation) for use in op.results[0].uses)
             placed = sorted((order[u], found[u]) for u in users if u is not None and u in found)
-            if placed:
+            if placed and all(group == placed[0][1] for _, group in placed):
                 found[op] = placed[0][1]
         return found
 

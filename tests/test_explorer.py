@@ -151,6 +151,36 @@ def test_compile_writes_placement_and_cycles_overlays(compiled):
     assert set(placement) <= names
 
 
+def test_debug_error_overlay_leaves_out_proxies_and_keeps_units(compiled, tmp_path):
+    from drivers.debug import Row
+    from drivers.explorer.overlays import error_values, write_debug_overlays
+
+    def row(i, name, partition=0, **figures):
+        return Row(i, partition, "rescale", name, name, None, "quantize", **figures)
+
+    rows = [
+        row(0, "tosa_conv2d_default", proxy_of=1, max_lsb=3.0, within_1lsb=0.5),  # repeats row 1
+        row(1, "tosa_rescale_default_1", max_lsb=3.0, within_1lsb=0.5),
+        row(2, "tosa_add_default", max_lsb=0.0, within_1lsb=1.0),
+        row(3, "tosa_reshape_default", note="no torch counterpart"),  # not compared
+        row(4, "other_partition", partition=1, max_lsb=9.0, within_1lsb=0.0),
+    ]
+    assert error_values(rows, 0) == ({"tosa_rescale_default_1": 3.0, "tosa_add_default": 0.0}, "LSB")
+    floats = [row(0, "x", max_abs=0.5, rel_err=0.01, snr_db=30.0)]
+    assert error_values(floats, 0) == ({"x": 0.01}, "relative")
+
+    class Report:  # what tosa-ir debug hands over: rows, the modules that ran, their names
+        names = ["tag0"]
+        modules = [read_model(compiled / "tag0" / "02-canonicalize.mlir")]
+
+    Report.rows = rows
+    (path,) = write_debug_overlays(tmp_path, Report)
+    assert path == tmp_path / "tag0.error.json"
+    data = json.loads(path.read_text())["main"]
+    assert data["results"] == {"tosa_rescale_default_1": {"value": 3.0}, "tosa_add_default": {"value": 0.0}}
+    assert [t["value"] for t in data["thresholds"]][:2] == [0, 1]
+
+
 # ----------------------------------------------------------------------------- in a browser
 
 

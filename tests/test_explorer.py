@@ -197,7 +197,7 @@ def viewer(compiled):
     model = compiled / "tag0" / "02-canonicalize.mlir"
     command = [sys.executable, "-m", "drivers.cli", "view", str(model), "--overlay", "cycles",
                "--no-browser", "--port", str(_free_port())]
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     start = time.monotonic()
     proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:

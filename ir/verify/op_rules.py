@@ -36,6 +36,7 @@ from ir.dialects.tosa_ext import (
     ConcatOp,
     Conv2DOp,
     Conv3DOp,
+    ConvOp,
     ConvOpBase,
     DepthwiseConv2DOp,
     FFT2dOp,
@@ -177,7 +178,7 @@ def zero_points(check: Checker, op: Operation) -> None:
 
 
 @op_rule(*_CONVOLUTIONS)
-def convolution(check: Checker, op: ConvOpBase) -> None:
+def convolution(check: Checker, op: ConvOp) -> None:
     """CONV2D, CONV3D, DEPTHWISE_CONV2D: pad >= 0, stride >= 1, dilation >= 1, and
     ``O == idiv_check(I - 1 + pad_before + pad_after - (K - 1) * dilation, stride) + 1``."""
     dims, k0 = _CONVOLUTIONS[type(op)]

@@ -22,11 +22,13 @@ from __future__ import annotations
 import bisect
 import math
 import re
+from typing import cast
 
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
+    AnyDenseElement,
     AnyFloat,
     BytesAttr,
     ComplexType,
@@ -154,7 +156,7 @@ class MlirParser(Parser):
         op_name = named and self._full_name(named[1])
         if op_name and not err.msg.startswith(f"'{op_name}'"):
             err.msg = f"'{op_name}' op: {_said(err)}"
-        err.op_named = True
+        setattr(err, "op_named", True)  # a mark on this instance: ParseError declares no such field
         return err
 
     def _full_name(self, written: str) -> str:
@@ -228,11 +230,11 @@ class MlirParser(Parser):
         ``0xFF800000`` f32's -inf), xDSL as an integer value."""
         element = super()._parse_tensor_literal_element()
         text = self.lexer.input.content[element.span.start : element.span.end]
-        hex_bits = text[:2].lower() == "0x" and isinstance(element.value, int)
-        self._literal_bits.append(element.value if hex_bits else None)
+        value = element.value
+        self._literal_bits.append(value if text[:2].lower() == "0x" and isinstance(value, int) else None)
         return element
 
-    def _parse_i48_hex(self, type, start: int):
+    def _parse_i48_hex(self, type: RankedStructure[AnyDenseElement] | None, start: int):
         """MLIR's six-byte hex form of an i48 constant, or None (nothing consumed)."""
         self.parse_punctuation("<", " in dense attribute")
         hex_text = self.parse_optional_str_literal()
@@ -240,8 +242,7 @@ class MlirParser(Parser):
             parsed_type = type
             if parsed_type is None and self.parse_optional_punctuation(":") is not None:
                 parsed_type = self._parse_dense_literal_type()
-            element = getattr(parsed_type, "element_type", None)
-            if element is not None and is_i48(element):
+            if parsed_type is not None and is_i48(parsed_type.element_type):
                 count = math.prod(parsed_type.get_shape())
                 try:
                     data = i48_from_mlir_hex(bytes.fromhex(hex_text[2:]), count)
@@ -311,7 +312,8 @@ def parse_module(text: str, *, name: str = "<text>", verify: bool = True) -> Mod
         parser = MlirParser(make_context(), text, name)  # lexes the first token
         module = parser.parse_module()
     except ParseError as err:
-        raise IRParseError(_format(err.span, _said(err))) from None
+        # ParseError also serves xDSL's bytecode reader; MlirParser reads text, so its span is a Span[str]
+        raise IRParseError(_format(cast(Span[str], err.span), _said(err))) from None
     except Exception as err:  # noqa: BLE001 -- outside any op (RecursionError, ...)
         span = parser._current_token.span if parser is not None else Span(0, 0, Input(text, name))
         raise IRParseError(_format(span, _message(err))) from None
@@ -348,7 +350,7 @@ def _at_op(op: Operation, message: str, name: str) -> str:
     return f"{file}:{line}:{column}: {message}"
 
 
-def _format(span: Span, message: str) -> str:
+def _format(span: Span[str], message: str) -> str:
     """``file:line:col: message``, then the source line (cut around the column when
     it is long: a hex constant's line can be megabytes) and a caret under the column."""
     location = span.get_location()

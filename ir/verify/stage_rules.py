@@ -26,6 +26,7 @@ from ir.verify.core import (
     defined_values,
     element_type,
     flag,
+    int_width,
     is_signed_or_unsigned,
     is_unsigned,
     module_rule,
@@ -80,7 +81,7 @@ def signedness(check: Checker, module: ModuleOp) -> None:
 
 def _typed_unsigned(check: Checker, op: Operation, value: SSAValue) -> None:
     """An unsigned value in the typed stage: legal only at the boundary."""
-    width = element_type(value.type).width.data
+    width = int_width(value.type)
     if width not in _BOUNDARY_WIDTHS:
         check.report("uint8-io-only", op, f"{_describe_value(value)}: only ui8/ui16 may cross the boundary")
         return
@@ -138,9 +139,12 @@ def unsigned_results(check: Checker, module: ModuleOp) -> None:
     if check.stage != TYPED:
         return
     for func in module.walk():
-        if not isinstance(func, FuncOp) or not func.body.blocks:
+        if not isinstance(func, FuncOp):
             continue
-        ret = func.body.blocks.last.last_op
+        block = func.body.blocks.last
+        if block is None:
+            continue
+        ret = block.last_op
         if not isinstance(ret, ReturnOp):
             continue
         for index, value in enumerate(ret.operands):

@@ -31,7 +31,7 @@ Each compared row also holds the quantized torch model's own error against the f
 model at the same point (``float_max_lsb``/``float_mean_lsb``): the quantization error,
 told apart from the lowering error (``max_lsb``, TOSA vs the quantized torch model).
 
-Importing this module imports torch and ExecuTorch; ``bridge`` loads it lazily.
+Importing this module imports torch and ExecuTorch.
 """
 
 from __future__ import annotations

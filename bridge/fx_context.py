@@ -26,7 +26,7 @@ class GraphImporting(Protocol):
     """The part of the importer (``bridge.fx_import``'s graph importer) a rule reaches
     through its context: the graph being built and how to import a nested one."""
 
-    module: Any  # its ``tosa_spec`` is the target's spec string
+    module: Any  # its ``target`` is the ir.verify.Target imported for (or None)
     gm: GraphModule
     region_name: str | None
     block: Block
@@ -110,8 +110,9 @@ class RuleContext:
     location: Attribute
 
     @property
-    def tosa_spec(self) -> str | None:
-        return self.graph.module.tosa_spec
+    def target(self):
+        """The ``ir.verify.Target`` the graph is imported for, or None."""
+        return self.graph.module.target
 
     def value(self, arg: Any) -> SSAValue:
         """The single SSA value of an FX operand node."""

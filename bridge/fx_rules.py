@@ -284,7 +284,7 @@ def import_mul(ctx: RuleContext, a, b, *, shift=0):
 @rule("tosa.ARITHMETIC_RIGHT_SHIFT.default")
 def import_arithmetic_right_shift(ctx: RuleContext, a, b, *, round=False):
     # ExecuTorch rounds when lowering for the Ethos-U55 subset.
-    u55 = bool(ctx.tosa_spec) and "u55" in ctx.tosa_spec.lower()
+    u55 = ctx.target is not None and "u55" in ctx.target.text.lower()
     props = {"round": _bool(round or u55)}
     return _emit(ctx, "ARITHMETIC_RIGHT_SHIFT", [ctx.value(a), ctx.value(b)], properties=props)
 

@@ -26,7 +26,7 @@ from bridge.capture import quiet
 from bridge.fx_types import DTYPE_TO_ELEMENT
 from ir.verify.core import spec_type_name
 from ir.verify.spec_rules import operator_type_refusal
-from ir.verify.target import Target, parse_spec
+from ir.verify.target import Target, as_target
 
 with quiet():
     from executorch.exir.dialects._ops import ops as exir_ops
@@ -58,7 +58,7 @@ class ProfileSupport(OperatorSupportBase):
     """Rejects an edge node whose TOSA operator the target's profiles cannot run."""
 
     def __init__(self, spec: str | Target, reporter=None) -> None:
-        self.target = spec if isinstance(spec, Target) else parse_spec(str(spec))
+        self.target = as_target(spec)
         self.reporter = reporter
         self.operators = _edge_operators()
 

@@ -19,8 +19,6 @@ import argparse
 from pathlib import Path
 
 from drivers.common import (
-    DEFAULT_ACCELERATOR,
-    DEFAULT_SPEC,
     EXIT_USAGE,
     EXIT_VIOLATION,
     MODEL_CONVENTION,
@@ -35,6 +33,7 @@ from drivers.common import (
     parse_shape,
     read_module,
 )
+from ir.defaults import DEFAULT_ACCELERATOR, DEFAULT_SPEC
 from ir.files import write_atomically
 
 REPORT_NAME = "debug.txt"
@@ -94,7 +93,7 @@ def debug_model(args: argparse.Namespace, progress: Progress) -> str:
         captured = _stage(
             "lowering",
             lambda: capture(
-                loaded.model, loaded.inputs, spec=args.spec, uint8_io=args.uint8_io,
+                loaded.model, loaded.inputs, spec=target, uint8_io=args.uint8_io,
                 quantization=args.quantization, on_step=progress.step,
             ),
         )

@@ -12,7 +12,7 @@ import sys
 import pytest
 import torch
 
-from bridge import FP_SPEC, INT_SPEC
+from ir.defaults import FP_SPEC, INT_SPEC
 from drivers.example import ExampleCNN, example_inputs
 
 CF_INT_SPEC = "TOSA-1.0+INT+cf"  # control flow needs the cf extension
@@ -99,7 +99,8 @@ def executorch_flatbuffers(exported, spec, compile_config=None) -> list[bytes]:
 
 
 def _partitions(*args, **kwargs):
-    from bridge.capture import quiet, tosa_level_partitions
+    from bridge.capture import quiet
+    from bridge.partitioner import tosa_level_partitions
 
     with quiet():
         return tosa_level_partitions(*args, **kwargs)
@@ -214,7 +215,8 @@ def test_cond_reference_equals_executorch_own_flow(cond_partitions):
 
 
 def test_uint8_io_with_float_spec_is_refused():
-    from bridge.capture import quantize_and_export, tosa_level_partitions
+    from bridge.capture import quantize_and_export
+    from bridge.partitioner import tosa_level_partitions
 
     with pytest.raises(ValueError, match="uint8_io"):
         quantize_and_export(ExampleCNN(), example_inputs(), FP_SPEC, uint8_io=True)

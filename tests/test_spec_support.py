@@ -67,13 +67,13 @@ def test_executorch_delegates_the_shift_and_the_verifier_refuses_it():
         from executorch.backends.arm.tosa.partitioner import TOSAPartitioner
 
     import ir.verify
-    from bridge.capture import tosa_level_partitions
+    from bridge.partitioner import tosa_level_partitions
     from bridge.fx_import import fx_to_ir
 
     edge = _lower(TOSAPartitioner(TosaCompileSpec("TOSA-1.0+FP")))
     assert not any("shift" in t for t in _cpu_targets(edge))  # ExecuTorch delegated it
     (partition,) = tosa_level_partitions(torch.export.export(ShiftThenAdd(), _inputs()), None, "TOSA-1.0+FP", False)
-    module = fx_to_ir(partition.graph_module, partition.exported_program, tosa_spec="TOSA-1.0+FP")
+    module = fx_to_ir(partition.graph_module, partition.exported_program, spec="TOSA-1.0+FP")
     with pytest.raises(VerificationError, match=r"\[profile\].*ARITHMETIC_RIGHT_SHIFT needs PRO-INT"):
         ir.verify.verify(module, "TOSA-1.0+FP")
 

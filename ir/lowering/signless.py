@@ -65,7 +65,8 @@ from ir.dialects.tosa_ext import (
 )
 from ir.lowering import entry_block, terminator
 from ir.tensor_names import TENSOR_NAME, function_tensor_names, set_tensor_names, tensor_names
-from ir.verify import DEFAULT_SPEC, Diagnostic, VerificationError, diagnose
+from ir.defaults import DEFAULT_SPEC
+from ir.verify import Diagnostic, VerificationError, diagnose
 
 #: offset between an unsigned 8-bit value and the signed one with the same meaning
 _UNSIGNED_8BIT_OFFSET = 128

@@ -33,10 +33,10 @@ from ir.dialects.tosa_ext import (
     ResizeOp,
     ShapeType,
     WhileOp,
-    _type_text,
-    pair_with_spec,
     signature,
 )
+from ir.dialects.spec_check import pair_with_spec
+from ir.dialects.syntax import type_text
 from ir.spec import tosa_spec
 from ir.verify.target import Target, parse_spec
 from ir.verify.core import (
@@ -91,10 +91,10 @@ def _binding(op: Operation, spec: dict, pairs) -> dict[str, str]:
         var = arg["element_type"]
         if var in variables and isinstance(value.type, TensorType) and var not in bound:
             element = value.type.element_type
-            bound[var] = spec_type_name(element) or _type_text(element)
+            bound[var] = spec_type_name(element) or type_text(element)
     acc = op.properties.get("acc_type")
     if "acc_t" in variables and acc is not None:
-        bound.setdefault("acc_t", spec_type_name(acc) or _type_text(acc))
+        bound.setdefault("acc_t", spec_type_name(acc) or type_text(acc))
     return bound
 
 

@@ -29,9 +29,10 @@ from xdsl.utils.exceptions import VerifyException
 from bridge.fx_types import UnsupportedTypeError, numpy_of
 from bridge.fx_types import value_type as _value_type
 from bridge.provenance import describe_source, node_location
-from ir.builders import const, const_shape, interned, storage_dtype
+from ir.builders import const, const_shape, storage_dtype
 from ir.diagnostics import fx_node_of, source_of
 from ir.dialects.tosa_ext import YieldOp
+from ir.speedups.identity import interned
 from ir.tensor_names import name_dicts, set_tensor_names
 
 FUNCTION_NAME = "main"
@@ -53,7 +54,7 @@ def node_name(node: Node) -> str:
 
 
 def value_type(meta: dict) -> Attribute:
-    """``fx_types.value_type``, one object per distinct type (``ir.builders.interned``):
+    """``fx_types.value_type``, one object per distinct type (``ir.speedups.identity.interned``):
     verifying the module then checks each op signature once."""
     return interned(_value_type(meta))
 

@@ -1,4 +1,4 @@
-"""``ir.fast_parse`` is a second reader of our printer's op lines: it must build exactly
+"""``ir.speedups.fast_parse`` is a second reader of our printer's op lines: it must build exactly
 what xDSL's own parser builds, on every text the project reads.
 
 Each text is parsed twice, with the fast path and with it switched off (every line then

@@ -82,6 +82,7 @@ from ir.dialects.tosa_types import (
     RoundingModeAttr,
     ShapeType,
 )
+from ir.speedups.identity import memoize_verify
 from ir.spec import operator_spec
 
 #: MLIR's ``DenseI64ArrayAttr`` (kernel, stride, pad, dilation, out_pad) and
@@ -1357,65 +1358,10 @@ OPS_BY_SPEC_NAME: dict[str, type[IRDLOperation]] = {
     if op is not YieldOp
 }
 
-# --------------------------------------------------------------------------- verification memo
-# xDSL verifies every op from scratch (IRDL constraints, then ours): about 35 us an op, and a
-# module is verified several times on its way to a flatbuffer. For an op without regions,
-# successors or traits that look around (only ``Pure``), what is verified is a function of
-# its class, operand and result types and properties; dense contents are never read (only
-# their class and type). So a signature that verified once verifies again: remembered here,
-# failures never are (they raise, and raise again).
-#
-# A signature is keyed by the identity of those objects, not their value: hashing xDSL
-# attributes recurses through every parameter and costs as much as verifying. The memo
-# holds the objects themselves, so while an entry lives no other object can take one of
-# its ids: an equal key means the very same objects. Equal but distinct types (a module
-# built op by op) simply miss.
-
-_VERIFIED: dict[tuple, tuple] = {}
-_DENSE = (DenseIntOrFPElementsAttr, DenseResourceAttr)
-_VERIFIED_LIMIT = 20_000  # entries; cleared when full (a parsed model needs a few dozen)
-
-
-def signature(op: IRDLOperation) -> tuple[tuple, tuple]:
-    """(key, objects): what op-local verification reads of ``op`` (class, operand and
-    result types, properties; a dense attribute by its class and type only); the key is
-    the property names and the ids of those objects."""
-    parts: list = [type(op), *[o.type for o in op.operands], None, *[r.type for r in op.results]]
-    properties = op.properties
-    for attr in properties.values():
-        if isinstance(attr, _DENSE):
-            parts += [type(attr), attr.type]  # not the (maybe 100 MB) contents
-        else:
-            parts.append(attr)
-    # names by value: equal names are often distinct strings
-    return (tuple(properties), *map(id, parts)), tuple(parts)
-
-
-def _memoized(verify_):
-    def verify_once(self) -> None:
-        if self.regions or self.successors:
-            verify_(self)
-            return
-        key, objects = signature(self)
-        if key in _VERIFIED:
-            return
-        verify_(self)
-        if len(_VERIFIED) >= _VERIFIED_LIMIT:
-            _VERIFIED.clear()
-        _VERIFIED[key] = objects
-
-    verify_once.__doc__ = verify_.__doc__
-    return verify_once
-
-
 #: ops whose verifier reads beyond the op: the module's ``tosa.variable`` declaration
 _VERIFIED_IN_CONTEXT = (VariableReadOp, VariableWriteOp)
 
-for _op in TOSA_OPS:
-    _definition = _op.get_irdl_definition()
-    local = not _definition.regions and not _definition.attributes and _op not in _VERIFIED_IN_CONTEXT
-    if local and all(isinstance(t, Pure) for t in _definition.traits):
-        _op.verify_ = _memoized(_op.verify_)
+memoize_verify(TOSA_OPS, in_context=_VERIFIED_IN_CONTEXT)  # ir/speedups/identity.py
 
 TOSA = Dialect("tosa", list(TOSA_OPS), [ShapeType, *ENUM_ATTRS])
 
@@ -1425,5 +1371,4 @@ __all__ = [name for name in dir() if name.endswith(("Op", "Attr", "Type", "Mode"
     "TOSA_1_1_OPS",
     "OPS_BY_SPEC_NAME",
     "BlockSize",
-    "signature",
 ]

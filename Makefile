@@ -5,20 +5,25 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: example test setup bench et-suite
+.PHONY: example test lint setup bench et-suite
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet -e '.[test]'
+	$(VENV)/bin/pip install --quiet -e '.[test,lint]'
 	touch $(STAMP)
 
 example: $(STAMP)
-	$(VENV)/bin/python -m bridge.example
+	$(VENV)/bin/python -m drivers.example
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
+
+# the import layers of pyproject.toml's [tool.importlinter], then ruff
+lint: $(STAMP)
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m bench

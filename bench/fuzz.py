@@ -1,9 +1,9 @@
 """Careless edits, at scale: ``python -m bench.fuzz [--inputs 10000] [--seed 0]``.
 
 Mutates every stage's dump of the example model (``tosa-ir compile`` on
-``bridge/example.py:ExampleCNN --uint8-io``; ``--dumps DIR`` reuses a compile's output
+``drivers/example.py:ExampleCNN --uint8-io``; ``--dumps DIR`` reuses a compile's output
 folder) and every lit text in ``tests/filecheck`` with the edits of
-``tests/mutations.py``, reads each as ``python -m ir.verify`` does, and counts:
+``tests/mutations.py``, reads each as ``tosa-ir-verify`` does, and counts:
 
 - crashes: any exception but an ``IRParseError`` / ``VerificationError``;
 - hangs: more than 1 s to read a text under 100 kB, twice (the machine is shared: a
@@ -77,9 +77,9 @@ def example_dumps(folder: Path | None) -> Path:
         return folder
     folder = ROOT / "out" / "fuzz" / "example"
     if not (folder / "tag0.tosa").exists():
-        from bridge import cli
+        from drivers import cli
 
-        code = cli.main(["compile", str(ROOT / "bridge/example.py") + ":ExampleCNN", "--uint8-io", "--out", str(folder)])
+        code = cli.main(["compile", str(ROOT / "drivers/example.py") + ":ExampleCNN", "--uint8-io", "--out", str(folder)])
         if code != 0:
             raise SystemExit(f"tosa-ir compile failed ({code})")
     return folder

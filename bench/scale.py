@@ -49,7 +49,7 @@ def _operations() -> dict[str, tuple[Callable, Callable]]:
     """name -> (fn, setup(inputs) -> args): each operation on a prepared input."""
     import ir
     import ir.verify
-    from bridge.flatbuffer import from_flatbuffer, to_flatbuffer
+    from tosa_flatbuffer import from_flatbuffer, to_flatbuffer
     from ir.lowering.pipeline import run_pipeline
 
     return {
@@ -73,7 +73,7 @@ class _Inputs:
 
 def _inputs(size: Size) -> _Inputs:
     import ir
-    from bridge.flatbuffer import to_flatbuffer
+    from tosa_flatbuffer import to_flatbuffer
     from ir.lowering.pipeline import run_pipeline
 
     typed = synthetic_module(size.blocks, channels=size.channels, spatial=size.spatial)
@@ -98,8 +98,8 @@ def run(runs: int, quick: bool) -> Results:
         n = max(2, runs // 2) if size.large else runs
         row_t, row_m = [], []
         for name, (fn, setup) in operations.items():
-            t = timed(fn, n, lambda: setup(inputs)).median
-            peak = peak_memory(fn, lambda: setup(inputs))
+            t = timed(fn, n, lambda inputs=inputs: setup(inputs)).median
+            peak = peak_memory(fn, lambda inputs=inputs: setup(inputs))
             seconds.setdefault(size.label, {})[name] = t
             per_op.setdefault(size.label, {})[name] = t / ops
             peaks.setdefault(size.label, {})[name] = peak

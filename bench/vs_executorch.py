@@ -65,7 +65,7 @@ def ir_import(partition, spec: str):
 
 def ir_path(partition, spec: str) -> bytes:
     """Ours, end to end: import, the stages with verification, the flatbuffer."""
-    from bridge.flatbuffer import to_flatbuffer
+    from tosa_flatbuffer import to_flatbuffer
     from ir.lowering.pipeline import run_pipeline
 
     module = ir_import(partition, spec)
@@ -82,7 +82,7 @@ def _stage(pipeline: str, spec: str):
 def _stages(partition, spec: str, runs: int) -> dict[str, float]:
     """Each step of our path alone, on a fresh copy of its input."""
     import ir.verify
-    from bridge.flatbuffer import to_flatbuffer
+    from tosa_flatbuffer import to_flatbuffer
 
     typed = ir_import(partition, spec)
     signless = typed.clone()

@@ -35,10 +35,10 @@ def fx_to_flatbuffer(
     Raises ``bridge.fx_import.FxImportError`` for a graph we cannot import,
     ``ir.verify.VerificationError`` (every violation, and after which pass) for a stage
     that breaks the spec's rules, ``ir.lowering.pipeline.PipelineError`` for a bad
-    pipeline string and ``bridge.flatbuffer.FlatbufferError`` for a graph we cannot write;
+    pipeline string and ``tosa_flatbuffer.FlatbufferError`` for a graph we cannot write;
     dumps are written only for the stages that were reached.
     """
-    from bridge.flatbuffer import to_flatbuffer
+    from tosa_flatbuffer import to_flatbuffer
     from bridge.fx_import import fx_to_ir
     from ir.lowering.pipeline import run_pipeline
     from ir.verify import parse_spec

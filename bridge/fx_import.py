@@ -14,25 +14,28 @@ carry ``input_unsigned`` / ``output_unsigned``, everything else is signless.
 from __future__ import annotations
 
 import operator
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, NamedTuple
 
-import numpy as np
 import torch
 from torch.fx import GraphModule, Node
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
+from xdsl.ir import Attribute, Block, Region, SSAValue
 from xdsl.utils.exceptions import VerifyException
 
+from bridge.fx_context import (
+    FxImportError,
+    RuleContext,
+    display_target,
+    node_name,
+    target_name,
+    value_type,
+)
+from bridge.fx_rules import RULES
 from bridge.fx_types import UnsupportedTypeError, numpy_of
-from bridge.fx_types import value_type as _value_type
-from bridge.provenance import describe_source, node_location
-from ir.builders import const, const_shape, storage_dtype
+from bridge.provenance import node_location
+from ir.builders import const
 from ir.diagnostics import fx_node_of, source_of
 from ir.dialects.tosa_ext import YieldOp
-from ir.speedups.identity import interned
 from ir.tensor_names import name_dicts, set_tensor_names
 
 FUNCTION_NAME = "main"
@@ -40,175 +43,6 @@ FUNCTION_NAME = "main"
 #: node meta key of a constant placeholder's tensor, pinned when its graph was transformed
 #: (``bridge.capture``): later passes may reuse the placeholder's name for other data
 CONSTANT_DATA_META = "tosa_ir_constant_data"
-
-#: key in a node's ``meta["custom"]`` (the part of the meta torch keeps through export and
-#: decomposition, and ExecuTorch's passes copy to the ops they make from the node): the
-#: tensor name and location name for an op we asked for, e.g. ``bridge.uint8_io``'s
-#: boundary quantize ``a_signed`` whose RESCALE ExecuTorch would call ``tosa_rescale_default``
-TENSOR_NAME_KEY = "tosa_ir_tensor_name"
-
-
-def node_name(node: Node) -> str:
-    """The name a node's tensor and location get: ours when we named it, FX's otherwise."""
-    return node.meta.get("custom", {}).get(TENSOR_NAME_KEY) or node.name
-
-
-def value_type(meta: dict) -> Attribute:
-    """``fx_types.value_type``, one object per distinct type (``ir.speedups.identity.interned``):
-    verifying the module then checks each op signature once."""
-    return interned(_value_type(meta))
-
-
-class FxImportError(Exception):
-    """An FX graph the importer cannot turn into IR, with where it happened.
-
-    ``node`` and ``target`` name the FX node, ``source`` is the user's ``file:line`` when
-    the node's meta knows it."""
-
-    def __init__(self, message: str, *, node: str = "", target: str = "", source: str = ""):
-        self.message, self.node, self.target, self.source = message, node, target, source
-        where = f"{source}: " if source else ""
-        what = f"FX node '{node}'" + (f" ({target})" if target else "") + ": " if node else ""
-        super().__init__(f"{where}error: {what}{message}")
-
-    @classmethod
-    def at(cls, node: Node, message: str) -> FxImportError:
-        return cls(message, node=node.name, target=display_target(node), source=describe_source(node.meta))
-
-
-def target_name(node: Node) -> str:
-    """The key rules are registered under: ExecuTorch's ``node.target.__name__``
-    (``tosa.CONV2D.default``, ``cond``, ``dim_order_ops._to_dim_order_copy.default``)."""
-    if node.op != "call_function":
-        return node.op
-    if node.target is operator.getitem:
-        return "getitem"
-    return str(getattr(node.target, "__name__", node.target))
-
-
-def display_target(node: Node) -> str:
-    """The target as a reader knows it: ``aten.sin.default`` where torch's ``__name__``
-    says only ``sin.default``."""
-    name = target_name(node)
-    namespace = getattr(node.target, "namespace", None)
-    if namespace and not name.startswith(f"{namespace}."):
-        return f"{namespace}.{name}"
-    return name
-
-
-def qualify_region_name(parent: str | None, child: str) -> str:
-    """ExecuTorch's globally unique name of a nested control-flow region."""
-    return child if parent is None else f"{parent}__{child}"
-
-
-# --------------------------------------------------------------------------- rule context
-
-
-@dataclass(frozen=True)
-class RuleContext:
-    """What a rule sees: the node being imported and the graph it lives in."""
-
-    node: Node
-    graph: _GraphImporter
-    name: str
-    location: Attribute
-
-    @property
-    def tosa_spec(self) -> str | None:
-        return self.graph.module.tosa_spec
-
-    def value(self, arg: Any) -> SSAValue:
-        """The single SSA value of an FX operand node."""
-        if not isinstance(arg, Node):
-            raise FxImportError.at(self.node, f"expected a tensor operand, got {arg!r}")
-        found = self.graph.values.get(arg)
-        if found is None:
-            raise FxImportError.at(self.node, f"operand '{arg.name}' has no value (dropped or not yet defined)")
-        if isinstance(found, tuple):
-            raise FxImportError.at(self.node, f"operand '{arg.name}' has {len(found)} results; use getitem")
-        return found
-
-    def values(self, arg: Any) -> tuple[SSAValue, ...]:
-        found = self.graph.values.get(arg) if isinstance(arg, Node) else None
-        if not isinstance(found, tuple):
-            raise FxImportError.at(self.node, f"operand {arg!r} is not a multi-result value")
-        return found
-
-    def result_type(self) -> Attribute:
-        return value_type(self.node.meta)
-
-    def result_types(self) -> list[Attribute]:
-        """Types of a multi-result node, from its fake tensors."""
-        vals = self.node.meta.get("val")
-        if not isinstance(vals, list | tuple):
-            return [self.result_type()]
-        return [value_type({"val": v}) for v in vals]
-
-    def result_names(self, count: int) -> list[str]:
-        """Names of a multi-result node's values: its getitem users' names (what
-        ExecuTorch names those tensors), ``""`` for results nobody reads."""
-        names = [""] * count
-        for user in self.node.users:
-            if user.target is operator.getitem and isinstance(user.args[1], int) and user.args[1] < count:
-                names[user.args[1]] = self.graph.tensor_name(user)
-        return names
-
-    def emit(self, op: Operation, names: Sequence[str] | None = None) -> Operation:
-        """Append ``op`` at the end of the graph's block, with this node's location and
-        tensor name(s)."""
-        op.location = self.location
-        if names is None:
-            names = [self.name] if len(op.results) == 1 else self.result_names(len(op.results))
-        set_tensor_names(op, names)
-        self.graph.block.add_op(op)
-        return op
-
-    def const(self, array: np.ndarray, element: Attribute, name: str) -> SSAValue:
-        return self.emit(const(array, element), [name]).results[0]
-
-    def scalar_const(self, value: float, element: Attribute, name: str) -> SSAValue:
-        """A ``tensor<1xT>`` constant. Integers are stored as their raw bits in T, so an
-        unsigned zero point 200 in ``i8`` reads back as -56, as ExecuTorch writes it."""
-        dtype = storage_dtype(element)
-        if np.issubdtype(dtype, np.integer):
-            array = np.array([int(value)], dtype=np.int64).astype(dtype)
-        else:
-            array = np.array([value], dtype=dtype)
-        return self.const(array, element, name)
-
-    def shape_operand(self, arg: Any, name: str) -> SSAValue:
-        """A ``!tosa.shape`` operand: a CONST_SHAPE node, or a literal list made one."""
-        if isinstance(arg, Node):
-            return self.value(arg)
-        if isinstance(arg, list | tuple) and all(isinstance(v, int) for v in arg):
-            return self.emit(const_shape(list(arg)), [name]).results[0]
-        raise FxImportError.at(self.node, f"expected a shape (CONST_SHAPE node or int list), got {arg!r}")
-
-    def import_region(self, submodule_node: Any, arg_types: Sequence[Attribute]) -> ImportedRegion:
-        """A control-flow submodule as a region whose block takes ``arg_types``, with the
-        names ExecuTorch gives it and its inputs in the flatbuffer."""
-        if not isinstance(submodule_node, Node) or submodule_node.op != "get_attr":
-            raise FxImportError.at(self.node, f"expected a get_attr of a submodule, got {submodule_node!r}")
-        submodule = getattr(self.graph.gm, str(submodule_node.target), None)
-        if not isinstance(submodule, GraphModule):
-            raise FxImportError.at(self.node, f"'{submodule_node.target}' is not a GraphModule")
-        region_name = qualify_region_name(self.graph.region_name, str(submodule_node.target))
-        inner = _GraphImporter(self.graph.module, submodule, region_name)
-        block = inner.import_region_block()
-        if tuple(block.arg_types) != tuple(arg_types):
-            got = ", ".join(str(t) for t in block.arg_types)
-            want = ", ".join(str(t) for t in arg_types)
-            raise FxImportError.at(
-                self.node, f"region '{region_name}' takes ({got}) but is given ({want})"
-            )
-        return ImportedRegion(Region(block), region_name, list(inner.arg_names))
-
-
-class ImportedRegion(NamedTuple):
-    region: Region
-    name: str  # ExecuTorch's region (and block) name
-    input_names: list[str]  # its block inputs' tensor names
-
 
 # --------------------------------------------------------------------------- importers
 
@@ -309,6 +143,12 @@ class _GraphImporter:
         )
         return func
 
+    def import_submodule(self, submodule: GraphModule, region_name: str) -> tuple[Block, list[str]]:
+        """A control-flow submodule's graph as a block, with its inputs' tensor names."""
+        inner = _GraphImporter(self.module, submodule, region_name)
+        block = inner.import_region_block()
+        return block, list(inner.arg_names)
+
     def import_region_block(self) -> Block:
         self._import_nodes()
         self.block.add_op(YieldOp.create(operands=self.outputs))
@@ -347,18 +187,18 @@ class _GraphImporter:
         declared = value_type(node.meta)
         if not isinstance(declared, TensorType):
             raise FxImportError.at(node, f"constant placeholder of type {declared}")
-        if list(tensor.shape) != list(declared.get_shape()):
+        data = numpy_of(tensor, declared.element_type)
+        if list(data.shape) != list(declared.get_shape()):
             raise FxImportError.at(
-                node, f"constant data has shape {list(tensor.shape)}, graph says {list(declared.get_shape())}"
+                node, f"constant data has shape {list(data.shape)}, graph says {list(declared.get_shape())}"
             )
-        op = const(numpy_of(tensor), declared.element_type)
+        op = const(data, declared.element_type)
         op.location = location
         set_tensor_names(op, [name])
         self.block.add_op(op)
         return op.results[0]
 
     def _call_function(self, node: Node) -> None:
-        from bridge.fx_rules import RULES
 
         key = target_name(node)
         rule = RULES.get(key)

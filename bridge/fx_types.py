@@ -12,6 +12,9 @@ import numpy as np
 import torch
 from xdsl.dialects.builtin import (
     BFloat16Type,
+    Float4E2M1FNType,
+    Float6E2M3FNType,
+    Float6E3M2FNType,
     Float8E4M3FNType,
     Float8E5M2Type,
     Float8E8M0FNUType,
@@ -23,6 +26,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute
 
+from ir.builders import storage_dtype
 from ir.dialects.tosa_ext import ShapeType
 
 SPECIAL_DTYPE_META = "tosa_special_dtype"
@@ -41,11 +45,21 @@ DTYPE_TO_ELEMENT: dict[torch.dtype, Attribute] = {
     torch.bool: IntegerType(1),
 }
 
-#: ``TosaSpecialDtype`` member names (ExecuTorch's enum) to element types
+#: ``TosaSpecialDtype`` member names (ExecuTorch's enum) to element types. The TOSA 1.1
+#: fp4/fp6 block-scaled payloads travel in torch as ``uint8``: fp6 one per byte, fp4 two
+#: per byte (``PACKED_FP4``), their TOSA type only in this meta
 SPECIAL_TO_ELEMENT: dict[str, Attribute] = {
     "INT48": IntegerType(48),
     "INT4": IntegerType(4),
+    "FP4E2M1": Float4E2M1FNType(),
+    "FP6E2M3": Float6E2M3FNType(),
+    "FP6E3M2": Float6E3M2FNType(),
 }
+
+#: an element type whose ``uint8`` carrier holds two elements per byte, low nibble first
+#: (torch's ``float4_e2m1fn_x2`` and the TOSA file's order: ExecuTorch writes the bytes as
+#: they are), so the carrier's last dimension is half the tensor's
+PACKED_FP4 = Float4E2M1FNType()
 
 
 class UnsupportedTypeError(TypeError):
@@ -93,19 +107,31 @@ def value_type(meta: dict) -> Attribute:
     tensor = first_fake_tensor(meta)
     element = SPECIAL_TO_ELEMENT.get(special) if special else None
     if element is None:
-        element = element_type(tensor.dtype)
-    return TensorType(element, static_shape(tensor))
+        return TensorType(element_type(tensor.dtype), static_shape(tensor))
+    return TensorType(element, carried_shape(static_shape(tensor), tensor.dtype, element))
+
+
+def carried_shape(shape: list[int], dtype: torch.dtype, element: Attribute) -> list[int]:
+    """The TOSA shape of a tensor of ``element`` whose torch value has ``shape``: twice
+    the last dimension for fp4 packed in uint8, the same otherwise."""
+    if element == PACKED_FP4 and dtype == torch.uint8 and shape:
+        return [*shape[:-1], shape[-1] * 2]
+    return shape
 
 
 def tensor_type_of(tensor: torch.Tensor) -> TensorType:
     return TensorType(element_type(tensor.dtype), static_shape(tensor))
 
 
-def numpy_of(tensor: torch.Tensor) -> np.ndarray:
-    """A tensor's bytes as numpy, viewing the dtypes numpy lacks through ml_dtypes."""
+def numpy_of(tensor: torch.Tensor, element: Attribute | None = None) -> np.ndarray:
+    """A tensor's bytes as numpy, viewing the dtypes numpy lacks through ml_dtypes; with
+    ``element``, a ``uint8`` carrier of fp6/fp4 (``SPECIAL_TO_ELEMENT``) as one element
+    of that type per byte, fp4 unpacked."""
     import ml_dtypes
 
     tensor = tensor.detach().cpu().contiguous()
+    if element is not None and tensor.dtype == torch.uint8 and element in _CARRIED:
+        return _carried(tensor.numpy(), element)
     views = {
         torch.bfloat16: (torch.uint16, ml_dtypes.bfloat16),
         torch.float8_e4m3fn: (torch.uint8, ml_dtypes.float8_e4m3fn),
@@ -116,3 +142,15 @@ def numpy_of(tensor: torch.Tensor) -> np.ndarray:
         storage, view = views[tensor.dtype]
         return tensor.view(storage).numpy().view(view)
     return tensor.numpy()
+
+
+#: the element types a ``uint8`` carrier can hold (one per byte in the IR's storage)
+_CARRIED = frozenset(SPECIAL_TO_ELEMENT[name] for name in ("FP4E2M1", "FP6E2M3", "FP6E3M2"))
+
+
+def _carried(carrier: np.ndarray, element: Attribute) -> np.ndarray:
+    storage = storage_dtype(element)
+    if element != PACKED_FP4:
+        return carrier.view(storage)
+    pairs = np.stack([carrier & 0x0F, carrier >> 4], axis=-1)
+    return pairs.reshape(*carrier.shape[:-1], carrier.shape[-1] * 2).view(storage)

@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import torch
 from torch.fx import Graph, GraphModule, Node
 
-from bridge.fx_import import TENSOR_NAME_KEY
+from bridge.fx_context import TENSOR_NAME_KEY
 
 
 def _is_q(node: Node) -> bool:

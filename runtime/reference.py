@@ -8,7 +8,7 @@ process's stdout/stderr from C++: a version note on every run and, on every ERRO
 node dump plus a gdb backtrace of this very process (it forks, attaches gdb to its parent
 and waits for it). So ``run_reference``
 
-* checks the flatbuffer (``bridge.flatbuffer.check_flatbuffer``) and every input's count,
+* checks the flatbuffer (``tosa_flatbuffer.check_flatbuffer``) and every input's count,
   shape and dtype against the graph before anything reaches C++, naming the input;
 * gives TOSA 1.0's uint8/uint16 IO its numpy type: there is no unsigned tensor type, an
   input is unsigned when a RESCALE reads it with ``input_unsigned`` and an output when a
@@ -32,7 +32,7 @@ import tosa_reference_model
 from runtime._capture import captured_output
 
 if TYPE_CHECKING:
-    from bridge.flatbuffer.decode import FbBlock, FbGraph
+    from tosa_flatbuffer.decode import FbBlock, FbGraph
 
 __all__ = ["GraphIO", "IoTensor", "ReferenceModelError", "graph_io", "run_reference"]
 
@@ -145,10 +145,10 @@ _RUNNABLE = frozenset(
 def graph_io(flatbuffer: bytes) -> GraphIO:
     """The typed inputs and outputs of ``flatbuffer``'s main block.
 
-    Reads the flatbuffer with ``bridge.flatbuffer.decode``, no C++ involved; a buffer it
+    Reads the flatbuffer with ``tosa_flatbuffer.decode``, no C++ involved; a buffer it
     cannot read raises ``ReferenceModelError`` (``BAD_FLATBUFFER``).
     """
-    from bridge.flatbuffer import FlatbufferError, decode
+    from tosa_flatbuffer import FlatbufferError, decode
 
     try:
         graph = decode(bytes(flatbuffer))
@@ -192,7 +192,7 @@ def _io_tensor(block: FbBlock, name: str, unsigned_use: bool) -> IoTensor:
     """The record of graph IO tensor ``name`` (decode has checked that the block has it);
     unsigned only for INT8/INT16 (RESCALE's flags mean nothing for other types, and the
     reference model ERROR_IFs on them)."""
-    from bridge.flatbuffer.schema import DTYPE_NAMES
+    from tosa_flatbuffer.schema import DTYPE_NAMES
 
     tensor = block.tensors[name]
     tosa_dtype = DTYPE_NAMES.get(tensor.dtype, f"DType({tensor.dtype})")
@@ -253,10 +253,10 @@ def _checked_graph(data: bytes) -> FbGraph:
     corrupt or wrong-version buffer before C++ parses it, since the reference model's
     own parser reports such buffers only as "Invalid TOSA graph".
 
-    Imported here, not at the top: ``bridge.flatbuffer`` brings in xDSL and the IR,
+    Imported here, not at the top: ``tosa_flatbuffer`` brings in xDSL and the IR,
     which ``import runtime`` alone should not pay for.
     """
-    from bridge.flatbuffer import FlatbufferError, check_flatbuffer
+    from tosa_flatbuffer import FlatbufferError, check_flatbuffer
 
     try:
         return check_flatbuffer(data)

@@ -42,7 +42,7 @@ import numpy as np
 from runtime._capture import CAPTURE_LOCK, captured_output
 
 if TYPE_CHECKING:
-    from bridge.flatbuffer.decode import FbGraph, FbOperator
+    from tosa_flatbuffer.decode import FbGraph, FbOperator
 
 __all__ = [
     "OpPlacement",
@@ -314,11 +314,11 @@ def _checked_flatbuffer(flatbuffer: bytes) -> tuple[bytes, FbGraph]:
 
 
 def _project_check(data: bytes) -> FbGraph:
-    """``bridge.flatbuffer.check_flatbuffer(data)``: it names what is wrong and where,
+    """``tosa_flatbuffer.check_flatbuffer(data)``: it names what is wrong and where,
     before C++ reads the bytes, and gives the decoded graph the summary is matched
-    against. Imported late: ``bridge.flatbuffer`` brings in xDSL and the IR, which
+    against. Imported late: ``tosa_flatbuffer`` brings in xDSL and the IR, which
     ``import runtime`` alone should not pay for."""
-    from bridge.flatbuffer import FlatbufferError, check_flatbuffer
+    from tosa_flatbuffer import FlatbufferError, check_flatbuffer
 
     try:
         return check_flatbuffer(data)

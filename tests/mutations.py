@@ -158,7 +158,7 @@ def error_is_positioned(err: Exception) -> bool:
 
 
 def outcome(text: str, name: str = "dump.mlir", spec: str = "TOSA-1.0+INT") -> Outcome:
-    """What reading ``text`` gives, as ``python -m ir.verify`` reads it."""
+    """What reading ``text`` gives, as ``tosa-ir-verify`` reads it."""
     start = time.perf_counter()
     try:
         verify(ir.parse_module(text, name=name), spec)
@@ -172,7 +172,7 @@ def outcome(text: str, name: str = "dump.mlir", spec: str = "TOSA-1.0+INT") -> O
 
 def flatbuffer_outcome(data: bytes) -> Outcome:
     """What reading corrupted flatbuffer bytes gives: a module or a ``FlatbufferError``."""
-    from bridge.flatbuffer import FlatbufferError, from_flatbuffer
+    from tosa_flatbuffer import FlatbufferError, from_flatbuffer
 
     start = time.perf_counter()
     try:

@@ -192,7 +192,7 @@ def test_clis_give_one_positioned_line_exit_2_and_no_file(kind, tmp_path):
     commands = {
         "tosa-ir-opt": [_tool("tosa-ir-opt"), str(path), "-o", str(out)],
         "tosa-ir opt": [_tool("tosa-ir"), "opt", str(path), "-o", str(out)],
-        "python -m ir.verify": [sys.executable, "-m", "ir.verify", str(path)],
+        "tosa-ir-verify": [_tool("tosa-ir-verify"), str(path)],
     }
     for what, command in commands.items():
         done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT)
@@ -241,7 +241,7 @@ def test_flatbuffer_location_with_an_unterminated_string_is_read_in_one_pass():
     corrupted quote hung it as it hung text (seen in the corruption run)."""
     from xdsl.dialects.builtin import NameLoc, StringAttr, UnknownLoc
 
-    from bridge.flatbuffer import FlatbufferError, from_flatbuffer, to_flatbuffer
+    from tosa_flatbuffer import FlatbufferError, from_flatbuffer, to_flatbuffer
 
     module = build_case_module("ABS")
     op = next(o for o in module.walk() if o.name == "tosa.abs")
@@ -259,7 +259,7 @@ def test_flatbuffer_location_with_an_unterminated_string_is_read_in_one_pass():
 
 
 def test_compile_places_an_fx_import_error_at_the_users_line():
-    from bridge.cli import _placed
+    from drivers.cli import _placed
     from bridge.fx_import import FxImportError
 
     err = FxImportError("dimension 1 is dynamic", node="add", target="tosa.ADD.default", source="model.py:12")
@@ -268,7 +268,7 @@ def test_compile_places_an_fx_import_error_at_the_users_line():
 
 
 def test_an_unexpected_exception_in_tosa_ir_opt_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):
-    from bridge import cli
+    from drivers import cli
 
     path = tmp_path / "ok.mlir"
     path.write_text("func.func @main(%a: tensor<2xf32>) -> tensor<2xf32> {\n  return %a : tensor<2xf32>\n}\n")

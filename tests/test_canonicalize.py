@@ -7,7 +7,7 @@ import pytest
 from xdsl.passes import PassPipeline
 
 import ir
-from bridge.flatbuffer import decode, to_flatbuffer
+from tosa_flatbuffer import decode, to_flatbuffer
 from ir.dialects import tosa_ext as tosa
 from ir.lowering.canonicalize import (
     Canonicalize,

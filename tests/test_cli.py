@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 
 import ir
-from bridge import cli
-from bridge.flatbuffer import from_flatbuffer
+from drivers import cli
+from tosa_flatbuffer import from_flatbuffer
 from tests.ir_compare import assert_same_graph
 
-EXAMPLE = "bridge/example.py:ExampleCNN"
+EXAMPLE = "drivers/example.py:ExampleCNN"
 ROOT = Path(__file__).parent.parent
 STAGES = ["00-input.mlir", "01-legalize-unsigned-io.mlir", "02-canonicalize.mlir"]
 
@@ -42,7 +42,7 @@ def opt(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess:
 
 @pytest.fixture(scope="session")
 def compiled(tmp_path_factory) -> tuple[Path, str]:
-    """``tosa-ir compile bridge/example.py:ExampleCNN --uint8-io --out DIR``: the folder
+    """``tosa-ir compile drivers/example.py:ExampleCNN --uint8-io --out DIR``: the folder
     and what it printed."""
     out = tmp_path_factory.mktemp("compile")
     cwd = Path.cwd()
@@ -93,13 +93,13 @@ def test_review_dump_carries_vela_placement(compiled):
     for i in placed:
         assert re.match(r"\s*%\S+ = tosa\.(?!const)", review[i + 1]), review[i + 1]
     text = "\n".join(review)
-    assert "dense_resource<sha256_" in text and 'loc("tosa_conv2d_default"("bridge/example.py":' in text
+    assert "dense_resource<sha256_" in text and 'loc("tosa_conv2d_default"("drivers/example.py":' in text
 
 
 def test_compile_errors_are_one_line(tmp_path, capsys):
     cases = {
         ("compile", "no/such/model.py:Net", "--out", str(tmp_path)): "no/such/model.py: error: no such file",
-        ("compile", f"{ROOT / 'bridge/example.py'}:Nope", "--out", str(tmp_path)): "error: no callable 'Nope'",
+        ("compile", f"{ROOT / 'drivers/example.py'}:Nope", "--out", str(tmp_path)): "error: no callable 'Nope'",
         ("compile", EXAMPLE, "--spec", "TOSA-1.0+FP", "--uint8-io", "--out", str(tmp_path)):
             "error: --uint8-io needs an integer spec",
         ("compile", EXAMPLE, "-p", "fold-everything", "--out", str(tmp_path)): "available passes:",

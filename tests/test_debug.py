@@ -1,4 +1,4 @@
-"""``bridge.debug``: the per-op comparison names the op that loses accuracy.
+"""``drivers.debug``: the per-op comparison names the op that loses accuracy.
 
 Three claims, each able to fail:
 
@@ -27,7 +27,7 @@ from xdsl.dialects.builtin import IntegerAttr, ModuleOp
 from xdsl.ir import Operation
 from xdsl.rewriter import InsertPoint, Rewriter
 
-from bridge.debug import Threshold, capture, evaluate
+from drivers.debug import Threshold, capture, evaluate
 from ir.builders import const, numpy_from_dense
 from ir.dialects.tosa_ext import ConstOp
 from ir.lowering.expose import main_func
@@ -442,10 +442,10 @@ def test_cases_table_covers_zoo():
 
 
 def test_debug_command_prints_table_and_writes_files(tmp_path, capsys):
-    from bridge import cli
+    from drivers import cli
 
     out = tmp_path / "dbg"
-    assert cli.main(["debug", "bridge/example.py:ExampleCNN", "--out", str(out)]) == cli.EXIT_OK
+    assert cli.main(["debug", "drivers/example.py:ExampleCNN", "--out", str(out)]) == cli.EXIT_OK
     printed = capsys.readouterr().out
     assert "first: none" in printed and "tosa_conv2d_default" in printed
     assert (out / "debug.txt").read_text() == printed
@@ -457,14 +457,14 @@ def test_debug_command_prints_table_and_writes_files(tmp_path, capsys):
 
 
 def test_debug_command_errors_are_one_line_and_write_nothing(tmp_path, capsys):
-    from bridge import cli
+    from drivers import cli
 
     bad = tmp_path / "edited.mlir"
     bad.write_text("func.func @main( {\n")
     out = tmp_path / "dbg"
-    code = cli.main(["debug", "bridge/example.py:ExampleCNN", "--module", str(bad), "--out", str(out)])
+    code = cli.main(["debug", "drivers/example.py:ExampleCNN", "--module", str(bad), "--out", str(out)])
     err = capsys.readouterr().err.strip().splitlines()
     assert code == cli.EXIT_USAGE and len(err) == 1 and err[0].startswith(str(bad))
     assert not out.exists()
-    code = cli.main(["debug", "bridge/example.py:NoSuchFactory", "--out", str(out)])
+    code = cli.main(["debug", "drivers/example.py:NoSuchFactory", "--out", str(out)])
     assert code == cli.EXIT_USAGE and not out.exists()

@@ -5,7 +5,7 @@
 They run in one pytest process with ``tools.et_suite.plugin`` in place of
 ``TOSABackend._preprocess`` and ``--tosa-ir-compare``: every test must pass with our
 serializer, our step must really have run (a swap that never happens passes everything),
-and every partition's graph must be ExecuTorch's (``bridge.flatbuffer.compare``).
+and every partition's graph must be ExecuTorch's (``tosa_flatbuffer.compare``).
 """
 
 from __future__ import annotations

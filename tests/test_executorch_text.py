@@ -16,7 +16,7 @@ SPECS = {
 
 @pytest.fixture(scope="session")
 def example_mlir(tmp_path_factory):
-    from bridge.example import ExampleCNN, example_inputs, executorch_tosa_flatbuffers
+    from drivers.example import ExampleCNN, example_inputs, executorch_tosa_flatbuffers
 
     texts = {}
     for key, (spec, uint8_io) in SPECS.items():

@@ -17,7 +17,7 @@ import pytest
 from xdsl.dialects.builtin import IntegerType, Signedness, TensorType
 
 import ir
-from bridge.flatbuffer import (
+from tosa_flatbuffer import (
     FlatbufferError,
     check_flatbuffer,
     decode,
@@ -231,7 +231,7 @@ def test_corrupt_files_do_not_crash_the_reference_model(tmp_path):
     script = r"""
 import sys
 import numpy as np
-from bridge.flatbuffer import to_flatbuffer
+from tosa_flatbuffer import to_flatbuffer
 from runtime.reference import ReferenceModelError, run_reference
 from tests.op_cases import build_case_module
 

@@ -25,7 +25,7 @@ from xdsl.ir import Block, Region
 
 import ir
 import ir.verify
-from bridge.flatbuffer import decode, from_flatbuffer, to_flatbuffer
+from tosa_flatbuffer import decode, from_flatbuffer, to_flatbuffer
 from ir.builders import const, const_shape, flat_storage, numpy_from_dense, storage_dtype
 from ir.dialects import tosa_ext as tosa
 from ir.float_format import mlir_float_text_from_bits

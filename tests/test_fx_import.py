@@ -9,7 +9,7 @@ import torch
 from xdsl.dialects.builtin import FileLineColLoc, NameLoc
 
 import ir
-from bridge.example import ExampleCNN
+from drivers.example import ExampleCNN
 from bridge.fx_import import CONSTANT_DATA_META, FxImportError, display_target, fx_to_ir
 from ir.dialects import tosa_ext as tosa
 from ir.tensor_names import tensor_names
@@ -18,7 +18,7 @@ from ir.tensor_names import tensor_names
 @pytest.fixture(scope="session")
 def example_partition():
     from bridge.capture import tosa_level_partitions
-    from bridge.example import example_inputs
+    from drivers.example import example_inputs
 
     (partition,) = tosa_level_partitions(ExampleCNN(), example_inputs(), "TOSA-1.0+INT", True)
     return partition
@@ -74,7 +74,7 @@ def test_ops_carry_node_name_and_user_source_line(graph):
         loc = op.location
         assert isinstance(loc, NameLoc) and loc.desc.data in node_names
         assert isinstance(loc.location, FileLineColLoc)
-        assert loc.location.filename.data.endswith("bridge/example.py")
+        assert loc.location.filename.data.endswith("drivers/example.py")
         assert loc.location.line.data in _forward_lines()
 
 
@@ -124,7 +124,7 @@ def test_unknown_target_names_node_target_and_source_line(graph):
     gm, ep = graph
     node, err = _import_with_unknown_target(gm, ep)
     assert err.node == node.name and "aten.sin" in err.target
-    assert err.source.startswith("bridge/example.py:") and int(err.source.split(":")[1]) in _forward_lines()
+    assert err.source.startswith("drivers/example.py:") and int(err.source.split(":")[1]) in _forward_lines()
     assert "no import rule" in str(err) and node.name in str(err)
 
 
@@ -202,7 +202,7 @@ def _refused(gm, ep, node, key, value) -> FxImportError:
 def _names_node_and_line(err: FxImportError, node, target: str | None = None) -> None:
     """One line: the user's file:line first, then the FX node and its target."""
     assert err.node == node.name and err.target == (target or display_target(node))
-    assert err.source.startswith("bridge/example.py:") and int(err.source.split(":")[1]) in _forward_lines()
+    assert err.source.startswith("drivers/example.py:") and int(err.source.split(":")[1]) in _forward_lines()
     line = str(err)
     assert "\n" not in line and line.startswith(f"{err.source}: error: FX node '{node.name}'")
 

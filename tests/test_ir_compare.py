@@ -34,7 +34,7 @@ def example_text(tmp_path_factory) -> str:
     """tosa-opt's MLIR of ExampleCNN's single INT (uint8 IO) partition."""
     import zoo
 
-    from bridge.example import ExampleCNN, example_inputs
+    from drivers.example import ExampleCNN, example_inputs
 
     case = zoo.ZooCase("example_cnn", ExampleCNN, example_inputs, ("int-uint8-io",))
     (flatbuffer,) = zoo.executorch_tosa_flatbuffers(case, "int-uint8-io")

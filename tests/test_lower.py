@@ -1,7 +1,7 @@
 """bridge.capture captures ExecuTorch's TOSA-level partitions, and its reference flatbuffers
 are byte for byte the ones ExecuTorch's own TOSAPartitioner flow writes for the same model.
 
-Each model is lowered once per session; the oracle is ExecuTorch's flow as bridge.example
+Each model is lowered once per session; the oracle is ExecuTorch's flow as drivers.example
 ran it before bridge.capture existed (TOSAPartitioner, LoweredBackendModules in graph order).
 """
 
@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from bridge import FP_SPEC, INT_SPEC
-from bridge.example import ExampleCNN, example_inputs
+from drivers.example import ExampleCNN, example_inputs
 
 CF_INT_SPEC = "TOSA-1.0+INT+cf"  # control flow needs the cf extension
 ALLOWED_NON_TOSA = ("dim_order_ops._to_dim_order_copy.default",)
@@ -55,7 +55,7 @@ def _cond_inputs() -> tuple[torch.Tensor]:
 
 
 def _original_quantize(model, inputs, spec):
-    """bridge.example's quantization before bridge.capture: plain prepare_pt2e/convert_pt2e."""
+    """drivers.example's quantization before bridge.capture: plain prepare_pt2e/convert_pt2e."""
     from executorch.backends.arm.quantizer import (
         TOSAQuantizer,
         get_symmetric_quantization_config,
@@ -172,7 +172,7 @@ def test_reference_does_not_change_the_captured_graph(
 
 
 def test_example_flatbuffers_come_from_the_reference(cnn_executorch_flatbuffers):
-    from bridge.example import executorch_tosa_flatbuffers
+    from drivers.example import executorch_tosa_flatbuffers
 
     assert executorch_tosa_flatbuffers(ExampleCNN(), example_inputs()) == cnn_executorch_flatbuffers
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bridge.example import ExampleCNN, example_inputs
+from drivers.example import ExampleCNN, example_inputs
 
 
 def _lower(partitioner_factory):
@@ -42,8 +42,8 @@ def _delegate_bytes(edge) -> list[bytes]:
 
 
 def test_tosa_delegate_is_our_flatbuffer_and_runs_like_executorchs(ours_tosa):
-    from bridge.example import executorch_tosa_flatbuffers
-    from bridge.flatbuffer import from_flatbuffer
+    from drivers.example import executorch_tosa_flatbuffers
+    from tosa_flatbuffer import from_flatbuffer
     from runtime import graph_io, run_reference
 
     edge, dump = ours_tosa

@@ -26,7 +26,7 @@ from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Block, Region
 
 import ir
-from bridge.flatbuffer import from_flatbuffer, to_flatbuffer
+from tosa_flatbuffer import from_flatbuffer, to_flatbuffer
 from ir.builders import const, const_shape
 from ir.dialects import tosa_ext as tosa
 from tests.ir_compare import assert_same_graph

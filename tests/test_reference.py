@@ -109,7 +109,7 @@ def _max_pool(height: int, stride: int, out_height: int) -> bytes:
 @pytest.fixture(scope="module")
 def example() -> bytes:
     """ExecuTorch's flatbuffer of the example CNN: uint8 (1, 3, 32, 32) in, uint8 (1, 10) out."""
-    from bridge.example import ExampleCNN, example_inputs, executorch_tosa_flatbuffers
+    from drivers.example import ExampleCNN, example_inputs, executorch_tosa_flatbuffers
 
     flatbuffers = executorch_tosa_flatbuffers(ExampleCNN(), example_inputs())
     assert len(flatbuffers) == 1
@@ -309,7 +309,7 @@ def test_unpredictable_graph(capfd):
 
 
 def test_graph_the_reference_model_will_not_load(capfd):
-    # (8193 - 1) / 8193 is no whole output row: passes bridge.flatbuffer, fails validation
+    # (8193 - 1) / 8193 is no whole output row: passes tosa_flatbuffer, fails validation
     capfd.readouterr()
     with pytest.raises(ReferenceModelError) as raised:
         run_reference(_max_pool(8193, 8193, 1), [np.zeros((1, 8193, 1, 1), np.int8)])
@@ -333,7 +333,7 @@ def test_unknown_level_is_refused(cpp_forbidden):
 
 
 def test_truncated_flatbuffer_never_reaches_cpp(example, cpp_forbidden):
-    from bridge.flatbuffer import FlatbufferError
+    from tosa_flatbuffer import FlatbufferError
 
     with pytest.raises(ReferenceModelError) as raised:
         run_reference(example[: len(example) // 2], [_image(0)])
@@ -343,16 +343,16 @@ def test_truncated_flatbuffer_never_reaches_cpp(example, cpp_forbidden):
 
 def test_flatbuffer_is_decoded_once_per_run(monkeypatch):
     """graph_io's records come from the graph check_flatbuffer decoded, not a second read."""
-    import bridge.flatbuffer
+    import tosa_flatbuffer
 
     calls = []
-    decode = bridge.flatbuffer.decode
+    decode = tosa_flatbuffer.decode
 
     def counting(data):
         calls.append(len(data))
         return decode(data)
 
-    monkeypatch.setattr(bridge.flatbuffer, "decode", counting)
+    monkeypatch.setattr(tosa_flatbuffer, "decode", counting)
     (out,) = run_reference(_identity(ts.DType.INT8, [2, 3]), [np.ones((2, 3), np.int8)])
     assert out.tolist() == [[1, 1, 1], [1, 1, 1]]
     assert len(calls) == 1

@@ -13,8 +13,8 @@ import pytest
 
 import ir
 import ir.verify
-from bridge.flatbuffer import FlatbufferError, decode, from_flatbuffer, to_flatbuffer
-from bridge.flatbuffer.schema import CODEC_BY_DTYPE, DType, file_bytes, file_size, ir_bytes
+from tosa_flatbuffer import FlatbufferError, decode, from_flatbuffer, to_flatbuffer
+from tosa_flatbuffer.schema import CODEC_BY_DTYPE, DType, file_bytes, file_size, ir_bytes
 from ir.mlir_tools import deserialize_with_tosa_opt
 from ir.spec import operator_spec, tosa_spec
 from ir.verify import SpecError, parse_spec

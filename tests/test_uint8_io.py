@@ -420,7 +420,7 @@ def test_placed_boundaries_keep_every_uint8_value(name, expected):
     """The RESCALEs legalize-unsigned-io places are exact: on the reference model the
     legalized file moves every uint8 value 0..255 through unchanged."""
     import ir
-    from bridge.flatbuffer import to_flatbuffer
+    from tosa_flatbuffer import to_flatbuffer
     from ir.lowering.pipeline import run_pipeline
     from runtime import graph_io, run_reference
 

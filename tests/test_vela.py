@@ -25,7 +25,7 @@ def _single_partition(blobs: list[bytes]) -> bytes:
 
 @pytest.fixture(scope="session")
 def int_flatbuffer() -> bytes:
-    from bridge.example import ExampleCNN, example_inputs, executorch_tosa_flatbuffers
+    from drivers.example import ExampleCNN, example_inputs, executorch_tosa_flatbuffers
 
     return _single_partition(executorch_tosa_flatbuffers(ExampleCNN(), example_inputs()))
 
@@ -262,7 +262,7 @@ def test_passthrough_operations_count_as_cpu():
     """Vela never leaves a TOSA operator to the CPU today (see above), so the CPU side of
     the placement is checked on a debug database in Vela's layout: a "Passthrough" row
     is Vela's mark for an operation it hands to the host."""
-    from bridge.flatbuffer.decode import FbOperator
+    from tosa_flatbuffer.decode import FbOperator
     from runtime.vela import _placement
 
     ops = [

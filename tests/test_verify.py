@@ -330,7 +330,7 @@ def test_every_rule_has_a_fault_here_or_in_the_op_rules_tests():
 
 
 def test_command_line(tmp_path, capsys):
-    from ir.verify.__main__ import main
+    from drivers.verify import main
 
     bad = tmp_path / "bad.mlir"
     bad.write_text(_sub(INT8, "dense<30> : tensor<1xi8>", "dense<70> : tensor<1xi8>"))

@@ -12,7 +12,7 @@ partition:
   signless modules and in ExecuTorch's file as tosa-opt reads it;
 - flatbuffer: our file reads back to the same graph, FX -> IR -> fb -> IR -> fb is
   byte-identical, ``from_flatbuffer`` of ExecuTorch's file equals our IR, and the two
-  files hold the same graph (``bridge.flatbuffer.compare``: regions, blocks, every tensor
+  files hold the same graph (``tosa_flatbuffer.compare``: regions, blocks, every tensor
   name and byte; only op locations differ);
 - reference model: our file and ExecuTorch's give bit-identical outputs on several
   perturbed model inputs, within 1 LSB of the quantized torch model (INT) or float32
@@ -29,8 +29,8 @@ import pytest
 
 import ir
 from bridge.capture import quantize_tensor
-from bridge.flatbuffer import decode, from_flatbuffer, to_flatbuffer
-from bridge.flatbuffer.compare import first_difference
+from tosa_flatbuffer import decode, from_flatbuffer, to_flatbuffer
+from tosa_flatbuffer.compare import first_difference
 from ir.lowering.canonicalize import op_counts
 from ir.lowering.pipeline import run_pipeline
 from ir.lowering.signless import is_unsigned

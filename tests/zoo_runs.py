@@ -59,7 +59,7 @@ def capture(case_name: str, key: str) -> ZooRun:
     """ExecuTorch quantizes, exports and partitions the case; per partition our typed and
     signless modules, our flatbuffer and ExecuTorch's. Cached: one export per session."""
     from bridge.capture import io_quantization, quantize_and_export, quiet, tosa_level_partitions
-    from bridge.flatbuffer import to_flatbuffer
+    from tosa_flatbuffer import to_flatbuffer
     from bridge.fx_import import fx_to_ir
     from ir.lowering.signless import to_signless
 
@@ -99,10 +99,10 @@ def executorch_texts(case_name: str, key: str) -> tuple[str, ...]:
 
 @cache
 def debug_capture(case_name: str, key: str):
-    """``bridge.debug.capture`` of the case under the config (the final stage of each
-    partition plus both torch programs), once per session; ``bridge.debug.evaluate``
+    """``drivers.debug.capture`` of the case under the config (the final stage of each
+    partition plus both torch programs), once per session; ``drivers.debug.evaluate``
     compares it, or a corrupted module in place of its first partition, cheaply."""
-    from bridge.debug import capture as debug_capture_of
+    from drivers.debug import capture as debug_capture_of
 
     case, config = CASES[case_name], CONFIGS[key]
     return debug_capture_of(

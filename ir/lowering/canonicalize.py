@@ -15,7 +15,7 @@ greedy ``PatternRewriteWalker`` until nothing changes:
    points;
 5. ``EraseDeadPureOps``: ``Pure`` ops, constants among them, whose results are unused.
 
-Tensor names: the flatbuffer writer (``bridge.flatbuffer.writer``) names a returned value
+Tensor names: the flatbuffer writer (``tosa_flatbuffer.writer``) names a returned value
 after the function's result (or its own ``tosa.tensor_name``) and every other value after
 its op, and needs them unique per block. No pattern invents a name: folds replace a
 value by one that already has its name, and a value read by ``func.return``/``tosa.yield``

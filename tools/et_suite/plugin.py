@@ -55,7 +55,7 @@ def pytest_addoption(parser) -> None:
         "--tosa-ir-compare",
         action="store_true",
         help="also run ExecuTorch's serializer on a copy of each partition and record where "
-        "its graph differs from ours (bridge.flatbuffer.compare)",
+        "its graph differs from ours (tosa_flatbuffer.compare)",
     )
 
 
@@ -105,7 +105,7 @@ def _install(mode: str, compare: bool) -> None:
                 _differences.append(f"ExecuTorch's serializer failed: {type(error).__name__}: {error}"[:300])
         ours = _ours(edge_program, compile_spec, pipeline)
         if theirs is not None:
-            from bridge.flatbuffer.compare import first_difference
+            from tosa_flatbuffer.compare import first_difference
 
             _differences.append(first_difference(ours, theirs) or "")
         return PreprocessResult(processed_bytes=ours)

@@ -18,7 +18,7 @@ import numpy as np
 from tosa.DType import DType
 from tosa.TosaGraph import TosaGraph
 
-from bridge.flatbuffer.schema import (
+from tosa_flatbuffer.schema import (
     CODEC_BY_DTYPE,
     DTYPE_NAMES,
     FILE_IDENTIFIER,
@@ -28,7 +28,7 @@ from bridge.flatbuffer.schema import (
     file_size,
     spec_name_of_file_op,
 )
-from bridge.flatbuffer.verify_bytes import LayoutError, verify_layout
+from tosa_flatbuffer.verify_bytes import LayoutError, verify_layout
 from ir.dialects.tosa_ext import OPS_BY_SPEC_NAME
 
 #: elements one tensor may hold: TOSA level 8K's MAX_TENSOR_SIZE is far below this; the

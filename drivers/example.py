@@ -11,7 +11,7 @@ and Vela's NPU/CPU placement and cycles above it.
 ``executorch_tosa_flatbuffers`` gives ExecuTorch's own flatbuffers of the same model, the
 oracle tests compare ours with.
 
-Run it with ``python -m bridge.example [--out DIR] [--spec SPEC] [--no-uint8-io]``.
+Run it with ``python -m drivers.example [--out DIR] [--spec SPEC] [--no-uint8-io]``.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def _as_tosa_flatbuffer(blob: bytes, index: int) -> bytes:
     with no container around it, so no unwrapping is needed; a backend that changes
     that must show up here, not as a confusing error in ``tosa-opt``.
     """
-    from bridge.flatbuffer.schema import FILE_IDENTIFIER
+    from tosa_flatbuffer.schema import FILE_IDENTIFIER
 
     if blob[4:8] != FILE_IDENTIFIER:
         raise ValueError(
@@ -144,7 +144,7 @@ def _io_label(spec: str, uint8_io: bool) -> str:
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="python -m bridge.example",
+        prog="python -m drivers.example",
         description="Compile ExampleCNN through ExecuTorch's Arm flow and the IR: stage "
         "dumps, .tosa, reference model vs torch, Vela, .pte.",
     )
@@ -230,7 +230,7 @@ def _review(stage_dir: Path, index: int, what: str, placements: dict) -> str:
 def _report(flatbuffers, checks, expected, quantization, out: Path, pte: Path) -> tuple[list[str], dict]:
     """What the files do: reference model vs torch, Vela's placement, sizes; and Vela's
     placement per partition index (``ir.review``'s mapping)."""
-    from bridge.cli import compare_with_torch
+    from drivers.common import compare_with_torch
     from ir.review import placement_by_name
     from runtime import VelaError, compile_vela
 

@@ -22,7 +22,7 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute
 
-from bridge.flatbuffer.schema import (
+from tosa_flatbuffer.schema import (
     CODEC_BY_DTYPE,
     ENUMS,
     I32_LIST_FIELDS,

@@ -37,7 +37,7 @@ Importing this module imports torch and ExecuTorch; ``bridge`` loads it lazily.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -257,7 +257,7 @@ def compare(
 def seeded_inputs(example_inputs: tuple, seed: int = 1) -> tuple:
     """New inputs in the calibrated range: the examples plus seeded noise (as
     ``tosa-ir compile`` checks them)."""
-    from bridge.cli import _perturbed
+    from drivers.common import _perturbed
 
     return _perturbed(tuple(example_inputs), seed, torch)
 
@@ -404,7 +404,7 @@ class _TorchSide:
 def _partition_rows(
     index: int, partition, module, torch_side: _TorchSide, threshold: Threshold, start: int, notes: list[str]
 ) -> list[Row]:
-    from bridge.flatbuffer import to_flatbuffer
+    from tosa_flatbuffer import to_flatbuffer
     from ir.lowering.expose import ExposeIntermediates, exposable_values, main_func
     from ir.tensor_names import function_tensor_names
     from runtime import graph_io, run_reference

@@ -10,7 +10,7 @@ It imports neither torch nor ExecuTorch, so it starts in a second.
 [--uint8-io] --out DIR [--accelerator ACC] [--progress]`` takes a PyTorch model through
 ExecuTorch's Arm flow and the IR and writes, per partition, the numbered stage dumps, the
 ``.tosa``, an annotated review dump and Vela's output, plus ``report.txt``.
-``tosa-ir opt ...`` is ``tosa-ir-opt ...``; ``python -m bridge.cli`` is ``tosa-ir``.
+``tosa-ir opt ...`` is ``tosa-ir-opt ...``; ``python -m drivers.cli`` is ``tosa-ir``.
 
 Errors are one line each, ``file:line: error: [rule-id] message`` for rule violations
 (exit 1) and ``FILE: error: message`` for bad input or usage (exit 2); no traceback for
@@ -22,76 +22,42 @@ succeeds; the stage dumps of the passes that did run are kept (MLIR's
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from drivers.common import (
+    CHECK_INPUTS,
+    CliError,
+    DEFAULT_ACCELERATOR,
+    DEFAULT_PIPELINE,
+    DEFAULT_SPEC,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_VIOLATION,
+    LoadedModel,
+    MODEL_CONVENTION,
+    Progress,
+    _as_tuple,
+    _checked_pipeline,
+    _checked_spec,
+    _first_line,
+    _internal,
+    _parse_args,
+    _perturbed,
+    _placed,
+    _quiet,
+    _report_error,
+    _stage,
+    _vela,
+    _violations,
+    compare_with_torch,
+    load_model,
+    parse_shape,
+    read_module,
+)
 from ir.files import write_atomically
-
-EXIT_OK = 0
-EXIT_VIOLATION = 1
-EXIT_USAGE = 2
-DEFAULT_SPEC = "TOSA-1.0+INT"
-DEFAULT_ACCELERATOR = "ethos-u55-128"
-#: ``ir.lowering.pipeline.DEFAULT_PIPELINE``, spelled out so ``--help`` needs no import
-DEFAULT_PIPELINE = "legalize-unsigned-io,canonicalize"
-#: new inputs the reference model and the quantized torch model are compared on
-CHECK_INPUTS = 3
-
-
-class CliError(Exception):
-    """What a tool prints on stderr before it exits with ``code``: ready-made lines, so
-    the entry points have one place that turns failures into output."""
-
-    def __init__(self, code: int, *lines: str) -> None:
-        super().__init__("\n".join(lines))
-        self.code = code
-        self.lines = lines
-
-
-def _first_line(text: str) -> str:
-    lines = [line.strip() for line in str(text).splitlines() if line.strip()]
-    return lines[0] if lines else "(no message)"
-
-
-_AT_OP = re.compile(r"(\S.*?:\d+(?::\d+)?): (.*)")
-
-
-def _placed(err, label: str) -> str:
-    """An error's first line as ``file:line: error: ...`` when it starts at an op's
-    place (``ir.diagnostics.describe_op``), else at the input file."""
-    first = _first_line(err)
-    at = _AT_OP.match(first)
-    return f"{at[1]}: error: {at[2].removeprefix('error: ')}" if at else f"{label}: error: {first}"
-
-
-def _violations(err, label: str) -> CliError:
-    """A ``VerificationError`` as the compiler-style lines it is made of, plus its notes
-    (which pass broke the module) as ``note:`` lines."""
-    lines = [d.format(fallback=label) for d in err.diagnostics]
-    notes = [n.strip().strip("()") for n in getattr(err, "__notes__", ())]
-    return CliError(EXIT_VIOLATION, *lines, *(f"{label}: note: {n}" for n in notes))
-
-
-def _report_error(err: CliError) -> int:
-    for line in err.lines:
-        print(line, file=sys.stderr)
-    return err.code
-
-
-def _parse_args(parser: argparse.ArgumentParser, argv: list[str] | None):
-    """argparse, but returning its exit code instead of exiting: the entry points are
-    also called in-process (tests, ``tosa-ir opt``)."""
-    try:
-        return parser.parse_args(argv), None
-    except SystemExit as exit_:
-        return None, exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
-
-
-# =========================================================================== tosa-ir-opt
-
 
 def _opt_parser(prog: str = "tosa-ir-opt") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -151,12 +117,6 @@ def opt_main(argv: list[str] | None = None) -> int:
     return EXIT_OK
 
 
-def _internal(err: Exception, label: str) -> str:
-    """An exception no step expected (a bug of ours, reached by this input): one line
-    that says so, instead of a traceback."""
-    return f"{label}: error: internal error ({type(err).__name__}: {_first_line(err)}); please report it with the input"
-
-
 def _opt(args: argparse.Namespace) -> None:
     """Check everything the user typed before reading the input, and read and transform
     the input before writing anything: a failure leaves no output file behind."""
@@ -176,50 +136,6 @@ def _opt(args: argparse.Namespace) -> None:
         write_atomically(args.output, data)
     except OSError as err:
         raise CliError(EXIT_USAGE, f"{args.output}: error: cannot write: {err.strerror}") from None
-
-
-def _checked_spec(spec: str, label: str, option: str = "--verify"):
-    """The parsed spec (``ir.verify.Target``), or a usage error naming the option."""
-    from ir.verify import SpecError, parse_spec
-
-    try:
-        return parse_spec(spec)
-    except SpecError as err:
-        raise CliError(EXIT_USAGE, f"{label}: error: {option} {spec!r}: {err}") from None
-
-
-def _checked_pipeline(text: str, label: str):
-    """The passes of ``text``; an unknown pass is a usage error listing the known ones."""
-    from ir.lowering.pipeline import PipelineError, parse_pipeline
-
-    try:
-        return parse_pipeline(text)
-    except PipelineError as err:
-        raise CliError(EXIT_USAGE, f"{label}: error: {err}") from None
-
-
-def read_module(path: Path):
-    """The module in ``path``: a flatbuffer when it ends in ``.tosa``, else MLIR text.
-
-    Every way the input can be bad is one ``CliError`` line: a missing file, bytes that
-    are not a TOSA flatbuffer, text that does not parse (``file:line:col: error: ...``).
-    """
-    import ir
-    from bridge.flatbuffer import FlatbufferError, from_flatbuffer
-
-    label = str(path)
-    try:
-        if path.suffix == ".tosa":
-            return from_flatbuffer(path.read_bytes())
-        return ir.parse_module(path.read_text(encoding="utf-8"), name=label)
-    except OSError as err:
-        raise CliError(EXIT_USAGE, f"{label}: error: cannot read: {err.strerror}") from None
-    except UnicodeDecodeError as err:
-        raise CliError(EXIT_USAGE, f"{label}: error: not UTF-8 text ({err.reason})") from None
-    except FlatbufferError as err:
-        raise CliError(EXIT_USAGE, f"{label}: error: {_first_line(err)}") from None
-    except ir.IRParseError as err:
-        raise CliError(EXIT_USAGE, err.error_line()) from None
 
 
 def _run_passes(module, passes, spec: str, verify: bool, dump_dir, label: str) -> None:
@@ -247,7 +163,7 @@ def _render(module, flatbuffer: bool, review: bool, label: str) -> bytes | str:
     them, so ``.tosa -> .mlir -> .tosa`` is only byte-identical with them in the text.
     """
     import ir
-    from bridge.flatbuffer import FlatbufferError, to_flatbuffer
+    from tosa_flatbuffer import FlatbufferError, to_flatbuffer
 
     if not flatbuffer:
         return ir.print_module(module, elide_constants=review, debuginfo=True).rstrip("\n") + "\n"
@@ -257,154 +173,6 @@ def _render(module, flatbuffer: bool, review: bool, label: str) -> bytes | str:
         raise CliError(EXIT_VIOLATION, _placed(err, label)) from None
 
 
-# =========================================================================== progress
-
-
-@dataclass
-class Progress:
-    """A one-line progress bar on stderr for the slow steps of ``compile``.
-
-    Silent unless asked: a bar is for a person at a terminal, not for a log file. The
-    total grows once the number of partitions is known.
-    """
-
-    enabled: bool
-    total: int = 0
-    done: int = 0
-    width: int = 24
-    stream: object = field(default_factory=lambda: sys.stderr)
-
-    def step(self, label: str) -> None:
-        """Announce the step that starts now."""
-        self.done += 1
-        if not self.enabled:
-            return
-        total = max(self.total, self.done)
-        filled = self.width * (self.done - 1) // total
-        bar = "#" * filled + "-" * (self.width - filled)
-        self.stream.write(f"\r\033[K[{bar}] {self.done}/{total} {label}")
-        self.stream.flush()
-
-    def finish(self, ok: bool = True) -> None:
-        """A full bar when the work is done; on failure the bar is wiped, so the error
-        lines that follow stand alone."""
-        if not (self.enabled and self.done):
-            return
-        self.stream.write(f"\r\033[K[{'#' * self.width}] done\n" if ok else "\r\033[K")
-        self.stream.flush()
-
-
-# =========================================================================== the model
-
-
-@dataclass
-class LoadedModel:
-    name: str
-    model: object  # torch.nn.Module
-    inputs: tuple
-
-
-MODEL_CONVENTION = """\
-MODEL is path/to/model.py:Factory. The file is loaded by path; Factory() (a class or a
-function) returns either the nn.Module or a (module, example_inputs) pair. --inputs
-(random tensors in [0, 1) of those shapes, seeded) replaces the example inputs; without
-it they come from the pair, else the model's example_inputs() method, else an
-example_inputs() function in the file. They are
-the quantizer's calibration batch; the reference model and the quantized torch model are
-compared on them perturbed with seeded noise. Example:
-  tosa-ir compile bridge/example.py:ExampleCNN --spec TOSA-1.0+INT --uint8-io --out out/cnn
-"""
-
-
-def load_model(target: str, shapes: list[tuple[int, ...]] | None) -> LoadedModel:
-    """Factory's model and example inputs, by the convention of ``MODEL_CONVENTION``."""
-    import torch
-
-    path_text, _, factory_name = target.rpartition(":")
-    if not path_text or not factory_name:
-        raise CliError(EXIT_USAGE, f"error: {target!r}: expected path/to/model.py:Factory")
-    module = _load_file(Path(path_text))
-    factory = getattr(module, factory_name, None)
-    if not callable(factory):
-        raise CliError(EXIT_USAGE, f"{path_text}: error: no callable {factory_name!r} in it")
-    made = _call(factory, f"{path_text}: error: {factory_name}()")
-    model, inputs = made if _is_pair(made, torch) else (made, None)
-    if not isinstance(model, torch.nn.Module):
-        raise CliError(
-            EXIT_USAGE,
-            f"{path_text}: error: {factory_name}() gave {type(model).__name__}, not an "
-            "nn.Module or a (module, example_inputs) pair",
-        )
-    if shapes:
-        inputs = _random_inputs(shapes, torch)
-    inputs = inputs if inputs is not None else _found_inputs(model, module, path_text)
-    return LoadedModel(factory_name, model, _as_tuple(inputs))
-
-
-def _load_file(path: Path):
-    """Import ``path`` as a module of its own (not via ``sys.path``): a model file need
-    not be part of a package."""
-    import importlib.util
-
-    if not path.is_file():
-        raise CliError(EXIT_USAGE, f"{path}: error: no such file")
-    name = "tosa_ir_model_" + re.sub(r"\W", "_", path.stem)
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:
-        raise CliError(EXIT_USAGE, f"{path}: error: not a Python module")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses and pickling look their module up here
-    _call(lambda: spec.loader.exec_module(module), f"{path}: error: loading it failed")
-    return module
-
-
-def _call(function, failure: str):
-    """``function()``; the user's code failing is bad input: one line, no traceback."""
-    try:
-        return function()
-    except Exception as err:  # noqa: BLE001 -- any failure in user code is reported
-        raise CliError(EXIT_USAGE, f"{failure}: {type(err).__name__}: {_first_line(err)}") from None
-
-
-def _is_pair(value, torch) -> bool:
-    return (
-        isinstance(value, (tuple, list))
-        and len(value) == 2
-        and isinstance(value[0], torch.nn.Module)
-    )
-
-
-def _as_tuple(inputs) -> tuple:
-    return tuple(inputs) if isinstance(inputs, (tuple, list)) else (inputs,)
-
-
-def _random_inputs(shapes: list[tuple[int, ...]], torch) -> tuple:
-    """Seeded: the inputs are the calibration batch, so they fix the quantization."""
-    generator = torch.Generator().manual_seed(0)
-    return tuple(torch.rand(*shape, generator=generator) for shape in shapes)
-
-
-def _found_inputs(model, module, path_text: str):
-    for owner in (model, module):
-        finder = getattr(owner, "example_inputs", None)
-        if callable(finder):
-            return _call(finder, f"{path_text}: error: example_inputs()")
-    raise CliError(
-        EXIT_USAGE,
-        f"{path_text}: error: no example inputs: give --inputs SHAPE..., return "
-        "(module, inputs) from the factory, or define example_inputs()",
-    )
-
-
-def parse_shape(text: str) -> tuple[int, ...]:
-    """``1x3x32x32`` (or ``1,3,32,32``) as a shape, for ``--inputs``."""
-    parts = re.split(r"[x,]", text.strip())
-    if not all(p.isdigit() and int(p) > 0 for p in parts):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a shape like 1x3x32x32")
-    return tuple(int(p) for p in parts)
-
-
-# =========================================================================== tosa-ir compile
 
 
 def _compile_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -466,7 +234,7 @@ def _main_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
     )
-    from bridge.debug_cli import add_parser as add_debug_parser
+    from drivers.debug_cli import add_parser as add_debug_parser
 
     add_debug_parser(commands)
     commands.add_parser("opt", help="tosa-ir-opt (see tosa-ir-opt --help)", add_help=False)
@@ -484,7 +252,7 @@ def main(argv: list[str] | None = None) -> int:
     progress = Progress(enabled=args.progress or sys.stderr.isatty())
     try:
         if args.command == "debug":
-            from bridge.debug_cli import debug_model
+            from drivers.debug_cli import debug_model
 
             report = debug_model(args, progress)
         else:
@@ -530,12 +298,6 @@ def compile_model(args: argparse.Namespace, progress: Progress) -> str:
     return report
 
 
-def _quiet():
-    from bridge.capture import quiet
-
-    return quiet()
-
-
 def _export(loaded: LoadedModel, args, progress: Progress):
     """The quantized, exported program, the check inputs and the quantized torch model's
     outputs on them (taken before partitioning, which rewrites the program)."""
@@ -557,30 +319,6 @@ def _export(loaded: LoadedModel, args, progress: Progress):
     return exported, checks, expected, quantization
 
 
-def _perturbed(inputs: tuple, seed: int, torch) -> tuple:
-    """New inputs in the calibrated range: the examples plus seeded noise, clipped to
-    the examples' own range (a uint8 input stands for exactly that range)."""
-    generator = torch.Generator().manual_seed(seed)
-    out = []
-    for x in inputs:
-        if not torch.is_floating_point(x):
-            out.append(x)
-            continue
-        noise = 0.25 * x.std() * torch.randn(x.shape, generator=generator)
-        out.append((x + noise).clamp(x.min(), x.max()))
-    return tuple(out)
-
-
-def _stage(what: str, function):
-    """A step of ExecuTorch's flow; its failure is one line (exit 1), not a traceback."""
-    try:
-        return function()
-    except Exception as err:  # noqa: BLE001 -- export/partition failures are reported
-        raise CliError(
-            EXIT_VIOLATION, f"error: {what}: {type(err).__name__}: {_first_line(err)}"
-        ) from None
-
-
 def _partitions(exported, args, progress: Progress):
     from bridge.capture import tosa_level_partitions
 
@@ -598,7 +336,7 @@ def _compile_partition(index: int, partition, passes, args, progress: Progress):
     """Import, the stages with their numbered dumps, the ``.tosa``, Vela, the review."""
     from xdsl.utils.exceptions import DiagnosticException
 
-    from bridge.flatbuffer import FlatbufferError, to_flatbuffer
+    from tosa_flatbuffer import FlatbufferError, to_flatbuffer
     from bridge.fx_import import FxImportError, fx_to_ir
     from ir.lowering.pipeline import run_pipeline
     from ir.verify import VerificationError, parse_spec
@@ -643,17 +381,6 @@ def _partition_name(index: int, partition) -> str:
     return arm_get_first_delegation_tag(partition.graph_module) or f"partition{index}"
 
 
-def _vela(flatbuffer: bytes, accelerator: str):
-    """Vela's compile, or why not (a float graph, an op the NPU cannot run): the
-    report says so instead of failing the whole command."""
-    from runtime import VelaError, compile_vela
-
-    try:
-        return compile_vela(flatbuffer, accelerator), None
-    except VelaError as err:
-        return None, _first_line(err)
-
-
 def _write_vela(out: Path, name: str, vela) -> None:
     """The NPU command stream and Vela's summary (placement per op, cycles, memory)."""
     if vela is None:
@@ -674,7 +401,7 @@ def _write_review(out: Path, name: str, module, vela, args) -> None:
 
 
 def _agreement(results: list[PartitionResult], checks, expected, quantization) -> str:
-    """Reference model vs the quantized torch model, as ``bridge/example.py`` compares
+    """Reference model vs the quantized torch model, as ``drivers/example.py`` compares
     them: quantized outputs in LSBs (max difference and the share within 1 LSB), float
     outputs as the max absolute difference. Only meaningful for a whole-model partition.
     """
@@ -686,44 +413,6 @@ def _agreement(results: list[PartitionResult], checks, expected, quantization) -
         return compare_with_torch(results[0].flatbuffer, checks, expected, quantization)
     except ReferenceModelError as err:
         return f"reference model failed: {_first_line(err)}"
-
-
-def compare_with_torch(flatbuffer: bytes, checks, expected, quantization) -> str:
-    """One line: the reference model on ``checks`` against the torch model's
-    ``expected`` outputs (tuples), in LSBs of the quantized outputs or as a float
-    difference; ``quantization`` is ``bridge.capture.io_quantization``'s pair."""
-    import numpy as np
-
-    from bridge.capture import quantize_tensor
-    from runtime import graph_io, run_reference
-
-    in_params, out_params = quantization
-    io = graph_io(flatbuffer)
-    quantized = bool(in_params)
-    if len(io.inputs) != len(checks[0]) or len(io.outputs) != len(expected[0]):
-        return "the partition's IO is not the model's: no torch comparison"
-    if quantized and (len(in_params) != len(io.inputs) or len(out_params) != len(io.outputs)):
-        return "not every model input/output is quantized: no torch comparison"
-    diffs = []
-    for x, want in zip(checks, expected):
-        if quantized:
-            feed = [quantize_tensor(t, p).reshape(s.shape) for t, p, s in zip(x, in_params, io.inputs)]
-            wants = [quantize_tensor(w, p) for w, p in zip(want, out_params)]
-        else:
-            feed = [t.numpy().reshape(s.shape) for t, s in zip(x, io.inputs)]
-            wants = [w.detach().numpy() for w in want]
-        for got, target in zip(run_reference(flatbuffer, feed), wants):
-            as_float = np.float64 if not quantized else np.int64
-            diffs.append(np.abs(got.astype(as_float) - target.reshape(got.shape).astype(as_float)).ravel())
-    diff = np.concatenate(diffs)
-    runs = f"on {len(checks)} new inputs"
-    if not quantized:
-        return f"reference model vs the torch model {runs}: max |diff| = {diff.max():g} (float)"
-    within = float((diff <= 1).mean())
-    return (
-        f"reference model vs the quantized torch model {runs}: max |diff| = {int(diff.max())} LSB, "
-        f"{within:.1%} of {diff.size} values within 1 LSB"
-    )
 
 
 def _report(args, loaded: LoadedModel, results: list[PartitionResult], agreement: str, cpu_ops=()) -> str:

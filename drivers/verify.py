@@ -1,4 +1,4 @@
-"""``python -m ir.verify FILE.mlir|FILE.tosa [--spec SPEC] [--stage typed|signless]``
+"""``tosa-ir-verify FILE.mlir|FILE.tosa [--spec SPEC] [--stage typed|signless]``
 
 Prints every violation as ``file:line: error: [rule-id] message`` and exits 1, or says
 the module is clean and exits 0. Input that cannot be read (a missing file, text that
@@ -21,7 +21,7 @@ def _read(path: Path):
 
     try:
         if path.suffix == ".tosa":
-            from bridge.flatbuffer import from_flatbuffer
+            from tosa_flatbuffer import from_flatbuffer
 
             return from_flatbuffer(path.read_bytes())
         return ir.parse_module(path.read_text(encoding="utf-8"), name=str(path))
@@ -41,7 +41,7 @@ class _BadInput(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ir.verify", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="tosa-ir-verify", description=__doc__.splitlines()[0])
     parser.add_argument("file", nargs="?", type=Path)
     parser.add_argument("--spec", default=DEFAULT_SPEC, help=f"TOSA spec string (default {DEFAULT_SPEC})")
     parser.add_argument("--stage", choices=STAGES, help="default: from the function signatures")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from bridge.flatbuffer.decode import FbBlock, FbTensor, decode
+from tosa_flatbuffer.decode import FbBlock, FbTensor, decode
 
 
 def first_difference(ours: bytes, theirs: bytes) -> str | None:

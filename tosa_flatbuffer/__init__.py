@@ -15,9 +15,9 @@ from __future__ import annotations
 
 from xdsl.dialects.builtin import ModuleOp
 
-from bridge.flatbuffer.decode import FbGraph, FlatbufferError, decode
-from bridge.flatbuffer.reader import module_from_graph
-from bridge.flatbuffer.writer import to_flatbuffer
+from tosa_flatbuffer.decode import FbGraph, FlatbufferError, decode
+from tosa_flatbuffer.reader import module_from_graph
+from tosa_flatbuffer.writer import to_flatbuffer
 
 
 def from_flatbuffer(data: bytes) -> ModuleOp:

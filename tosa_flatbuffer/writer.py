@@ -42,9 +42,9 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
-from bridge.flatbuffer.decode import FbBlock, FbGraph, FbOperator, FbTensor, FlatbufferError
-from bridge.flatbuffer.fields import TO_FILE, FieldContext, FieldError
-from bridge.flatbuffer.schema import (
+from tosa_flatbuffer.decode import FbBlock, FbGraph, FbOperator, FbTensor, FlatbufferError
+from tosa_flatbuffer.fields import TO_FILE, FieldContext, FieldError
+from tosa_flatbuffer.schema import (
     FIELD_KINDS,
     FILE_IDENTIFIER,
     REGION_FIELDS,

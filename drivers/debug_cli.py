@@ -1,13 +1,13 @@
 """``tosa-ir debug MODEL``: which op loses accuracy, as a table and an annotated dump.
 
 ``tosa-ir debug path/model.py:Factory [--spec SPEC] [--uint8-io] [--quantization Q]
-[--module edited.mlir] [--inputs SHAPE ...] --out DIR`` runs ``bridge.debug``: every TOSA
+[--module edited.mlir] [--inputs SHAPE ...] --out DIR`` runs ``drivers.debug``: every TOSA
 op's output against the quantized and the float torch model. It prints the table and
 writes ``DIR/debug.txt`` (the same table) and ``DIR/<partition>.debug.mlir``: the review
 dump with Vela's placement and each op's error on the comment line above it
 (``// NPU 1437 cycles; err max 3 LSB, 97.2% <= 1 LSB``).
 
-It is ``tosa-ir compile``'s sibling and reuses its pieces (``bridge.cli``): the model
+It is ``tosa-ir compile``'s sibling and reuses its pieces (``drivers.cli``): the model
 convention and loader, ``CliError`` with its exit codes (1 for a failing step, 2 for bad
 input), the progress bar, whole-file writes. Nothing is written unless the whole run
 succeeds.
@@ -18,7 +18,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bridge.cli import (
+from drivers.common import (
     DEFAULT_ACCELERATOR,
     DEFAULT_SPEC,
     EXIT_USAGE,
@@ -88,7 +88,7 @@ def debug_model(args: argparse.Namespace, progress: Progress) -> str:
     loaded = load_model(args.model, args.inputs)
     progress.total = 6
 
-    from bridge.debug import capture, evaluate
+    from drivers.debug import capture, evaluate
 
     with _quiet():
         captured = _stage(
@@ -130,7 +130,7 @@ def _evaluate(evaluate, captured, module, args, progress: Progress):
 def _review(args, report, index: int) -> str:
     """The module that ran, as a review dump: constants elided, locations, Vela's
     placement and the op's error on the comment line above each op."""
-    from bridge.flatbuffer import FlatbufferError, to_flatbuffer
+    from tosa_flatbuffer import FlatbufferError, to_flatbuffer
     from ir.review import annotate, placement_by_name
 
     module = report.modules[index]

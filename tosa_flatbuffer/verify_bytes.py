@@ -13,7 +13,7 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from bridge.flatbuffer.schema import ATTRIBUTE_NAMES, FIELD_KINDS, Kind, attribute_table
+from tosa_flatbuffer.schema import ATTRIBUTE_NAMES, FIELD_KINDS, Kind, attribute_table
 
 #: tables the verifier will visit before calling a file hostile (a 100 MB model has ~10^5)
 MAX_TABLES = 10_000_000

@@ -28,16 +28,16 @@ from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Attribute, Block, Region, SSAValue
 from xdsl.utils.exceptions import ParseError, VerifyException
 
-from bridge.flatbuffer.decode import FbBlock, FbGraph, FbOperator, FbTensor, FlatbufferError
-from bridge.flatbuffer.fields import FROM_FILE, FieldContext, FieldError
-from bridge.flatbuffer.schema import (
+from tosa_flatbuffer.decode import FbBlock, FbGraph, FbOperator, FbTensor, FlatbufferError
+from tosa_flatbuffer.fields import FROM_FILE, FieldContext, FieldError
+from tosa_flatbuffer.schema import (
     CODEC_BY_DTYPE,
     FIELD_KINDS,
     REGION_FIELDS,
     attribute_table,
 )
-from bridge.flatbuffer.schema import ir_bytes as to_ir_bytes
-from ir.builders import dense_from_numpy, interned
+from tosa_flatbuffer.schema import ir_bytes as to_ir_bytes
+from ir.builders import dense_from_numpy
 from ir.dialects.tosa_ext import (
     OPS_BY_SPEC_NAME,
     ConstOp,
@@ -47,6 +47,7 @@ from ir.dialects.tosa_ext import (
     YieldOp,
 )
 from ir.parsing import MlirParser
+from ir.speedups.identity import interned
 from ir.tensor_names import name_dicts, set_region_names, set_tensor_names
 
 MAIN = "main"

@@ -14,7 +14,7 @@ and compares the outputs). The variable is read once, here, when ``ir`` is impor
 | verify memo | ``identity`` | IRDL + our verifiers run afresh on every op |
 | spec-findings memo | ``identity`` | ``ir.verify``'s spec tables evaluated afresh on every op |
 | printer type text | ``type_text`` | ``Printer.print_attribute`` on every tensor type |
-| flatbuffer locations | ``tosa_flatbuffer`` (see there) | a parser / printer per op location |
+| flatbuffer locations | ``locations`` | a parser / printer per op location (``tosa_flatbuffer``) |
 
 Interning and the two memos are coupled through object identity: the memos key an op by
 the ids of its type and property objects, so they hit often only when equal types are

@@ -47,7 +47,7 @@ from ir.builders import flat_storage
 from ir.dense_text import i48_from_mlir_hex, is_i48
 from ir.diagnostics import parsed_position, remember_position
 from ir.speedups.dense_literal import parse_dense_literal_type
-from ir.speedups.fast_parse import MAX_SPLAT_ELEMENTS, LineCache, parse_op_line
+from ir.fast_parse import MAX_SPLAT_ELEMENTS, LineCache, parse_op_line
 
 #: the op name at the start of an op's text: ``%a, %b = "tosa.x"`` or ``%a = tosa.x``
 _OP_NAME = re.compile(r'(?:%[^\s=,]+\s*(?:,\s*%[^\s=,]+\s*)*=\s*)?"?([A-Za-z_][\w$.]*)')

@@ -91,7 +91,7 @@ def test_value_out_of_range_for_its_type_is_a_positioned_parse_error(value, type
 
 
 def test_bad_hex_in_a_fast_path_constant_is_a_positioned_parse_error():
-    """``ir/speedups/fast_parse.py`` raised ``non-hexadecimal number found in fromhex()``."""
+    """``ir/fast_parse.py`` raised ``non-hexadecimal number found in fromhex()``."""
     hex_body = "0x" + "AB" * 199 + "ZZ"
     first = _error(_const(f'"{hex_body}"', "i8").replace("1xi8", "200xi8"))
     assert re.match(r"edit\.mlir:2:\d+: 'tosa.const' op: Hex string in denseAttr is invalid", first)

@@ -82,7 +82,6 @@ from ir.dialects.tosa_types import (
     RoundingModeAttr,
     ShapeType,
 )
-from ir.speedups.identity import memoize_verify
 from ir.spec import operator_spec
 
 #: MLIR's ``DenseI64ArrayAttr`` (kernel, stride, pad, dilation, out_pad) and
@@ -1323,6 +1322,7 @@ class ReduceMinOp(NanModeReductionOp):
 
     name = "tosa.reduce_min"
 
+
 # --------------------------------------------------------------------------- dialect
 
 TOSA_OPS: tuple[type[IRDLOperation], ...] = (
@@ -1359,9 +1359,8 @@ OPS_BY_SPEC_NAME: dict[str, type[IRDLOperation]] = {
 }
 
 #: ops whose verifier reads beyond the op: the module's ``tosa.variable`` declaration
-_VERIFIED_IN_CONTEXT = (VariableReadOp, VariableWriteOp)
-
-memoize_verify(TOSA_OPS, in_context=_VERIFIED_IN_CONTEXT)  # ir/speedups/identity.py
+#: (``ir.speedups.identity`` remembers the verification of the others)
+VERIFY_READS_MODULE = (VariableReadOp, VariableWriteOp)
 
 TOSA = Dialect("tosa", list(TOSA_OPS), [ShapeType, *ENUM_ATTRS])
 
@@ -1370,5 +1369,6 @@ __all__ = [name for name in dir() if name.endswith(("Op", "Attr", "Type", "Mode"
     "TOSA_OPS",
     "TOSA_1_1_OPS",
     "OPS_BY_SPEC_NAME",
+    "VERIFY_READS_MODULE",
     "BlockSize",
 ]

@@ -1,4 +1,4 @@
-"""Speed-ups that work around slow paths of xDSL 0.74, all here, behind one switch.
+"""Speed-ups that work around slow paths of xDSL 0.74, in one place, behind one switch.
 
 Each one changes how fast a result is reached, never the result: the same module, the
 same text, the same bytes, the same error messages. To tell a logic bug from a speed-up
@@ -6,9 +6,15 @@ bug, run with ``TOSA_IR_NO_SPEEDUPS=1``: every speed-up is then off and xDSL's o
 runs instead (``tests/test_speedups.py`` runs the lit texts and the op table both ways
 and compares the outputs). The variable is read once, here, when ``ir`` is imported.
 
+Each speed-up lives in this package, but for one: the fast op-line parser is a second
+reader of the dialect's text and of ``ir.dense_text``'s constants, which sit above
+``ir.builders``; ``ir.builders`` uses ``identity.interned``, so the parser stays beside
+``ir.parsing`` (``ir/fast_parse.py``) to keep the package graph acyclic. It obeys the
+same switch.
+
 | speed-up | module | xDSL path it replaces |
 | --- | --- | --- |
-| fast op-line parse | ``fast_parse`` | ``Parser.parse_operation`` on the lines our printer writes |
+| fast op-line parse | ``ir.fast_parse`` (registered here) | ``Parser.parse_operation`` on the lines our printer writes |
 | dense-literal type constraint | ``dense_literal`` | ``_parse_dense_literal_type`` rebuilding its constraint per attribute |
 | interned types | ``identity`` | one type object per op (equal, not identical) |
 | verify memo | ``identity`` | IRDL + our verifiers run afresh on every op |

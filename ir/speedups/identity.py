@@ -20,6 +20,10 @@ the objects themselves, so while an entry lives no other object can take one of 
 an equal key means the very same objects. Equal but distinct types simply miss. Exact,
 then: a hit is an op made of the very objects an earlier op verified with.
 
+The verify memo is installed on the ``tosa`` dialect's ops when this module is imported;
+``ir.builders`` imports it, so every ``import ir`` does (``ir/__init__.py`` says so too).
+The dialect imports nothing from here: the speed-ups sit above what they speed up.
+
 Off with ``TOSA_IR_NO_SPEEDUPS=1``: nothing is interned or remembered.
 """
 
@@ -32,6 +36,7 @@ from xdsl.ir import Attribute, Operation
 from xdsl.irdl import IRDLOperation
 from xdsl.traits import Pure
 
+from ir.dialects.tosa_ext import TOSA_OPS, VERIFY_READS_MODULE
 from ir.speedups import ENABLED
 
 _DENSE = (DenseIntOrFPElementsAttr, DenseResourceAttr)
@@ -93,7 +98,7 @@ def _memoized(verify_):
 def memoize_verify(ops: Iterable[type[IRDLOperation]], in_context: tuple[type, ...] = ()) -> None:
     """Remember successful verification of the op-local ones among ``ops``: no regions,
     no attribute definitions, only ``Pure`` traits, and not in ``in_context`` (ops whose
-    verifier reads beyond the op). Called once, by the dialect, on its op classes."""
+    verifier reads beyond the op). Called once, below, on the ``tosa`` dialect's ops."""
     if not ENABLED:
         return
     for op in ops:
@@ -102,6 +107,8 @@ def memoize_verify(ops: Iterable[type[IRDLOperation]], in_context: tuple[type, .
         if local and all(isinstance(t, Pure) for t in definition.traits):
             op.verify_ = _memoized(op.verify_)
 
+
+memoize_verify(TOSA_OPS, in_context=VERIFY_READS_MODULE)
 
 _INTERNED: dict[Attribute, Attribute] = {}
 _INTERNED_LIMIT = 50_000

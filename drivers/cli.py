@@ -218,7 +218,7 @@ def _main_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tosa-ir",
         description="The TOSA IR tools: 'compile' a PyTorch model, 'debug' its accuracy op by op, "
-        "'opt' a module.",
+        "'view' a module in Model Explorer, 'opt' a module.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _compile_parser(
@@ -237,6 +237,9 @@ def _main_parser() -> argparse.ArgumentParser:
     from drivers.debug_cli import add_parser as add_debug_parser
 
     add_debug_parser(commands)
+    from drivers.explorer.view import add_parser as add_view_parser
+
+    add_view_parser(commands)
     commands.add_parser("opt", help="tosa-ir-opt (see tosa-ir-opt --help)", add_help=False)
     return parser
 
@@ -249,6 +252,10 @@ def main(argv: list[str] | None = None) -> int:
     args, code = _parse_args(_main_parser(), argv)
     if args is None:
         return code
+    if args.command == "view":
+        from drivers.explorer.view import run_view
+
+        return run_view(args)
     progress = Progress(enabled=args.progress or sys.stderr.isatty())
     try:
         if args.command == "debug":
@@ -338,6 +345,7 @@ def _compile_partition(index: int, partition, passes, args, progress: Progress):
 
     from tosa_flatbuffer import FlatbufferError, to_flatbuffer
     from bridge.fx_import import FxImportError, fx_to_ir
+    from drivers.explorer.overlays import write_compile_overlays
     from ir.lowering.pipeline import run_pipeline
     from ir.verify import VerificationError, parse_spec
 
@@ -366,6 +374,7 @@ def _compile_partition(index: int, partition, passes, args, progress: Progress):
         write_atomically(out / f"{name}.tosa", flatbuffer)
         _write_vela(out, name, vela)
         _write_review(out, name, module, vela, args)
+        write_compile_overlays(out, name, module, vela)  # Model Explorer node data
     except OSError as err:
         raise CliError(EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}") from None
     counts = Counter(

@@ -104,6 +104,7 @@ def debug_model(args: argparse.Namespace, progress: Progress) -> str:
     dumps = {name: _review(args, report, index) for index, name in enumerate(report.names)}
     text = f"tosa-ir debug {args.model} ({args.spec}, {_io(args, target)})\n" + report.format()
     _write(args.out, text, dumps)
+    _write_overlays(args.out, report)
     return text
 
 
@@ -152,5 +153,16 @@ def _write(out: Path, text: str, dumps: dict[str, str]) -> None:
         for name, dump in dumps.items():
             write_atomically(out / f"{name}.debug.mlir", dump)
         write_atomically(out / REPORT_NAME, text)
+    except OSError as err:
+        raise CliError(EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}") from None
+
+
+def _write_overlays(out: Path, report) -> None:
+    """``<partition>.error.json`` per partition: each op's error as Model Explorer node
+    data (``tosa-ir view``)."""
+    from drivers.explorer.overlays import write_debug_overlays
+
+    try:
+        write_debug_overlays(out, report)
     except OSError as err:
         raise CliError(EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}") from None

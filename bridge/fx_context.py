@@ -18,7 +18,8 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 from bridge.fx_types import value_type as _value_type
 from bridge.provenance import describe_source
-from ir.builders import const, const_shape, interned, storage_dtype
+from ir.builders import const, const_shape, storage_dtype
+from ir.speedups.identity import interned
 from ir.tensor_names import set_tensor_names
 
 
@@ -50,7 +51,7 @@ def node_name(node: Node) -> str:
 
 
 def value_type(meta: dict) -> Attribute:
-    """``fx_types.value_type``, one object per distinct type (``ir.builders.interned``):
+    """``fx_types.value_type``, one object per distinct type (``ir.speedups.identity.interned``):
     verifying the module then checks each op signature once."""
     return interned(_value_type(meta))
 

@@ -27,16 +27,12 @@ from typing import cast
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
-    DYNAMIC_INDEX,
     AnyDenseElement,
     AnyFloat,
     BytesAttr,
-    ComplexType,
     DenseIntOrFPElementsAttr,
     FileLineColLoc,
-    IndexType,
     IntAttr,
-    IntegerType,
     LocationAttr,
     ModuleOp,
     RankedStructure,
@@ -44,7 +40,6 @@ from xdsl.dialects.builtin import (
     UnknownLoc,
 )
 from xdsl.ir import Operation
-from xdsl.irdl import base
 from xdsl.parser import Parser
 from xdsl.parser.generic_parser import ParserState
 from xdsl.utils.exceptions import ParseError
@@ -54,10 +49,9 @@ from xdsl.utils.mlir_lexer import MLIRLexer, MLIRTokenKind
 from ir.builders import flat_storage
 from ir.dense_text import i48_from_mlir_hex, is_i48
 from ir.diagnostics import parsed_position, remember_position
+from ir.speedups.dense_literal import parse_dense_literal_type
 from ir.fast_parse import MAX_SPLAT_ELEMENTS, LineCache, parse_op_line
 
-#: what xDSL's ``_parse_dense_literal_type`` requires of a dense literal's type
-_DENSE_LITERAL_TYPE = base(RankedStructure[IntegerType | IndexType | AnyFloat | ComplexType])
 #: the op name at the start of an op's text: ``%a, %b = "tosa.x"`` or ``%a = tosa.x``
 _OP_NAME = re.compile(r'(?:%[^\s=,]+\s*(?:,\s*%[^\s=,]+\s*)*=\s*)?"?([A-Za-z_][\w$.]*)')
 #: MLIR's limit on an integer type's width
@@ -190,19 +184,11 @@ class MlirParser(Parser):
         return super()._parse_optional_integer_or_float_type()
 
     def _parse_dense_literal_type(self):
-        """xDSL's check, with its constraint built once (xDSL rebuilds it for every
-        dense attribute: about 5 ms each, most of the time of parsing a module), and a
-        bound on what a splat may expand to: xDSL expands ``dense<0> : tensor<NxT>`` into
-        a list of N Python ints, so a mistyped shape would take minutes and all memory."""
-        type = self.expect(self.parse_optional_type, "Dense attribute must be typed!")
-        if not _DENSE_LITERAL_TYPE.verifies(type):
-            self.raise_error(
-                "Expected memref, vector or tensor type of integer, index, float, or complex type"
-            )
-        shape = list(type.get_shape())
-        if any(dim == DYNAMIC_INDEX for dim in shape):
-            self.raise_error("Dense literal attribute should have a static shape.")
-        count = math.prod(shape)
+        """xDSL's check (``ir.speedups.dense_literal``), and a bound on what a splat may
+        expand to: xDSL expands ``dense<0> : tensor<NxT>`` into a list of N Python ints,
+        so a mistyped shape would take minutes and all memory."""
+        type = parse_dense_literal_type(self, super()._parse_dense_literal_type)
+        count = math.prod(type.get_shape())
         if count > MAX_SPLAT_ELEMENTS and count > len(self.lexer.input.content):
             self.raise_error(
                 f"dense literal of {count} elements: more than a splat expands to "

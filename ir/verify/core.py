@@ -29,6 +29,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from ir.builders import numpy_from_dense
+from ir.dialects.syntax import type_text
 from ir.dialects.tosa_ext import ConstOp, ConstShapeOp
 from ir.spec import CONCRETE_ELEMENT_TYPES
 from ir.verify.catalog import RULES
@@ -136,9 +137,7 @@ def spec_type_name(element: Attribute) -> str | None:
     business)."""
     if isinstance(element, IntegerType):
         return _SPEC_NAME_OF.get(f"i{element.width.data}")
-    from ir.dialects.tosa_ext import _type_text
-
-    return _SPEC_NAME_OF.get(_type_text(element))
+    return _SPEC_NAME_OF.get(type_text(element))
 
 
 def shape(value: SSAValue) -> tuple[int, ...] | None:

@@ -31,7 +31,7 @@ from xdsl.ir import Operation
 
 from ir.dialects.tosa_ext import (
     ArgMaxOp,
-    AvgPool2dOp,
+    AvgPool2DOp,
     ClampOp,
     ConcatOp,
     Conv2DOp,
@@ -39,17 +39,17 @@ from ir.dialects.tosa_ext import (
     ConvOp,
     ConvOpBase,
     DepthwiseConv2DOp,
-    FFT2dOp,
+    FFT2DOp,
     GatherOp,
     MatMulOp,
-    MaxPool2dOp,
+    MaxPool2DOp,
     MulOp,
     NegateOp,
     PadOp,
     ReshapeOp,
     ResizeOp,
     ReverseOp,
-    RFFT2dOp,
+    RFFT2DOp,
     ScatterOp,
     SliceOp,
     TableOp,
@@ -84,7 +84,7 @@ _CONVOLUTIONS = {
 #: op -> (spec name, operand) of each zero point; a zero point is typed like its data (in_t, weight_t, ...)
 _ZERO_POINTS = {
     ConvOpBase: (("input_zp", "input_zp"), ("weight_zp", "weight_zp")),
-    AvgPool2dOp: (("input_zp", "input_zp"), ("output_zp", "output_zp")),
+    AvgPool2DOp: (("input_zp", "input_zp"), ("output_zp", "output_zp")),
     # MATMUL.tosac reads ERROR_IF(is_same<in_t,i8_t> && (A_zp != 0 || B_zp != 0)): a known typo
     # in 1.0.2; the intent (and MLIR's verifier) is !is_same<in_t,i8_t>, as for every other op.
     MatMulOp: (("A_zp", "a_zp"), ("B_zp", "b_zp")),
@@ -234,8 +234,8 @@ def transpose_convolution(check: Checker, op: TransposeConv2DOp) -> None:
             check.report(OUTPUT_SHAPE, op, f"output {name} {o} != {text} = {expected}")
 
 
-@op_rule(AvgPool2dOp, MaxPool2dOp)
-def pooling(check: Checker, op: AvgPool2dOp | MaxPool2dOp) -> None:
+@op_rule(AvgPool2DOp, MaxPool2DOp)
+def pooling(check: Checker, op: AvgPool2DOp | MaxPool2DOp) -> None:
     """kernel >= 1, stride >= 1, 0 <= pad < kernel (a window wholly in the padding would
     average over nothing), and ``O == idiv_check(I + pad_before + pad_after - kernel, stride) + 1``."""
     values = _attrs(op, {"kernel": 2, "stride": 2, "pad": 4})
@@ -439,8 +439,8 @@ def table(check: Checker, op: TableOp) -> None:
     check.report(ATTRIBUTE_RANGE, op, f"table has {dims[0]} entries, {in_t} needs {want}")
 
 
-@op_rule(FFT2dOp, RFFT2dOp)
-def fft_sizes(check: Checker, op: FFT2dOp | RFFT2dOp) -> None:
+@op_rule(FFT2DOp, RFFT2DOp)
+def fft_sizes(check: Checker, op: FFT2DOp | RFFT2DOp) -> None:
     """ERROR_IF(!power_of_two(H) || !power_of_two(W)) on the input [N,H,W]."""
     dims = ranked_shape(op.input_real)
     for name, size in (("H", dims[1]), ("W", dims[2])):

@@ -34,10 +34,10 @@ from ir.dialects.tosa_ext import (
     ResizeOp,
     ShapeType,
     WhileOp,
-    _type_text,
-    pair_with_spec,
-    signature,
 )
+from ir.dialects.spec_check import pair_with_spec
+from ir.dialects.syntax import type_text
+from ir.speedups.identity import SignatureMemo, signature
 from ir.spec import tosa_spec
 from ir.verify.target import Target, parse_spec
 from ir.verify.core import (
@@ -92,10 +92,10 @@ def _binding(op: Operation, spec: dict, pairs) -> dict[str, str]:
         var = arg["element_type"]
         if var in variables and isinstance(value.type, TensorType) and var not in bound:
             element = value.type.element_type
-            bound[var] = spec_type_name(element) or _type_text(element)
+            bound[var] = spec_type_name(element) or type_text(element)
     acc = op.properties.get("acc_type")
     if "acc_t" in variables and acc is not None:
-        bound.setdefault("acc_t", spec_type_name(acc) or _type_text(acc))
+        bound.setdefault("acc_t", spec_type_name(acc) or type_text(acc))
     return bound
 
 
@@ -125,9 +125,9 @@ def spec_tables(check: Checker, op: IRDLOperation) -> None:
                      f"{check.target.text} cannot run it")
         return
     key, objects = _memo_key(op, check)
-    known = _MEMO.get(key) if key is not None else None
+    known = _FINDINGS.get(key) if key is not None else None
     if known is not None:
-        for rule, message in known[0]:
+        for rule, message in known:
             check.report(rule, op, message)
         return
     start = len(check.diagnostics)
@@ -138,20 +138,17 @@ def spec_tables(check: Checker, op: IRDLOperation) -> None:
     shapes(check, op, spec, pairs, env, origin)
     level_limits(check, op, spec, env)
     if key is not None:
-        if len(_MEMO) >= _MEMO_LIMIT:
-            _MEMO.clear()
-        _MEMO[key] = ([(d.rule, d.message) for d in check.diagnostics[start:]], objects)
+        _FINDINGS.put(key, [(d.rule, d.message) for d in check.diagnostics[start:]], objects)
 
 
-#: findings (rule, message) of ``spec_tables`` by target and op signature, with the
-#: signature's objects (``tosa_ext.signature``: identity keys stay valid while held)
-_MEMO: dict[tuple, tuple[list[tuple[str, str]], tuple]] = {}
-_MEMO_LIMIT = 20_000
+#: findings (rule, message) of ``spec_tables`` by target and op signature
+#: (``ir.speedups.identity``: identity keys stay valid while held)
+_FINDINGS = SignatureMemo()
 
 
 def _memo_key(op: IRDLOperation, check: Checker) -> tuple[tuple | None, tuple]:
     """What the spec tables read of an op: its class, types and properties (dense
-    contents never; ``tosa_ext.signature``), which operands are constants, and the
+    contents never; ``ir.speedups.identity.signature``), which operands are constants, and the
     target; RESIZE also reads its scale's values, so it has no key. Ops with equal keys
     get equal findings: a parsed 10k-op module has a few dozen keys."""
     if isinstance(op, ResizeOp) or op.regions or op.successors:

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
+from xdsl.ir import BlockArgument, Operation, SSAValue
 
+from ir.dialects.syntax import type_text
 from ir.dialects.tosa_ext import ConstOp, IfOp, RescaleOp, WhileOp
 from ir.verify.core import (
     TYPED,
@@ -34,12 +35,6 @@ from ir.verify.core import (
 
 _BOUNDARY_WIDTHS = (8, 16)
 _ZP_OPERAND = {"input_unsigned": 3, "output_unsigned": 4}
-
-
-def _type_text(t: Attribute) -> str:
-    from ir.dialects.tosa_ext import _type_text as text
-
-    return text(t)
 
 
 
@@ -58,8 +53,8 @@ def _function_argument(value: SSAValue) -> bool:
 
 def _describe_value(value: SSAValue) -> str:
     if isinstance(value, BlockArgument):
-        return f"argument #{value.index} ({_type_text(value.type)})"
-    return f"result ({_type_text(value.type)})"
+        return f"argument #{value.index} ({type_text(value.type)})"
+    return f"result ({type_text(value.type)})"
 
 
 @module_rule("stage")
@@ -95,14 +90,14 @@ def _typed_unsigned(check: Checker, op: Operation, value: SSAValue) -> None:
         _unsigned_constant(check, op)
         return
     if not (isinstance(op, RescaleOp) and flag(op, "output_unsigned")):
-        check.report("uint8-io-only", op, f"produces unsigned {_type_text(value.type)} inside the graph")
+        check.report("uint8-io-only", op, f"produces unsigned {type_text(value.type)} inside the graph")
         return
     for use in value.uses:
         if not isinstance(use.operation, ReturnOp):
             check.report(
                 "uint8-io-only",
                 use.operation,
-                f"reads the unsigned output {_type_text(value.type)} of a boundary RESCALE; only the return may",
+                f"reads the unsigned output {type_text(value.type)} of a boundary RESCALE; only the return may",
             )
 
 
@@ -129,7 +124,7 @@ def _unsigned_constant(check: Checker, op: ConstOp) -> None:
         check.report(
             "uint8-io-only",
             user,
-            f"uses the unsigned constant {_type_text(op.output.type)}, which may only be a boundary RESCALE's zero point",
+            f"uses the unsigned constant {type_text(op.output.type)}, which may only be a boundary RESCALE's zero point",
         )
 
 
@@ -157,7 +152,7 @@ def unsigned_results(check: Checker, module: ModuleOp) -> None:
             check.report(
                 "unsigned-output-flag",
                 where,
-                f"function result #{index} ({_type_text(value.type)}) must come from a RESCALE with output_unsigned = true",
+                f"function result #{index} ({type_text(value.type)}) must come from a RESCALE with output_unsigned = true",
             )
 
 

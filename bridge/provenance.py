@@ -1,14 +1,20 @@
-"""Where an FX node came from: its name and the user's own source line.
+"""Where an FX node came from: its name, the user's own source line, its ``nn.Module``.
 
 After the Arm passes, a node's ``stack_trace`` usually ends in pass code (the frame that
 created the rewritten node), with the user's ``forward`` further up. The frame a reviewer
 wants is the innermost one outside torch, torchao and executorch.
+
+The module a node was traced in (``meta["nn_module_stack"]``, which the Arm passes keep)
+is not in the IR's locations: changing them would change every dump and ``.tosa`` byte.
+``module_paths`` gives it per node for a side file instead (``tosa-ir compile`` writes
+``<partition>.modules.json``, which ``tosa-ir view`` groups the graph by).
 """
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +24,12 @@ from xdsl.ir import Attribute
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 _LIBRARY_PARTS = ("site-packages", "dist-packages")
 _LIBRARY_PACKAGES = ("torch", "torchao", "executorch", "functorch")
+#: the root module in a Dynamo-style path: ``L['self']``, ``L["self"]``, ``self``
+_ROOT = re.compile(r"""^(?:L\[(['"])self\1\]|self)(?=[.\[]|$)""")
+#: ``getattr(X, '3')`` (how Dynamo spells a child whose name is not an identifier) -> ``X.3``
+_GETATTR = re.compile(r"""getattr\(([^(),]+),\s*(['"])([^'"]*)\2\)""")
+#: ``[3]`` or ``['conv']`` after a name -> ``.3`` / ``.conv``
+_INDEX = re.compile(r"""\[(?:(['"])([^'"]*)\1|(\d+))\]""")
 
 
 @lru_cache(maxsize=4096)
@@ -85,3 +97,43 @@ def node_location(name: str, meta: dict) -> Attribute:
 def describe_source(meta: dict) -> str:
     source = source_of(meta)
     return "" if source is None else f"{source[0]}:{source[1]}"
+
+
+def module_path(meta: dict) -> str:
+    """The innermost ``nn.Module`` a node was traced in, as ``stem/conv`` (a list index is
+    a step too: ``features.3.conv.0`` -> ``features/3/conv/0``); ``""`` for a node of the
+    root module's own ``forward`` or one without a module stack (a constant, an input).
+
+    ``nn_module_stack`` maps a key to ``(path, type)``, outermost first; the path is a
+    qualified name (``features.3``, what ``torch.export`` writes) or, from Dynamo, an
+    expression on the root (``L['self'].features[3]``, ``getattr(L['self'].features, '3')``).
+    """
+    stack = meta.get("nn_module_stack")
+    if not stack:
+        return ""
+    innermost = list(stack.values())[-1]
+    path = innermost[0] if isinstance(innermost, tuple | list) else innermost
+    return _slash_path(str(path))
+
+
+@lru_cache(maxsize=1024)
+def _slash_path(path: str) -> str:
+    while (spelled := _GETATTR.sub(r"\1.\3", path)) != path:  # nested getattr: inner first
+        path = spelled
+    path = _ROOT.sub("", path)
+    path = _INDEX.sub(lambda m: "." + (m[2] if m[3] is None else m[3]), path)
+    return "/".join(part for part in path.split(".") if part)
+
+
+def module_paths(graph_module, name_of: Callable) -> dict[str, str]:
+    """``{node name: module path}`` for the nodes of ``graph_module`` and of its
+    control-flow submodules that ran inside a submodule of the model (``module_path``);
+    ``name_of(node)`` is the name the IR records for a node (``bridge.fx_context.node_name``,
+    its location's name). Sorted by name, so the file written from it is stable."""
+    found: dict[str, str] = {}
+    for graph in (m for m in graph_module.modules() if hasattr(m, "graph")):
+        for node in graph.graph.nodes:
+            path = module_path(node.meta)
+            if path:
+                found.setdefault(name_of(node), path)
+    return dict(sorted(found.items()))

@@ -344,8 +344,11 @@ def _compile_partition(index: int, partition, passes, target, args, progress: Pr
     from xdsl.utils.exceptions import DiagnosticException
 
     from bridge.compile import compile_partition
+    from bridge.fx_context import node_name
     from bridge.fx_import import FxImportError
     from bridge.partitioner import partition_name
+    from bridge.provenance import module_paths
+    from drivers.explorer.modules import write_modules_file
     from drivers.explorer.overlays import write_compile_overlays
     from ir.verify import VerificationError
     from tosa_flatbuffer import FlatbufferError
@@ -375,6 +378,7 @@ def _compile_partition(index: int, partition, passes, target, args, progress: Pr
         _write_vela(out, name, vela)
         _write_review(out, name, compiled.module, vela, args)
         write_compile_overlays(out, name, compiled.module, vela)  # Model Explorer node data
+        write_modules_file(out, name, module_paths(partition.graph_module, node_name))  # its layers
     except OSError as err:
         raise CliError(EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}") from None
     counts = Counter(

@@ -3,11 +3,13 @@
 - the graph of a module has one node per TOSA operator (constants included) plus
   ``GraphInputs``/``GraphOutputs``, an edge per use, the op's FX node and source line;
   ``cond_if``/``while_loop`` regions are nested groups;
+- its layers are the model's modules from the ``<partition>.modules.json`` that
+  ``tosa-ir compile`` writes (the source lines without one);
 - ``tosa-ir compile`` writes Vela's placement and cycles next to the dumps as Model
   Explorer node data, keyed by tensor name;
 - in Debian's Chromium, driven by Playwright: ``tosa-ir view`` on the example's canonical
   stage shows as many op nodes as the module has, a node's FX node and source line, and
-  its Vela cycles from the overlay; a screenshot lands in ``out/test-artifacts/``;
+  its Vela cycles from the overlay and its layer (``stem``); a screenshot lands in ``out/test-artifacts/``;
 - the running server's adapter also reads ExecuTorch's own ``.tosa`` of the model and a
   file ``tosa-opt`` wrote.
 
@@ -32,8 +34,11 @@ from pathlib import Path
 import pytest
 
 from drivers import cli
-from drivers.explorer.graph import GRAPH_INPUTS, GRAPH_OUTPUTS, ModelFileError, module_graphs, read_model, tosa_op_count
+from drivers.explorer.graph import (
+    GRAPH_INPUTS, GRAPH_OUTPUTS, ModelFileError, file_graphs, module_graphs, read_model, tosa_op_count,
+)
 from drivers.explorer.main import ADAPTER_ID
+from drivers.explorer.modules import find_modules_file
 from drivers.explorer.overlays import find_overlays
 from ir.mlir_tools import deserialize_with_tosa_opt
 from tests.op_cases import build_case_module
@@ -115,6 +120,68 @@ def test_control_flow_regions_are_nested_groups():
     groups = {n["label"]: n["namespace"] for n in _op_nodes(loop)}
     assert groups == {"while_loop": "while_loop_0", "const": "while_loop_0/cond",
                       "greater": "while_loop_0/cond", "add": "while_loop_0/body"}
+
+
+def test_layers_are_the_models_modules(compiled, tmp_path):
+    from bridge.provenance import module_path
+    from drivers.example import ExampleCNN
+
+    stage = compiled / "tag0" / "02-canonicalize.mlir"
+    modules = compiled / "tag0.modules.json"
+    assert find_modules_file(stage) == find_modules_file(compiled / "tag0.tosa") == modules
+    assert find_modules_file(compiled / "tag0.review.mlir") == modules
+    (graph,) = file_graphs(stage)["graphs"]
+    groups: dict[str, list[str]] = {}
+    for node in _op_nodes(graph):
+        groups.setdefault(node["label"], []).append(node["namespace"])
+    # in graph order: the stem's conv, then the depthwise one, then the classifier (a 1x1 conv)
+    assert groups["conv2d"] == ["stem", "classifier"]
+    assert groups["depthwise_conv2d"] == ["depthwise"]
+    assert groups["avg_pool2d"] == ["pool", "global_pool"]
+    assert groups["reshape"] == ["classifier"]
+    # the root module's own forward (the residual add) keeps its source line
+    assert groups["add"] == ["example.py:60"]
+    layers = {n["namespace"] for n in _op_nodes(graph)} - {"", "example.py:60"}
+    assert layers == {"stem", "depthwise", "pool", "global_pool", "classifier"}
+    assert layers <= {name for name, _ in ExampleCNN().named_modules()}
+    # the weights join their conv's module; the same groups from the .tosa
+    by_id = {n["id"]: n for n in graph["nodes"]}
+    stem_conv = next(n for n in _op_nodes(graph) if n["label"] == "conv2d")
+    assert by_id[stem_conv["incomingEdges"][1]["sourceNodeId"]]["namespace"] == "stem"
+    (flat,) = file_graphs(compiled / "tag0.tosa")["graphs"]
+    assert [n["namespace"] for n in flat["nodes"]] == [n["namespace"] for n in graph["nodes"]]
+    # elsewhere, no file beside it: source lines, or the file given explicitly
+    alone = tmp_path / "alone.mlir"
+    alone.write_text(stage.read_text())
+    (by_line,) = file_graphs(alone)["graphs"]
+    assert next(n for n in _op_nodes(by_line) if n["label"] == "conv2d")["namespace"] == "example.py:59"
+    (given,) = file_graphs(alone, modules)["graphs"]
+    assert [n["namespace"] for n in given["nodes"]] == [n["namespace"] for n in graph["nodes"]]
+    from drivers.explorer.main import TosaIrAdapter, use_modules_file
+
+    use_modules_file(alone, modules)  # what tosa-ir view --modules tells the adapter
+    (served,) = TosaIrAdapter().convert(str(alone), {})["graphs"]
+    assert [n.namespace for n in served.nodes] == [n["namespace"] for n in graph["nodes"]]
+    # nested modules and Dynamo's spellings of the path
+    stack = {"": ("", "Net"), "f": ("features", "Sequential"), "f3": ("features.3", "Block"),
+             "f3c0": ("features.3.conv.0", "Conv2d")}
+    assert module_path({"nn_module_stack": stack}) == "features/3/conv/0"
+    assert module_path({"nn_module_stack": {"x": ("L['self'].features[3].conv[0]", "Conv2d")}}) == "features/3/conv/0"
+    assert module_path({"nn_module_stack": {"x": ("getattr(L['self'].features, '3').conv", "Conv2d")}}) == "features/3/conv"
+    assert module_path({"nn_module_stack": {"x": ("L['self']", "Net")}}) == module_path({}) == ""
+
+
+def test_a_bad_modules_file_is_one_line(compiled, tmp_path):
+    stage = compiled / "tag0" / "02-canonicalize.mlir"
+    bad = tmp_path / "bad.modules.json"
+    bad.write_text('{"tosa_conv2d_default": 3}\n')
+    with pytest.raises(ModelFileError, match=r"bad\.modules\.json: error: not a modules file"):
+        file_graphs(stage, bad)
+    bad.write_text("{nope\n")
+    with pytest.raises(ModelFileError, match=r"bad\.modules\.json:1:2: error: not JSON"):
+        file_graphs(stage, bad)
+    assert cli.main(["view", str(stage), "--modules", str(bad), "--no-browser"]) == 2
+    assert cli.main(["view", str(stage), "--modules", str(tmp_path / "missing.json"), "--no-browser"]) == 2
 
 
 def test_bad_files_are_one_line(tmp_path):
@@ -259,6 +326,8 @@ def test_model_explorer_shows_the_canonical_stage(compiled, viewer):
     assert panel["op name"] == "conv2d"
     assert panel["fx_node"] == "tosa_conv2d_default"
     assert panel["source"] == "drivers/example.py:59"
+    # its layer is its module, from tag0.modules.json beside the stage
+    assert panel["namespace"] == "stem"
     # the cycles overlay's value on the node, as Vela gave it
     overlay = next(v for k, v in panel.items() if k.endswith("Vela cycles"))
     assert int(overlay) == cycles["tosa_conv2d_default"]["value"]

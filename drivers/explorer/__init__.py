@@ -3,6 +3,8 @@
 - ``graph``: a module (``.mlir`` of any stage, ``.tosa``) as Model Explorer's graph JSON;
 - ``overlays``: Vela's placement and cycles, and ``tosa-ir debug``'s per-op error, as
   Model Explorer node data files, keyed by tensor name (so one file fits every stage);
+- ``modules``: ``<partition>.modules.json``, each FX node's ``nn.Module`` path (which
+  the IR's locations do not hold), the graph's layers;
 - ``main``: the adapter extension Model Explorer loads (``extensions=["drivers.explorer"]``
   loads ``drivers.explorer.main``);
 - ``view``: ``tosa-ir view FILE``.

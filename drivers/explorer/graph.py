@@ -20,10 +20,13 @@ What a reader sees:
   the key overlays use, see ``drivers.explorer.overlays``);
 - node attributes: the op's properties and attributes as MLIR prints them, its tensor
   name, FX node, source ``file:line`` and SSA result (``%12``, as in the dump);
-- namespaces from the user's source: the IR records, per op, the FX node and the source
-  line of the model code it came from (``loc("fx_node"("model.py":59:0))``), not the
-  ``nn.Module`` path; so ops are grouped by that line (``example.py:59``), which in a
-  ``forward`` is one layer call or a few. An op without a source line of its own (most
+- namespaces from the model's module hierarchy: the IR records, per op, the FX node and
+  the source line of the model code it came from (``loc("fx_node"("model.py":59:0))``),
+  not the ``nn.Module`` path, which ``tosa-ir compile`` writes beside the dumps instead
+  (``<partition>.modules.json``, ``drivers.explorer.modules``: ``{FX node: "features/3/conv"}``).
+  With that file an op's group is its module (nested by ``/``); without it, or for an op
+  the file does not name (the root module's own ``forward``), its source line
+  (``example.py:59``, in a ``forward`` one layer call or a few). An op with neither (most
   constants) joins its users' group when they share one;
 - a ``cond_if``/``while_loop`` as a group holding the op's node and one nested group per
   region (``then``/``else``, ``cond``/``body``); a region's block arguments are drawn as
@@ -32,7 +35,7 @@ What a reader sees:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from io import StringIO
 from pathlib import Path
@@ -42,6 +45,7 @@ from xdsl.dialects.func import FuncOp
 from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.irdl import IRDLOperation
 
+from drivers.explorer.modules import ModulesFileError, find_modules_file, read_modules_file
 from ir.diagnostics import fx_node_of, source_of
 from ir.dialects.tosa_ext import IfOp, WhileOp, YieldOp
 from ir.printing import MlirPrinter, mlir_value_names
@@ -83,15 +87,32 @@ def read_model(path: str | Path) -> ModuleOp:
         raise ModelFileError(err.error_line()) from None
 
 
-def file_graphs(path: str | Path) -> dict:
-    """``{"graphs": [...]}`` for the file at ``path`` (see ``module_graphs``)."""
-    return module_graphs(read_model(path))
+def file_graphs(path: str | Path, modules_file: str | Path | None = None) -> dict:
+    """``{"graphs": [...]}`` for the file at ``path`` (see ``module_graphs``), grouped by
+    ``modules_file``, or else by the modules file beside ``path`` when there is one
+    (``drivers.explorer.modules.find_modules_file``)."""
+    return module_graphs(read_model(path), read_modules(modules_file or find_modules_file(Path(path))))
 
 
-def module_graphs(module: ModuleOp) -> dict:
+def read_modules(path: str | Path | None) -> dict[str, str]:
+    """The ``{FX node: module path}`` of a modules file (``{}`` for None), its errors a
+    ``ModelFileError``'s one line."""
+    if path is None:
+        return {}
+    try:
+        return read_modules_file(Path(path))
+    except ModulesFileError as err:
+        raise ModelFileError(str(err)) from None
+
+
+def module_graphs(module: ModuleOp, modules: Mapping[str, str] | None = None) -> dict:
     """``{"graphs": [graph, ...]}``: one Model Explorer graph per ``func.func``, its id
-    the function's name (``main``)."""
-    graphs = [_Builder(func).graph() for func in module.body.block.ops if isinstance(func, FuncOp)]
+    the function's name (``main``). ``modules`` (``{FX node: "stem/conv"}``) gives the
+    ops' groups; without it they are grouped by source line."""
+    modules = modules or {}
+    graphs = [
+        _Builder(func, modules).graph() for func in module.body.block.ops if isinstance(func, FuncOp)
+    ]
     if not graphs:
         raise ModelFileError("error: the module has no func.func to show")
     return {"graphs": graphs}
@@ -138,6 +159,8 @@ class _Builder:
     ...), unique across regions, where SSA names repeat."""
 
     func: FuncOp
+    #: FX node (or tensor name) -> its ``nn.Module`` path, ``stem/conv``
+    modules: Mapping[str, str]
     nodes: list[dict] = field(default_factory=list)
     #: where each value comes from: (node id, output id)
     sources: dict[SSAValue, tuple[str, str]] = field(default_factory=dict)
@@ -287,18 +310,32 @@ class _Builder:
 
     # ---------------------------------------------------------------- namespaces
 
-    @staticmethod
-    def _namespaces(block: Block) -> dict[Operation, str]:
-        """Each op's group: its source line (``example.py:59``); an op without one (a
-        constant named after its tensor, a RESCALE at the IO) joins its users' group
-        when they share one, and stays at the top otherwise (a zero point shared by
-        every layer)."""
+    def _module_of(self, op: Operation) -> str | None:
+        """The op's ``nn.Module`` path, looked up by its FX node or, in a file without
+        locations (ExecuTorch's ``.tosa``), by its first tensor name."""
+        if not self.modules:
+            return None
+        key = fx_node_of(op.location) or next((n for n in tensor_names(op) if n), None)
+        return self.modules.get(key) if key else None
+
+    def _own_group(self, op: Operation) -> str | None:
+        module = self._module_of(op)
+        if module is not None:
+            return module
+        source = source_of(op.location)
+        return None if source is None else f"{Path(source[0]).name}:{source[1]}"
+
+    def _namespaces(self, block: Block) -> dict[Operation, str]:
+        """Each op's group: its module (``stem``, ``features/3/conv``) or else its source
+        line (``example.py:59``); an op with neither (a constant named after its tensor,
+        a RESCALE at the IO) joins its users' group when they share one, and stays at the
+        top otherwise (a zero point shared by every layer)."""
         found: dict[Operation, str] = {}
         order = {op: index for index, op in enumerate(block.ops)}
         for op in block.ops:
-            source = source_of(op.location)
-            if source is not None:
-                found[op] = f"{Path(source[0]).name}:{source[1]}"
+            group = self._own_group(op)
+            if group is not None:
+                found[op] = group
         for op in reversed(list(block.ops)):  # users (later in the block) first
             if op in found or not op.results:
                 continue
@@ -316,5 +353,6 @@ __all__ = [
     "file_graphs",
     "module_graphs",
     "read_model",
+    "read_modules",
     "tosa_op_count",
 ]

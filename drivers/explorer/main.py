@@ -6,15 +6,29 @@ and names this adapter (``ADAPTER_ID``) for the file, so it wins over Model Expl
 MLIR adapter, which cannot read TOSA 1.0 text. The graph comes from
 ``drivers.explorer.graph`` as JSON-shaped dicts; Model Explorer wants its
 ``graph_builder`` dataclasses, built here field by field.
+
+A model's modules file (``drivers.explorer.modules``) is found beside it; ``tosa-ir view
+--modules FILE`` names one instead, which reaches the adapter through ``use_modules_file``
+(Model Explorer hands ``convert`` only the model's path and the web app's settings).
 """
 
 from __future__ import annotations
+
+import os
+from pathlib import Path
 
 from model_explorer import Adapter, AdapterMetadata, ModelExplorerGraphs, graph_builder as gb
 
 from drivers.explorer.graph import file_graphs
 
 ADAPTER_ID = "tosa_ir"
+#: absolute model path -> the modules file given for it (``tosa-ir view --modules``)
+_MODULES_FILES: dict[str, Path] = {}
+
+
+def use_modules_file(model: str | Path, modules_file: str | Path) -> None:
+    """Group ``model``'s graph by ``modules_file`` rather than the file found beside it."""
+    _MODULES_FILES[os.path.abspath(model)] = Path(modules_file)
 
 
 def _key_values(items: list[dict]) -> list[gb.KeyValue]:
@@ -64,4 +78,5 @@ class TosaIrAdapter(Adapter):
 
     def convert(self, model_path: str, settings: dict) -> ModelExplorerGraphs:
         # A ModelFileError's one line is what Model Explorer shows in its error box.
-        return as_graphs(file_graphs(model_path))
+        modules_file = _MODULES_FILES.get(os.path.abspath(model_path))
+        return as_graphs(file_graphs(model_path, modules_file))

@@ -124,15 +124,22 @@ def write_debug_overlays(folder: Path, report) -> list[Path]:
     return written
 
 
+def partition_candidates(model: Path) -> list[tuple[Path, str]]:
+    """Where the side files of ``model``'s partition may be, as ``(folder, partition)``,
+    nearest first: beside it under its own name (``out/tag0.tosa``,
+    ``out/tag0.review.mlir``: ``(out, "tag0")``), then one folder up under the folder's
+    name (the stage dumps ``out/tag0/NN-<stage>.mlir``: ``(out, "tag0")`` too)."""
+    model = Path(model)
+    return [(model.parent, model.name.split(".")[0]), (model.parent.parent, model.parent.name)]
+
+
 def find_overlays(model: Path) -> dict[str, Path]:
     """The overlay files that go with ``model``, by kind: ``out/tag0.<kind>.json`` for
     ``out/tag0.tosa``, ``out/tag0.review.mlir``, ``out/debug/tag0.debug.mlir`` (in its
     own folder) and the stage dumps ``out/tag0/NN-<stage>.mlir`` (one folder up)."""
-    model = Path(model)
-    candidates = [(model.parent, model.name.split(".")[0]), (model.parent.parent, model.parent.name)]
     found: dict[str, Path] = {}
     for kind in KINDS:
-        for folder, partition in candidates:
+        for folder, partition in partition_candidates(model):
             path = overlay_path(folder, partition, kind)
             if path.is_file():
                 found[kind] = path
@@ -147,6 +154,7 @@ __all__ = [
     "find_overlays",
     "graph_ids",
     "overlay_path",
+    "partition_candidates",
     "placement_files",
     "write_compile_overlays",
     "write_debug_overlays",

@@ -1,12 +1,14 @@
 """``tosa-ir view FILE``: the module in Model Explorer, with its overlays.
 
-``tosa-ir view FILE [--overlay cycles|placement|error|PATH.json ...] [--no-browser]
-[--host HOST] [--port PORT]`` reads FILE (``.mlir`` of any stage or ``.tosa``) through
+``tosa-ir view FILE [--overlay cycles|placement|error|PATH.json ...] [--modules FILE.json]
+[--no-browser] [--host HOST] [--port PORT]`` reads FILE (``.mlir`` of any stage or ``.tosa``) through
 ``drivers.explorer.graph`` first, so bad input is one line and no server starts; then it
 starts Model Explorer's local server with the adapter (``drivers.explorer.main``) and
 the node data files, prints the URL and serves until Ctrl+C. Without ``--overlay`` it
 loads every overlay found next to FILE (``drivers.explorer.overlays.find_overlays``);
-with it, exactly those, and a kind that is not there is an error.
+with it, exactly those, and a kind that is not there is an error. The graph's layers are
+the model's modules from the ``<partition>.modules.json`` beside FILE, or from
+``--modules``; the source lines without one.
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ def add_parser(commands) -> None:
         help=f"node data to load: {', '.join(KINDS)} (the file next to FILE) or a node data "
         ".json; repeatable (default: every overlay found next to FILE)",
     )
+    parser.add_argument(
+        "--modules", type=Path, metavar="FILE.json",
+        help="the nn.Module of each FX node, for the layers (default: the "
+        "<partition>.modules.json 'compile' wrote beside FILE; without one, source lines)",
+    )
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser tab (headless use)")
     parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to serve on (default {DEFAULT_HOST})")
     parser.add_argument(
@@ -50,17 +57,19 @@ def run_view(args: argparse.Namespace) -> int:
     """The ``view`` command; returns the exit status (after Ctrl+C, or at once on bad
     input)."""
     try:
-        overlays = checked_inputs(args.file, args.overlay)
+        overlays = checked_inputs(args.file, args.overlay, args.modules)
     except CliError as err:
         return _report_error(err)
-    serve(args.file, overlays, host=args.host, port=args.port, open_browser=not args.no_browser)
+    serve(args.file, overlays, host=args.host, port=args.port, open_browser=not args.no_browser,
+          modules=args.modules)
     return EXIT_OK
 
 
-def checked_inputs(file: Path, requested: list[str] | None) -> list[Path]:
-    """Read FILE and find the overlays before any server starts: the node data files."""
+def checked_inputs(file: Path, requested: list[str] | None, modules: Path | None = None) -> list[Path]:
+    """Read FILE (grouped by ``modules`` or the modules file beside it) and find the
+    overlays before any server starts: the node data files."""
     try:
-        file_graphs(file)
+        file_graphs(file, modules)
     except ModelFileError as err:
         raise CliError(EXIT_USAGE, str(err)) from None
     found = find_overlays(file)
@@ -99,12 +108,17 @@ def _model_explorer():
     return model_explorer
 
 
-def serve(file: Path, overlays: list[Path], *, host: str, port: int, open_browser: bool) -> None:
-    """Model Explorer's server on ``file`` with our adapter and ``overlays``; blocks.
-    Model Explorer prints the URL; stdout is line-buffered so a pipe sees it at once."""
+def serve(
+    file: Path, overlays: list[Path], *, host: str, port: int, open_browser: bool, modules: Path | None = None
+) -> None:
+    """Model Explorer's server on ``file`` with our adapter and ``overlays`` (and its
+    layers from ``modules``, if given); blocks. Model Explorer prints the URL; stdout is
+    line-buffered so a pipe sees it at once."""
     model_explorer = _model_explorer()
-    from drivers.explorer.main import ADAPTER_ID  # after: it imports Model Explorer
+    from drivers.explorer.main import ADAPTER_ID, use_modules_file  # after: it imports Model Explorer
 
+    if modules is not None:
+        use_modules_file(file, modules)
     config = model_explorer.config()
     config.add_model_from_path(str(file), adapterId=ADAPTER_ID)
     for overlay in overlays:

@@ -269,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
 class PartitionResult:
     name: str
     op_counts: Counter
-    flatbuffer: bytes
+    flatbuffer: object  # tosa_flatbuffer.CheckedFlatbuffer: the bytes and their records
     dumps: list[Path]  # the numbered stage dumps
     vela: object | None  # runtime.VelaResult
     vela_error: str | None
@@ -336,7 +336,7 @@ def _compile_partition(index: int, partition, passes, args, progress: Progress):
     """Import, the stages with their numbered dumps, the ``.tosa``, Vela, the review."""
     from xdsl.utils.exceptions import DiagnosticException
 
-    from tosa_flatbuffer import FlatbufferError, to_flatbuffer
+    from tosa_flatbuffer import FlatbufferError, to_checked_flatbuffer
     from bridge.fx_import import FxImportError, fx_to_ir
     from ir.lowering.pipeline import run_pipeline
     from ir.verify import VerificationError, parse_spec
@@ -353,7 +353,7 @@ def _compile_partition(index: int, partition, passes, args, progress: Progress):
             dump_dir=out / name,
             on_pass=lambda i, n, pass_name: progress.step(f"{name}: {pass_name}"),
         )
-        flatbuffer = to_flatbuffer(module, version=parse_spec(args.spec).version)
+        flatbuffer = to_checked_flatbuffer(module, version=parse_spec(args.spec).version)
     except VerificationError as err:
         raise _violations(err, name) from None
     except (FxImportError, FlatbufferError, ValueError, DiagnosticException) as err:
@@ -363,7 +363,7 @@ def _compile_partition(index: int, partition, passes, args, progress: Progress):
     progress.step(f"{name}: Vela")
     vela, vela_error = _vela(flatbuffer, args.accelerator)
     try:
-        write_atomically(out / f"{name}.tosa", flatbuffer)
+        write_atomically(out / f"{name}.tosa", flatbuffer.data)
         _write_vela(out, name, vela)
         _write_review(out, name, module, vela, args)
     except OSError as err:

@@ -299,7 +299,7 @@ def _stage(what: str, function):
         ) from None
 
 
-def _vela(flatbuffer: bytes, accelerator: str):
+def _vela(flatbuffer, accelerator: str):
     """Vela's compile, or why not (a float graph, an op the NPU cannot run): the
     report says so instead of failing the whole command."""
     from runtime import VelaError, compile_vela
@@ -310,17 +310,20 @@ def _vela(flatbuffer: bytes, accelerator: str):
         return None, _first_line(err)
 
 
-def compare_with_torch(flatbuffer: bytes, checks, expected, quantization) -> str:
+def compare_with_torch(flatbuffer, checks, expected, quantization) -> str:
     """One line: the reference model on ``checks`` against the torch model's
     ``expected`` outputs (tuples), in LSBs of the quantized outputs or as a float
-    difference; ``quantization`` is ``bridge.capture.io_quantization``'s pair."""
+    difference; ``quantization`` is ``bridge.capture.io_quantization``'s pair.
+    ``flatbuffer`` is bytes or a ``tosa_flatbuffer.CheckedFlatbuffer`` (bytes are
+    checked once here, not once per run)."""
     import numpy as np
 
     from bridge.capture import quantize_tensor
-    from runtime import graph_io, run_reference
+    from runtime import checked_for_reference, graph_io, run_reference
 
     in_params, out_params = quantization
     io = graph_io(flatbuffer)
+    flatbuffer = checked_for_reference(flatbuffer)
     quantized = bool(in_params)
     if len(io.inputs) != len(checks[0]) or len(io.outputs) != len(expected[0]):
         return "the partition's IO is not the model's: no torch comparison"

@@ -404,7 +404,7 @@ class _TorchSide:
 def _partition_rows(
     index: int, partition, module, torch_side: _TorchSide, threshold: Threshold, start: int, notes: list[str]
 ) -> list[Row]:
-    from tosa_flatbuffer import to_flatbuffer
+    from tosa_flatbuffer import to_checked_flatbuffer
     from ir.lowering.expose import ExposeIntermediates, exposable_values, main_func
     from ir.tensor_names import function_tensor_names
     from runtime import graph_io, run_reference
@@ -416,7 +416,7 @@ def _partition_rows(
     returned = list(func.body.block.last_op.operands)
     extra = exposable_values(func)
     ExposeIntermediates().apply(ir.make_context(), exposed)
-    flatbuffer = to_flatbuffer(exposed)
+    flatbuffer = to_checked_flatbuffer(exposed)  # checked once: graph_io and the run reuse it
     io = graph_io(flatbuffer)
 
     fx_nodes = _fx_nodes(partition.graph_module)

@@ -233,11 +233,13 @@ def _report(flatbuffers, checks, expected, quantization, out: Path, pte: Path) -
     from drivers.common import compare_with_torch
     from ir.review import placement_by_name
     from runtime import VelaError, compile_vela
+    from tosa_flatbuffer import check_flatbuffer
 
     lines = [f"wrote {out}/: per partition tag<i>/NN-<stage>.mlir, tag<i>.review.mlir, tag<i>.tosa; {pte.name} ({pte.stat().st_size} bytes)"]
     if len(flatbuffers) != 1:
         return lines + [f"{len(flatbuffers)} partitions: the torch comparison needs the whole model in one"], {}
     (flatbuffer,) = flatbuffers
+    flatbuffer = check_flatbuffer(flatbuffer)  # once, for the reference runs and Vela
     expected_tuples = [tuple(e) if isinstance(e, (tuple, list)) else (e,) for e in expected]
     lines.append(f"{compare_with_torch(flatbuffer, checks, expected_tuples, quantization)} ({len(flatbuffer)}-byte .tosa)")
     try:

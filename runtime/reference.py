@@ -32,9 +32,16 @@ import tosa_reference_model
 from runtime._capture import captured_output
 
 if TYPE_CHECKING:
-    from tosa_flatbuffer.decode import FbBlock, FbGraph
+    from tosa_flatbuffer.decode import CheckedFlatbuffer, FbBlock
 
-__all__ = ["GraphIO", "IoTensor", "ReferenceModelError", "graph_io", "run_reference"]
+__all__ = [
+    "GraphIO",
+    "IoTensor",
+    "ReferenceModelError",
+    "checked_for_reference",
+    "graph_io",
+    "run_reference",
+]
 
 #: the levels the binding knows; see ``run_reference`` for why NONE is the default
 TOSA_LEVELS = ("NONE", "EIGHTK")
@@ -142,14 +149,17 @@ _RUNNABLE = frozenset(
 )
 
 
-def graph_io(flatbuffer: bytes) -> GraphIO:
+def graph_io(flatbuffer: bytes | CheckedFlatbuffer) -> GraphIO:
     """The typed inputs and outputs of ``flatbuffer``'s main block.
 
-    Reads the flatbuffer with ``tosa_flatbuffer.decode``, no C++ involved; a buffer it
-    cannot read raises ``ReferenceModelError`` (``BAD_FLATBUFFER``).
+    Reads the flatbuffer with ``tosa_flatbuffer.decode``, no C++ involved (a
+    ``CheckedFlatbuffer``'s records are taken as they are); a buffer it cannot read raises
+    ``ReferenceModelError`` (``BAD_FLATBUFFER``).
     """
-    from tosa_flatbuffer import FlatbufferError, decode
+    from tosa_flatbuffer import CheckedFlatbuffer, FlatbufferError, decode
 
+    if isinstance(flatbuffer, CheckedFlatbuffer):
+        return _graph_io(flatbuffer.graph.main)
     try:
         graph = decode(bytes(flatbuffer))
     except FlatbufferError as error:
@@ -209,7 +219,7 @@ def _io_tensor(block: FbBlock, name: str, unsigned_use: bool) -> IoTensor:
 
 
 def run_reference(
-    flatbuffer: bytes,
+    flatbuffer: bytes | CheckedFlatbuffer,
     inputs: Sequence[np.ndarray],
     *,
     tosa_level: str = "NONE",
@@ -219,6 +229,8 @@ def run_reference(
     Inputs go in the graph's input order with exactly the dtypes ``graph_io`` gives
     (uint8 for an unsigned INT8 input, ``ml_dtypes.bfloat16`` for BF16...); outputs come
     back the same way, shaped. Anything but a valid run raises ``ReferenceModelError``.
+    A ``CheckedFlatbuffer`` (``tosa_flatbuffer.check_flatbuffer``'s or the writer's) is
+    not checked again: pass one to run the same graph many times.
 
     ``tosa_level`` defaults to ``"NONE"``: a flatbuffer does not record its level, the
     specs this project compiles for (``TOSA-1.0+INT``, ``TOSA-1.0+FP``, Ethos-U's
@@ -230,8 +242,9 @@ def run_reference(
     """
     if tosa_level not in TOSA_LEVELS:
         raise ValueError(f"tosa_level must be one of {TOSA_LEVELS}, not {tosa_level!r}")
-    data = bytes(flatbuffer)
-    io = _graph_io(_checked_graph(data).main)
+    checked = checked_for_reference(flatbuffer)
+    data = checked.data
+    io = _graph_io(checked.graph.main)
     _check_runnable(io)
     wire_inputs = _wire_inputs(io.inputs, inputs)
     with captured_output() as captured:  # holds the capture lock: runs are serialized
@@ -248,10 +261,12 @@ def run_reference(
     return _typed_outputs(io.outputs, outputs, log)
 
 
-def _checked_graph(data: bytes) -> FbGraph:
-    """The decoded graph, once ``check_flatbuffer`` has accepted it: refuse a truncated,
-    corrupt or wrong-version buffer before C++ parses it, since the reference model's
-    own parser reports such buffers only as "Invalid TOSA graph".
+def checked_for_reference(flatbuffer: bytes | CheckedFlatbuffer) -> CheckedFlatbuffer:
+    """The bytes and their records, once ``check_flatbuffer`` has accepted them (a
+    ``CheckedFlatbuffer`` is returned as it is): refuse a truncated, corrupt or
+    wrong-version buffer before C++ parses it, since the reference model's own parser
+    reports such buffers only as "Invalid TOSA graph"; ``ReferenceModelError``
+    (``BAD_FLATBUFFER``) otherwise. Check once, then run many times.
 
     Imported here, not at the top: ``tosa_flatbuffer`` brings in xDSL and the IR,
     which ``import runtime`` alone should not pay for.
@@ -259,7 +274,7 @@ def _checked_graph(data: bytes) -> FbGraph:
     from tosa_flatbuffer import FlatbufferError, check_flatbuffer
 
     try:
-        return check_flatbuffer(data)
+        return check_flatbuffer(flatbuffer)
     except FlatbufferError as error:
         raise ReferenceModelError(
             f"not a runnable TOSA flatbuffer: {error}", status="BAD_FLATBUFFER"

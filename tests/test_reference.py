@@ -358,6 +358,26 @@ def test_flatbuffer_is_decoded_once_per_run(monkeypatch):
     assert len(calls) == 1
 
 
+def test_checked_flatbuffer_is_not_decoded_again(monkeypatch):
+    """A flatbuffer checked once runs any number of times without another decode."""
+    import tosa_flatbuffer
+
+    checked = tosa_flatbuffer.check_flatbuffer(_identity(ts.DType.INT8, [2, 3]))
+    calls = []
+    decode = tosa_flatbuffer.decode
+
+    def counting(data):
+        calls.append(len(data))
+        return decode(data)
+
+    monkeypatch.setattr(tosa_flatbuffer, "decode", counting)
+    assert [t.name for t in graph_io(checked).inputs] == ["x"]
+    for _ in range(2):
+        (out,) = run_reference(checked, [np.ones((2, 3), np.int8)])
+        assert out.tolist() == [[1, 1, 1], [1, 1, 1]]
+    assert calls == []
+
+
 def test_graph_io_of_garbage_is_bad_flatbuffer():
     with pytest.raises(
         ReferenceModelError, match="cannot read the flatbuffer's main block"

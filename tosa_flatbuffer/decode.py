@@ -84,6 +84,26 @@ class FbGraph:
         return next(iter(self.regions.values()))[0]
 
 
+@dataclass(frozen=True, eq=False)
+class CheckedFlatbuffer:
+    """A TOSA flatbuffer's bytes with their records, known to be well formed.
+
+    Made by ``check_flatbuffer`` (decoded, rebuilt as IR and verified) or by
+    ``writer.to_checked_flatbuffer`` (written from a verified module, whose records the
+    writer planned), never from unchecked bytes: the runtime takes one in place of bytes
+    so that one compile decodes and verifies nothing twice.
+    """
+
+    data: bytes
+    graph: FbGraph
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __bytes__(self) -> bytes:
+        return self.data
+
+
 def decode(data: bytes | bytearray | memoryview) -> FbGraph:
     """Read and check a TOSA 1.0 flatbuffer; ``FlatbufferError`` if it is not one."""
     buf = memoryview(data).cast("B") if not isinstance(data, memoryview) else data.cast("B")

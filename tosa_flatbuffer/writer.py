@@ -42,7 +42,7 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
-from tosa_flatbuffer.decode import FbBlock, FbGraph, FbOperator, FbTensor, FlatbufferError
+from tosa_flatbuffer.decode import CheckedFlatbuffer, FbBlock, FbGraph, FbOperator, FbTensor, FlatbufferError
 from tosa_flatbuffer.fields import TO_FILE, FieldContext, FieldError
 from tosa_flatbuffer.schema import (
     FIELD_KINDS,
@@ -479,6 +479,13 @@ def to_flatbuffer(module: ModuleOp, version: str | None = None) -> bytes:
     values (those belong to the typed stage; run ``legalize-unsigned-io``), or needs 1.1
     when ``version="1.0"`` is asked for.
     """
+    return to_checked_flatbuffer(module, version).data
+
+
+def to_checked_flatbuffer(module: ModuleOp, version: str | None = None) -> CheckedFlatbuffer:
+    """``to_flatbuffer``'s bytes with the records they were written from: what
+    ``decode`` would read back from them, so the reference model and Vela can take the
+    bytes without decoding and verifying the graph again."""
     _check_module(module)
     needs = first_1_1_op(module)
     if version is None:
@@ -487,7 +494,8 @@ def to_flatbuffer(module: ModuleOp, version: str | None = None) -> bytes:
         raise FlatbufferError(f"TOSA version {version!r} cannot be written; expected one of {sorted(WRITE_VERSIONS)}")
     if version == "1.0" and needs is not None:
         raise FlatbufferError(f"{describe_op(needs)}: needs TOSA 1.1, not in a TOSA 1.0 flatbuffer")
-    return emit(_Planner(module, WRITE_VERSIONS[version]).plan())
+    graph = _Planner(module, WRITE_VERSIONS[version]).plan()
+    return CheckedFlatbuffer(emit(graph), graph)
 
 
 def first_1_1_op(module: ModuleOp) -> Operation | None:

@@ -38,15 +38,17 @@ def _first_line(text: str) -> str:
     return lines[0] if lines else "(no message)"
 
 
-_AT_OP = re.compile(r"(\S.*?:\d+(?::\d+)?): (.*)")
-
-
 def _placed(err, label: str) -> str:
-    """An error's first line as ``file:line: error: ...`` when it starts at an op's
-    place (``ir.diagnostics.describe_op``), else at the input file."""
+    """An error's first line as ``file:line: error: ...`` at the place it names: the op's
+    or FX node's ``place`` our exceptions carry (``FlatbufferError``, ``FxImportError``),
+    else the input file. xDSL's exceptions carry no op, so theirs go to the input file."""
+    from ir.diagnostics import error_line
+
     first = _first_line(err)
-    at = _AT_OP.match(first)
-    return f"{at[1]}: error: {at[2].removeprefix('error: ')}" if at else f"{label}: error: {first}"
+    place = getattr(err, "place", None)
+    if not place or not first.startswith(f"{place}: "):
+        return error_line(label, first)
+    return error_line(place, first.removeprefix(f"{place}: ").removeprefix("error: "))
 
 
 def _violations(err, label: str) -> CliError:

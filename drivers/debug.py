@@ -477,7 +477,7 @@ def _fx_nodes(graph_module) -> dict:
 
 
 def _describe(op, partition: int, index: int) -> Row:
-    from ir.diagnostics import fx_node_of, source_of
+    from ir.diagnostics import format_place, fx_node_of, source_of
     from ir.tensor_names import tensor_names
 
     source = source_of(op.location)
@@ -488,7 +488,7 @@ def _describe(op, partition: int, index: int) -> Row:
         op=op.name,
         tensor_name=names[0] if names else "",
         fx_node=fx_node_of(op.location),
-        location=f"{source[0]}:{source[1]}" if source else None,
+        location=format_place(source) if source else None,
         compared_with="",
     )
 

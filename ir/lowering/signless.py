@@ -49,6 +49,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import Rewriter
 
 from ir.builders import const, numpy_from_dense
+from ir.diagnostics import fx_node_of, op_subject
 
 from ir.dialects.tosa_ext import (
     ConcatOp,
@@ -88,9 +89,7 @@ def _signless(t: Attribute) -> Attribute:
 
 
 def _where(op: Operation) -> str:
-    loc = op.location
-    name = getattr(getattr(loc, "desc", None), "data", None)
-    return f"'{op.name}'" + (f" (FX node '{name}')" if name else "")
+    return op_subject(op.name, fx_node_of(op.location))
 
 
 def _flag(op: RescaleOp, name: str) -> bool:

@@ -23,9 +23,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
-import ml_dtypes
 import numpy as np
 import tosa_reference_model
 
@@ -112,35 +112,30 @@ class GraphIO:
     outputs: tuple[IoTensor, ...]
 
 
-# numpy carrier of each TOSA dtype; INT4 one per byte, INT48 and SHAPE in int64
-_NUMPY_DTYPES: dict[str, np.dtype] = {
-    name: np.dtype(dtype)
-    for name, dtype in {
-        "BOOL": np.bool_,
-        "INT4": np.int8,
-        "INT8": np.int8,
-        "INT16": np.int16,
-        "INT32": np.int32,
-        "INT48": np.int64,
-        "INT64": np.int64,
-        "SHAPE": np.int64,
-        "FP32": np.float32,
-        "FP16": np.float16,
-        "BF16": ml_dtypes.bfloat16,
-        "FP8E4M3": ml_dtypes.float8_e4m3fn,
-        "FP8E5M2": ml_dtypes.float8_e5m2,
-    }.items()
-}
 _UNSIGNED_DTYPES = {"INT8": np.dtype(np.uint8), "INT16": np.dtype(np.uint16)}
 
-# What crosses the binding instead of the numpy dtype, for the dtypes numpy's buffer
-# protocol cannot spell (ml_dtypes): the same bytes as unsigned integers. Everything else
-# crosses as its signed carrier (a uint8 input as int8).
-_WIRE_DTYPES = {
-    "BF16": np.dtype(np.uint16),
-    "FP8E4M3": np.dtype(np.uint8),
-    "FP8E5M2": np.dtype(np.uint8),
-}
+
+@cache
+def _numpy_dtypes() -> dict[str, np.dtype]:
+    """The numpy carrier of each TOSA 1.0 dtype: ``ir.dtypes``' values (INT4 one per
+    byte, INT48 and SHAPE in int64, ml_dtypes for bfloat16 and fp8); 1.1's types show as
+    raw bytes (V1). Read late: ``ir`` brings in xDSL, which ``import runtime`` alone
+    should not pay for."""
+    from ir.dtypes import ELEMENT_DTYPES
+
+    return {d.tosa: d.values for d in ELEMENT_DTYPES if d.version == "1.0"}
+
+
+def _numpy_dtype(tosa_dtype: str) -> np.dtype:
+    return _numpy_dtypes().get(tosa_dtype, np.dtype("V1"))
+
+
+def _wire_dtype(tosa_dtype: str) -> np.dtype:
+    """What crosses the binding instead of the numpy dtype: for the dtypes numpy's buffer
+    protocol cannot spell (user-defined ones, ``num`` >= 256: ml_dtypes) the same bytes
+    as unsigned integers; everything else as its signed carrier (a uint8 input as int8)."""
+    dtype = _numpy_dtypes()[tosa_dtype]
+    return np.dtype(f"<u{dtype.itemsize}") if dtype.num >= 256 else dtype
 # Checked by running identity graphs through tosa-tools 2026.5.0: these come back with
 # their bytes intact. INT48 comes back as an empty float64 array ("Unsupported tensor
 # DType: INT48") and is refused as an input; INT4 and SHAPE are no graph IO in TOSA 1.0.
@@ -208,7 +203,7 @@ def _io_tensor(block: FbBlock, name: str, unsigned_use: bool) -> IoTensor:
     tosa_dtype = DTYPE_NAMES.get(tensor.dtype, f"DType({tensor.dtype})")
     unsigned = unsigned_use and tosa_dtype in _UNSIGNED_DTYPES
     dtype = (
-        _UNSIGNED_DTYPES[tosa_dtype] if unsigned else _NUMPY_DTYPES.get(tosa_dtype, np.dtype("V1"))
+        _UNSIGNED_DTYPES[tosa_dtype] if unsigned else _numpy_dtype(tosa_dtype)
     )
     return IoTensor(
         name=name, shape=tuple(tensor.shape), dtype=dtype, unsigned=unsigned, tosa_dtype=tosa_dtype
@@ -330,7 +325,7 @@ def _wire_input(index: int, tensor: IoTensor, array: np.ndarray) -> np.ndarray:
             input_index=index,
             tensor_name=tensor.name,
         )
-    wire = _WIRE_DTYPES.get(tensor.tosa_dtype, _NUMPY_DTYPES[tensor.tosa_dtype])
+    wire = _wire_dtype(tensor.tosa_dtype)
     return np.ascontiguousarray(array).view(wire)
 
 
@@ -347,7 +342,7 @@ def _describe(dtype: np.dtype, shape: tuple[int, ...] | None) -> str:
 
 def _signedness_hint(tensor: IoTensor, given: np.dtype) -> str:
     """Why int8 and uint8 are not interchangeable here: the graph decides, via RESCALE."""
-    if tensor.unsigned and given == _NUMPY_DTYPES[tensor.tosa_dtype]:
+    if tensor.unsigned and given == _numpy_dtype(tensor.tosa_dtype):
         return (
             f" (the graph reads this {tensor.tosa_dtype} tensor as unsigned: a RESCALE with "
             f"input_unsigned = true consumes it)"

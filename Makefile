@@ -1,11 +1,11 @@
 # Two entry points for a fresh machine; each sets up .venv first (pinned stack, editable).
 #   make example   compile the built-in example model end to end, print the review dump
-#   make test      run the whole test suite
+#   make test      run the whole test suite (installs Debian's chromium first if missing)
 PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: example test lint setup bench et-suite
+.PHONY: example test lint setup bench et-suite browser
 
 setup: $(STAMP)
 
@@ -17,8 +17,14 @@ $(STAMP): pyproject.toml
 example: $(STAMP)
 	$(VENV)/bin/python -m drivers.example
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(VENV)/bin/python -m pytest -q
+
+# Debian's Chromium, for tests/test_explorer.py (Model Explorer in a headless browser,
+# driven by Playwright, which downloads no browser of its own); installed once
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
 # the import layers of pyproject.toml's [tool.importlinter], then ruff
 lint: $(STAMP)

@@ -57,7 +57,8 @@ class Captured:
 @cache
 def capture(model: Model) -> Captured:
     """The model's TOSA-level partitions, once per process."""
-    from bridge.capture import quiet, tosa_level_partitions
+    from bridge.capture import quiet
+    from bridge.partitioner import tosa_level_partitions
 
     start = time.perf_counter()
     with quiet():

@@ -60,7 +60,7 @@ def executorch_serialize(partition) -> bytes:
 def ir_import(partition, spec: str):
     from bridge.fx_import import fx_to_ir
 
-    return fx_to_ir(partition.graph_module, partition.exported_program, tosa_spec=spec)
+    return fx_to_ir(partition.graph_module, partition.exported_program, spec=spec)
 
 
 def ir_path(partition, spec: str) -> bytes:

@@ -1,40 +1,40 @@
-"""ExecuTorch's Arm flow up to the TOSA-level FX graph, captured for our IR.
+"""ExecuTorch's Arm flow up to the TOSA-level FX graph, for our IR.
 
 ExecuTorch's ``TOSABackend`` runs the Arm pass pipeline on each delegated partition and
 writes the resulting TOSA-level FX graph straight to a flatbuffer. To give that graph an
-IR, this module takes the same route but stops one step earlier: ``CapturePartitioner``
-partitions exactly like ``TOSAPartitioner`` and hands each partition to
-``TosaIRBackend``, whose ``preprocess`` runs the same passes as
-``TOSABackend._preprocess_module`` and records the transformed graph instead of
-serialising it.
+IR, this module takes the same route but stops one step earlier: ``to_tosa_level`` runs
+the same passes as ``TOSABackend._preprocess_module`` and returns the transformed graph
+instead of serialising it. Around it: ExecuTorch's quantization (``quantize_and_export``),
+our compile-spec keys, and ``TosaCaptureBackend``, the backend that records each
+partition at the TOSA level (``bridge.partitioner.tosa_level_partitions`` delegates to
+it). The backends that compile through the IR are ``bridge.partitioner``'s.
 
 Partitioning, quantization and pass pipelines therefore stay ExecuTorch's own; only the
-last step (FX to flatbuffer) is replaced. With ``with_reference=True`` ExecuTorch's own
-flatbuffer of the very same partition is kept next to it, as the oracle for our output.
-
-Importing this module imports torch and ExecuTorch (the backend class must subclass
-theirs), so ``bridge`` imports it lazily.
+last step (FX to flatbuffer) is replaced. With a reference, ExecuTorch's own flatbuffer
+of the very same partition is kept next to it, as the oracle for our output.
 """
 
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import copy
 import logging
 import warnings
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import final
 
 import torch
 from torch.export import ExportedProgram
 from torch.fx import GraphModule
 
-from bridge import INT_SPEC
+from bridge.fx_import import CONSTANT_DATA_META, ModuleConstants
+from ir.defaults import DEFAULT_SPEC
+from ir.verify.target import Target, as_target
 
 INT16_SPEC = "TOSA-1.0+INT+int16"
 QUANTIZATIONS = ("8a8w", "16a8w")
+
 
 # Loggers that chat on import or while lowering: torchao warns about CUDA kernels it
 # cannot load, torch's pytree about deprecated Enum registration, and the Arm backend
@@ -65,28 +65,34 @@ def quiet() -> Iterator[None]:
 
 # ExecuTorch's Arm backend pulls in torchao, which logs about CUDA kernels it cannot load
 # and registers pytree types torch calls deprecated: noise on every import of this
+
+# ExecuTorch's Arm backend pulls in torchao, which logs about CUDA kernels it cannot load
+# and registers pytree types torch calls deprecated: noise on every import of this
 # module, nothing a caller can act on.
 with quiet():
     from executorch.backends.arm.tosa.backend import TOSABackend
+    # after the backend, as TOSABackend imports it: the pass package imports the backend
+    from executorch.backends.arm._passes import ArmPassManager
+    from executorch.backends.arm.quantizer import (
+        TOSAQuantizer,
+        get_symmetric_a16w8_quantization_config,
+        get_symmetric_quantization_config,
+        get_uint8_io_quantization_config,
+    )
     from executorch.backends.arm.tosa.compile_spec import TosaCompileSpec
     from executorch.backends.arm.tosa.mapping import (
         TOSA_CONTROL_FLOW_REGION_NAME_META,
         TOSA_TENSOR_NAME_META,
     )
-    from executorch.backends.arm.tosa.partitioner import TOSAPartitioner
+    from executorch.exir import EdgeCompileConfig
     from executorch.exir.backend.backend_details import BackendDetails, PreprocessResult
-    from executorch.exir.backend.partitioner import DelegationSpec
     from executorch.exir.graph_module import get_cond_while_submodules
-
-# After ExecuTorch: these name its quantize ops, which torchao registers on import.
-from bridge.cpu_report import CpuOp, RejectReasons, cpu_ops, warn_cpu_ops  # noqa: E402
-from bridge.uint8_io import Uint8IOPartitioning  # noqa: E402
 
 
 # --------------------------------------------------------------------------- quantization
 
 
-def _check_lowering_options(
+def check_lowering_options(
     compile_spec: TosaCompileSpec, uint8_io: bool, quantization: str
 ) -> None:
     """Refuse option combinations the spec cannot honour, before any slow work.
@@ -131,13 +137,6 @@ def _quantize(
     ``output_unsigned`` at the partition's edges. The example inputs are the only
     calibration batch, so fixed inputs give reproducible quantization parameters.
     """
-    from executorch.backends.arm.quantizer import (
-        TOSAQuantizer,
-        get_symmetric_a16w8_quantization_config,
-        get_symmetric_quantization_config,
-        get_uint8_io_quantization_config,
-    )
-
     # check_guards=False: torch 2.13 otherwise adds a `_guards_fn` call to the graph,
     # which the Arm annotator does not know and trips over.
     graph_module = torch.export.export(model, inputs).module(check_guards=False)
@@ -161,12 +160,13 @@ def _quantize(
 def quantize_and_export(
     model: torch.nn.Module,
     example_inputs: tuple,
-    spec: str = INT_SPEC,
+    spec: str | Target = DEFAULT_SPEC,
     uint8_io: bool = True,
     *,
     quantization: str = "8a8w",
 ) -> ExportedProgram:
-    """The ATen-level program ExecuTorch's Arm flow starts from, for ``spec``.
+    """The ATen-level program ExecuTorch's Arm flow starts from, for ``spec`` (a
+    ``Target`` or a spec string).
 
     An integer spec (``TOSA-1.0+INT``) is quantized first with ExecuTorch's
     TOSAQuantizer: ``quantization="8a8w"`` (default) or ``"16a8w"`` (16-bit
@@ -178,8 +178,8 @@ def quantize_and_export(
     """
     if not example_inputs:
         raise ValueError("example_inputs is empty: export needs at least one input")
-    compile_spec = TosaCompileSpec(spec)
-    _check_lowering_options(compile_spec, uint8_io, quantization)
+    compile_spec = TosaCompileSpec(as_target(spec).text)
+    check_lowering_options(compile_spec, uint8_io, quantization)
 
     model = model.eval()
     if compile_spec.tosa_spec.support_integer():
@@ -212,8 +212,7 @@ def quantize_tensor(x: torch.Tensor, params: tuple):
     q = torch.ops.quantized_decomposed.quantize_per_tensor.default
     return q(x, scale, zero_point, qmin, qmax, dtype).numpy()
 
-
-# --------------------------------------------------------------------------- the backend
+# --------------------------------------------------------------------------- the TOSA level
 
 
 @dataclass
@@ -232,32 +231,6 @@ class TosaLevelPartition:
     exported_program: ExportedProgram
     compile_spec: TosaCompileSpec
     reference_flatbuffer: bytes | None = None
-
-
-@dataclass
-class _Collector:
-    """Where ``TosaIRBackend.preprocess`` puts its partitions during one lowering."""
-
-    with_reference: bool
-    partitions: list[TosaLevelPartition] = field(default_factory=list)
-
-
-# ExecuTorch calls preprocess as a static method with no way to pass our options
-# through, so the active lowering is found here. A ContextVar (not a global) keeps
-# concurrent lowerings in different threads or tasks apart.
-_COLLECTOR: contextvars.ContextVar[_Collector | None] = contextvars.ContextVar(
-    "tosa_ir_collector", default=None
-)
-
-
-@contextlib.contextmanager
-def _collecting(with_reference: bool) -> Iterator[_Collector]:
-    collector = _Collector(with_reference=with_reference)
-    token = _COLLECTOR.set(collector)
-    try:
-        yield collector
-    finally:
-        _COLLECTOR.reset(token)
 
 
 def _annotate_region_names(graph_module: GraphModule, parent_region: str | None) -> None:
@@ -304,8 +277,6 @@ def _pin_constant_data(graph_module: GraphModule, edge_program: ExportedProgram,
     The importer reads the graph after all branches are done, so it takes the data
     pinned here (a reference, not a copy) before the next branch can overwrite it.
     """
-    from bridge.fx_import import CONSTANT_DATA_META, ModuleConstants
-
     constants = ModuleConstants(edge_program)
     for node in graph_module.graph.nodes:
         if node.op != "placeholder" or (region is not None and node.meta.get("is_input")):
@@ -315,7 +286,7 @@ def _pin_constant_data(graph_module: GraphModule, edge_program: ExportedProgram,
             node.meta[CONSTANT_DATA_META] = data
 
 
-def _to_tosa_level(
+def to_tosa_level(
     graph_module: GraphModule,
     edge_program: ExportedProgram,
     compile_spec: TosaCompileSpec,
@@ -332,9 +303,6 @@ def _to_tosa_level(
     tried), leaving the parent holding a half-done one (the top pipeline already
     inserted its RESCALEs, but ``aten.sin`` is still there).
     """
-    # Imported here as TOSABackend does: the pass package imports the backend back.
-    from executorch.backends.arm._passes import ArmPassManager
-
     graph_module = ArmPassManager(compile_spec).transform_to_backend_pipeline(
         exported_program=edge_program, graph_module=graph_module
     )
@@ -350,7 +318,7 @@ def _to_tosa_level(
         control_flow_node.meta.setdefault(ORIGINAL_OUTPUT_NAMES_META, {})[name] = [
             getattr(o, "name", "") for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])
         ]
-        transformed = _to_tosa_level(
+        transformed = to_tosa_level(
             submodule, edge_program, compile_spec, _region_name(region, name)
         )
         if transformed is not submodule:
@@ -358,7 +326,7 @@ def _to_tosa_level(
     return graph_module
 
 
-def _executorch_flatbuffer(edge_program: ExportedProgram, compile_specs: list) -> bytes:
+def executorch_flatbuffer(edge_program: ExportedProgram, compile_specs: list) -> bytes:
     """ExecuTorch's own TOSA flatbuffer of this partition, from a private copy.
 
     The pass pipeline rewrites the program in place, so the reference must run on a deep
@@ -366,7 +334,7 @@ def _executorch_flatbuffer(edge_program: ExportedProgram, compile_specs: list) -
     copy, so the program is known to survive one), and with its own compile spec object.
     """
     reference_program = copy.deepcopy(edge_program)
-    compile_spec = _arm_compile_spec(compile_specs)
+    compile_spec = arm_compile_spec(compile_specs)
     return bytes(TOSABackend._preprocess(reference_program, compile_spec).processed_bytes)
 
 
@@ -375,12 +343,17 @@ def _executorch_flatbuffer(edge_program: ExportedProgram, compile_specs: list) -
 #: it never replaced), so the importer needs them to give the same names.
 ORIGINAL_OUTPUT_NAMES_META = "tosa_ir_original_output_names"
 
+
+# --------------------------------------------------------------------------- compile-spec keys
+
 #: compile-spec keys of our own options: a folder for each partition's stage dumps,
-#: b"0" to skip ir.verify between the stages, the pipeline of stages
+#: b"0" to skip ir.verify between the stages, the pipeline of stages, and b"1" for a
+#: captured partition to carry ExecuTorch's own flatbuffer
 DUMP_DIR_KEY = "tosa_ir_dump_dir"
 VERIFY_KEY = "tosa_ir_verify"
 PIPELINE_KEY = "tosa_ir_pipeline"
-OWN_KEYS = (DUMP_DIR_KEY, VERIFY_KEY, PIPELINE_KEY)
+WITH_REFERENCE_KEY = "tosa_ir_with_reference"
+OWN_KEYS = (DUMP_DIR_KEY, VERIFY_KEY, PIPELINE_KEY, WITH_REFERENCE_KEY)
 
 
 def own_specs(compile_specs: list) -> list:
@@ -388,110 +361,54 @@ def own_specs(compile_specs: list) -> list:
     return [s for s in compile_specs if s.key in OWN_KEYS]
 
 
-def _arm_compile_spec(compile_specs: list, spec_class=None):
+def arm_compile_spec(compile_specs: list, spec_class=TosaCompileSpec):
     """ExecuTorch's compile spec from the list, without our own keys (theirs would keep
     them as unknown entries and write them back into the .pte)."""
-    spec_class = spec_class or TosaCompileSpec
     return spec_class._from_list([s for s in compile_specs if s.key not in OWN_KEYS])
 
 
-def _own_value(compile_specs: list, key: str) -> str | None:
+def own_value(compile_specs: list, key: str) -> str | None:
+    """The text of our option ``key`` in a compile-spec list, or None when it is absent."""
     for s in compile_specs:
         if s.key == key:
             return bytes(s.value).decode("utf-8")
     return None
 
 
-def ir_flatbuffer(edge_program: ExportedProgram, compile_specs: list, spec_class=None) -> bytes:
-    """A partition's TOSA flatbuffer through our IR: ArmPassManager, then
-    ``fx_to_flatbuffer`` (what ``TOSABackend._preprocess`` does with node visitors)."""
-    from bridge.compile import EXECUTORCH_PIPELINE
-
-    return compile_spec_flatbuffer(
-        edge_program,
-        _arm_compile_spec(compile_specs, spec_class),
-        pipeline=_own_value(compile_specs, PIPELINE_KEY) or EXECUTORCH_PIPELINE,
-        dump_dir=_own_value(compile_specs, DUMP_DIR_KEY),
-        verify=_own_value(compile_specs, VERIFY_KEY) != "0",
-    )
+#: where a backend's ``PreprocessResult._delegate_info_meta`` ends up: ExecuTorch keeps it
+#: on the lowered module's ``meta`` (shared, not copied, when the program is copied) and
+#: never serialises it, so it is how a backend hands Python objects back to its caller
+DELEGATE_INFO_META = "_delegate_info_meta"
 
 
-def compile_spec_flatbuffer(
-    edge_program: ExportedProgram,
-    compile_spec: TosaCompileSpec,
-    *,
-    pipeline: str,
-    dump_dir: str | None = None,
-    verify: bool = True,
-) -> bytes:
-    """``TOSABackend._preprocess(edge_program, compile_spec)``'s bytes, through our IR.
-
-    The same ArmPassManager run on the same partition, then ``fx_to_flatbuffer`` instead
-    of ExecuTorch's node visitors and serializer; this is also what the ExecuTorch test
-    suite swap (``tools/et_suite``) puts in place of ``TOSABackend._preprocess``.
-    """
-    from executorch.backends.arm.tosa.backend import arm_get_first_delegation_tag
-
-    from bridge.compile import fx_to_flatbuffer
-
-    graph_module = _to_tosa_level(edge_program.graph_module, edge_program, compile_spec)
-    name = arm_get_first_delegation_tag(graph_module) or "partition"
-    return fx_to_flatbuffer(
-        graph_module,
-        edge_program,
-        str(compile_spec.tosa_spec),
-        pipeline=pipeline,
-        dump_dir=dump_dir,
-        dump_name=name,
-        verify=verify,
-    )
+# --------------------------------------------------------------------------- the capture backend
 
 
 @final
-class TosaIRBackend(BackendDetails):
-    """Our ExecuTorch backend: a partition's delegate bytes come through the IR.
+class TosaCaptureBackend(BackendDetails):
+    """Records a partition at the TOSA level instead of compiling it.
 
-    ExecuTorch looks backends up by class ``__name__`` among BackendDetails' direct
-    subclasses, so this name must stay unique. Inside ``tosa_level_partitions`` it records
-    the TOSA-level partition instead (for tests and tools that want the FX graph).
+    ``preprocess`` runs ExecuTorch's Arm passes (``to_tosa_level``) and hands the
+    ``TosaLevelPartition`` back on the lowered module (``DELEGATE_INFO_META``), for tests
+    and tools that want the FX graph (``bridge.partitioner.tosa_level_partitions``).
+    It is no device's backend: its delegate bytes are ExecuTorch's own flatbuffer of the
+    partition when ``WITH_REFERENCE_KEY`` asks for it (a second run of the passes, on a
+    copy), else empty. ExecuTorch looks backends up by class ``__name__`` among
+    BackendDetails' direct subclasses, so the name must stay unique.
     """
 
     @staticmethod
     def preprocess(edge_program: ExportedProgram, compile_specs: list) -> PreprocessResult:
-        collector = _COLLECTOR.get()
-        if collector is None:
-            return PreprocessResult(processed_bytes=ir_flatbuffer(edge_program, compile_specs))
-
         reference = None
-        if collector.with_reference:
-            reference = _executorch_flatbuffer(edge_program, compile_specs)
-
-        compile_spec = _arm_compile_spec(compile_specs)
-        graph_module = _to_tosa_level(edge_program.graph_module, edge_program, compile_spec)
-        collector.partitions.append(
-            TosaLevelPartition(graph_module, edge_program, compile_spec, reference)
-        )
-        return PreprocessResult(processed_bytes=reference or b"")
+        if own_value(compile_specs, WITH_REFERENCE_KEY) == "1":
+            reference = executorch_flatbuffer(edge_program, compile_specs)
+        compile_spec = arm_compile_spec(compile_specs)
+        graph_module = to_tosa_level(edge_program.graph_module, edge_program, compile_spec)
+        partition = TosaLevelPartition(graph_module, edge_program, compile_spec, reference)
+        return PreprocessResult(processed_bytes=reference or b"", _delegate_info_meta=partition)
 
 
-class CapturePartitioner(Uint8IOPartitioning, RejectReasons, TOSAPartitioner):
-    """``TOSAPartitioner``'s partitions, delegated to ``TosaIRBackend`` instead of TOSABackend.
-
-    The backend id is the one thing TOSAPartitioner hard-codes, and every partitioning
-    decision reads ``self.compile_spec``, which the parent's constructor sets as usual;
-    uint8-IO data movement is made int8 first (``bridge.uint8_io``), so it is delegated,
-    and the reject reasons are kept (``bridge.cpu_report``).
-    """
-
-    def __init__(self, compile_spec: TosaCompileSpec, additional_checks=None) -> None:
-        super().__init__(compile_spec, additional_checks)
-        self.delegation_spec = DelegationSpec(TosaIRBackend.__name__, compile_spec._to_list())
-
-
-# --------------------------------------------------------------------------- entry points
-
-
-def edge_compile_config():
+def edge_compile_config() -> EdgeCompileConfig:
     """The EdgeCompileConfig of ExecuTorch's own Arm flows, for the same graphs as theirs.
 
     ``aot_arm_compiler``, the Arm recipes and the Arm test harness all turn the edge IR
@@ -499,88 +416,4 @@ def edge_compile_config():
     rejects programs the Arm flow handles (a quantized ``torch.cond`` fails on its
     predicate's scalar ``tosa.CONST_SHAPE``).
     """
-    from executorch.exir import EdgeCompileConfig
-
     return EdgeCompileConfig(_check_ir_validity=False)
-
-
-class Partitions(list):
-    """The ``TosaLevelPartition`` list of a lowering, with ``cpu_ops``: every compute op
-    left outside the delegates, with the partitioner's reason (``bridge.cpu_report``)."""
-
-    cpu_ops: tuple[CpuOp, ...] = ()
-
-
-def tosa_level_partitions(
-    model_or_exported_program: torch.nn.Module | ExportedProgram,
-    example_inputs: tuple | None,
-    spec: str = INT_SPEC,
-    uint8_io: bool = True,
-    *,
-    quantization: str = "8a8w",
-    with_reference: bool = False,
-    preserve_io_quantization: bool = False,
-) -> Partitions:
-    """Each partition ExecuTorch's Arm flow delegates, at the TOSA level, in delegation order.
-
-    A model goes through ``quantize_and_export`` first; an ExportedProgram is taken as
-    already exported (and quantized), so ``example_inputs`` may be None and the
-    quantization options are only checked against ``spec``. With ``with_reference`` each
-    partition also carries ExecuTorch's own flatbuffer of it, at the cost of a second run
-    of the pass pipeline and of ExecuTorch's serialiser. ``preserve_io_quantization``
-    keeps the IO quantize/dequantize outside the delegates on a spec with float support
-    (ExecuTorch's compile-spec option; INT-only specs always do): uint8 IO on
-    ``TOSA-1.0+INT+FP`` needs it (``bridge.uint8_io.check_float_boundary``).
-    """
-    from executorch.exir import to_edge_transform_and_lower
-
-    compile_spec = TosaCompileSpec(spec)
-    _check_lowering_options(compile_spec, uint8_io, quantization)
-    if preserve_io_quantization:
-        with quiet():  # ExecuTorch warns that INT-only specs need no such option
-            compile_spec._set_preserve_io_quantization(True)
-    if isinstance(model_or_exported_program, ExportedProgram):
-        exported = model_or_exported_program
-    else:
-        exported = quantize_and_export(
-            model_or_exported_program,
-            example_inputs,
-            spec,
-            uint8_io,
-            quantization=quantization,
-        )
-
-    partitioner = CapturePartitioner(compile_spec)
-    with _collecting(with_reference) as collector:
-        edge = to_edge_transform_and_lower(
-            exported,
-            partitioner=[partitioner],
-            compile_config=edge_compile_config(),
-        )
-    outside = cpu_ops(edge.exported_program().graph_module, partitioner.reject_reasons)
-    if not collector.partitions:
-        reasons = "".join(f"\n  {op.format()}" for op in outside)
-        raise RuntimeError(f"ExecuTorch delegated nothing to TOSA for {spec}{reasons}")
-    partitions = Partitions(collector.partitions)
-    partitions.cpu_ops = outside
-    return partitions
-
-
-def lower(
-    model: torch.nn.Module | ExportedProgram,
-    example_inputs: tuple | None,
-    spec: str = INT_SPEC,
-    uint8_io: bool = True,
-    **kwargs,
-):
-    """Our IR (one xDSL ModuleOp per delegated partition) of ``model`` under ``spec``.
-
-    Keyword arguments are those of ``tosa_level_partitions``. Compute ops left on the
-    CPU are reported in one ``bridge.cpu_report.CpuFallbackWarning``, each with the
-    partitioner's reason.
-    """
-    from bridge.fx_import import fx_to_ir
-
-    partitions = tosa_level_partitions(model, example_inputs, spec, uint8_io, **kwargs)
-    warn_cpu_ops(partitions.cpu_ops)
-    return [fx_to_ir(p.graph_module, p.exported_program, tosa_spec=spec) for p in partitions]

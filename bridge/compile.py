@@ -1,52 +1,115 @@
-"""The whole IR path as one call: TOSA-level FX graph -> stages -> TOSA flatbuffer.
+"""The one compile path: a TOSA-level FX partition -> the IR's stages -> TOSA flatbuffer.
 
-``fx_to_flatbuffer`` is what our ExecuTorch backend's ``preprocess`` runs in place of
-ExecuTorch's node visitors: import (typed stage) -> the pipeline (by default
-``legalize-unsigned-io``: the signless stage, whose bytes are ExecuTorch's; add
-``canonicalize`` for smaller files) -> ``to_flatbuffer``. Every stage is verified against
-the spec (``ir.verify``; ``verify=False`` skips it). With ``dump_dir`` each stage's text
-is written as ``<dump_dir>/<name>/NN-<pass>.mlir`` (before its verification, so a stage
+``compile_partition`` is what every driver runs once it has a TOSA-level graph: our
+ExecuTorch backends (``bridge.partitioner``, in place of ExecuTorch's node visitors),
+``tosa-ir compile`` and the example. Import (typed stage) -> the pipeline (by default
+``ir.defaults.DEFAULT_PIPELINE``, ``legalize-unsigned-io,canonicalize``: the signless
+and the canonical stage; ``EXECUTORCH_PIPELINE`` stops at the signless stage, whose
+bytes are ExecuTorch's) -> ``to_flatbuffer``. Every stage is verified against the target
+(``ir.verify``; ``verify=False`` skips it). With ``dump_dir`` each stage's text is
+written as ``<dump_dir>/<name>/NN-<pass>.mlir`` (before its verification, so a stage
 that fails can be read) and the bytes as ``<dump_dir>/<name>.tosa``.
+
+The result keeps what the callers show: each stage's module, the final one, the dump
+files and the bytes, so no caller has to read its own dumps back.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from bridge import INT_SPEC
+from xdsl.dialects.builtin import ModuleOp
+
+from bridge.fx_import import fx_to_ir
+from ir.defaults import DEFAULT_PIPELINE, DEFAULT_SPEC
 from ir.files import write_atomically
+from ir.lowering.pipeline import run_pipeline
+from ir.verify.target import Target, as_target
+from tosa_flatbuffer import CheckedFlatbuffer, to_checked_flatbuffer
 
-#: ExecuTorch's own result, as IR stages: its flatbuffer has exactly this graph
-EXECUTORCH_PIPELINE = "legalize-unsigned-io"
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a compile: ``name`` as its dump is named (``00-input``,
+    ``01-legalize-unsigned-io``, ...) and the module as it was after that pass."""
+
+    name: str
+    module: ModuleOp
 
 
-def fx_to_flatbuffer(
+@dataclass(frozen=True)
+class CompileResult:
+    """What ``compile_partition`` made of one partition.
+
+    ``stages`` holds the module after each stage (the typed input first; copies, but the
+    last one is ``module``), ``module`` the final stage (the one the flatbuffer holds); ``dumps`` the stage
+    files written and ``flatbuffer_path`` the ``.tosa`` (both only with a ``dump_dir``).
+    ``checked`` is the flatbuffer with the records the writer planned, which the runtime
+    (reference model, Vela) takes without decoding and verifying it again.
+    A failing stage raises instead (see ``compile_partition``): a result is always clean.
+    """
+
+    name: str
+    target: Target
+    stages: tuple[Stage, ...]
+    module: ModuleOp
+    checked: CheckedFlatbuffer
+    dumps: tuple[Path, ...] = ()
+    flatbuffer_path: Path | None = None
+
+    @property
+    def flatbuffer(self) -> bytes:
+        return self.checked.data
+
+    def __deepcopy__(self, memo: dict) -> CompileResult:
+        """Shared, not copied: ExecuTorch deep-copies programs that carry a result in
+        their delegates' metadata, and a result is never changed after it is made."""
+        return self
+
+
+def compile_partition(
     graph_module,
     exported_program=None,
-    spec: str = INT_SPEC,
+    spec: str | Target = DEFAULT_SPEC,
     *,
-    pipeline: str = EXECUTORCH_PIPELINE,
+    pipeline: str | tuple = DEFAULT_PIPELINE,
     dump_dir: str | Path | None = None,
-    dump_name: str = "graph",
+    name: str = "graph",
     verify: bool = True,
-) -> bytes:
-    """The TOSA flatbuffer of a TOSA-level FX graph, through our IR.
+    on_pass: Callable[[int, int, str], None] | None = None,
+) -> CompileResult:
+    """Compile a TOSA-level FX graph (``exported_program`` resolves its parameters)
+    through the IR for ``spec`` (a ``Target`` or a spec string).
 
-    Raises ``bridge.fx_import.FxImportError`` for a graph we cannot import,
+    ``pipeline`` is a pipeline string or parsed passes (``ir.lowering.pipeline``);
+    ``on_pass(index, total, pass_name)`` is called before each pass. Raises
+    ``bridge.fx_import.FxImportError`` for a graph we cannot import,
     ``ir.verify.VerificationError`` (every violation, and after which pass) for a stage
     that breaks the spec's rules, ``ir.lowering.pipeline.PipelineError`` for a bad
-    pipeline string and ``tosa_flatbuffer.FlatbufferError`` for a graph we cannot write;
-    dumps are written only for the stages that were reached.
+    pipeline string, ``tosa_flatbuffer.FlatbufferError`` for a graph we cannot write and
+    ``OSError`` for a dump that cannot be written; dumps are written only for the stages
+    that were reached.
     """
-    from tosa_flatbuffer import to_flatbuffer
-    from bridge.fx_import import fx_to_ir
-    from ir.lowering.pipeline import run_pipeline
-    from ir.verify import parse_spec
+    target = as_target(spec)
+    stages: list[Stage] = []
 
-    stages_dir = Path(dump_dir) / dump_name if dump_dir is not None else None
-    module = fx_to_ir(graph_module, exported_program, tosa_spec=spec)
-    run_pipeline(module, pipeline, spec=spec, verify=verify, dump_dir=stages_dir)
-    flatbuffer = to_flatbuffer(module, version=parse_spec(spec).version)  # ExecuTorch's version field
+    def keep(index: int, pass_name: str, module: ModuleOp) -> None:
+        stages.append(Stage(f"{index:02d}-{pass_name}", module.clone()))
+
+    stages_dir = Path(dump_dir) / name if dump_dir is not None else None
+    module = fx_to_ir(graph_module, exported_program, spec=target)
+    dumps = run_pipeline(
+        module, pipeline, spec=target, verify=verify, dump_dir=stages_dir, on_pass=on_pass, on_stage=keep
+    )
+    stages[-1] = Stage(stages[-1].name, module)  # the final stage is the module itself
+    checked = to_checked_flatbuffer(module, version=target.version)  # ExecuTorch's version field
+    flatbuffer_path = None
     if dump_dir is not None:
-        write_atomically(Path(dump_dir) / f"{dump_name}.tosa", flatbuffer)
-    return flatbuffer
+        flatbuffer_path = Path(dump_dir) / f"{name}.tosa"
+        write_atomically(flatbuffer_path, checked.data)
+    return CompileResult(name, target, tuple(stages), module, checked, tuple(dumps), flatbuffer_path)
+
+
+__all__ = ["CompileResult", "Stage", "compile_partition"]

@@ -18,7 +18,8 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 from bridge.fx_types import value_type as _value_type
 from bridge.provenance import describe_source
-from ir.builders import const, const_shape, interned, storage_dtype
+from ir.builders import const, const_shape, storage_dtype
+from ir.speedups.identity import interned
 from ir.tensor_names import set_tensor_names
 
 
@@ -26,7 +27,7 @@ class GraphImporting(Protocol):
     """The part of the importer (``bridge.fx_import``'s graph importer) a rule reaches
     through its context: the graph being built and how to import a nested one."""
 
-    module: Any  # its ``tosa_spec`` is the target's spec string
+    module: Any  # its ``target`` is the ir.verify.Target imported for (or None)
     gm: GraphModule
     region_name: str | None
     block: Block
@@ -50,7 +51,7 @@ def node_name(node: Node) -> str:
 
 
 def value_type(meta: dict) -> Attribute:
-    """``fx_types.value_type``, one object per distinct type (``ir.builders.interned``):
+    """``fx_types.value_type``, one object per distinct type (``ir.speedups.identity.interned``):
     verifying the module then checks each op signature once."""
     return interned(_value_type(meta))
 
@@ -115,8 +116,9 @@ class RuleContext:
     location: Attribute
 
     @property
-    def tosa_spec(self) -> str | None:
-        return self.graph.module.tosa_spec
+    def target(self):
+        """The ``ir.verify.Target`` the graph is imported for, or None."""
+        return self.graph.module.target
 
     def value(self, arg: Any) -> SSAValue:
         """The single SSA value of an FX operand node."""

@@ -35,6 +35,7 @@ from bridge.provenance import node_location
 from ir.builders import const
 from ir.diagnostics import failing_ops, format_place, fx_node_of, source_of
 from ir.dialects.tosa_ext import YieldOp
+from ir.verify.target import Target, as_target
 from ir.tensor_names import name_dicts, set_tensor_names
 
 FUNCTION_NAME = "main"
@@ -49,9 +50,9 @@ CONSTANT_DATA_META = "tosa_ir_constant_data"
 class _ModuleImporter:
     """State shared by a graph and its nested regions: where constants come from."""
 
-    def __init__(self, exported_program, tosa_spec: str | None):
+    def __init__(self, exported_program, target: Target | None):
         self.ep = exported_program
-        self.tosa_spec = tosa_spec
+        self.target = target
 
     def is_user_input(self, node: Node) -> bool:
         if self.ep is None:
@@ -186,11 +187,12 @@ class _GraphImporter:
         declared = value_type(node.meta)
         if not isinstance(declared, TensorType):
             raise FxImportError.at(node, f"constant placeholder of type {declared}")
-        if list(tensor.shape) != list(declared.get_shape()):
+        data = numpy_of(tensor, declared.element_type)
+        if list(data.shape) != list(declared.get_shape()):
             raise FxImportError.at(
-                node, f"constant data has shape {list(tensor.shape)}, graph says {list(declared.get_shape())}"
+                node, f"constant data has shape {list(data.shape)}, graph says {list(declared.get_shape())}"
             )
-        op = const(numpy_of(tensor), declared.element_type)
+        op = const(data, declared.element_type)
         op.location = location
         set_tensor_names(op, [name])
         self.block.add_op(op)
@@ -244,14 +246,15 @@ _NODE_KINDS = {
 # --------------------------------------------------------------------------- entry point
 
 
-def fx_to_ir(program, exported_program=None, *, tosa_spec: str | None = None) -> ModuleOp:
+def fx_to_ir(program, exported_program=None, *, spec: str | Target | None = None) -> ModuleOp:
     """Import a TOSA-level graph into a verified module in the typed stage.
 
     ``program`` is the ``GraphModule`` ArmPassManager returned (with ``exported_program``
     to resolve parameters, buffers and lifted constants), or an ``ExportedProgram``
     whose graph is already TOSA-level. Without an exported program every placeholder is
-    a function argument. ``tosa_spec`` (e.g. ``"TOSA-1.0+INT+u55"``) matters only where
-    ExecuTorch's own lowering depends on it (ARITHMETIC_RIGHT_SHIFT rounds for U55).
+    a function argument. ``spec`` (a ``Target`` or a string such as ``"TOSA-1.0+INT+u55"``)
+    matters only where ExecuTorch's own lowering depends on it (ARITHMETIC_RIGHT_SHIFT
+    rounds for U55).
     """
     from torch.export import ExportedProgram
 
@@ -261,7 +264,8 @@ def fx_to_ir(program, exported_program=None, *, tosa_spec: str | None = None) ->
         gm = program
     if not isinstance(gm, GraphModule):
         raise TypeError(f"fx_to_ir expects a GraphModule or ExportedProgram, got {type(program).__name__}")
-    importer = _GraphImporter(_ModuleImporter(exported_program, tosa_spec), gm, None)
+    target = None if spec is None else as_target(spec)
+    importer = _GraphImporter(_ModuleImporter(exported_program, target), gm, None)
     module = ModuleOp([importer.import_function()])
     _verify_imported(module)
     return module

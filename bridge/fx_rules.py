@@ -15,6 +15,7 @@ tested against the targets ExecuTorch registers node visitors for.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 
 import numpy as np
@@ -35,8 +36,8 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute, SSAValue
 
-from bridge.fx_context import FxImportError, RuleContext
-from bridge.fx_types import element_type
+from bridge.fx_context import FxImportError, RuleContext, value_type
+from bridge.fx_types import element_type, special_dtype_name
 from ir.builders import const_shape
 from ir.dialects import tosa_ext as tosa
 from ir.tensor_names import set_region_names
@@ -283,7 +284,7 @@ def import_mul(ctx: RuleContext, a, b, *, shift=0):
 @rule("tosa.ARITHMETIC_RIGHT_SHIFT.default")
 def import_arithmetic_right_shift(ctx: RuleContext, a, b, *, round=False):
     # ExecuTorch rounds when lowering for the Ethos-U55 subset.
-    u55 = bool(ctx.tosa_spec) and "u55" in ctx.tosa_spec.lower()
+    u55 = ctx.target is not None and "u55" in ctx.target.text.lower()
     props = {"round": _bool(round or u55)}
     return _emit(ctx, "ARITHMETIC_RIGHT_SHIFT", [ctx.value(a), ctx.value(b)], properties=props)
 
@@ -531,22 +532,11 @@ def _block_size(ctx: RuleContext, block_size) -> tosa.BlockSizeAttr:
         raise FxImportError.at(ctx.node, f"block size {block_size!r} is none of TOSA's (1, 32)") from None
 
 
-#: ExecuTorch's payload strings whose torch dtype is their TOSA type
-_FP8_PAYLOADS = ("", "f8e4m3", "f8e5m2")
-
-
-def _fp8_payload(ctx: RuleContext, payload_dtype: str) -> None:
-    """fp4/fp6 payloads travel as uint8 in torch (fp4 two per byte) with their format in
-    a string argument; only fp8 payloads, whose torch dtype is their TOSA type, import."""
-    if payload_dtype not in _FP8_PAYLOADS:
-        raise FxImportError.at(ctx.node, f"block-scaled payload {payload_dtype!r} is not imported yet (fp8 payloads are)")
-
-
 @rule("tosa.CONV2D_BLOCK_SCALED.default")
 def import_conv2d_block_scaled(
     ctx: RuleContext, x, x_scale, weight, weight_scale, bias, stride, pad, dilation, block_size, payload_dtype=""
 ):
-    _fp8_payload(ctx, payload_dtype)
+    # payload_dtype repeats what the operands' types say (fp4/fp6 from their special dtype)
     operands = [ctx.value(v) for v in (x, x_scale, weight, weight_scale, bias)]
     operands += [
         ctx.shape_operand(pad, f"{ctx.name}_pad"),
@@ -558,18 +548,21 @@ def import_conv2d_block_scaled(
 
 @rule("tosa.MATMUL_T_BLOCK_SCALED.default")
 def import_matmul_t_block_scaled(ctx: RuleContext, a, a_scale, b, b_scale, block_size, payload_dtype=""):
-    _fp8_payload(ctx, payload_dtype)
     operands = [ctx.value(v) for v in (a, a_scale, b, b_scale)]
     return _emit(ctx, "MATMUL_T_BLOCK_SCALED", operands, properties={"block_size": _block_size(ctx, block_size)})
 
 
 @rule("tosa.CAST_TO_BLOCK_SCALED.default")
 def import_cast_to_block_scaled(ctx: RuleContext, x, block_size, output_dtype=""):
+    """The payload's TOSA type: fp8 from the fake tensor; fp4/fp6, whose torch value is a
+    uint8 carrier, from the special dtype ExecuTorch puts on the getitem of result 0."""
     types = ctx.result_types()
-    if isinstance(types[0].element_type, IntegerType):  # fp4/fp6 data in a uint8 carrier
-        _fp8_payload(ctx, output_dtype or str(types[0].element_type))
-    return _emit(ctx, "CAST_TO_BLOCK_SCALED", [ctx.value(x)], ctx.result_types(),
-                 {"block_size": _block_size(ctx, block_size)})
+    for user in ctx.node.users:
+        if user.target is operator.getitem and user.args[1] == 0 and special_dtype_name(user.meta):
+            types[0] = value_type(user.meta)
+    if isinstance(types[0].element_type, IntegerType):
+        raise FxImportError.at(ctx.node, f"block-scaled payload {output_dtype!r} has no TOSA type (uint8 without a special dtype)")
+    return _emit(ctx, "CAST_TO_BLOCK_SCALED", [ctx.value(x)], types, {"block_size": _block_size(ctx, block_size)})
 
 
 @rule("tosa.CUSTOM.default")

@@ -37,8 +37,17 @@ DTYPE_TO_ELEMENT: dict[torch.dtype, Attribute] = {
     torch.uint8: IntegerType(8, Signedness.UNSIGNED),  # the typed stage's ui8 IO
 }
 
-#: ``TosaSpecialDtype`` member names (ExecuTorch's enum, TOSA's names) to element types
-SPECIAL_TO_ELEMENT: dict[str, Attribute] = {name: BY_TOSA_NAME[name].ir_type for name in ("INT48", "INT4")}
+#: ``TosaSpecialDtype`` member names (ExecuTorch's enum, TOSA's names) to element types.
+#: The TOSA 1.1 fp4/fp6 block-scaled payloads travel in torch as ``uint8``: fp6 one per
+#: byte, fp4 two per byte (``PACKED_FP4``), their TOSA type only in this meta
+SPECIAL_TO_ELEMENT: dict[str, Attribute] = {
+    name: BY_TOSA_NAME[name].ir_type for name in ("INT48", "INT4", "FP4E2M1", "FP6E2M3", "FP6E3M2")
+}
+
+#: an element type whose ``uint8`` carrier holds two elements per byte, low nibble first
+#: (torch's ``float4_e2m1fn_x2`` and the TOSA file's order: ExecuTorch writes the bytes as
+#: they are), so the carrier's last dimension is half the tensor's
+PACKED_FP4 = BY_TOSA_NAME["FP4E2M1"].ir_type
 
 #: torch's unsigned integer of each size: how a dtype numpy lacks crosses to numpy
 _UINT_OF_SIZE = {1: torch.uint8, 2: torch.uint16}
@@ -89,20 +98,44 @@ def value_type(meta: dict) -> Attribute:
     tensor = first_fake_tensor(meta)
     element = SPECIAL_TO_ELEMENT.get(special) if special else None
     if element is None:
-        element = element_type(tensor.dtype)
-    return TensorType(element, static_shape(tensor))
+        return TensorType(element_type(tensor.dtype), static_shape(tensor))
+    return TensorType(element, carried_shape(static_shape(tensor), tensor.dtype, element))
+
+
+def carried_shape(shape: list[int], dtype: torch.dtype, element: Attribute) -> list[int]:
+    """The TOSA shape of a tensor of ``element`` whose torch value has ``shape``: twice
+    the last dimension for fp4 packed in uint8, the same otherwise."""
+    if element == PACKED_FP4 and dtype == torch.uint8 and shape:
+        return [*shape[:-1], shape[-1] * 2]
+    return shape
 
 
 def tensor_type_of(tensor: torch.Tensor) -> TensorType:
     return TensorType(element_type(tensor.dtype), static_shape(tensor))
 
 
-def numpy_of(tensor: torch.Tensor) -> np.ndarray:
+def numpy_of(tensor: torch.Tensor, element: Attribute | None = None) -> np.ndarray:
     """A tensor's bytes as numpy, viewing the dtypes numpy lacks (bfloat16, fp8) through
-    their ``ir.dtypes`` storage (ml_dtypes, user-defined numpy dtypes: ``num`` >= 256)."""
+    their ``ir.dtypes`` storage (ml_dtypes, user-defined numpy dtypes: ``num`` >= 256);
+    with ``element``, a ``uint8`` carrier of fp6/fp4 (``SPECIAL_TO_ELEMENT``) as one
+    element of that type per byte, fp4 unpacked."""
     tensor = tensor.detach().cpu().contiguous()
-    element = DTYPE_TO_ELEMENT.get(tensor.dtype)
-    storage = storage_dtype(element) if element is not None else None
+    if element is not None and tensor.dtype == torch.uint8 and element in _CARRIED:
+        return _carried(tensor.numpy(), element)
+    own = DTYPE_TO_ELEMENT.get(tensor.dtype)
+    storage = storage_dtype(own) if own is not None else None
     if storage is None or storage.num < 256:
         return tensor.numpy()
     return tensor.view(_UINT_OF_SIZE[tensor.element_size()]).numpy().view(storage)
+
+
+#: the element types a ``uint8`` carrier can hold (one per byte in the IR's storage)
+_CARRIED = frozenset(SPECIAL_TO_ELEMENT[name] for name in ("FP4E2M1", "FP6E2M3", "FP6E3M2"))
+
+
+def _carried(carrier: np.ndarray, element: Attribute) -> np.ndarray:
+    storage = storage_dtype(element)
+    if element != PACKED_FP4:
+        return carrier.view(storage)
+    pairs = np.stack([carrier & 0x0F, carrier >> 4], axis=-1)
+    return pairs.reshape(*carrier.shape[:-1], carrier.shape[-1] * 2).view(storage)

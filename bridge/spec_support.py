@@ -8,7 +8,11 @@ the verifier's own type tables (``ir.verify.spec_rules.operator_type_refusal``) 
 delegating, and an op whose TOSA operator the target cannot run on those element types
 stays outside the delegate, with the spec's reason in ExecuTorch's partition report.
 
-Only ops whose tensors are integer or bool are asked about: their TOSA operator sees the
+A node with a dynamic (symbolic) dimension stays on the CPU too: a TOSA 1.0 tensor has a
+static shape (ExecuTorch 1.5.1 writes such a dimension as -1, which no TOSA 1.0 tool
+reads as a shape, and its own tests of that do not run the file).
+
+Only ops whose tensors are integer or bool are asked about the profiles: their TOSA operator sees the
 same element types as the edge node (no quantization in between). A float edge node in an
 integer graph is quantized later, and its TOSA types are not known here.
 """
@@ -22,7 +26,7 @@ from bridge.capture import quiet
 from bridge.fx_types import DTYPE_TO_ELEMENT
 from ir.verify.core import spec_type_name
 from ir.verify.spec_rules import operator_type_refusal
-from ir.verify.target import Target, parse_spec
+from ir.verify.target import Target, as_target
 
 with quiet():
     from executorch.exir.dialects._ops import ops as exir_ops
@@ -54,7 +58,7 @@ class ProfileSupport(OperatorSupportBase):
     """Rejects an edge node whose TOSA operator the target's profiles cannot run."""
 
     def __init__(self, spec: str | Target, reporter=None) -> None:
-        self.target = spec if isinstance(spec, Target) else parse_spec(str(spec))
+        self.target = as_target(spec)
         self.reporter = reporter
         self.operators = _edge_operators()
 
@@ -68,6 +72,8 @@ class ProfileSupport(OperatorSupportBase):
 
     def refusal(self, node: torch.fx.Node) -> str | None:
         """The spec's reason this node cannot be delegated to the target, or None."""
+        if node.op == "call_function" and (dynamic := _dynamic_shape(node)) is not None:
+            return f"TOSA 1.0 shapes are static; {dynamic} is dynamic"
         entry = self.operators.get(node.target) if node.op == "call_function" else None
         if entry is None:
             return None
@@ -106,3 +112,17 @@ def _dtype(value) -> torch.dtype | None:
         return None
     val = value.meta.get("val")
     return val.dtype if isinstance(val, torch.Tensor) else None
+
+
+def _dynamic_shape(node: torch.fx.Node) -> str | None:
+    """The first tensor shape, of the node's value or its operands, with a symbolic
+    dimension, as text; None when every shape is static."""
+    values = [node, *(a for a in node.args if isinstance(a, torch.fx.Node))]
+    for value in values:
+        found = value.meta.get("val")
+        for tensor in found if isinstance(found, list | tuple) else (found,):
+            if not isinstance(tensor, torch.Tensor):
+                continue
+            if any(isinstance(d, torch.SymInt) and d.node.maybe_as_int() is None for d in tensor.shape):
+                return f"the shape {tuple(tensor.shape)} of '{value.name}'"
+    return None

@@ -30,9 +30,6 @@ from pathlib import Path
 from drivers.common import (
     CHECK_INPUTS,
     CliError,
-    DEFAULT_ACCELERATOR,
-    DEFAULT_PIPELINE,
-    DEFAULT_SPEC,
     EXIT_OK,
     EXIT_USAGE,
     EXIT_VIOLATION,
@@ -57,7 +54,9 @@ from drivers.common import (
     parse_shape,
     read_module,
 )
+from ir.defaults import DEFAULT_ACCELERATOR, DEFAULT_PIPELINE, DEFAULT_SPEC
 from ir.files import write_atomically
+
 
 def _opt_parser(prog: str = "tosa-ir-opt") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -124,10 +123,10 @@ def _opt(args: argparse.Namespace) -> None:
     writes_flatbuffer = args.output is not None and args.output.suffix == ".tosa"
     if args.review and writes_flatbuffer:
         raise CliError(EXIT_USAGE, f"{args.output}: error: --review prints text, not a .tosa")
-    spec = _checked_spec(args.verify, label).text
+    target = _checked_spec(args.verify, label)
     passes = _checked_pipeline(args.pipeline, label)
     module = read_module(args.file)
-    _run_passes(module, passes, spec, not args.no_verify, args.print_ir_after_each, label)
+    _run_passes(module, passes, target, not args.no_verify, args.print_ir_after_each, label)
     data = _render(module, writes_flatbuffer, args.review, label)
     if args.output is None:
         sys.stdout.write(data)
@@ -138,7 +137,7 @@ def _opt(args: argparse.Namespace) -> None:
         raise CliError(EXIT_USAGE, f"{args.output}: error: cannot write: {err.strerror}") from None
 
 
-def _run_passes(module, passes, spec: str, verify: bool, dump_dir, label: str) -> None:
+def _run_passes(module, passes, target, verify: bool, dump_dir, label: str) -> None:
     """The pipeline; violations become their diagnostic lines (exit 1). A pass that
     refuses its input with a plain error says so in one line, also exit 1."""
     from xdsl.utils.exceptions import DiagnosticException
@@ -147,7 +146,7 @@ def _run_passes(module, passes, spec: str, verify: bool, dump_dir, label: str) -
     from ir.verify import VerificationError
 
     try:
-        run_pipeline(module, passes, spec=spec, verify=verify, dump_dir=dump_dir)
+        run_pipeline(module, passes, spec=target, verify=verify, dump_dir=dump_dir)
     except VerificationError as err:
         raise _violations(err, label) from None
     except (ValueError, DiagnosticException) as err:
@@ -218,7 +217,7 @@ def _main_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tosa-ir",
         description="The TOSA IR tools: 'compile' a PyTorch model, 'debug' its accuracy op by op, "
-        "'opt' a module.",
+        "'view' a module in Model Explorer, 'opt' a module.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _compile_parser(
@@ -237,6 +236,9 @@ def _main_parser() -> argparse.ArgumentParser:
     from drivers.debug_cli import add_parser as add_debug_parser
 
     add_debug_parser(commands)
+    from drivers.explorer.view import add_parser as add_view_parser
+
+    add_view_parser(commands)
     commands.add_parser("opt", help="tosa-ir-opt (see tosa-ir-opt --help)", add_help=False)
     return parser
 
@@ -249,6 +251,10 @@ def main(argv: list[str] | None = None) -> int:
     args, code = _parse_args(_main_parser(), argv)
     if args is None:
         return code
+    if args.command == "view":
+        from drivers.explorer.view import run_view
+
+        return run_view(args)
     progress = Progress(enabled=args.progress or sys.stderr.isatty())
     try:
         if args.command == "debug":
@@ -285,20 +291,20 @@ def compile_model(args: argparse.Namespace, progress: Progress) -> str:
         raise CliError(EXIT_USAGE, f"{args.out}: error: --out must be a folder, this is a file")
     loaded = load_model(args.model, args.inputs)
     progress.total = 3  # export, partition, the torch comparison; stages added below
-    exported, checks, expected, quantization = _export(loaded, args, progress)
-    partitions = _partitions(exported, args, progress)
+    exported, checks, expected, quantization = _export(loaded, target, args, progress)
+    partitions = _partitions(exported, target, args, progress)
     progress.total += len(partitions) * (len(passes) + 2)
     results = [
-        _compile_partition(i, p, passes, args, progress) for i, p in enumerate(partitions)
+        _compile_partition(i, p, passes, target, args, progress) for i, p in enumerate(partitions)
     ]
     progress.step("reference model vs torch")
     agreement = _agreement(results, checks, expected, quantization)
-    report = _report(args, loaded, results, agreement, partitions.cpu_ops)
+    report = _report(args, target, loaded, results, agreement, partitions.cpu_ops)
     write_atomically(args.out / "report.txt", report)
     return report
 
 
-def _export(loaded: LoadedModel, args, progress: Progress):
+def _export(loaded: LoadedModel, target, args, progress: Progress):
     """The quantized, exported program, the check inputs and the quantized torch model's
     outputs on them (taken before partitioning, which rewrites the program)."""
     import torch
@@ -309,7 +315,7 @@ def _export(loaded: LoadedModel, args, progress: Progress):
     with _quiet():
         exported = _stage(
             "quantize and export",
-            lambda: quantize_and_export(loaded.model, loaded.inputs, args.spec, args.uint8_io),
+            lambda: quantize_and_export(loaded.model, loaded.inputs, target, args.uint8_io),
         )
         checks = [_perturbed(loaded.inputs, seed, torch) for seed in range(1, CHECK_INPUTS + 1)]
         program = exported.module()
@@ -319,41 +325,44 @@ def _export(loaded: LoadedModel, args, progress: Progress):
     return exported, checks, expected, quantization
 
 
-def _partitions(exported, args, progress: Progress):
-    from bridge.capture import tosa_level_partitions
+def _partitions(exported, target, args, progress: Progress):
+    from bridge.partitioner import tosa_level_partitions
 
     progress.step("partition (ExecuTorch's Arm passes)")
     with _quiet():
         return _stage(
             "partition",
             lambda: tosa_level_partitions(
-                exported, None, args.spec, args.uint8_io, preserve_io_quantization=args.preserve_io_quantization
+                exported, None, target, args.uint8_io, preserve_io_quantization=args.preserve_io_quantization
             ),
         )
 
 
-def _compile_partition(index: int, partition, passes, args, progress: Progress):
-    """Import, the stages with their numbered dumps, the ``.tosa``, Vela, the review."""
+def _compile_partition(index: int, partition, passes, target, args, progress: Progress):
+    """``bridge.compile.compile_partition`` (import, the stages with their numbered dumps,
+    the ``.tosa``), then Vela and the review."""
     from xdsl.utils.exceptions import DiagnosticException
 
-    from tosa_flatbuffer import FlatbufferError, to_checked_flatbuffer
-    from bridge.fx_import import FxImportError, fx_to_ir
-    from ir.lowering.pipeline import run_pipeline
-    from ir.verify import VerificationError, parse_spec
+    from bridge.compile import compile_partition
+    from bridge.fx_import import FxImportError
+    from bridge.partitioner import partition_name
+    from drivers.explorer.overlays import write_compile_overlays
+    from ir.verify import VerificationError
+    from tosa_flatbuffer import FlatbufferError
 
-    name = _partition_name(index, partition)
+    name = partition_name(partition, index)
     out: Path = args.out
     progress.step(f"{name}: import")
     try:
-        module = fx_to_ir(partition.graph_module, partition.exported_program, tosa_spec=args.spec)
-        dumps = run_pipeline(
-            module,
-            passes,
-            spec=args.spec,
-            dump_dir=out / name,
+        compiled = compile_partition(
+            partition.graph_module,
+            partition.exported_program,
+            target,
+            pipeline=passes,
+            dump_dir=out,
+            name=name,
             on_pass=lambda i, n, pass_name: progress.step(f"{name}: {pass_name}"),
         )
-        flatbuffer = to_checked_flatbuffer(module, version=parse_spec(args.spec).version)
     except VerificationError as err:
         raise _violations(err, name) from None
     except (FxImportError, FlatbufferError, ValueError, DiagnosticException) as err:
@@ -361,24 +370,17 @@ def _compile_partition(index: int, partition, passes, args, progress: Progress):
     except OSError as err:
         raise CliError(EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}") from None
     progress.step(f"{name}: Vela")
-    vela, vela_error = _vela(flatbuffer, args.accelerator)
+    vela, vela_error = _vela(compiled.checked, args.accelerator)
     try:
-        write_atomically(out / f"{name}.tosa", flatbuffer.data)
         _write_vela(out, name, vela)
-        _write_review(out, name, module, vela, args)
+        _write_review(out, name, compiled.module, vela, args)
+        write_compile_overlays(out, name, compiled.module, vela)  # Model Explorer node data
     except OSError as err:
         raise CliError(EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}") from None
     counts = Counter(
-        op.name.removeprefix("tosa.") for op in module.walk() if op.name.startswith("tosa.")
+        op.name.removeprefix("tosa.") for op in compiled.module.walk() if op.name.startswith("tosa.")
     )
-    return PartitionResult(name, counts, flatbuffer, dumps, vela, vela_error)
-
-
-def _partition_name(index: int, partition) -> str:
-    """ExecuTorch's delegation tag (``tag0``), as ``bridge.Partitioner``'s dumps name it."""
-    from executorch.backends.arm.tosa.backend import arm_get_first_delegation_tag
-
-    return arm_get_first_delegation_tag(partition.graph_module) or f"partition{index}"
+    return PartitionResult(name, counts, compiled.checked, list(compiled.dumps), vela, vela_error)
 
 
 def _write_vela(out: Path, name: str, vela) -> None:
@@ -415,8 +417,8 @@ def _agreement(results: list[PartitionResult], checks, expected, quantization) -
         return f"reference model failed: {_first_line(err)}"
 
 
-def _report(args, loaded: LoadedModel, results: list[PartitionResult], agreement: str, cpu_ops=()) -> str:
-    integer = "PRO-INT" in _checked_spec(args.spec, args.model, "--spec").profiles
+def _report(args, target, loaded: LoadedModel, results: list[PartitionResult], agreement: str, cpu_ops=()) -> str:
+    integer = "PRO-INT" in target.profiles
     io = "uint8 IO" if args.uint8_io else ("int8 IO" if integer else "float IO")
     lines = [f"tosa-ir compile {args.model} ({args.spec}, {io}): {len(results)} partition(s)"]
     lines.append(f"on the CPU: {len(cpu_ops)} compute op(s)" if cpu_ops else "on the CPU: no compute op")

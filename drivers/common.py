@@ -15,10 +15,6 @@ from pathlib import Path
 EXIT_OK = 0
 EXIT_VIOLATION = 1
 EXIT_USAGE = 2
-DEFAULT_SPEC = "TOSA-1.0+INT"
-DEFAULT_ACCELERATOR = "ethos-u55-128"
-#: ``ir.lowering.pipeline.DEFAULT_PIPELINE``, spelled out so ``--help`` needs no import
-DEFAULT_PIPELINE = "legalize-unsigned-io,canonicalize"
 #: new inputs the reference model and the quantized torch model are compared on
 CHECK_INPUTS = 3
 

@@ -31,7 +31,7 @@ Each compared row also holds the quantized torch model's own error against the f
 model at the same point (``float_max_lsb``/``float_mean_lsb``): the quantization error,
 told apart from the lowering error (``max_lsb``, TOSA vs the quantized torch model).
 
-Importing this module imports torch and ExecuTorch; ``bridge`` loads it lazily.
+Importing this module imports torch and ExecuTorch.
 """
 
 from __future__ import annotations
@@ -43,9 +43,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-import bridge.capture  # noqa: F401 -- registers the quantized_decomposed ops used below
 import ir
-from bridge import INT_SPEC
+from bridge.capture import quantize_and_export, quiet  # also registers the quantized_decomposed ops used below
+from bridge.fx_import import fx_to_ir
+from bridge.partitioner import partition_name, tosa_level_partitions
+from ir.defaults import DEFAULT_PIPELINE, DEFAULT_SPEC
+from ir.lowering.pipeline import run_pipeline
+from ir.verify.target import Target, as_target
 
 #: one row of the table per TOSA op; these never get one (their values are in the text)
 _CONSTANT_OPS = ("tosa.const", "tosa.const_shape")
@@ -147,7 +151,7 @@ class Report:
     rows: list[Row]
     first: Row | None
     notes: list[str]
-    spec: str
+    spec: Target
     quantization: str
     uint8_io: bool
     threshold: Threshold
@@ -176,7 +180,7 @@ class Capture:
 
     model: torch.nn.Module
     example_inputs: tuple
-    spec: str
+    spec: Target
     uint8_io: bool
     quantization: str
     quantized_graph_id: int
@@ -191,7 +195,7 @@ def capture(
     model: torch.nn.Module,
     example_inputs: tuple,
     *,
-    spec: str = INT_SPEC,
+    spec: str | Target = DEFAULT_SPEC,
     uint8_io: bool = False,
     quantization: str = "8a8w",
     pipeline: str | None = None,
@@ -199,10 +203,7 @@ def capture(
 ) -> Capture:
     """Quantize, export, partition and lower ``model`` as ``bridge.lower`` does, plus
     the float program and the quantized one (taken before partitioning rewrites it)."""
-    from bridge.capture import quantize_and_export, quiet, tosa_level_partitions
-    from bridge.fx_import import fx_to_ir
-    from ir.lowering.pipeline import DEFAULT_PIPELINE, run_pipeline
-
+    spec = as_target(spec)
     step = on_step or (lambda label: None)
     example_inputs = tuple(example_inputs)
     step("quantize and export")
@@ -216,27 +217,21 @@ def capture(
     step("import and stages")
     modules = []
     for p in partitions:
-        module = fx_to_ir(p.graph_module, p.exported_program, tosa_spec=spec)
+        module = fx_to_ir(p.graph_module, p.exported_program, spec=spec)
         run_pipeline(module, pipeline or DEFAULT_PIPELINE, spec=spec)
         modules.append(module)
-    names = [_partition_name(i, p) for i, p in enumerate(partitions)]
+    names = [partition_name(p, i) for i, p in enumerate(partitions)]
     return Capture(
         model, example_inputs, spec, uint8_io, quantization, graph_id,
         quantized_module, float_module, partitions, modules, names,
     )
 
 
-def _partition_name(index: int, partition) -> str:
-    from executorch.backends.arm.tosa.backend import arm_get_first_delegation_tag
-
-    return arm_get_first_delegation_tag(partition.graph_module) or f"partition{index}"
-
-
 def compare(
     model: torch.nn.Module,
     example_inputs: tuple,
     *,
-    spec: str = INT_SPEC,
+    spec: str | Target = DEFAULT_SPEC,
     uint8_io: bool = False,
     quantization: str = "8a8w",
     module=None,
@@ -314,8 +309,6 @@ class _Recorder(torch.fx.Interpreter):
 
 
 def _record(module: torch.fx.GraphModule, inputs: tuple) -> dict[str, torch.Tensor]:
-    from bridge.capture import quiet
-
     recorder = _Recorder(module)
     with torch.no_grad(), quiet():
         recorder.run(*inputs)

@@ -19,8 +19,6 @@ import argparse
 from pathlib import Path
 
 from drivers.common import (
-    DEFAULT_ACCELERATOR,
-    DEFAULT_SPEC,
     EXIT_USAGE,
     EXIT_VIOLATION,
     MODEL_CONVENTION,
@@ -35,6 +33,7 @@ from drivers.common import (
     parse_shape,
     read_module,
 )
+from ir.defaults import DEFAULT_ACCELERATOR, DEFAULT_SPEC
 from ir.files import write_atomically
 
 REPORT_NAME = "debug.txt"
@@ -94,7 +93,7 @@ def debug_model(args: argparse.Namespace, progress: Progress) -> str:
         captured = _stage(
             "lowering",
             lambda: capture(
-                loaded.model, loaded.inputs, spec=args.spec, uint8_io=args.uint8_io,
+                loaded.model, loaded.inputs, spec=target, uint8_io=args.uint8_io,
                 quantization=args.quantization, on_step=progress.step,
             ),
         )
@@ -104,6 +103,7 @@ def debug_model(args: argparse.Namespace, progress: Progress) -> str:
     dumps = {name: _review(args, report, index) for index, name in enumerate(report.names)}
     text = f"tosa-ir debug {args.model} ({args.spec}, {_io(args, target)})\n" + report.format()
     _write(args.out, text, dumps)
+    _write_overlays(args.out, report)
     return text
 
 
@@ -152,5 +152,16 @@ def _write(out: Path, text: str, dumps: dict[str, str]) -> None:
         for name, dump in dumps.items():
             write_atomically(out / f"{name}.debug.mlir", dump)
         write_atomically(out / REPORT_NAME, text)
+    except OSError as err:
+        raise CliError(EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}") from None
+
+
+def _write_overlays(out: Path, report) -> None:
+    """``<partition>.error.json`` per partition: each op's error as Model Explorer node
+    data (``tosa-ir view``)."""
+    from drivers.explorer.overlays import write_debug_overlays
+
+    try:
+        write_debug_overlays(out, report)
     except OSError as err:
         raise CliError(EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}") from None

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import torch
 
-import ir
-from bridge import FP_SPEC, INT_SPEC
+from ir.defaults import DEFAULT_PIPELINE, FP_SPEC, INT_SPEC
 from ir.files import write_atomically
+from ir.verify.target import as_target
 
 DEFAULT_OUT = Path("out") / "example"
 
@@ -108,9 +108,10 @@ def executorch_tosa_flatbuffers(
     ignores ``uint8_io``, which only means something for a quantized graph. The bytes are
     ExecuTorch's own: each partition's reference flatbuffer from ``bridge.capture``.
     """
-    # bridge.capture (and ExecuTorch under it) is imported here, not at the top, so that
-    # importing this module for ExampleCNN alone stays cheap.
-    from bridge.capture import quiet, tosa_level_partitions
+    # bridge (and ExecuTorch under it) is imported here, not at the top, so that importing
+    # this module for ExampleCNN alone (a model file for tosa-ir compile) stays cheap.
+    from bridge.capture import quiet
+    from bridge.partitioner import tosa_level_partitions
 
     with quiet():
         uint8_io = uint8_io and _is_integer_spec(spec)
@@ -125,9 +126,7 @@ def executorch_tosa_flatbuffers(
 
 def _is_integer_spec(spec: str) -> bool:
     """Whether ``spec`` has the INT profile, i.e. whether the model gets quantized."""
-    from executorch.backends.arm.tosa.specification import TosaSpecification
-
-    return TosaSpecification.create_from_string(spec).support_integer()
+    return "PRO-INT" in as_target(spec).profiles
 
 
 def _count_tosa_ops(module) -> int:
@@ -167,9 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     model, Vela's placement, the ``.pte``, and on stdout the review dump of the final
     stage with Vela's placement above each op."""
     from bridge.capture import edge_compile_config, io_quantization, quantize_and_export, quiet
-    from bridge.partitioner import Partitioner, TosaCompileSpec
-    from ir.lowering.pipeline import DEFAULT_PIPELINE
-    from runtime.pte import delegates, write_pte
+    from bridge.partitioner import Partitioner, compile_results
+    from runtime.pte import write_pte
 
     args = _parse_args(argv)
     _clear_stage_dumps(args.out)
@@ -184,18 +182,18 @@ def main(argv: list[str] | None = None) -> int:
         quantization = io_quantization(exported)
         edge = to_edge_transform_and_lower(
             exported,
-            partitioner=[Partitioner(TosaCompileSpec(args.spec), dump_dir=args.out, pipeline=DEFAULT_PIPELINE)],
+            partitioner=[Partitioner(args.spec, dump_dir=args.out, pipeline=DEFAULT_PIPELINE)],
             compile_config=edge_compile_config(),
         )
 
     label = _io_label(args.spec, uint8_io)
-    flatbuffers = [bytes(d.processed_bytes) for d in delegates(edge)]
+    results = compile_results(edge)  # each delegate's stages and bytes, as in the .pte
+    flatbuffers = [r.checked for r in results]  # checked when written: not decoded again
     pte = write_pte(edge, args.out / "example.pte")
     report, placements = _report(flatbuffers, checks, expected, quantization, args.out, pte)
-    stage_dirs = sorted(p.parent for p in args.out.glob("tag*/00-input.mlir"))
-    for index, stage_dir in enumerate(stage_dirs):
-        review = _review(stage_dir, index, f"{type(model).__name__} ({args.spec}, {label})", placements)
-        write_atomically(args.out / f"{stage_dir.name}.review.mlir", review)
+    for index, result in enumerate(results):
+        review = _review(result, index, f"{type(model).__name__} ({args.spec}, {label})", placements)
+        write_atomically(args.out / f"{result.name}.review.mlir", review)
         sys.stdout.write(review)
     for line in report:
         print(f"// {line}")
@@ -203,28 +201,27 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _clear_stage_dumps(out: Path) -> None:
-    """Drop an earlier run's stage dumps, so the review reads this run's final stage (a
+    """Drop an earlier run's stage dumps, so the folder holds this run's stages only (a
     longer earlier pipeline would leave a later-numbered dump behind)."""
     for stale in out.glob("tag*/[0-9][0-9]-*.mlir"):
         stale.unlink()
 
 
-def _review(stage_dir: Path, index: int, what: str, placements: dict) -> str:
-    """The final stage's dump as a reviewer reads it: constants elided, locations, Vela's
-    placement above each op (when Vela compiled the partition), under a header naming the
-    typed stage's signature (``ui8`` at the IO) and each stage's op count."""
+def _review(result, index: int, what: str, placements: dict) -> str:
+    """The final stage of ``result`` (``bridge.compile.CompileResult``) as a reviewer
+    reads it: constants elided, locations, Vela's placement above each op (when Vela
+    compiled the partition), under a header naming the typed stage's signature (``ui8`` at
+    the IO) and each stage's op count."""
     from ir.review import annotate
 
-    dumps = sorted(stage_dir.glob("[0-9][0-9]-*.mlir"))
-    stages = [ir.parse_module(d.read_text(), name=str(d)) for d in dumps]
-    typed_main = next(op for op in stages[0].walk() if op.name == "func.func")
-    counts = ", ".join(f"{d.stem} {_count_tosa_ops(m)}" for d, m in zip(dumps, stages))
+    typed_main = next(op for op in result.stages[0].module.walk() if op.name == "func.func")
+    counts = ", ".join(f"{stage.name} {_count_tosa_ops(stage.module)}" for stage in result.stages)
     header = (
-        f"// partition {index} of {what}: final stage of {stage_dir.name}/, Vela's placement above each op\n"
+        f"// partition {index} of {what}: final stage of {result.name}/, Vela's placement above each op\n"
         f"// TOSA ops per stage: {counts}\n"
         f"// typed stage: @{typed_main.sym_name.data} {typed_main.function_type}\n"
     )
-    return header + annotate(stages[-1], placements.get(index, {}))
+    return header + annotate(result.module, placements.get(index, {}))
 
 
 def _report(flatbuffers, checks, expected, quantization, out: Path, pte: Path) -> tuple[list[str], dict]:

@@ -12,7 +12,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from ir.verify import DEFAULT_SPEC, RULES, STAGES, SpecError, diagnose, parse_spec
+from ir.defaults import DEFAULT_SPEC
+from ir.verify import RULES, STAGES, SpecError, diagnose, parse_spec
 
 
 def _read(path: Path):

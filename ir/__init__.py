@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from xdsl.dialects.builtin import ModuleOp  # noqa: F401  (``ir.ModuleOp`` in annotations)
 
+import ir.speedups.identity  # noqa: F401 -- remembers verification on the dialect's ops
 from ir.parsing import IRParseError, MlirParser, make_context, parse_module
 from ir.printing import print_module
 

@@ -14,23 +14,7 @@ from xdsl.ir import Attribute
 
 from ir.dialects.tosa_ext import ConstOp, ConstShapeOp, ShapeType
 from ir.dtypes import FLOAT_STORAGE, storage_dtype  # the one table of storage
-
-
-_INTERNED: dict[Attribute, Attribute] = {}
-_INTERNED_LIMIT = 50_000
-
-
-def interned(attr: Attribute) -> Attribute:
-    """One object for every equal attribute (types, mostly): verification remembers
-    what it checked by object identity (``tosa_ext.signature``), so a module whose ops
-    share their type objects verifies once per distinct signature, not once per op."""
-    found = _INTERNED.get(attr)
-    if found is not None:
-        return found
-    if len(_INTERNED) >= _INTERNED_LIMIT:
-        _INTERNED.clear()
-    _INTERNED[attr] = attr
-    return attr
+from ir.speedups.identity import interned
 
 
 def dense_from_numpy(array: np.ndarray, element_type: Attribute) -> DenseIntOrFPElementsAttr:
@@ -71,4 +55,4 @@ def const_shape(values: Sequence[int]) -> ConstShapeOp:
     return ConstShapeOp.create(properties={"values": attr}, result_types=[ShapeType(len(values))])
 
 
-__all__ = ["interned", "FLOAT_STORAGE", "storage_dtype", "flat_storage", "dense_from_numpy", "numpy_from_dense", "const", "const_shape"]
+__all__ = ["FLOAT_STORAGE", "storage_dtype", "flat_storage", "dense_from_numpy", "numpy_from_dense", "const", "const_shape"]

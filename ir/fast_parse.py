@@ -15,6 +15,11 @@ it does not fully understand (regions, multiple results, forward references, a t
 mismatch, escaped strings, floats in a list, ...) is left untouched and xDSL parses it:
 the fast path only ever decides *how* a line is read, never *what* it means, so the
 module and every error message stay xDSL's.
+
+Replaces: xDSL's ``Parser.parse_operation`` for those lines (``ir.parsing.MlirParser``
+asks here first). Exact because each piece is parsed by xDSL itself (once per distinct
+text) and the op is built as its parser builds it; ``tests/test_fast_parse.py`` compares
+the two ways on every op and lit text. Off with ``TOSA_IR_NO_SPEEDUPS=1``.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from xdsl.utils.lexer import Span
 
 from ir.dense_text import HEX_THRESHOLD, _nested
 from ir.dialects.tosa_ext import ConstOp, TosaOp
+from ir.speedups import ENABLED
 
 _RESULT = re.compile(r"%([A-Za-z_$.\-][\w$.\-]*|\d+) = ")
 _OPERAND = re.compile(r"%([A-Za-z_$.\-][\w$.\-]*|\d+)")
@@ -241,7 +247,9 @@ def _is_plain_tosa(op_cls) -> bool:
 
 def parse_op_line(parser, cache: LineCache):
     """The op on the line at the parser's position, or None (nothing consumed) when the
-    fast path does not read this line."""
+    fast path does not read this line (or the speed-ups are off)."""
+    if not ENABLED:
+        return None
     text = parser.lexer.input.content
     start = parser.pos
     end = text.find("\n", start)

@@ -22,19 +22,17 @@ from __future__ import annotations
 import bisect
 import math
 import re
+from typing import cast
 
 import numpy as np
 from xdsl.context import Context
 from xdsl.dialects.builtin import (
-    DYNAMIC_INDEX,
+    AnyDenseElement,
     AnyFloat,
     BytesAttr,
-    ComplexType,
     DenseIntOrFPElementsAttr,
     FileLineColLoc,
-    IndexType,
     IntAttr,
-    IntegerType,
     LocationAttr,
     ModuleOp,
     RankedStructure,
@@ -42,7 +40,6 @@ from xdsl.dialects.builtin import (
     UnknownLoc,
 )
 from xdsl.ir import Operation
-from xdsl.irdl import base
 from xdsl.parser import Parser
 from xdsl.parser.generic_parser import ParserState
 from xdsl.utils.exceptions import ParseError
@@ -52,10 +49,9 @@ from xdsl.utils.mlir_lexer import MLIRLexer, MLIRTokenKind
 from ir.builders import flat_storage
 from ir.dense_text import i48_from_mlir_hex, is_i48
 from ir.diagnostics import failing_ops, format_place, parsed_position, remember_position
+from ir.speedups.dense_literal import parse_dense_literal_type
 from ir.fast_parse import MAX_SPLAT_ELEMENTS, LineCache, parse_op_line
 
-#: what xDSL's ``_parse_dense_literal_type`` requires of a dense literal's type
-_DENSE_LITERAL_TYPE = base(RankedStructure[IntegerType | IndexType | AnyFloat | ComplexType])
 #: the op name at the start of an op's text: ``%a, %b = "tosa.x"`` or ``%a = tosa.x``
 _OP_NAME = re.compile(r'(?:%[^\s=,]+\s*(?:,\s*%[^\s=,]+\s*)*=\s*)?"?([A-Za-z_][\w$.]*)')
 #: MLIR's limit on an integer type's width
@@ -154,7 +150,7 @@ class MlirParser(Parser):
         op_name = named and self._full_name(named[1])
         if op_name and not err.msg.startswith(f"'{op_name}'"):
             err.msg = f"'{op_name}' op: {_said(err)}"
-        err.op_named = True
+        setattr(err, "op_named", True)  # a mark on this instance: ParseError declares no such field
         return err
 
     def _full_name(self, written: str) -> str:
@@ -188,19 +184,11 @@ class MlirParser(Parser):
         return super()._parse_optional_integer_or_float_type()
 
     def _parse_dense_literal_type(self):
-        """xDSL's check, with its constraint built once (xDSL rebuilds it for every
-        dense attribute: about 5 ms each, most of the time of parsing a module), and a
-        bound on what a splat may expand to: xDSL expands ``dense<0> : tensor<NxT>`` into
-        a list of N Python ints, so a mistyped shape would take minutes and all memory."""
-        type = self.expect(self.parse_optional_type, "Dense attribute must be typed!")
-        if not _DENSE_LITERAL_TYPE.verifies(type):
-            self.raise_error(
-                "Expected memref, vector or tensor type of integer, index, float, or complex type"
-            )
-        shape = list(type.get_shape())
-        if any(dim == DYNAMIC_INDEX for dim in shape):
-            self.raise_error("Dense literal attribute should have a static shape.")
-        count = math.prod(shape)
+        """xDSL's check (``ir.speedups.dense_literal``), and a bound on what a splat may
+        expand to: xDSL expands ``dense<0> : tensor<NxT>`` into a list of N Python ints,
+        so a mistyped shape would take minutes and all memory."""
+        type = parse_dense_literal_type(self, super()._parse_dense_literal_type)
+        count = math.prod(type.get_shape())
         if count > MAX_SPLAT_ELEMENTS and count > len(self.lexer.input.content):
             self.raise_error(
                 f"dense literal of {count} elements: more than a splat expands to "
@@ -228,11 +216,11 @@ class MlirParser(Parser):
         ``0xFF800000`` f32's -inf), xDSL as an integer value."""
         element = super()._parse_tensor_literal_element()
         text = self.lexer.input.content[element.span.start : element.span.end]
-        hex_bits = text[:2].lower() == "0x" and isinstance(element.value, int)
-        self._literal_bits.append(element.value if hex_bits else None)
+        value = element.value
+        self._literal_bits.append(value if text[:2].lower() == "0x" and isinstance(value, int) else None)
         return element
 
-    def _parse_i48_hex(self, type, start: int):
+    def _parse_i48_hex(self, type: RankedStructure[AnyDenseElement] | None, start: int):
         """MLIR's six-byte hex form of an i48 constant, or None (nothing consumed)."""
         self.parse_punctuation("<", " in dense attribute")
         hex_text = self.parse_optional_str_literal()
@@ -240,8 +228,7 @@ class MlirParser(Parser):
             parsed_type = type
             if parsed_type is None and self.parse_optional_punctuation(":") is not None:
                 parsed_type = self._parse_dense_literal_type()
-            element = getattr(parsed_type, "element_type", None)
-            if element is not None and is_i48(element):
+            if parsed_type is not None and is_i48(parsed_type.element_type):
                 count = math.prod(parsed_type.get_shape())
                 try:
                     data = i48_from_mlir_hex(bytes.fromhex(hex_text[2:]), count)
@@ -311,7 +298,8 @@ def parse_module(text: str, *, name: str = "<text>", verify: bool = True) -> Mod
         parser = MlirParser(make_context(), text, name)  # lexes the first token
         module = parser.parse_module()
     except ParseError as err:
-        raise IRParseError(_format(err.span, _said(err))) from None
+        # ParseError also serves xDSL's bytecode reader; MlirParser reads text, so its span is a Span[str]
+        raise IRParseError(_format(cast(Span[str], err.span), _said(err))) from None
     except Exception as err:  # noqa: BLE001 -- outside any op (RecursionError, ...)
         span = parser._current_token.span if parser is not None else Span(0, 0, Input(text, name))
         raise IRParseError(_format(span, _message(err))) from None
@@ -342,7 +330,7 @@ def _at_op(op: Operation, message: str, name: str) -> str:
     return f"{format_place(position or (name, 1, 1))}: {message}"
 
 
-def _format(span: Span, message: str) -> str:
+def _format(span: Span[str], message: str) -> str:
     """``file:line:col: message``, then the source line (cut around the column when
     it is long: a hex constant's line can be megabytes) and a caret under the column."""
     location = span.get_location()

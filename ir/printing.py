@@ -19,13 +19,14 @@ import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp, NoneAttr, TensorType
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
 from xdsl.dialects.func import ReturnOp
 from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.printer import Printer
 
 from ir.dense_text import dense_text
 from ir.float_format import mlir_float_text
+from ir.speedups.type_text import TypeTexts
 
 #: Review dumps elide constants with more elements than this.
 DEFAULT_ELIDE_THRESHOLD = 64
@@ -81,9 +82,8 @@ class MlirPrinter(Printer):
     #: text for a ``// ...`` comment line above an op, or None for none
     op_comment: Callable[[Operation], str | None] | None = None
     _elided: dict[bytes, str] = field(default_factory=dict, init=False)
-    #: id(type) -> (type, its text): a module repeats a few dozen types thousands of
-    #: times and xDSL prints each anew; the type is held, so its id stays its own
-    _type_texts: dict[int, tuple[Attribute, str]] = field(default_factory=dict, init=False)
+    #: tensor types printed once (``ir.speedups.type_text``)
+    _type_texts: TypeTexts = field(default_factory=TypeTexts, init=False)
 
     def print_module(self, module: Operation) -> None:
         self._ssa_values.update(mlir_value_names(module))
@@ -118,13 +118,9 @@ class MlirPrinter(Printer):
         self.print_string(mlir_float_text(value, type))
 
     def print_attribute(self, attribute: Attribute) -> None:
-        if isinstance(attribute, TensorType) and isinstance(attribute.encoding, NoneAttr):
-            known = self._type_texts.get(id(attribute))
-            if known is None:
-                out = io.StringIO()
-                Printer(stream=out).print_attribute(attribute)
-                known = self._type_texts[id(attribute)] = (attribute, out.getvalue())
-            self.print_string(known[1])
+        known = self._type_texts.text(attribute)
+        if known is not None:
+            self.print_string(known)
             return
         if (
             self.elide_threshold is not None

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ir.defaults import DEFAULT_ACCELERATOR
 from runtime._capture import CAPTURE_LOCK, captured_output
 
 if TYPE_CHECKING:
@@ -53,7 +54,6 @@ __all__ = [
     "vela_args",
 ]
 
-DEFAULT_ACCELERATOR = "ethos-u55-128"
 # The Vela configuration file ExecuTorch names: the one shipped inside the Vela package.
 VELA_CONFIG = "Arm/vela.ini"
 # Vela's own default strategy; only a different one is passed, so that the default

@@ -17,6 +17,7 @@ from xdsl.parser import Parser
 import ir
 from ir.builders import const_shape
 from ir.dialects import tosa_ext as tosa
+from ir.dialects.syntax import parse_attr_dict
 
 F = "tensor<2x3xf32>"
 I32 = "tensor<2x3xi32>"
@@ -133,7 +134,7 @@ def parse_type(text: str):
 def parse_props(text: str, op_cls) -> tuple[dict, dict]:
     if not text:
         return {}, {}
-    return tosa.parse_attr_dict(_parser(text), op_cls)
+    return parse_attr_dict(_parser(text), op_cls)
 
 
 def build_case_module(spec_name: str) -> ModuleOp:

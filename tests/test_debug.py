@@ -423,7 +423,7 @@ def test_module_from_other_stage_is_accepted():
 
     captured = debug_capture("cnn", "int")
     partition = captured.partitions[0]
-    signless = fx_to_ir(partition.graph_module, partition.exported_program, tosa_spec=captured.spec)
+    signless = fx_to_ir(partition.graph_module, partition.exported_program, spec=captured.spec)
     run_pipeline(signless, "legalize-unsigned-io", spec=captured.spec)
     text = ir.print_module(signless, debuginfo=True)
     report = evaluate(captured, module=ir.parse_module(text, name="signless.mlir"))

@@ -17,6 +17,7 @@ from op_cases import CASES, HAND_BUILT, build_case_module
 
 import ir
 import ir.parsing
+import ir.speedups
 
 FILECHECK = sorted((Path(__file__).parent / "filecheck").rglob("*.mlir"))
 
@@ -58,6 +59,7 @@ def test_lit_texts_read_the_same_both_ways(file, monkeypatch):
     assert fast == slow
 
 
+@pytest.mark.skipif(not ir.speedups.ENABLED, reason="TOSA_IR_NO_SPEEDUPS: no fast path to take")
 def test_the_switch_really_switches(monkeypatch):
     """Guard for the tests above: the fast path is taken on our printing, and turning it
     off really sends the lines to xDSL."""

@@ -17,7 +17,7 @@ from ir.tensor_names import tensor_names
 
 @pytest.fixture(scope="session")
 def example_partition():
-    from bridge.capture import tosa_level_partitions
+    from bridge.partitioner import tosa_level_partitions
     from drivers.example import example_inputs
 
     (partition,) = tosa_level_partitions(ExampleCNN(), example_inputs(), "TOSA-1.0+INT", True)

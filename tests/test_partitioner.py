@@ -1,8 +1,9 @@
 """``bridge.Partitioner``: ExecuTorch's flow with delegates written through the IR.
 
-The TOSA delegate is our flatbuffer (the same bytes as ``fx_to_flatbuffer`` of the
-captured partition) and runs like ExecuTorch's on the reference model; the Ethos-U
-delegate is Vela's output for it, byte-identical to ExecuTorch's own Ethos-U delegate;
+The TOSA delegate is our flatbuffer (``bridge.compile.compile_partition`` of the
+partition) and runs like ExecuTorch's on the reference model; the Ethos-U delegate of
+ExecuTorch's graph (``EXECUTORCH_PIPELINE``) is Vela's output for it, byte-identical to
+ExecuTorch's own Ethos-U delegate;
 the .pte carries them under ExecuTorch's runtime backend names; dumps are written per stage.
 """
 
@@ -75,11 +76,14 @@ def test_pte_names_the_runtime_backend(ours_tosa, tmp_path):
 def test_ethos_u_delegate_equals_executorchs():
     from bridge.capture import quiet
     from bridge.partitioner import EthosUCompileSpec, Partitioner
+    from ir.defaults import EXECUTORCH_PIPELINE
 
     with quiet():
         from executorch.backends.arm.ethosu import EthosUPartitioner
 
-    ours = _delegate_bytes(_lower(lambda: Partitioner(EthosUCompileSpec("ethos-u55-128"))))
+    ours = _delegate_bytes(
+        _lower(lambda: Partitioner(EthosUCompileSpec("ethos-u55-128"), pipeline=EXECUTORCH_PIPELINE))
+    )
     theirs = _delegate_bytes(_lower(lambda: EthosUPartitioner(EthosUCompileSpec("ethos-u55-128"))))
     assert len(ours) == len(theirs) == 1
     assert ours == theirs  # Vela's blob for our flatbuffer is ExecuTorch's, byte for byte

@@ -67,13 +67,13 @@ def test_executorch_delegates_the_shift_and_the_verifier_refuses_it():
         from executorch.backends.arm.tosa.partitioner import TOSAPartitioner
 
     import ir.verify
-    from bridge.capture import tosa_level_partitions
+    from bridge.partitioner import tosa_level_partitions
     from bridge.fx_import import fx_to_ir
 
     edge = _lower(TOSAPartitioner(TosaCompileSpec("TOSA-1.0+FP")))
     assert not any("shift" in t for t in _cpu_targets(edge))  # ExecuTorch delegated it
     (partition,) = tosa_level_partitions(torch.export.export(ShiftThenAdd(), _inputs()), None, "TOSA-1.0+FP", False)
-    module = fx_to_ir(partition.graph_module, partition.exported_program, tosa_spec="TOSA-1.0+FP")
+    module = fx_to_ir(partition.graph_module, partition.exported_program, spec="TOSA-1.0+FP")
     with pytest.raises(VerificationError, match=r"\[profile\].*ARITHMETIC_RIGHT_SHIFT needs PRO-INT"):
         ir.verify.verify(module, "TOSA-1.0+FP")
 
@@ -93,3 +93,30 @@ def test_our_partitioner_leaves_the_shift_on_the_cpu(tmp_path):
     assert list(tmp_path.glob("*.tosa"))
     assert edge.to_executorch().buffer  # the program serializes with the shift as a CPU op
     assert "ARITHMETIC_RIGHT_SHIFT" not in "".join(p.read_text() for p in tmp_path.rglob("*.mlir")).upper()
+
+
+class Doubled(torch.nn.Module):
+    def forward(self, x):
+        return torch.nn.functional.interpolate(x, scale_factor=2.0, mode="nearest") + 1
+
+
+def test_our_partitioner_leaves_dynamic_shapes_on_the_cpu(tmp_path):
+    """ExecuTorch delegates a graph with a dynamic batch and writes the dimension as -1;
+    a TOSA 1.0 shape is static, so ours keeps such nodes on the CPU, saying why."""
+    from bridge.capture import edge_compile_config, quiet
+    from bridge.partitioner import Partitioner
+
+    with quiet():
+        from executorch.backends.arm.tosa.compile_spec import TosaCompileSpec
+        from executorch.exir import to_edge_transform_and_lower
+
+        batch = torch.export.Dim("batch", min=1, max=2)
+        exported = torch.export.export(Doubled(), (torch.rand(2, 4, 8, 3),), dynamic_shapes={"x": {0: batch}})
+        partitioner = Partitioner(TosaCompileSpec("TOSA-1.0+FP"), dump_dir=tmp_path)
+        edge = to_edge_transform_and_lower(exported, partitioner=[partitioner], compile_config=edge_compile_config())
+    cpu = _cpu_targets(edge)
+    assert any("upsample_nearest2d" in t for t in cpu) and any("aten.add.Tensor" in t for t in cpu), cpu
+    delegated = "".join(p.read_text() for p in tmp_path.rglob("*.mlir"))
+    assert "tosa.resize" not in delegated and "?" not in delegated  # at most a constant
+    reasons = partitioner.reject_reasons
+    assert any("TOSA 1.0 shapes are static" in r and "is dynamic" in r for r in reasons.values()), reasons

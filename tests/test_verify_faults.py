@@ -49,8 +49,8 @@ from ir.dialects.tosa_ext import (
     RoundingModeAttr,
     TosaOp,
     WhileOp,
-    pair_with_spec,
 )
+from ir.dialects.spec_check import pair_with_spec
 from ir.mlir_tools import STRICT_VALIDATION, run_tosa_opt
 from ir.spec import operator_spec
 from ir.verify import RULES, Diagnostic, diagnose, parse_spec

@@ -13,7 +13,7 @@ shows it: "N ops" counts the non-constant ops (``tosa.yield`` included), "+C con
 ``tosa.const``/``tosa.const_shape``.
 
 A config is ``(spec, uint8_io, quantization)``, the arguments of
-``bridge.capture.tosa_level_partitions``; ``executorch_tosa_flatbuffers(case, key)`` gives
+``bridge.partitioner.tosa_level_partitions``; ``executorch_tosa_flatbuffers(case, key)`` gives
 ExecuTorch's own flatbuffers for it (its own flow, independent of ``bridge.capture``).
 The whole zoo, every config, lowers in about two minutes on a 2-core machine.
 """

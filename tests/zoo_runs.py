@@ -58,7 +58,8 @@ def _as_tuple(value) -> tuple:
 def capture(case_name: str, key: str) -> ZooRun:
     """ExecuTorch quantizes, exports and partitions the case; per partition our typed and
     signless modules, our flatbuffer and ExecuTorch's. Cached: one export per session."""
-    from bridge.capture import io_quantization, quantize_and_export, quiet, tosa_level_partitions
+    from bridge.capture import io_quantization, quantize_and_export, quiet
+    from bridge.partitioner import tosa_level_partitions
     from tosa_flatbuffer import to_flatbuffer
     from bridge.fx_import import fx_to_ir
     from ir.lowering.signless import to_signless
@@ -76,7 +77,7 @@ def capture(case_name: str, key: str) -> ZooRun:
         )
     partitions = []
     for p in captured:
-        typed = fx_to_ir(p.graph_module, p.exported_program, tosa_spec=config.spec)
+        typed = fx_to_ir(p.graph_module, p.exported_program, spec=config.spec)
         signless = to_signless(typed.clone())
         partitions.append(Partition(typed, signless, to_flatbuffer(signless), p.reference_flatbuffer))
     return ZooRun(case.name, key, partitions, model_inputs, torch_outputs, io_qparams)

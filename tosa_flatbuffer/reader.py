@@ -8,18 +8,14 @@ Location text written by us or by MLIR (``loc(...)``) becomes the op's location 
 
 from __future__ import annotations
 
-import re
 from functools import lru_cache
 
 import numpy as np
 from xdsl.dialects.builtin import (
     BytesAttr,
     DenseIntOrFPElementsAttr,
-    FileLineColLoc,
     IndexType,
-    IntAttr,
     ModuleOp,
-    NameLoc,
     StringAttr,
     TensorType,
     UnknownLoc,
@@ -37,7 +33,7 @@ from tosa_flatbuffer.schema import (
     attribute_table,
 )
 from tosa_flatbuffer.schema import ir_bytes as to_ir_bytes
-from ir.builders import dense_from_numpy, interned
+from ir.builders import dense_from_numpy
 from ir.dialects.tosa_ext import (
     OPS_BY_SPEC_NAME,
     ConstOp,
@@ -47,6 +43,8 @@ from ir.dialects.tosa_ext import (
     YieldOp,
 )
 from ir.parsing import MlirParser
+from ir.speedups.identity import interned
+from ir.speedups.locations import plain_location
 from ir.tensor_names import name_dicts, set_region_names, set_tensor_names
 
 MAIN = "main"
@@ -241,25 +239,14 @@ def _topological(fb: FbBlock, where: str) -> list[FbOperator]:
     return order
 
 
-#: the two forms our writer and MLIR's give an op's location: ``loc("file":line:col)``
-#: and ``loc("name"("file":line:col))``, plain strings only (escapes go to the parser)
-_FILE_LINE_COL = r'"([^"\\]*)":(\d+):(\d+)'
-_PLAIN_LOCATION = re.compile(rf'loc\((?:{_FILE_LINE_COL}|"([^"\\]*)"\({_FILE_LINE_COL}\))\)')
-
-
 def _location(text: str, ctx) -> Attribute:
-    """The op's location from its text: the usual forms read directly (a parser per op
-    was most of the time of reading a graph), anything else by xDSL's parser."""
+    """The op's location from its text: the usual forms read directly
+    (``ir.speedups.locations``), anything else by xDSL's parser."""
     if not text:
         return UnknownLoc()
-    plain = _PLAIN_LOCATION.fullmatch(text)
+    plain = plain_location(text)
     if plain is not None:
-        file, line, column, name, *inner = plain.groups()
-        if file is not None:
-            return FileLineColLoc(StringAttr(file), IntAttr(int(line)), IntAttr(int(column)))
-        inner_file, inner_line, inner_column = inner
-        where = FileLineColLoc(StringAttr(inner_file), IntAttr(int(inner_line)), IntAttr(int(inner_column)))
-        return NameLoc(StringAttr(name), where)
+        return plain
     try:  # ours: xDSL's lexer takes exponential time on an unterminated string
         location = MlirParser(ctx, text).parse_optional_location()
     except ParseError:

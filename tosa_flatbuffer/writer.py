@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import importlib.metadata
 import io
-import re
 
 import flatbuffers
 import numpy as np
@@ -30,9 +29,7 @@ from tosa import (
 from tosa.DType import DType
 from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
-    FileLineColLoc,
     ModuleOp,
-    NameLoc,
     ShapedType,
     TensorType,
     UnknownLoc,
@@ -69,6 +66,7 @@ from ir.dialects.tosa_ext import (
     VariableWriteOp,
     YieldOp,
 )
+from ir.speedups.locations import plain_location_text
 from ir.tensor_names import function_tensor_names, region_names, tensor_names
 
 MAIN = "main"
@@ -267,34 +265,15 @@ def _tensor(name, type_, data, owner: Operation | None, **variable) -> FbTensor:
     return FbTensor(name, shape, codec.dtype, data, **variable)
 
 
-#: a string xDSL prints as is between quotes: printable ASCII but ``"`` and ``\``
-_PLAIN_STRING = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]*")
-
-
 def _location_text(op: Operation) -> str:
     if isinstance(op.location, UnknownLoc):
         return ""
-    plain = _plain_location_text(op.location)
+    plain = plain_location_text(op.location)  # ir/speedups/locations.py
     if plain is not None:
         return plain
     out = io.StringIO()
     Printer(stream=out).print_attribute(op.location)
     return out.getvalue()
-
-
-def _plain_location_text(location) -> str | None:
-    """``loc("file":line:col)`` / ``loc("name"("file":line:col))`` as xDSL prints them,
-    without a printer per op (most of the time of writing the operators); None for any
-    other location or a string xDSL would escape."""
-    name = None
-    if isinstance(location, NameLoc):
-        name, location = location.desc.data, location.location
-        if _PLAIN_STRING.fullmatch(name) is None:
-            return None
-    if not isinstance(location, FileLineColLoc) or _PLAIN_STRING.fullmatch(location.filename.data) is None:
-        return None
-    where = f'"{location.filename.data}":{location.line.data}:{location.column.data}'
-    return f"loc({where})" if name is None else f'loc("{name}"({where}))'
 
 
 # ============================================================================= emit

@@ -14,14 +14,15 @@ Each op verifies its *structure* only: operand and result counts, ranks the spec
 and that operands sharing one spec type variable (``in_t``, ``out_t`` ...) share an
 element type. Those facts come from the spec's own table (``ir/spec``), not hand lists.
 Profile, level and ERROR_IF rules live in ``ir/verify``.
+
+This module holds the op definitions and the ``TOSA`` dialect; beside it are the shared
+syntax pieces (``ir.dialects.syntax``), the spec-table checks (``ir.dialects.spec_check``)
+and the types and enums (``ir.dialects.tosa_types``, re-exported here).
 """
 
 from __future__ import annotations
 
-import io
-
 from collections.abc import Sequence
-from functools import cache
 from typing import ClassVar
 
 from xdsl.dialects.builtin import (
@@ -29,28 +30,18 @@ from xdsl.dialects.builtin import (
     DenseArrayBase,
     DenseIntOrFPElementsAttr,
     DenseResourceAttr,
-    IntAttr,
+    IndexType,
     IntegerAttr,
     StringAttr,
     TensorType,
-    UnitAttr,
     i32,
     i64,
 )
 from xdsl.dialects.utils import EnumAttribute
-from xdsl.ir import (
-    Attribute,
-    Dialect,
-    ParametrizedAttribute,
-    Region,
-    SSAValue,
-    TypeAttribute,
-)
+from xdsl.ir import Attribute, Dialect, Region, SSAValue, TypeAttribute
 from xdsl.irdl import (
     AnyAttr,
     IRDLOperation,
-    OpDef,
-    irdl_attr_definition,
     irdl_op_definition,
     operand_def,
     opt_prop_def,
@@ -61,119 +52,43 @@ from xdsl.irdl import (
     var_operand_def,
     var_result_def,
 )
-from xdsl.parser import AttrParser, Parser
+from xdsl.parser import Parser
 from xdsl.printer import Printer
 from xdsl.traits import IsTerminator, Pure, SymbolOpInterface
 from xdsl.utils.exceptions import VerifyException
-from xdsl.utils.str_enum import StrEnum
 
-from ir.spec import CONCRETE_ELEMENT_TYPES, operator_spec
+from ir.dialects.spec_check import fail, verify_against_spec
+from ir.dialects.syntax import (
+    element_type_name,
+    parse_attr_dict,
+    parse_named_args,
+    parse_operand_list,
+    parse_type_list,
+    print_attr_dict,
+    print_named_args,
+    print_type_list,
+    type_text,
+)
+# the dialect's types and enums, re-exported: importers name them from here
+from ir.dialects.tosa_types import (
+    ENUM_ATTRS,
+    BlockSize,  # noqa: F401
+    BlockSizeAttr,
+    NanMode,
+    NanModeAttr,
+    ResizeMode,  # noqa: F401
+    ResizeModeAttr,
+    RoundingMode,  # noqa: F401
+    RoundingModeAttr,
+    ShapeType,
+)
+from ir.spec import operator_spec
 
 #: MLIR's ``DenseI64ArrayAttr`` (kernel, stride, pad, dilation, out_pad) and
 #: ``DenseI32ArrayAttr`` (perms): an ``array<i48: ...>`` typed by hand is refused at parse
 #: time instead of reaching verifiers that read its bytes as something else
 I64_ARRAY = DenseArrayBase.constr(i64)
 I32_ARRAY = DenseArrayBase.constr(i32)
-
-# --------------------------------------------------------------------------- types
-
-
-@irdl_attr_definition
-class ShapeType(ParametrizedAttribute, TypeAttribute):
-    """``!tosa.shape<N>``: a rank-N shape value, the type of ``tosa.const_shape``."""
-
-    name = "tosa.shape"
-    rank: IntAttr
-
-    def __init__(self, rank: int | IntAttr):
-        super().__init__(IntAttr(rank) if isinstance(rank, int) else rank)
-
-    def print_parameters(self, printer: Printer) -> None:
-        printer.print_string(f"<{self.rank.data}>")
-
-    @classmethod
-    def parse_parameters(cls, parser: AttrParser) -> Sequence[Attribute]:
-        with parser.in_angle_brackets():
-            return (IntAttr(parser.parse_integer(allow_boolean=False, allow_negative=False)),)
-
-
-# --------------------------------------------------------------------------- enums
-
-
-class NanMode(StrEnum):
-    PROPAGATE = "PROPAGATE"
-    IGNORE = "IGNORE"
-
-
-class RoundingMode(StrEnum):
-    SINGLE_ROUND = "SINGLE_ROUND"
-    INEXACT_ROUND = "INEXACT_ROUND"
-    DOUBLE_ROUND = "DOUBLE_ROUND"
-
-
-class ResizeMode(StrEnum):
-    NEAREST_NEIGHBOR = "NEAREST_NEIGHBOR"
-    BILINEAR = "BILINEAR"
-
-
-class BlockSize(StrEnum):
-    """TOSA 1.1 ``block_size_t``: the elements one block scale covers."""
-
-    BLOCK_SIZE_1 = "BLOCK_SIZE_1"
-    BLOCK_SIZE_32 = "BLOCK_SIZE_32"
-
-
-class _AngleEnum:
-    """Generic form ``#tosa.nan_mode<IGNORE>``; custom op forms print the bare value."""
-
-    def print_parameter(self, printer: Printer) -> None:
-        printer.print_string(f"<{self.data}>")
-
-    @classmethod
-    def parse_parameter(cls, parser: AttrParser):
-        with parser.in_angle_brackets():
-            return parser.parse_str_enum(cls.enum_type)
-
-
-@irdl_attr_definition
-class NanModeAttr(_AngleEnum, EnumAttribute[NanMode]):
-    name = "tosa.nan_mode"
-
-
-@irdl_attr_definition
-class RoundingModeAttr(_AngleEnum, EnumAttribute[RoundingMode]):
-    name = "tosa.rounding_mode"
-
-
-@irdl_attr_definition
-class ResizeModeAttr(_AngleEnum, EnumAttribute[ResizeMode]):
-    name = "tosa.resize_mode"
-
-
-@irdl_attr_definition
-class BlockSizeAttr(_AngleEnum, EnumAttribute[BlockSize]):
-    name = "tosa.block_size"
-
-
-ENUM_ATTRS: tuple[type[EnumAttribute], ...] = (NanModeAttr, RoundingModeAttr, ResizeModeAttr, BlockSizeAttr)
-
-# --------------------------------------------------------------------------- helpers
-
-def _element_type_name(t: Attribute) -> str:
-    return _type_text(t.element_type) if isinstance(t, TensorType) else ""
-
-
-@cache
-def _type_text(t: Attribute) -> str:
-    """A type as MLIR text, for messages and element-type comparison."""
-    out = io.StringIO()
-    Printer(stream=out).print_attribute(t)
-    return out.getvalue()
-
-
-def _fail(op: IRDLOperation, rule: str, message: str) -> None:
-    raise VerifyException(f"'{op.name}' op [{rule}] {message}")
-
 
 # --------------------------------------------------------------------------- base op
 
@@ -237,179 +152,12 @@ class TosaOp(IRDLOperation):
         """Family-specific structural rules; the spec-table checks already ran."""
 
 
-def _default_elided(op_def: OpDef, name: str, value: Attribute) -> bool:
-    pdef = op_def.properties.get(name)
-    return pdef is not None and pdef.default_value is not None and pdef.default_value == value
-
-
-def print_attr_dict(
-    printer: Printer, op: IRDLOperation, skip: Sequence[str] = (), keyword: str = ""
-) -> None:
-    """MLIR's attr-dict: properties and attributes merged, sorted by name, default-valued
-    properties elided, enum values bare; ``keyword="attributes"`` gives MLIR's
-    attr-dict-with-keyword."""
-    op_def = op.get_irdl_definition()
-    entries = {**op.attributes, **op.properties}
-    names = sorted(
-        n for n, v in entries.items() if n not in skip and not _default_elided(op_def, n, v)
-    )
-    if not names:
-        return
-    if keyword:
-        printer.print_string(f" {keyword}")
-    printer.print_string(" {")
-    for i, name in enumerate(names):
-        if i:
-            printer.print_string(", ")
-        value = entries[name]
-        printer.print_identifier_or_string_literal(name)
-        if isinstance(value, UnitAttr):
-            continue
-        printer.print_string(" = ")
-        if isinstance(value, EnumAttribute) and value.name.startswith("tosa."):
-            printer.print_string(str(value.data))
-        else:
-            printer.print_attribute(value)
-    printer.print_string("}")
-
-
-def parse_operand_list(parser: Parser):
-    first = parser.parse_optional_unresolved_operand()
-    if first is None:
-        return []
-    operands = [first]
-    while parser.parse_optional_punctuation(",") is not None:
-        operands.append(parser.parse_unresolved_operand())
-    return operands
-
-
-def parse_attr_dict(
-    parser: Parser, op_cls: type[IRDLOperation]
-) -> tuple[dict[str, Attribute], dict[str, Attribute]]:
-    """Parse ``{name = value, ...}`` accepting bare enum values, and split it into
-    properties (names the op defines) and discardable attributes."""
-    op_def = op_cls.get_irdl_definition()
-    entries: dict[str, Attribute] = {}
-    if parser.parse_optional_punctuation("{") is None:
-        return {}, {}
-    if parser.parse_optional_punctuation("}") is None:
-        while True:
-            name = parser.parse_optional_identifier() or parser.parse_str_literal()
-            if parser.parse_optional_punctuation("=") is None:
-                entries[name] = UnitAttr()
-            else:
-                entries[name] = _parse_attr_value(parser, op_cls, name)
-            if parser.parse_optional_punctuation(",") is None:
-                break
-        parser.parse_punctuation("}")
-    props = {n: v for n, v in entries.items() if n in op_def.properties}
-    attrs = {n: v for n, v in entries.items() if n not in op_def.properties}
-    return props, attrs
-
-
-def _parse_attr_value(parser: Parser, op_cls: type[IRDLOperation], name: str) -> Attribute:
-    enum_cls = getattr(op_cls, "ENUM_PROPS", {}).get(name)
-    if enum_cls is not None:
-        ident = parser.parse_optional_identifier()
-        if ident is not None:
-            try:
-                return enum_cls(enum_cls.enum_type(ident))
-            except ValueError:
-                parser.raise_error(
-                    f"'{ident}' is not a valid {name}; expected one of "
-                    + ", ".join(e.value for e in enum_cls.enum_type)
-                )
-    return parser.parse_attribute()
-
-
-def verify_against_spec(op: IRDLOperation, spec: dict) -> None:
-    """Ranks the spec fixes and element-type agreement between arguments that share a
-    spec type variable, for the op's operands and results in spec order."""
-    inputs = [a for a in spec["arguments"] if a["category"] == "input"]
-    outputs = [a for a in spec["arguments"] if a["category"] == "output"]
-    bound: dict[str, tuple[str, str]] = {}  # type variable -> (element type, argument)
-    type_vars = set(spec["type_variables"])
-    for args, values, kind in ((inputs, op.operands, "operand"), (outputs, op.results, "result")):
-        lists = [a for a in args if a["type"] == "tensor_list_t"]
-        if not lists and len(values) != len(args):
-            _fail(op, "arity", f"expects {len(args)} {kind}s, got {len(values)}")
-        pairs = pair_with_spec(args, values)
-        for arg, value in pairs:
-            _check_argument(op, arg, value, bound, type_vars)
-
-
-def pair_with_spec(args: list[dict], values: Sequence[SSAValue]):
-    """Match values to spec arguments; a tensor list takes what the others leave."""
-    fixed_after = 0
-    pairs = []
-    i = 0
-    for k, arg in enumerate(args):
-        if arg["type"] == "tensor_list_t":
-            fixed_after = len(args) - k - 1
-            take = len(values) - i - fixed_after
-            pairs.extend((arg, v) for v in values[i : i + take])
-            i += take
-        elif i < len(values):
-            pairs.append((arg, values[i]))
-            i += 1
-    return pairs
-
-
-def _check_argument(op, arg: dict, value: SSAValue, bound: dict, type_vars: set) -> None:
-    t = value.type
-    name = arg["name"]
-    if arg["type"] == "shape_t":
-        if not isinstance(t, ShapeType):
-            _fail(op, "operand-type", f"{name} must be a !tosa.shape, got {_type_text(t)}")
-        return
-    if arg["type"] not in ("tensor_t", "tensor_list_t"):
-        return
-    if not isinstance(t, TensorType):
-        _fail(op, "operand-type", f"{name} must be a ranked tensor, got {_type_text(t)}")
-    rank = arg["rank"]
-    if rank is not None:
-        lo, hi = rank
-        r = len(t.get_shape())
-        if isinstance(lo, int) and r < lo or isinstance(hi, int) and r > hi:
-            want = f"rank {lo}" if lo == hi else f"rank in [{lo}, {hi}]"
-            _fail(op, "rank", f"{name} must have {want}, got {_type_text(t)}")
-    var = arg["element_type"]
-    if not var or var == "-":
-        return
-    elem = _element_type_name(t)
-    if var in type_vars:
-        if var in bound and bound[var][0] != elem and not _unsigned_side_zero_point(op, name, bound[var][0], elem):
-            first_elem, first_name = bound[var]
-            _fail(
-                op,
-                "element-type",
-                f"{name} element type {elem} must equal {first_name}'s {first_elem} ({var})",
-            )
-        bound.setdefault(var, (elem, name))
-        return
-    concrete = CONCRETE_ELEMENT_TYPES.get(var)
-    if concrete is not None and elem != concrete:
-        _fail(op, "element-type", f"{name} must have element type {concrete}, got {elem}")
-
-
-def _unsigned_side_zero_point(op, name: str, side: str, zero_point: str) -> bool:
-    """A RESCALE zero point may be signless where its side is unsigned (``ui8`` input,
-    ``i8`` input_zp), as MLIR's verifier allows: the byte is the same either way, read
-    unsigned because of the flag. Our typed stage writes the ``ui8`` form."""
-    return (
-        op.name == "tosa.rescale"
-        and name in ("input_zp", "output_zp")
-        and side.startswith("ui")
-        and zero_point == side[1:]
-    )
-
-
 def _same_rank_broadcast(op: TosaOp, *values: SSAValue, out: SSAValue) -> None:
     shapes = [v.type.get_shape() for v in values]
     out_shape = out.type.get_shape()
     for s in shapes:
         if len(s) != len(out_shape):
-            _fail(
+            fail(
                 op,
                 "broadcast",
                 f"operands and result must have the same rank, got {[len(x) for x in shapes]} -> {len(out_shape)}",
@@ -418,20 +166,26 @@ def _same_rank_broadcast(op: TosaOp, *values: SSAValue, out: SSAValue) -> None:
         *ins, o = dims
         known = {x for x in ins if x not in (1, -1)}
         if len(known) > 1 or (o not in (-1,) and known and o not in known):
-            _fail(op, "broadcast", f"dimension {d} is not broadcast-compatible: {list(dims)}")
+            fail(op, "broadcast", f"dimension {d} is not broadcast-compatible: {list(dims)}")
 
 
 # --------------------------------------------------------------------------- families
 
 
-class ElementwiseUnaryOp(TosaOp):
+class SameShapeOp(TosaOp):
+    """An op whose result has the shape of its first operand (the elementwise unary ops,
+    CLAMP, TABLE, NEGATE, RESCALE): the rule written once; a subclass with more rules
+    runs them after it (``super().verify_structure()`` first)."""
+
+    def verify_structure(self) -> None:
+        if self.operands[0].type.get_shape() != self.results[0].type.get_shape():
+            fail(self, "shape", "result shape must equal the input shape")
+
+
+class ElementwiseUnaryOp(SameShapeOp):
     input1 = operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     traits = traits_def(Pure())
-
-    def verify_structure(self) -> None:
-        if self.input1.type.get_shape() != self.output.type.get_shape():
-            _fail(self, "shape", "result shape must equal the input shape")
 
 
 class ElementwiseBinaryOp(TosaOp):
@@ -459,12 +213,12 @@ class ReductionOp(TosaOp):
         shape = self.input.type.get_shape()
         axis = self.axis.value.data
         if not 0 <= axis < max(len(shape), 1):
-            _fail(self, "axis", f"axis {axis} is out of range for rank {len(shape)}")
+            fail(self, "axis", f"axis {axis} is out of range for rank {len(shape)}")
         out = self.output.type.get_shape()
         if len(out) != len(shape):
-            _fail(self, "shape", "result rank must equal the input rank")
+            fail(self, "shape", "result rank must equal the input rank")
         if shape and out[axis] not in (1, -1):
-            _fail(self, "shape", f"result dimension {axis} must be 1, got {out[axis]}")
+            fail(self, "shape", f"result dimension {axis} must be 1, got {out[axis]}")
 
 
 class NanModeReductionOp(ReductionOp):
@@ -510,13 +264,13 @@ class ArgMaxOp(TosaOp):
         shape = self.input.type.get_shape()
         axis = self.axis.value.data
         if not 0 <= axis < len(shape):
-            _fail(self, "axis", f"axis {axis} is out of range for rank {len(shape)}")
+            fail(self, "axis", f"axis {axis} is out of range for rank {len(shape)}")
         if len(self.output.type.get_shape()) != len(shape) - 1:
-            _fail(self, "shape", "result rank must be the input rank minus one")
+            fail(self, "shape", "result rank must be the input rank minus one")
 
 
 @irdl_op_definition
-class AvgPool2dOp(TosaOp):
+class AvgPool2DOp(TosaOp):
     name = "tosa.avg_pool2d"
     input = operand_def(AnyTensorType)
     input_zp = operand_def(AnyTensorType)
@@ -536,7 +290,7 @@ class TransposeConv2DOp(ConvOpBase):
 
 
 @irdl_op_definition
-class FFT2dOp(TosaOp):
+class FFT2DOp(TosaOp):
     name = "tosa.fft2d"
     input_real = operand_def(AnyTensorType)
     input_imag = operand_def(AnyTensorType)
@@ -560,7 +314,7 @@ class MatMulOp(TosaOp):
 
 
 @irdl_op_definition
-class MaxPool2dOp(TosaOp):
+class MaxPool2DOp(TosaOp):
     name = "tosa.max_pool2d"
     ENUM_PROPS: ClassVar = {"nan_mode": NanModeAttr}
     input = operand_def(AnyTensorType)
@@ -573,7 +327,7 @@ class MaxPool2dOp(TosaOp):
 
 
 @irdl_op_definition
-class RFFT2dOp(TosaOp):
+class RFFT2DOp(TosaOp):
     name = "tosa.rfft2d"
     input_real = operand_def(AnyTensorType)
     output_real = result_def(AnyTensorType)
@@ -587,7 +341,7 @@ class RFFT2dOp(TosaOp):
 
 
 @irdl_op_definition
-class ClampOp(TosaOp):
+class ClampOp(SameShapeOp):
     name = "tosa.clamp"
     ENUM_PROPS: ClassVar = {"nan_mode": NanModeAttr}
     input = operand_def(AnyTensorType)
@@ -598,15 +352,14 @@ class ClampOp(TosaOp):
     traits = traits_def(Pure())
 
     def verify_structure(self) -> None:
-        if self.input.type.get_shape() != self.output.type.get_shape():
-            _fail(self, "shape", "result shape must equal the input shape")
+        super().verify_structure()
         elem = self.input.type.element_type
         for bound in (self.min_val, self.max_val):
             if getattr(bound, "type", None) != elem:
-                _fail(
+                fail(
                     self,
                     "attribute-type",
-                    f"min_val/max_val must be typed like the input element {_type_text(elem)}",
+                    f"min_val/max_val must be typed like the input element {type_text(elem)}",
                 )
 
 
@@ -633,33 +386,25 @@ class MulOp(TosaOp):
 
 
 @irdl_op_definition
-class TableOp(TosaOp):
+class TableOp(SameShapeOp):
     name = "tosa.table"
     input1 = operand_def(AnyTensorType)
     table = operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     traits = traits_def(Pure())
 
-    def verify_structure(self) -> None:
-        if self.input1.type.get_shape() != self.output.type.get_shape():
-            _fail(self, "shape", "result shape must equal the input shape")
-
 
 # --------------------------------------------------------------------------- unary
 
 
 @irdl_op_definition
-class NegateOp(TosaOp):
+class NegateOp(SameShapeOp):
     name = "tosa.negate"
     input1 = operand_def(AnyTensorType)
     input1_zp = operand_def(AnyTensorType)
     output_zp = operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     traits = traits_def(Pure())
-
-    def verify_structure(self) -> None:
-        if self.input1.type.get_shape() != self.output.type.get_shape():
-            _fail(self, "shape", "result shape must equal the input shape")
 
 
 @irdl_op_definition
@@ -688,14 +433,14 @@ class ConcatOp(TosaOp):
 
     def verify_structure(self) -> None:
         if not self.input1:
-            _fail(self, "arity", "expects at least one input")
+            fail(self, "arity", "expects at least one input")
         out = self.output.type.get_shape()
         axis = self.axis.value.data
         if not 0 <= axis < len(out):
-            _fail(self, "axis", f"axis {axis} is out of range for rank {len(out)}")
+            fail(self, "axis", f"axis {axis} is out of range for rank {len(out)}")
         for v in self.input1:
             if len(v.type.get_shape()) != len(out):
-                _fail(self, "rank", "all inputs must have the result's rank")
+                fail(self, "rank", "all inputs must have the result's rank")
 
 
 @irdl_op_definition
@@ -710,7 +455,7 @@ class PadOp(TosaOp):
     def verify_structure(self) -> None:
         rank = len(self.input1.type.get_shape())
         if self.padding.type.rank.data != 2 * rank:
-            _fail(self, "shape", f"padding must be !tosa.shape<{2 * rank}> for a rank-{rank} input")
+            fail(self, "shape", f"padding must be !tosa.shape<{2 * rank}> for a rank-{rank} input")
 
 
 @irdl_op_definition
@@ -723,7 +468,7 @@ class ReshapeOp(TosaOp):
 
     def verify_structure(self) -> None:
         if self.shape.type.rank.data != len(self.output.type.get_shape()):
-            _fail(self, "shape", "shape operand rank must equal the result rank")
+            fail(self, "shape", "shape operand rank must equal the result rank")
 
 
 @irdl_op_definition
@@ -748,7 +493,7 @@ class SliceOp(TosaOp):
         rank = len(self.input1.type.get_shape())
         for operand in (self.start, self.size):
             if operand.type.rank.data != rank:
-                _fail(self, "shape", f"start and size must be !tosa.shape<{rank}>")
+                fail(self, "shape", f"start and size must be !tosa.shape<{rank}>")
 
 
 @irdl_op_definition
@@ -772,7 +517,7 @@ class TransposeOp(TosaOp):
         rank = len(self.input1.type.get_shape())
         perms = tuple(self.perms.get_values())
         if sorted(perms) != list(range(rank)):
-            _fail(self, "perms", f"perms {list(perms)} is not a permutation of rank {rank}")
+            fail(self, "perms", f"perms {list(perms)} is not a permutation of rank {rank}")
 
 
 # --------------------------------------------------------------------------- gather/scatter
@@ -824,7 +569,7 @@ class CastOp(TosaOp):
 
 
 @irdl_op_definition
-class RescaleOp(TosaOp):
+class RescaleOp(SameShapeOp):
     """RESCALE with TOSA 1.0's unsigned flags: ``input_unsigned`` says the input's 8/16 bits
     are read as unsigned, ``output_unsigned`` that the output is written as unsigned."""
 
@@ -844,12 +589,11 @@ class RescaleOp(TosaOp):
     traits = traits_def(Pure())
 
     def verify_structure(self) -> None:
-        if self.input.type.get_shape() != self.output.type.get_shape():
-            _fail(self, "shape", "result shape must equal the input shape")
+        super().verify_structure()
         n_mul = self.multiplier.type.get_shape()
         n_shift = self.shift.type.get_shape()
         if n_mul != n_shift:
-            _fail(self, "shape", f"multiplier and shift lengths differ: {n_mul} vs {n_shift}")
+            fail(self, "shape", f"multiplier and shift lengths differ: {n_mul} vs {n_shift}")
 
 
 # --------------------------------------------------------------------------- data nodes
@@ -869,12 +613,12 @@ class ConstOp(IRDLOperation):
     def verify_(self) -> None:
         values = self.values
         if not isinstance(values, DenseIntOrFPElementsAttr | DenseResourceAttr):
-            _fail(self, "attribute-type", "values must be a dense elements attribute")
+            fail(self, "attribute-type", "values must be a dense elements attribute")
         if values.type != self.output.type:
-            _fail(
+            fail(
                 self,
                 "element-type",
-                f"values type {_type_text(values.type)} must equal the result type {_type_text(self.output.type)}",
+                f"values type {type_text(values.type)} must equal the result type {type_text(self.output.type)}",
             )
 
 
@@ -923,33 +667,6 @@ class YieldOp(IRDLOperation):
         return cls.create(operands=values, attributes=attrs)
 
 
-def _print_named_args(printer: Printer, names: Sequence[SSAValue], values: Sequence[SSAValue]):
-    printer.print_string("(")
-    for i, (arg, value) in enumerate(zip(names, values)):
-        if i:
-            printer.print_string(", ")
-        printer.print_ssa_value(arg)
-        printer.print_string(" = ")
-        printer.print_operand(value)
-    printer.print_string(")")
-
-
-def _parse_named_args(parser: Parser):
-    """``(%a = %x, %b = %y)`` -> (block argument names, operands)."""
-    names, operands = [], []
-    if parser.parse_optional_punctuation("(") is None:
-        return names, operands
-    if parser.parse_optional_punctuation(")") is None:
-        while True:
-            names.append(parser.parse_argument(expect_type=False))
-            parser.parse_punctuation("=")
-            operands.append(parser.parse_unresolved_operand())
-            if parser.parse_optional_punctuation(",") is None:
-                break
-        parser.parse_punctuation(")")
-    return names, operands
-
-
 @irdl_op_definition
 class IfOp(TosaOp):
     """``tosa.cond_if %c (%a = %x) : tensor<i1> (types) -> types {then} else {else}``."""
@@ -971,7 +688,7 @@ class IfOp(TosaOp):
         then_block = self.then_graph.blocks.first
         if self.input_list:
             printer.print_string(" ")
-            _print_named_args(printer, then_block.args, self.input_list)
+            print_named_args(printer, then_block.args, self.input_list)
         printer.print_string(" : ")
         printer.print_attribute(self.condition.type)
         printer.print_string(" ")
@@ -979,7 +696,7 @@ class IfOp(TosaOp):
             printer.print_function_type(self.input_list.types, self.output_list.types)
         else:
             printer.print_string("-> ")
-            _print_type_list(printer, self.output_list.types)
+            print_type_list(printer, self.output_list.types)
         printer.print_string(" ")
         printer.print_region(self.then_graph)
         printer.print_string(" else ")
@@ -990,7 +707,7 @@ class IfOp(TosaOp):
     def parse(cls, parser: Parser) -> IfOp:
         pos = parser.pos
         cond = parser.parse_unresolved_operand()
-        _names, operands = _parse_named_args(parser)
+        _names, operands = parse_named_args(parser)
         parser.parse_punctuation(":")
         cond_type = parser.parse_type()
         if operands:
@@ -998,7 +715,7 @@ class IfOp(TosaOp):
             in_types, out_types = ftype.inputs.data, ftype.outputs.data
         else:
             parser.parse_punctuation("->")
-            in_types, out_types = (), _parse_type_list(parser)
+            in_types, out_types = (), parse_type_list(parser)
         values = parser.resolve_operands([cond, *operands], [cond_type, *in_types], pos)
         then_region = parser.parse_region()
         parser.parse_keyword("else")
@@ -1012,42 +729,23 @@ class IfOp(TosaOp):
         )
 
     def verify_(self) -> None:
-        if _element_type_name(self.condition.type) != "i1":
-            _fail(self, "element-type", "condition must be a tensor of i1")
+        if element_type_name(self.condition.type) != "i1":
+            fail(self, "element-type", "condition must be a tensor of i1")
         for region, label in ((self.then_graph, "then"), (self.else_graph, "else")):
             _check_region_signature(self, region, label, self.input_list.types, self.output_list.types)
-
-
-def _print_type_list(printer: Printer, types: Sequence[Attribute]) -> None:
-    if len(types) == 1:
-        printer.print_attribute(types[0])
-        return
-    printer.print_string("(")
-    printer.print_list(types, printer.print_attribute)
-    printer.print_string(")")
-
-
-def _parse_type_list(parser: Parser) -> list[Attribute]:
-    if parser.parse_optional_punctuation("(") is not None:
-        if parser.parse_optional_punctuation(")") is not None:
-            return []
-        types = parser.parse_comma_separated_list(parser.Delimiter.NONE, parser.parse_type)
-        parser.parse_punctuation(")")
-        return types
-    return [parser.parse_type()]
 
 
 def _check_region_signature(op, region: Region, label: str, arg_types, yield_types) -> None:
     block = region.blocks.first
     if block is None:
-        _fail(op, "region", f"{label} region is empty")
+        fail(op, "region", f"{label} region is empty")
     if tuple(block.arg_types) != tuple(arg_types):
-        _fail(op, "region", f"{label} region arguments must match the op inputs")
+        fail(op, "region", f"{label} region arguments must match the op inputs")
     terminator = block.last_op
     if not isinstance(terminator, YieldOp):
-        _fail(op, "region", f"{label} region must end with tosa.yield")
+        fail(op, "region", f"{label} region must end with tosa.yield")
     if yield_types is not None and tuple(terminator.inputs.types) != tuple(yield_types):
-        _fail(op, "region", f"{label} region must yield the op's result types")
+        fail(op, "region", f"{label} region must yield the op's result types")
 
 
 @irdl_op_definition
@@ -1066,7 +764,7 @@ class WhileOp(TosaOp):
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
-        _print_named_args(printer, self.cond_graph.blocks.first.args, self.input_list)
+        print_named_args(printer, self.cond_graph.blocks.first.args, self.input_list)
         printer.print_string(" : ")
         printer.print_function_type(self.input_list.types, self.output_list.types)
         printer.print_string(" ")
@@ -1078,7 +776,7 @@ class WhileOp(TosaOp):
     @classmethod
     def parse(cls, parser: Parser) -> WhileOp:
         pos = parser.pos
-        names, operands = _parse_named_args(parser)
+        names, operands = parse_named_args(parser)
         parser.parse_punctuation(":")
         ftype = parser.parse_function_type()
         values = parser.resolve_operands(operands, ftype.inputs.data, pos)
@@ -1099,12 +797,12 @@ class WhileOp(TosaOp):
     def verify_(self) -> None:
         types = self.input_list.types
         if tuple(types) != tuple(self.output_list.types):
-            _fail(self, "region", "results must have the types of the inputs")
+            fail(self, "region", "results must have the types of the inputs")
         _check_region_signature(self, self.cond_graph, "cond", types, None)
         _check_region_signature(self, self.body_graph, "body", types, types)
         cond_yield = self.cond_graph.blocks.first.last_op
-        if len(cond_yield.inputs) != 1 or _element_type_name(cond_yield.inputs[0].type) != "i1":
-            _fail(self, "region", "cond region must yield one tensor of i1")
+        if len(cond_yield.inputs) != 1 or element_type_name(cond_yield.inputs[0].type) != "i1":
+            fail(self, "region", "cond region must yield one tensor of i1")
 
 
 # --------------------------------------------------------------------------- variables
@@ -1157,8 +855,6 @@ class VariableOp(IRDLOperation):
 
 
 def _index_dense(values: Sequence[int]) -> DenseIntOrFPElementsAttr:
-    from xdsl.dialects.builtin import IndexType
-
     return DenseIntOrFPElementsAttr.from_list(TensorType(IndexType(), [len(values)]), list(values))
 
 
@@ -1175,10 +871,10 @@ def _check_variable_type(op: IRDLOperation, symbol: StringAttr, used: Attribute)
             continue
         declared = decl.tensor_type()
         if declared != used:
-            _fail(
+            fail(
                 op,
                 "variable-type",
-                f"@{symbol.data} is declared {_type_text(declared)}, used as {_type_text(used)}",
+                f"@{symbol.data} is declared {type_text(declared)}, used as {type_text(used)}",
             )
         return
 
@@ -1252,7 +948,7 @@ class ConstShapeOp(TosaOp):
         shape = self.values.get_shape()
         n = shape[0] if shape else 0
         if self.output.type.rank.data != n:
-            _fail(self, "shape", f"{n} values cannot make a !tosa.shape<{self.output.type.rank.data}>")
+            fail(self, "shape", f"{n} values cannot make a !tosa.shape<{self.output.type.rank.data}>")
 
 
 # --------------------------------------------------------------------------- TOSA 1.1: block-scaled (MXFP)
@@ -1312,69 +1008,326 @@ TOSA_1_1_OPS = (Conv2DBlockScaledOp, MatMulTBlockScaledOp, CastToBlockScaledOp, 
 
 
 # --------------------------------------------------------------------------- family members
-# Ops that are nothing but a mnemonic on a family: one line each, defined from data.
+# Ops that are nothing but a mnemonic on a family.
 
 
-def _member(base: type[TosaOp], mnemonic: str, class_name: str) -> type[TosaOp]:
-    cls = type(class_name, (base,), {"name": f"tosa.{mnemonic}", "__module__": __name__})
-    cls.__qualname__ = class_name
-    return irdl_op_definition(cls)
+# convolutions
 
 
-Conv2DOp = _member(ConvOp, "conv2d", "Conv2DOp")
-Conv3DOp = _member(ConvOp, "conv3d", "Conv3DOp")
-DepthwiseConv2DOp = _member(ConvOp, "depthwise_conv2d", "DepthwiseConv2DOp")
+@irdl_op_definition
+class Conv2DOp(ConvOp):
+    """CONV2D: 2-D convolution over NHWC input, OHWI weights."""
 
-ErfOp = _member(ElementwiseUnaryOp, "erf", "ErfOp")
-SigmoidOp = _member(ElementwiseUnaryOp, "sigmoid", "SigmoidOp")
-TanhOp = _member(ElementwiseUnaryOp, "tanh", "TanhOp")
-AbsOp = _member(ElementwiseUnaryOp, "abs", "AbsOp")
-BitwiseNotOp = _member(ElementwiseUnaryOp, "bitwise_not", "BitwiseNotOp")
-CeilOp = _member(ElementwiseUnaryOp, "ceil", "CeilOp")
-ClzOp = _member(ElementwiseUnaryOp, "clz", "ClzOp")
-CosOp = _member(ElementwiseUnaryOp, "cos", "CosOp")
-ExpOp = _member(ElementwiseUnaryOp, "exp", "ExpOp")
-FloorOp = _member(ElementwiseUnaryOp, "floor", "FloorOp")
-LogOp = _member(ElementwiseUnaryOp, "log", "LogOp")
-LogicalNotOp = _member(ElementwiseUnaryOp, "logical_not", "LogicalNotOp")
-ReciprocalOp = _member(ElementwiseUnaryOp, "reciprocal", "ReciprocalOp")
-RsqrtOp = _member(ElementwiseUnaryOp, "rsqrt", "RsqrtOp")
-SinOp = _member(ElementwiseUnaryOp, "sin", "SinOp")
-IdentityOp = _member(ElementwiseUnaryOp, "identity", "IdentityOp")
+    name = "tosa.conv2d"
 
-AddOp = _member(ElementwiseBinaryOp, "add", "AddOp")
-BitwiseAndOp = _member(ElementwiseBinaryOp, "bitwise_and", "BitwiseAndOp")
-BitwiseOrOp = _member(ElementwiseBinaryOp, "bitwise_or", "BitwiseOrOp")
-BitwiseXorOp = _member(ElementwiseBinaryOp, "bitwise_xor", "BitwiseXorOp")
-IntDivOp = _member(ElementwiseBinaryOp, "intdiv", "IntDivOp")
-LogicalAndOp = _member(ElementwiseBinaryOp, "logical_and", "LogicalAndOp")
-LogicalLeftShiftOp = _member(ElementwiseBinaryOp, "logical_left_shift", "LogicalLeftShiftOp")
-LogicalRightShiftOp = _member(ElementwiseBinaryOp, "logical_right_shift", "LogicalRightShiftOp")
-LogicalOrOp = _member(ElementwiseBinaryOp, "logical_or", "LogicalOrOp")
-LogicalXorOp = _member(ElementwiseBinaryOp, "logical_xor", "LogicalXorOp")
-PowOp = _member(ElementwiseBinaryOp, "pow", "PowOp")
-SubOp = _member(ElementwiseBinaryOp, "sub", "SubOp")
-EqualOp = _member(ElementwiseBinaryOp, "equal", "EqualOp")
-GreaterOp = _member(ElementwiseBinaryOp, "greater", "GreaterOp")
-GreaterEqualOp = _member(ElementwiseBinaryOp, "greater_equal", "GreaterEqualOp")
 
-MaximumOp = _member(NanModeBinaryOp, "maximum", "MaximumOp")
-MinimumOp = _member(NanModeBinaryOp, "minimum", "MinimumOp")
+@irdl_op_definition
+class Conv3DOp(ConvOp):
+    """CONV3D: 3-D convolution over NDHWC input, ODHWI weights."""
 
-ReduceAllOp = _member(ReductionOp, "reduce_all", "ReduceAllOp")
-ReduceAnyOp = _member(ReductionOp, "reduce_any", "ReduceAnyOp")
-ReduceProductOp = _member(ReductionOp, "reduce_product", "ReduceProductOp")
-ReduceSumOp = _member(ReductionOp, "reduce_sum", "ReduceSumOp")
+    name = "tosa.conv3d"
 
-ReduceMaxOp = _member(NanModeReductionOp, "reduce_max", "ReduceMaxOp")
-ReduceMinOp = _member(NanModeReductionOp, "reduce_min", "ReduceMinOp")
+
+@irdl_op_definition
+class DepthwiseConv2DOp(ConvOp):
+    """DEPTHWISE_CONV2D: 2-D convolution of each input channel by its own filters."""
+
+    name = "tosa.depthwise_conv2d"
+
+
+# elementwise unary
+
+
+@irdl_op_definition
+class ErfOp(ElementwiseUnaryOp):
+    """ERF: the Gauss error function, elementwise."""
+
+    name = "tosa.erf"
+
+
+@irdl_op_definition
+class SigmoidOp(ElementwiseUnaryOp):
+    """SIGMOID: 1 / (1 + e^-x), elementwise."""
+
+    name = "tosa.sigmoid"
+
+
+@irdl_op_definition
+class TanhOp(ElementwiseUnaryOp):
+    """TANH: hyperbolic tangent, elementwise."""
+
+    name = "tosa.tanh"
+
+
+@irdl_op_definition
+class AbsOp(ElementwiseUnaryOp):
+    """ABS: absolute value, elementwise."""
+
+    name = "tosa.abs"
+
+
+@irdl_op_definition
+class BitwiseNotOp(ElementwiseUnaryOp):
+    """BITWISE_NOT: one's complement, elementwise."""
+
+    name = "tosa.bitwise_not"
+
+
+@irdl_op_definition
+class CeilOp(ElementwiseUnaryOp):
+    """CEIL: round up to an integral value, elementwise."""
+
+    name = "tosa.ceil"
+
+
+@irdl_op_definition
+class ClzOp(ElementwiseUnaryOp):
+    """CLZ: count of leading zero bits, elementwise."""
+
+    name = "tosa.clz"
+
+
+@irdl_op_definition
+class CosOp(ElementwiseUnaryOp):
+    """COS: cosine, elementwise."""
+
+    name = "tosa.cos"
+
+
+@irdl_op_definition
+class ExpOp(ElementwiseUnaryOp):
+    """EXP: e^x, elementwise."""
+
+    name = "tosa.exp"
+
+
+@irdl_op_definition
+class FloorOp(ElementwiseUnaryOp):
+    """FLOOR: round down to an integral value, elementwise."""
+
+    name = "tosa.floor"
+
+
+@irdl_op_definition
+class LogOp(ElementwiseUnaryOp):
+    """LOG: natural logarithm, elementwise."""
+
+    name = "tosa.log"
+
+
+@irdl_op_definition
+class LogicalNotOp(ElementwiseUnaryOp):
+    """LOGICAL_NOT: boolean negation, elementwise."""
+
+    name = "tosa.logical_not"
+
+
+@irdl_op_definition
+class ReciprocalOp(ElementwiseUnaryOp):
+    """RECIPROCAL: 1 / x, elementwise."""
+
+    name = "tosa.reciprocal"
+
+
+@irdl_op_definition
+class RsqrtOp(ElementwiseUnaryOp):
+    """RSQRT: 1 / sqrt(x), elementwise."""
+
+    name = "tosa.rsqrt"
+
+
+@irdl_op_definition
+class SinOp(ElementwiseUnaryOp):
+    """SIN: sine, elementwise."""
+
+    name = "tosa.sin"
+
+
+@irdl_op_definition
+class IdentityOp(ElementwiseUnaryOp):
+    """IDENTITY: the input, unchanged."""
+
+    name = "tosa.identity"
+
+
+# elementwise binary
+
+
+@irdl_op_definition
+class AddOp(ElementwiseBinaryOp):
+    """ADD: input1 + input2, broadcast."""
+
+    name = "tosa.add"
+
+
+@irdl_op_definition
+class BitwiseAndOp(ElementwiseBinaryOp):
+    """BITWISE_AND: input1 & input2, broadcast."""
+
+    name = "tosa.bitwise_and"
+
+
+@irdl_op_definition
+class BitwiseOrOp(ElementwiseBinaryOp):
+    """BITWISE_OR: input1 | input2, broadcast."""
+
+    name = "tosa.bitwise_or"
+
+
+@irdl_op_definition
+class BitwiseXorOp(ElementwiseBinaryOp):
+    """BITWISE_XOR: input1 ^ input2, broadcast."""
+
+    name = "tosa.bitwise_xor"
+
+
+@irdl_op_definition
+class IntDivOp(ElementwiseBinaryOp):
+    """INTDIV: integer division rounding towards zero, broadcast."""
+
+    name = "tosa.intdiv"
+
+
+@irdl_op_definition
+class LogicalAndOp(ElementwiseBinaryOp):
+    """LOGICAL_AND: boolean and, broadcast."""
+
+    name = "tosa.logical_and"
+
+
+@irdl_op_definition
+class LogicalLeftShiftOp(ElementwiseBinaryOp):
+    """LOGICAL_LEFT_SHIFT: input1 << input2, broadcast."""
+
+    name = "tosa.logical_left_shift"
+
+
+@irdl_op_definition
+class LogicalRightShiftOp(ElementwiseBinaryOp):
+    """LOGICAL_RIGHT_SHIFT: input1 >> input2 shifting in zeros, broadcast."""
+
+    name = "tosa.logical_right_shift"
+
+
+@irdl_op_definition
+class LogicalOrOp(ElementwiseBinaryOp):
+    """LOGICAL_OR: boolean or, broadcast."""
+
+    name = "tosa.logical_or"
+
+
+@irdl_op_definition
+class LogicalXorOp(ElementwiseBinaryOp):
+    """LOGICAL_XOR: boolean exclusive or, broadcast."""
+
+    name = "tosa.logical_xor"
+
+
+@irdl_op_definition
+class PowOp(ElementwiseBinaryOp):
+    """POW: input1 raised to input2, broadcast."""
+
+    name = "tosa.pow"
+
+
+@irdl_op_definition
+class SubOp(ElementwiseBinaryOp):
+    """SUB: input1 - input2, broadcast."""
+
+    name = "tosa.sub"
+
+
+@irdl_op_definition
+class EqualOp(ElementwiseBinaryOp):
+    """EQUAL: input1 == input2 as i1, broadcast."""
+
+    name = "tosa.equal"
+
+
+@irdl_op_definition
+class GreaterOp(ElementwiseBinaryOp):
+    """GREATER: input1 > input2 as i1, broadcast."""
+
+    name = "tosa.greater"
+
+
+@irdl_op_definition
+class GreaterEqualOp(ElementwiseBinaryOp):
+    """GREATER_EQUAL: input1 >= input2 as i1, broadcast."""
+
+    name = "tosa.greater_equal"
+
+
+# elementwise binary with nan_mode
+
+
+@irdl_op_definition
+class MaximumOp(NanModeBinaryOp):
+    """MAXIMUM: the larger of input1 and input2, broadcast; ``nan_mode`` picks NaN handling."""
+
+    name = "tosa.maximum"
+
+
+@irdl_op_definition
+class MinimumOp(NanModeBinaryOp):
+    """MINIMUM: the smaller of input1 and input2, broadcast; ``nan_mode`` picks NaN handling."""
+
+    name = "tosa.minimum"
+
+
+# reductions
+
+
+@irdl_op_definition
+class ReduceAllOp(ReductionOp):
+    """REDUCE_ALL: boolean and along ``axis``."""
+
+    name = "tosa.reduce_all"
+
+
+@irdl_op_definition
+class ReduceAnyOp(ReductionOp):
+    """REDUCE_ANY: boolean or along ``axis``."""
+
+    name = "tosa.reduce_any"
+
+
+@irdl_op_definition
+class ReduceProductOp(ReductionOp):
+    """REDUCE_PRODUCT: product along ``axis``."""
+
+    name = "tosa.reduce_product"
+
+
+@irdl_op_definition
+class ReduceSumOp(ReductionOp):
+    """REDUCE_SUM: sum along ``axis``."""
+
+    name = "tosa.reduce_sum"
+
+
+# reductions with nan_mode
+
+
+@irdl_op_definition
+class ReduceMaxOp(NanModeReductionOp):
+    """REDUCE_MAX: maximum along ``axis``; ``nan_mode`` picks NaN handling."""
+
+    name = "tosa.reduce_max"
+
+
+@irdl_op_definition
+class ReduceMinOp(NanModeReductionOp):
+    """REDUCE_MIN: minimum along ``axis``; ``nan_mode`` picks NaN handling."""
+
+    name = "tosa.reduce_min"
 
 
 # --------------------------------------------------------------------------- dialect
 
 TOSA_OPS: tuple[type[IRDLOperation], ...] = (
-    ArgMaxOp, AvgPool2dOp, Conv2DOp, Conv3DOp, DepthwiseConv2DOp, FFT2dOp, MatMulOp,
-    MaxPool2dOp, RFFT2dOp, TransposeConv2DOp,
+    ArgMaxOp, AvgPool2DOp, Conv2DOp, Conv3DOp, DepthwiseConv2DOp, FFT2DOp, MatMulOp,
+    MaxPool2DOp, RFFT2DOp, TransposeConv2DOp,
     ClampOp, ErfOp, SigmoidOp, TanhOp,
     AddOp, ArithmeticRightShiftOp, BitwiseAndOp, BitwiseOrOp, BitwiseXorOp, IntDivOp,
     LogicalAndOp, LogicalLeftShiftOp, LogicalRightShiftOp, LogicalOrOp, LogicalXorOp,
@@ -1405,65 +1358,9 @@ OPS_BY_SPEC_NAME: dict[str, type[IRDLOperation]] = {
     if op is not YieldOp
 }
 
-# --------------------------------------------------------------------------- verification memo
-# xDSL verifies every op from scratch (IRDL constraints, then ours): about 35 us an op, and a
-# module is verified several times on its way to a flatbuffer. For an op without regions,
-# successors or traits that look around (only ``Pure``), what is verified is a function of
-# its class, operand and result types and properties; dense contents are never read (only
-# their class and type). So a signature that verified once verifies again: remembered here,
-# failures never are (they raise, and raise again).
-#
-# A signature is keyed by the identity of those objects, not their value: hashing xDSL
-# attributes recurses through every parameter and costs as much as verifying. The memo
-# holds the objects themselves, so while an entry lives no other object can take one of
-# its ids: an equal key means the very same objects. Equal but distinct types (a module
-# built op by op) simply miss.
-
-_VERIFIED: dict[tuple, tuple] = {}
-_DENSE = (DenseIntOrFPElementsAttr, DenseResourceAttr)
-_VERIFIED_LIMIT = 20_000  # entries; cleared when full (a parsed model needs a few dozen)
-
-
-def signature(op: IRDLOperation) -> tuple[tuple, tuple]:
-    """(key, objects): what op-local verification reads of ``op`` (class, operand and
-    result types, properties; a dense attribute by its class and type only); the key is
-    the property names and the ids of those objects."""
-    parts: list = [type(op), *[o.type for o in op.operands], None, *[r.type for r in op.results]]
-    properties = op.properties
-    for attr in properties.values():
-        if isinstance(attr, _DENSE):
-            parts += [type(attr), attr.type]  # not the (maybe 100 MB) contents
-        else:
-            parts.append(attr)
-    # names by value: equal names are often distinct strings
-    return (tuple(properties), *map(id, parts)), tuple(parts)
-
-
-def _memoized(verify_):
-    def verify_once(self) -> None:
-        if self.regions or self.successors:
-            verify_(self)
-            return
-        key, objects = signature(self)
-        if key in _VERIFIED:
-            return
-        verify_(self)
-        if len(_VERIFIED) >= _VERIFIED_LIMIT:
-            _VERIFIED.clear()
-        _VERIFIED[key] = objects
-
-    verify_once.__doc__ = verify_.__doc__
-    return verify_once
-
-
 #: ops whose verifier reads beyond the op: the module's ``tosa.variable`` declaration
-_VERIFIED_IN_CONTEXT = (VariableReadOp, VariableWriteOp)
-
-for _op in TOSA_OPS:
-    _definition = _op.get_irdl_definition()
-    local = not _definition.regions and not _definition.attributes and _op not in _VERIFIED_IN_CONTEXT
-    if local and all(isinstance(t, Pure) for t in _definition.traits):
-        _op.verify_ = _memoized(_op.verify_)
+#: (``ir.speedups.identity`` remembers the verification of the others)
+VERIFY_READS_MODULE = (VariableReadOp, VariableWriteOp)
 
 TOSA = Dialect("tosa", list(TOSA_OPS), [ShapeType, *ENUM_ATTRS])
 
@@ -1472,5 +1369,6 @@ __all__ = [name for name in dir() if name.endswith(("Op", "Attr", "Type", "Mode"
     "TOSA_OPS",
     "TOSA_1_1_OPS",
     "OPS_BY_SPEC_NAME",
-    "signature",
+    "VERIFY_READS_MODULE",
+    "BlockSize",
 ]

@@ -244,10 +244,10 @@ def is_unity_rescale(op: RescaleOp) -> bool:
     if flag(op, "input_unsigned") or flag(op, "output_unsigned") or not _passes_error_ifs(op):
         return False
     width = element.width.data
-    zps = [constant_ints(op.input_zp), constant_ints(op.output_zp)]
-    if any(zp is None or zp.size != 1 for zp in zps) or zps[0][0] != zps[1][0]:
+    in_zp, out_zp = constant_ints(op.input_zp), constant_ints(op.output_zp)
+    if in_zp is None or out_zp is None or in_zp.size != 1 or out_zp.size != 1 or in_zp[0] != out_zp[0]:
         return False
-    zp = int(zps[0][0])
+    zp = int(in_zp[0])
     if zp and width != 8:  # ERROR_IF: only 8-bit signed sides have non-zero zero points
         return False
     multipliers, shifts = constant_ints(op.multiplier), constant_ints(op.shift)

@@ -33,6 +33,7 @@ from xdsl.ir import OpResult
 from xdsl.passes import ModulePass
 
 from ir.dialects.tosa_ext import ConstOp, ConstShapeOp
+from ir.lowering import terminator
 from ir.tensor_names import TENSOR_NAME, tensor_names
 
 #: integer widths the reference model's Python binding passes back intact (INT4 and
@@ -65,7 +66,7 @@ def exposable_values(func: FuncOp) -> list[OpResult]:
     One place for the choice: the pass appends exactly these, and a caller that runs the
     exposed graph reads output ``len(original outputs) + i`` as value ``i`` of this list.
     """
-    returned = set(func.body.block.last_op.operands)
+    returned = set(terminator(func.body.block).operands)
     found: list[OpResult] = []
     for op in func.body.block.ops:
         if isinstance(op, (ConstOp, ConstShapeOp, ReturnOp)):
@@ -87,10 +88,9 @@ class ExposeIntermediates(ModulePass):
         exposed = exposable_values(func)
         if not exposed:
             return
-        block = func.body.block
-        terminator = block.last_op
-        original = list(terminator.operands)
-        terminator.operands = [*original, *exposed]
+        ret = terminator(func.body.block)
+        original = list(ret.operands)
+        ret.operands = [*original, *exposed]
 
         result_types = [*func.function_type.outputs.data, *(v.type for v in exposed)]
         func.function_type = func.function_type.from_lists(list(func.function_type.inputs.data), result_types)

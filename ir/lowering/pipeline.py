@@ -18,13 +18,15 @@ from pathlib import Path
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.passes import ModulePass, PassPipeline
-from xdsl.utils.arg_spec import ArgSpecParseError
+from xdsl.utils.exceptions import ArgSpecParseError
 
+from ir.defaults import DEFAULT_PIPELINE, DEFAULT_SPEC
 from ir.files import write_atomically
+from ir.verify.target import Target, as_target
 
-#: the stages after import, each a pipeline of its own
+#: the stages after import, each a pipeline of its own (``ir.defaults.DEFAULT_PIPELINE``
+#: runs them all)
 STAGE_PIPELINES = {"signless": "legalize-unsigned-io", "canonical": "canonicalize"}
-DEFAULT_PIPELINE = ",".join(STAGE_PIPELINES.values())
 
 
 class PipelineError(ValueError):
@@ -67,21 +69,25 @@ def run_pipeline(
     module: ModuleOp,
     pipeline: str | tuple[ModulePass, ...] = DEFAULT_PIPELINE,
     *,
-    spec: str = "TOSA-1.0+INT",
+    spec: str | Target = DEFAULT_SPEC,
     verify: bool = True,
     dump_dir: str | Path | None = None,
     debuginfo: bool = True,
     on_pass: Callable[[int, int, str], None] | None = None,
+    on_stage: Callable[[int, str, ModuleOp], None] | None = None,
 ) -> list[Path]:
     """Apply ``pipeline`` to ``module`` in place; return the dump files written.
 
-    ``on_pass(index, total, name)`` is called before each pass (a progress bar's hook).
+    ``on_pass(index, total, name)`` is called before each pass (a progress bar's hook);
+    ``on_stage(index, name, module)`` after the input (index 0, ``input``) and after each
+    pass has been verified: the stages as they are, for a caller that keeps them.
     Raises ``ir.verify.VerificationError`` (noting the pass after which the module broke a
     rule) or ``PipelineError``.
     """
     import ir
     import ir.verify
 
+    target = as_target(spec)
     passes = parse_pipeline(pipeline) if isinstance(pipeline, str) else pipeline
     context = ir.make_context()
     written: list[Path] = []
@@ -97,13 +103,15 @@ def run_pipeline(
         if not verify:
             return
         try:
-            ir.verify.verify(module, spec, groups=groups)
+            ir.verify.verify(module, target, groups=groups)
         except ir.verify.VerificationError as err:
             err.add_note(f"(the module breaks these rules {after})")
             raise
 
     dump(0, "input")
     check("as it came in, before any pass", _input_groups(passes))
+    if on_stage is not None:
+        on_stage(0, "input", module)
     for index, pass_ in enumerate(passes, 1):
         if on_pass is not None:
             on_pass(index, len(passes), pass_.name)
@@ -115,6 +123,8 @@ def run_pipeline(
         dump(index, pass_.name)
         if not isinstance(pass_, ir.verify.VerifyPass):
             check(f"after pass #{index} '{pass_.name}'")
+        if on_stage is not None:
+            on_stage(index, pass_.name, module)
     return written
 
 
@@ -132,7 +142,6 @@ def _input_groups(passes) -> tuple[str, ...]:
 
 
 __all__ = [
-    "DEFAULT_PIPELINE",
     "STAGE_PIPELINES",
     "PipelineError",
     "available_passes",

@@ -29,6 +29,7 @@ move as an IR transformation, checked rather than blind (MLIR's
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from xdsl.context import Context
@@ -44,12 +45,11 @@ from xdsl.dialects.builtin import (
     TensorType,
 )
 from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, SSAValue, Use
 from xdsl.passes import ModulePass
-from xdsl.rewriter import Rewriter
+from xdsl.rewriter import InsertPoint, Rewriter
 
 from ir.builders import const, numpy_from_dense
-from ir.diagnostics import fx_node_of, op_subject
 
 from ir.dialects.tosa_ext import (
     ConcatOp,
@@ -63,16 +63,26 @@ from ir.dialects.tosa_ext import (
     TileOp,
     TransposeOp,
 )
+from ir.lowering import entry_block, terminator
 from ir.tensor_names import TENSOR_NAME, function_tensor_names, set_tensor_names, tensor_names
-from ir.verify import DEFAULT_SPEC, VerificationError, diagnose
+from ir.defaults import DEFAULT_SPEC
+from ir.verify import Diagnostic, VerificationError, diagnose
 
 #: offset between an unsigned 8-bit value and the signed one with the same meaning
 _UNSIGNED_8BIT_OFFSET = 128
 
 
+_CONTRACT, _STAGE = "the uint8 IO contract", "typed"
+
+
 class UnsignedIOError(VerificationError):
     """A typed module whose unsigned values are not confined to the boundary; its
     ``diagnostics`` are ``ir.verify``'s stage rules."""
+
+    @classmethod
+    def at(cls, rule: str, op: Operation, message: str) -> UnsignedIOError:
+        """One violation the pass itself finds (not a stage rule's)."""
+        return cls([Diagnostic.at(rule, op, message)], _CONTRACT, _STAGE)
 
 
 def is_unsigned(t: Attribute) -> bool:
@@ -88,12 +98,9 @@ def _signless(t: Attribute) -> Attribute:
     return t
 
 
-def _where(op: Operation) -> str:
-    return op_subject(op.name, fx_node_of(op.location))
-
-
 def _flag(op: RescaleOp, name: str) -> bool:
-    return bool(op.properties[name].value.data)
+    # RescaleOp defines its flags as IntegerAttr properties.
+    return bool(cast(IntegerAttr, op.properties[name]).value.data)
 
 
 # --------------------------------------------------------------------------- 1. place the boundary
@@ -121,15 +128,22 @@ def _is_unit_input_rescale(op: RescaleOp) -> bool:
     if not (isinstance(out, IntegerType) and out.width.data == 8 and not is_unsigned(out)):
         return False
     found = [_const_value(v) for v in (op.multiplier, op.shift, op.input_zp, op.output_zp)]
-    if any(v is None or v.size != 1 for v in found):
+    scalars = [int(v[0]) for v in found if v is not None and v.size == 1]
+    if len(scalars) != len(found):
         return False
-    multiplier, shift, izp, ozp = (int(v[0]) for v in found)
+    multiplier, shift, izp, ozp = scalars
     unsigned_izp = izp & 0xFF  # a ui8 constant read as stored
     return (multiplier, shift) == (_UNIT_MULTIPLIER, _UNIT_SHIFT) and unsigned_izp - ozp == _UNSIGNED_8BIT_OFFSET
 
 
-def _boundary_input_use(use) -> bool:
-    return isinstance(use.operation, RescaleOp) and use.index == 0 and _flag(use.operation, "input_unsigned")
+def _boundary_rescale(use: Use) -> RescaleOp | None:
+    """The RESCALE ``use`` is the ``input_unsigned`` input of, if it is one."""
+    op = use.operation
+    return op if isinstance(op, RescaleOp) and use.index == 0 and _flag(op, "input_unsigned") else None
+
+
+def _boundary_input_use(use: Use) -> bool:
+    return _boundary_rescale(use) is not None
 
 
 def _unit_rescale(
@@ -170,12 +184,13 @@ def _unit_rescale(
     return rescale
 
 
-def _unsigned_flow(block) -> tuple[list[SSAValue], list[Operation]] | None:
+def _unsigned_flow(block: Block) -> tuple[list[BlockArgument], list[Operation]] | None:
     """The ui8 arguments that need a boundary and the data movement their values flow
     through, or None when some of that flow reaches an op that is neither data movement
     nor the return (arithmetic on ui8, a misplaced flag: left whole for the check to
     refuse, with every diagnostic)."""
-    args = [a for a in block.args if is_unsigned(a.type) and a.type.element_type.width.data == 8]
+    # an unsigned argument is a tensor of unsigned integers (a scalar one fails here as before)
+    args = [a for a in block.args if is_unsigned(a.type) and cast(TensorType[IntegerType], a.type).element_type.width.data == 8]
     needs = [a for a in args if any(not _boundary_input_use(u) for u in a.uses)]
     moved: list[Operation] = []
     pending = [u for a in needs for u in a.uses if not _boundary_input_use(u)]
@@ -202,7 +217,7 @@ def _unsigned_flow(block) -> tuple[list[SSAValue], list[Operation]] | None:
 def place_boundary(func: FuncOp) -> list[RescaleOp]:
     """Step 1 on one function; returns the RESCALEs it inserted (none when the ui8 flow
     cannot be legalized as a whole: the check then refuses it)."""
-    block = func.body.blocks.first
+    block = entry_block(func)
     flow = _unsigned_flow(block)
     if flow is None or not flow[0]:
         return []
@@ -210,9 +225,11 @@ def place_boundary(func: FuncOp) -> list[RescaleOp]:
     arg_names, res_names = function_tensor_names(func)
     inserted: list[RescaleOp] = []
     anchor = block.first_op  # the new RESCALEs go in front, in argument order
+    assert anchor is not None  # the arguments in `needs` have uses, so the block has ops
     for arg in needs:
         stray = [use for use in arg.uses if not _boundary_input_use(use)]
-        shared = next((u.operation for u in arg.uses if _boundary_input_use(u) and _is_unit_input_rescale(u.operation)), None)
+        boundary = (_boundary_rescale(u) for u in arg.uses)
+        shared = next((r for r in boundary if r is not None and _is_unit_input_rescale(r)), None)
         if shared is None:
             first = min((use.operation for use in stray), key=block.get_operation_index)
             name = f"{arg_names[arg.index] or f'arg{arg.index}'}_signed"
@@ -228,7 +245,7 @@ def place_boundary(func: FuncOp) -> list[RescaleOp]:
 
 def _place_outputs(func: FuncOp, res_names: list[str]) -> list[RescaleOp]:
     block = func.body.blocks.last
-    ret = block.last_op
+    ret = terminator(block)
     declared = func.function_type.outputs.data
     inserted = []
     for index, (value, want) in enumerate(zip(ret.operands, declared)):
@@ -252,32 +269,34 @@ def check_unsigned_at_boundary(module: ModuleOp) -> None:
     """Raise ``UnsignedIOError`` unless every unsigned value is a boundary value: the
     typed stage's rules of ``ir.verify`` (uint8-io-only, the unsigned flags), all of them
     listed."""
-    found = diagnose(module, DEFAULT_SPEC, "typed", groups=("stage",))
+    found = diagnose(module, DEFAULT_SPEC, _STAGE, groups=("stage",))
     if found:
-        raise UnsignedIOError(found, "the uint8 IO contract", "typed")
+        raise UnsignedIOError(found, _CONTRACT, _STAGE)
 
 
 # --------------------------------------------------------------------------- 3. split
 
 
 def _needs_split(op: RescaleOp) -> bool:
-    element = op.input.type.element_type
+    # structurally verified (check_unsigned_at_boundary): RESCALE's input is a tensor
+    element = cast(TensorType, op.input.type).element_type
     return _flag(op, "output_unsigned") and not (isinstance(element, IntegerType) and element.width.data in (8, 16))
 
 
 def _scalar_of(value: SSAValue, what: str, op: RescaleOp) -> int:
     owner = value.owner
     if not isinstance(owner, ConstOp) or not isinstance(owner.values, DenseIntOrFPElementsAttr):
-        raise UnsignedIOError(f"{_where(op)}: {what} is not a constant")
+        raise UnsignedIOError.at("compile-time-constant", op, f"{what} is not a constant")
     return int(numpy_from_dense(owner.values).reshape(-1)[0])
 
 
 def split_wide_to_unsigned(op: RescaleOp) -> None:
     """i32/i48 -> u8 becomes i32/i48 -> i8 (zero point - 128) and i8 -> u8 (unit scale)."""
     out_type = op.output.type
-    if out_type.element_type.width.data != 8:
-        raise UnsignedIOError(f"{_where(op)}: a wide-to-unsigned RESCALE must produce 8 bits, got {out_type}")
-    block = op.parent_block()
+    element = out_type.element_type
+    if not isinstance(element, IntegerType) or element.width.data != 8:
+        message = f"a wide-to-unsigned RESCALE must produce 8 bits, got {out_type}"
+        raise UnsignedIOError.at("rescale-unsigned", op, message)
     name = tensor_names(op)[0] or "rescale"
     signed_name = f"{name}_signed"
     i8 = IntegerType(8)
@@ -287,7 +306,7 @@ def split_wide_to_unsigned(op: RescaleOp) -> None:
         c = const(array, element)
         c.location = op.location
         set_tensor_names(c, [const_name])
-        block.insert_op_before(c, op)
+        Rewriter.insert_op(c, InsertPoint.before(op))
         return c.results[0]
 
     first_zp = add_const(np.array([output_zp - _UNSIGNED_8BIT_OFFSET], dtype=np.int8), i8, f"{signed_name}_output_zp")
@@ -298,7 +317,7 @@ def split_wide_to_unsigned(op: RescaleOp) -> None:
     )
     first.location = op.location
     set_tensor_names(first, [signed_name])
-    block.insert_op_before(first, op)
+    Rewriter.insert_op(first, InsertPoint.before(op))
 
     unit = [
         add_const(np.array([1 << 30], dtype=np.int32), IntegerType(32), f"{name}_multipliers"),
@@ -319,12 +338,12 @@ def split_wide_to_unsigned(op: RescaleOp) -> None:
         attributes=dict(op.attributes),
     )
     second.location = op.location
-    block.insert_op_before(second, op)
+    Rewriter.insert_op(second, InsertPoint.before(op))
     old_output_zp = op.output_zp.owner
     op.output.replace_all_uses_with(second.output)
-    block.erase_op(op)
+    Rewriter.erase_op(op)
     if isinstance(old_output_zp, ConstOp) and not old_output_zp.output.uses:
-        old_output_zp.parent_block().erase_op(old_output_zp)
+        Rewriter.erase_op(old_output_zp)
 
 
 # --------------------------------------------------------------------------- 4. retype
@@ -337,18 +356,22 @@ def make_signless(module: ModuleOp) -> None:
                 for arg in list(block.args):
                     if is_unsigned(arg.type):
                         location = arg.location
-                        Rewriter.replace_value_with_new_type(arg, _signless(arg.type)).location = location
+                        # a block argument's replacement is a block argument
+                        new_arg = cast(BlockArgument, Rewriter.replace_value_with_new_type(arg, _signless(arg.type)))
+                        new_arg.location = location
         if isinstance(op, ConstOp) and is_unsigned(op.output.type):
-            values = op.values
-            op.properties["values"] = DenseIntOrFPElementsAttr(_signless(values.type), values.data)
+            # dense bytes, retyped; an elided (dense_resource) constant has none and fails here as before
+            values = cast(DenseIntOrFPElementsAttr, op.values)
+            signless_type = cast(TensorType[IntegerType], _signless(values.type))  # values.type is the tensor result type
+            op.properties["values"] = DenseIntOrFPElementsAttr(signless_type, values.data)
         for result in list(op.results):
             if is_unsigned(result.type):
                 Rewriter.replace_value_with_new_type(result, _signless(result.type))
     for func in module.walk():
         if isinstance(func, FuncOp):
-            ret = func.body.blocks.last.last_op
+            ret = terminator(func.body.blocks.last)
             func.properties["function_type"] = type(func.function_type).from_lists(
-                func.body.blocks.first.arg_types, ret.operand_types
+                entry_block(func).arg_types, ret.operand_types
             )
 
 

@@ -39,7 +39,7 @@ CONCRETE_ELEMENT_TYPES = {
 def tosa_spec(version: str = "1.0") -> dict[str, Any]:
     """The whole table of ``version`` (``"1.0"``, ``"1.1"``): version, profiles,
     extensions, levels, enums, operators."""
-    text = resources.files(__package__).joinpath(SPEC_TABLES[version]).read_text()
+    text = resources.files(__name__).joinpath(SPEC_TABLES[version]).read_text()
     return json.loads(text)
 
 

@@ -27,9 +27,9 @@ from ir.verify import op_rules, rescale_rules, spec_rules, stage_rules  # noqa: 
 from ir.verify.catalog import RULES
 from ir.verify.core import GROUPS, SIGNLESS, TYPED, Checker, is_unsigned, module_rules, rules_for
 from ir.verify.diagnostic import Diagnostic, Rule, VerificationError
-from ir.verify.target import SpecError, Target, parse_spec
+from ir.defaults import DEFAULT_SPEC
+from ir.verify.target import SpecError, Target, as_target, parse_spec
 
-DEFAULT_SPEC = "TOSA-1.0+INT"
 STAGES = (TYPED, SIGNLESS)
 
 
@@ -68,7 +68,7 @@ def diagnose(
 ) -> list[Diagnostic]:
     """Every violation, without raising. A structurally broken module reports only its
     structure errors: the other rules read operands the structure promises."""
-    target = spec if isinstance(spec, Target) else parse_spec(spec)
+    target = as_target(spec)
     stage = stage or detect_stage(module)
     if stage not in STAGES:
         raise ValueError(f"stage must be one of {STAGES} or None, got {stage!r}")
@@ -91,7 +91,7 @@ def verify(
     groups: tuple[str, ...] = GROUPS,
 ) -> None:
     """Raise ``VerificationError`` listing every violation; return None when clean."""
-    target = spec if isinstance(spec, Target) else parse_spec(spec)
+    target = as_target(spec)
     stage = stage or detect_stage(module)
     found = diagnose(module, target, stage, groups)
     if found:
@@ -148,7 +148,6 @@ class VerifySpecPass(VerifyPass):
 VERIFY_PASSES: tuple[type[VerifyPass], ...] = (VerifyPass, VerifyStagePass, VerifyRescalePass, VerifySpecPass)
 
 __all__ = [
-    "DEFAULT_SPEC",
     "RULES",
     "STAGES",
     "VERIFY_PASSES",
@@ -161,6 +160,7 @@ __all__ = [
     "VerifyRescalePass",
     "VerifySpecPass",
     "VerifyStagePass",
+    "as_target",
     "detect_stage",
     "diagnose",
     "parse_spec",

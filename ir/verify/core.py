@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cache
+from typing import TypeVar, cast
 
 import numpy as np
 from xdsl.dialects.builtin import (
@@ -28,6 +29,7 @@ from xdsl.dialects.builtin import (
 from xdsl.ir import Attribute, Operation, SSAValue
 
 from ir.builders import numpy_from_dense
+from ir.dialects.syntax import type_text
 from ir.dialects.tosa_ext import ConstOp, ConstShapeOp
 from ir.spec import CONCRETE_ELEMENT_TYPES
 from ir.verify.catalog import RULES
@@ -54,16 +56,22 @@ class Checker:
 
 OpRule = Callable[[Checker, Operation], None]
 ModuleRule = Callable[[Checker, ModuleOp], None]
+OpT = TypeVar("OpT", bound=Operation)
 
 _OP_RULES: list[tuple[str, tuple[type[Operation], ...], OpRule]] = []
 _MODULE_RULES: list[tuple[str, ModuleRule]] = []
 
 
-def op_rule(*op_classes: type[Operation], group: str = "spec") -> Callable[[OpRule], OpRule]:
+def op_rule(
+    *op_classes: type[OpT], group: str = "spec"
+) -> Callable[[Callable[[Checker, OpT], None]], Callable[[Checker, OpT], None]]:
+    """Register a rule for the ops of ``op_classes``; the rule may name the op by their
+    class (``op: RescaleOp``), since ``rules_for`` hands it no other op."""
     assert group in GROUPS, group
 
-    def register(rule: OpRule) -> OpRule:
-        _OP_RULES.append((group, op_classes, rule))
+    def register(rule: Callable[[Checker, OpT], None]) -> Callable[[Checker, OpT], None]:
+        # Stored as a rule on any Operation: rules_for only calls it on instances of op_classes.
+        _OP_RULES.append((group, op_classes, cast(OpRule, rule)))
         rules_for.cache_clear()
         return rule
 
@@ -129,15 +137,23 @@ def spec_type_name(element: Attribute) -> str | None:
     business)."""
     if isinstance(element, IntegerType):
         return _SPEC_NAME_OF.get(f"i{element.width.data}")
-    from ir.dialects.tosa_ext import _type_text
-
-    return _SPEC_NAME_OF.get(_type_text(element))
+    return _SPEC_NAME_OF.get(type_text(element))
 
 
 def shape(value: SSAValue) -> tuple[int, ...] | None:
     """A ranked tensor's dims (-1 where dynamic), None for other types."""
     t = value.type
     return tuple(t.get_shape()) if isinstance(t, TensorType) else None
+
+
+def ranked_shape(value: SSAValue) -> tuple[int, ...]:
+    """The dims of an operand or result the op's definition types as a ranked tensor
+    (``AnyTensorType``). Rules run only on a structurally verified module, so any other
+    type here is a caller's bug; it fails as indexing ``shape``'s None would."""
+    dims = shape(value)
+    if dims is None:
+        raise TypeError(f"expected a ranked tensor, got {value.type}")
+    return dims
 
 
 def array_prop(op: Operation, name: str) -> tuple[int, ...] | None:
@@ -203,6 +219,7 @@ __all__ = [
     "module_rule",
     "module_rules",
     "op_rule",
+    "ranked_shape",
     "rules_for",
     "shape",
     "spec_type_name",

@@ -23,30 +23,33 @@ TRANSPOSE perms being a permutation, CONCAT's axis and ranks, reductions' axis.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
+from xdsl.dialects.builtin import FloatAttr, IntegerAttr
 from xdsl.ir import Operation
 
 from ir.dialects.tosa_ext import (
     ArgMaxOp,
-    AvgPool2dOp,
+    AvgPool2DOp,
     ClampOp,
     ConcatOp,
     Conv2DOp,
     Conv3DOp,
+    ConvOp,
     ConvOpBase,
     DepthwiseConv2DOp,
-    FFT2dOp,
+    FFT2DOp,
     GatherOp,
     MatMulOp,
-    MaxPool2dOp,
+    MaxPool2DOp,
     MulOp,
     NegateOp,
     PadOp,
     ReshapeOp,
     ResizeOp,
     ReverseOp,
-    RFFT2dOp,
+    RFFT2DOp,
     ScatterOp,
     SliceOp,
     TableOp,
@@ -62,6 +65,7 @@ from ir.verify.core import (
     dims_text,
     element_type,
     op_rule,
+    ranked_shape,
     shape,
     spec_type_name,
 )
@@ -80,7 +84,7 @@ _CONVOLUTIONS = {
 #: op -> (spec name, operand) of each zero point; a zero point is typed like its data (in_t, weight_t, ...)
 _ZERO_POINTS = {
     ConvOpBase: (("input_zp", "input_zp"), ("weight_zp", "weight_zp")),
-    AvgPool2dOp: (("input_zp", "input_zp"), ("output_zp", "output_zp")),
+    AvgPool2DOp: (("input_zp", "input_zp"), ("output_zp", "output_zp")),
     # MATMUL.tosac reads ERROR_IF(is_same<in_t,i8_t> && (A_zp != 0 || B_zp != 0)): a known typo
     # in 1.0.2; the intent (and MLIR's verifier) is !is_same<in_t,i8_t>, as for every other op.
     MatMulOp: (("A_zp", "a_zp"), ("B_zp", "b_zp")),
@@ -99,15 +103,18 @@ def _dynamic(*dims: int) -> bool:
     return any(d < 0 for d in dims)
 
 
-def _axis(op: Operation) -> int:
-    return op.properties["axis"].value.data
+def _axis(op: ConcatOp | ArgMaxOp | ReverseOp) -> int:
+    return op.axis.value.data
 
 
 def _attrs(op: Operation, lengths: dict[str, int]) -> list[tuple[int, ...]] | None:
     """The named array properties, or None when one is missing or has the wrong length."""
-    values = [array_prop(op, name) for name in lengths]
-    if any(v is None or len(v) != n for v, n in zip(values, lengths.values(), strict=True)):
-        return None
+    values: list[tuple[int, ...]] = []
+    for name, n in lengths.items():
+        value = array_prop(op, name)
+        if value is None or len(value) != n:
+            return None
+        values.append(value)
     return values
 
 
@@ -171,7 +178,7 @@ def zero_points(check: Checker, op: Operation) -> None:
 
 
 @op_rule(*_CONVOLUTIONS)
-def convolution(check: Checker, op: Operation) -> None:
+def convolution(check: Checker, op: ConvOp) -> None:
     """CONV2D, CONV3D, DEPTHWISE_CONV2D: pad >= 0, stride >= 1, dilation >= 1, and
     ``O == idiv_check(I - 1 + pad_before + pad_after - (K - 1) * dilation, stride) + 1``."""
     dims, k0 = _CONVOLUTIONS[type(op)]
@@ -183,7 +190,7 @@ def convolution(check: Checker, op: Operation) -> None:
     _at_least(check, op, [f"pad_{side}" for d in dims for side in d[2:]], pad, 0)
     _at_least(check, op, [f"stride_{d[1]}" for d in dims], stride, 1)
     _at_least(check, op, [f"dilation_{d[1]}" for d in dims], dilation, 1)
-    x, w, out = shape(op.input), shape(op.weight), shape(op.output)
+    x, w, out = ranked_shape(op.input), ranked_shape(op.weight), ranked_shape(op.output)
     for i, (name, ax, _, _) in enumerate(dims):
         size, k, before, after, dil = x[1 + i], w[k0 + i], pad[2 * i], pad[2 * i + 1], dilation[i]
         if _dynamic(size, k) or dil < 1:
@@ -194,7 +201,7 @@ def convolution(check: Checker, op: Operation) -> None:
 
 
 @op_rule(ConvOpBase)
-def bias_length(check: Checker, op: Operation) -> None:
+def bias_length(check: Checker, op: ConvOpBase) -> None:
     """``ERROR_IF(BC != OC && BC != 1)``: one bias per output channel, or one for all."""
     bias, out = shape(op.bias), shape(op.output)
     if not bias or not out or _dynamic(bias[0], out[-1]) or bias[0] in (1, out[-1]):
@@ -211,7 +218,7 @@ def transpose_convolution(check: Checker, op: TransposeConv2DOp) -> None:
         return
     out_pad, stride = values
     _at_least(check, op, ["stride_y", "stride_x"], stride, 1)
-    x, w, out = shape(op.input), shape(op.weight), shape(op.output)
+    x, w, out = ranked_shape(op.input), ranked_shape(op.weight), ranked_shape(op.output)
     for i, (name, ax, before, after) in enumerate(_HW):
         size, k, o = x[1 + i], w[1 + i], out[1 + i]
         k_name = "KH" if ax == "y" else "KW"
@@ -227,8 +234,8 @@ def transpose_convolution(check: Checker, op: TransposeConv2DOp) -> None:
             check.report(OUTPUT_SHAPE, op, f"output {name} {o} != {text} = {expected}")
 
 
-@op_rule(AvgPool2dOp, MaxPool2dOp)
-def pooling(check: Checker, op: Operation) -> None:
+@op_rule(AvgPool2DOp, MaxPool2DOp)
+def pooling(check: Checker, op: AvgPool2DOp | MaxPool2DOp) -> None:
     """kernel >= 1, stride >= 1, 0 <= pad < kernel (a window wholly in the padding would
     average over nothing), and ``O == idiv_check(I + pad_before + pad_after - kernel, stride) + 1``."""
     values = _attrs(op, {"kernel": 2, "stride": 2, "pad": 4})
@@ -238,7 +245,7 @@ def pooling(check: Checker, op: Operation) -> None:
     _at_least(check, op, ["kernel_y", "kernel_x"], kernel, 1)
     _at_least(check, op, ["stride_y", "stride_x"], stride, 1)
     _at_least(check, op, ["pad_top", "pad_bottom", "pad_left", "pad_right"], pad, 0)
-    x, out = shape(op.input), shape(op.output)
+    x, out = ranked_shape(op.input), ranked_shape(op.output)
     for i, (name, ax, before, after) in enumerate(_HW):
         k, pads = kernel[i], pad[2 * i : 2 * i + 2]
         if k < 1:
@@ -264,7 +271,7 @@ def resize(check: Checker, op: ResizeOp) -> None:
     scale, offset, border = (constant_ints(v) for v in (op.scale, op.offset, op.border))
     if scale is None or offset is None or border is None or (len(scale), len(offset), len(border)) != (4, 2, 2):
         return
-    x, out = shape(op.input), shape(op.output)
+    x, out = ranked_shape(op.input), ranked_shape(op.output)
     dims = {"OH": out[1], "OW": out[2], "IH": x[1], "IW": x[2]}
     large = [f"{k} {v}" for k, v in dims.items() if v >= RESIZE_MAX_DIM]
     if large:
@@ -297,7 +304,7 @@ def resize(check: Checker, op: ResizeOp) -> None:
 def slice_(check: Checker, op: SliceOp) -> None:
     """start >= 0, size >= 1, start + size <= input dim, output == size."""
     start, size = constant_ints(op.start), constant_ints(op.size)
-    x, out = shape(op.input1), shape(op.output)
+    x, out = ranked_shape(op.input1), ranked_shape(op.output)
     if start is None or size is None or not (len(x) == len(start) == len(size)) or not _same_rank(check, op, x, out):
         return
     for i, (b, s, dim) in enumerate(zip(start.tolist(), size.tolist(), x, strict=True)):
@@ -314,7 +321,7 @@ def slice_(check: Checker, op: SliceOp) -> None:
 @op_rule(PadOp)
 def pad(check: Checker, op: PadOp) -> None:
     """Every padding >= 0 and ``output[i] == padding[2i] + input[i] + padding[2i+1]``."""
-    padding, x, out = constant_ints(op.padding), shape(op.input1), shape(op.output)
+    padding, x, out = constant_ints(op.padding), ranked_shape(op.input1), ranked_shape(op.output)
     if padding is None or len(padding) != 2 * len(x) or not _same_rank(check, op, x, out):
         return
     for i, value in enumerate(padding.tolist()):
@@ -331,8 +338,8 @@ def pad(check: Checker, op: PadOp) -> None:
 def concat(check: Checker, op: ConcatOp) -> None:
     """Inputs agree with the output off the axis; on it they sum to the output's size.
     (Axis range and equal ranks are the structural verifier's.)"""
-    axis, out = _axis(op), shape(op.output)
-    inputs = [shape(v) for v in op.input1]
+    axis, out = _axis(op), ranked_shape(op.output)
+    inputs = [ranked_shape(v) for v in op.input1]
     for k, dims in enumerate(inputs):
         for i, (d, o) in enumerate(zip(dims, out, strict=True)):
             if i != axis and not _dynamic(d, o) and d != o:
@@ -346,7 +353,8 @@ def concat(check: Checker, op: ConcatOp) -> None:
 @op_rule(TransposeOp)
 def transpose(check: Checker, op: TransposeOp) -> None:
     """``output[i] == input[perms[i]]`` (perms being a permutation is structural)."""
-    x, out, perms = shape(op.input1), shape(op.output), array_prop(op, "perms")
+    x, out = ranked_shape(op.input1), ranked_shape(op.output)
+    perms = tuple(int(v) for v in op.perms.get_values())
     if not _same_rank(check, op, x, out):
         return
     _expect_dims(check, op, out, [x[p] for p in perms], "input[perms[i]]")
@@ -355,7 +363,7 @@ def transpose(check: Checker, op: TransposeOp) -> None:
 @op_rule(TileOp)
 def tile(check: Checker, op: TileOp) -> None:
     """``output[i] == input[i] * multiples[i]``."""
-    multiples, x, out = constant_ints(op.multiples), shape(op.input1), shape(op.output)
+    multiples, x, out = constant_ints(op.multiples), ranked_shape(op.input1), ranked_shape(op.output)
     if multiples is None or len(multiples) != len(x) or not _same_rank(check, op, x, out):
         return
     expected = [-1 if d < 0 else d * int(m) for d, m in zip(x, multiples, strict=True)]
@@ -365,7 +373,7 @@ def tile(check: Checker, op: TileOp) -> None:
 @op_rule(ReshapeOp)
 def reshape(check: Checker, op: ReshapeOp) -> None:
     """The element count is kept, and the shape operand is the output's shape."""
-    x, out = shape(op.input1), shape(op.output)
+    x, out = ranked_shape(op.input1), ranked_shape(op.output)
     if not _dynamic(*x, *out) and np.prod(x, dtype=np.int64) != np.prod(out, dtype=np.int64):
         count_in, count_out = int(np.prod(x, dtype=np.int64)), int(np.prod(out, dtype=np.int64))
         check.report(OUTPUT_SHAPE, op, f"output has {count_out} elements, input has {count_in}")
@@ -380,14 +388,14 @@ def reshape(check: Checker, op: ReshapeOp) -> None:
 @op_rule(ArgMaxOp)
 def argmax(check: Checker, op: ArgMaxOp) -> None:
     """The output is the input's shape without the axis (axis range and rank are structural)."""
-    x, out, axis = shape(op.input), shape(op.output), _axis(op)
+    x, out, axis = ranked_shape(op.input), ranked_shape(op.output), _axis(op)
     _expect_dims(check, op, out, x[:axis] + x[axis + 1 :], f"input without axis {axis}")
 
 
 @op_rule(ReverseOp)
 def reverse(check: Checker, op: ReverseOp) -> None:
     """``0 <= axis < rank`` (the output sharing the input's shape is a shape-symbol check)."""
-    rank, axis = len(shape(op.input1)), _axis(op)
+    rank, axis = len(ranked_shape(op.input1)), _axis(op)
     if not 0 <= axis < rank:
         check.report(ATTRIBUTE_RANGE, op, f"axis {axis} is outside [0, {rank})")
 
@@ -398,7 +406,9 @@ def reverse(check: Checker, op: ReverseOp) -> None:
 @op_rule(ClampOp)
 def clamp(check: Checker, op: ClampOp) -> None:
     """min_val <= max_val, neither NaN."""
-    low, high = op.min_val.value.data, op.max_val.value.data
+    # The structural verifier typed both like the input element: integer or float attributes.
+    bounds = cast(tuple[IntegerAttr | FloatAttr, ...], (op.min_val, op.max_val))
+    low, high = (b.value.data for b in bounds)
     if any(isinstance(v, float) and np.isnan(v) for v in (low, high)):
         check.report(ATTRIBUTE_RANGE, op, f"min_val {low} / max_val {high} must not be NaN")
     elif high < low:
@@ -423,27 +433,27 @@ def mul_shift(check: Checker, op: MulOp) -> None:
 def table(check: Checker, op: TableOp) -> None:
     """REQUIRE(length(table) == TABLE_SIZE): 256 entries for i8, 513 for i16."""
     in_t = spec_type_name(element_type(op.input1.type))
-    want, dims = TABLE_SIZE.get(in_t), shape(op.table)
+    want, dims = TABLE_SIZE.get(in_t) if in_t is not None else None, ranked_shape(op.table)
     if want is None or len(dims) != 1 or _dynamic(*dims) or dims[0] == want:
         return
     check.report(ATTRIBUTE_RANGE, op, f"table has {dims[0]} entries, {in_t} needs {want}")
 
 
-@op_rule(FFT2dOp, RFFT2dOp)
-def fft_sizes(check: Checker, op: Operation) -> None:
+@op_rule(FFT2DOp, RFFT2DOp)
+def fft_sizes(check: Checker, op: FFT2DOp | RFFT2DOp) -> None:
     """ERROR_IF(!power_of_two(H) || !power_of_two(W)) on the input [N,H,W]."""
-    dims = shape(op.input_real)
+    dims = ranked_shape(op.input_real)
     for name, size in (("H", dims[1]), ("W", dims[2])):
         if size >= 0 and (size == 0 or size & (size - 1)):
             check.report(ATTRIBUTE_RANGE, op, f"{name} {size} is not a power of two")
 
 
 @op_rule(GatherOp, ScatterOp)
-def gather_scatter_indices(check: Checker, op: Operation) -> None:
+def gather_scatter_indices(check: Checker, op: GatherOp | ScatterOp) -> None:
     """Constant indices: REQUIRE(0 <= k < K); SCATTER also writes each [n, k] at most once."""
     indices = constant_ints(op.indices)
     values = op.values if isinstance(op, GatherOp) else op.values_in
-    k = shape(values)[1]
+    k = ranked_shape(values)[1]
     if indices is None or k < 0:
         return
     bad = indices[(indices < 0) | (indices >= k)]
@@ -451,7 +461,7 @@ def gather_scatter_indices(check: Checker, op: Operation) -> None:
         check.report(ATTRIBUTE_RANGE, op, f"index {int(bad[0])} is outside [0, {k})")
     if not isinstance(op, ScatterOp):
         return
-    for n, row in enumerate(indices.reshape(shape(op.indices)[0], -1)):
+    for n, row in enumerate(indices.reshape(ranked_shape(op.indices)[0], -1)):
         seen, counts = np.unique(row, return_counts=True)
         if np.any(counts > 1):
             check.report(ATTRIBUTE_RANGE, op, f"batch {n} scatters to index {int(seen[counts > 1][0])} twice")

@@ -26,6 +26,7 @@ from functools import cache
 
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Operation, SSAValue
+from xdsl.irdl import IRDLOperation
 
 from ir.dialects.tosa_ext import (
     OPS_BY_SPEC_NAME,
@@ -33,10 +34,10 @@ from ir.dialects.tosa_ext import (
     ResizeOp,
     ShapeType,
     WhileOp,
-    _type_text,
-    pair_with_spec,
-    signature,
 )
+from ir.dialects.spec_check import pair_with_spec
+from ir.dialects.syntax import type_text
+from ir.speedups.identity import SignatureMemo, signature
 from ir.spec import tosa_spec
 from ir.verify.target import Target, parse_spec
 from ir.verify.core import (
@@ -50,7 +51,7 @@ from ir.verify.core import (
     spec_type_name,
 )
 
-_SPEC_NAME_BY_CLASS = {cls: name for name, cls in OPS_BY_SPEC_NAME.items()}
+_SPEC_NAME_BY_CLASS: dict[type[Operation], str] = {cls: name for name, cls in OPS_BY_SPEC_NAME.items()}
 
 #: names the spec gives the components of array attributes, by attribute and length
 _COMPONENTS: dict[str, dict[int, tuple[str, ...]]] = {
@@ -91,10 +92,10 @@ def _binding(op: Operation, spec: dict, pairs) -> dict[str, str]:
         var = arg["element_type"]
         if var in variables and isinstance(value.type, TensorType) and var not in bound:
             element = value.type.element_type
-            bound[var] = spec_type_name(element) or _type_text(element)
+            bound[var] = spec_type_name(element) or type_text(element)
     acc = op.properties.get("acc_type")
     if "acc_t" in variables and acc is not None:
-        bound.setdefault("acc_t", spec_type_name(acc) or _type_text(acc))
+        bound.setdefault("acc_t", spec_type_name(acc) or type_text(acc))
     return bound
 
 
@@ -111,24 +112,25 @@ def _requirement_text(requirements: list[list[str]]) -> str:
     return " or ".join("+".join(req) for req in requirements)
 
 
-@op_rule(Operation, group="spec")
-def spec_tables(check: Checker, op: Operation) -> None:
-    """One pass over an op's spec entry: its arguments and names are bound once."""
+@op_rule(IRDLOperation, group="spec")
+def spec_tables(check: Checker, op: IRDLOperation) -> None:
+    """One pass over an op's spec entry: its arguments and names are bound once. (Every
+    spec operator is an IRDLOperation; no other op has an entry.)"""
     found = spec_of(type(op), check.target.version)
     if found is None:
         return
-    if found[1] is None:
-        check.report("spec-version", op, f"{found[0]} is not a TOSA {check.target.version} operator; "
+    name, spec = found
+    if spec is None:
+        check.report("spec-version", op, f"{name} is not a TOSA {check.target.version} operator; "
                      f"{check.target.text} cannot run it")
         return
     key, objects = _memo_key(op, check)
-    known = _MEMO.get(key) if key is not None else None
+    known = _FINDINGS.get(key) if key is not None else None
     if known is not None:
-        for rule, message in known[0]:
+        for rule, message in known:
             check.report(rule, op, message)
         return
     start = len(check.diagnostics)
-    name, spec = found
     pairs = _arguments(op, spec)
     type_support(check, op, name, spec, pairs)
     compile_time_constants(check, op, pairs)
@@ -136,20 +138,17 @@ def spec_tables(check: Checker, op: Operation) -> None:
     shapes(check, op, spec, pairs, env, origin)
     level_limits(check, op, spec, env)
     if key is not None:
-        if len(_MEMO) >= _MEMO_LIMIT:
-            _MEMO.clear()
-        _MEMO[key] = ([(d.rule, d.message) for d in check.diagnostics[start:]], objects)
+        _FINDINGS.put(key, [(d.rule, d.message) for d in check.diagnostics[start:]], objects)
 
 
-#: findings (rule, message) of ``spec_tables`` by target and op signature, with the
-#: signature's objects (``tosa_ext.signature``: identity keys stay valid while held)
-_MEMO: dict[tuple, tuple[list[tuple[str, str]], tuple]] = {}
-_MEMO_LIMIT = 20_000
+#: findings (rule, message) of ``spec_tables`` by target and op signature
+#: (``ir.speedups.identity``: identity keys stay valid while held)
+_FINDINGS = SignatureMemo()
 
 
-def _memo_key(op: Operation, check: Checker) -> tuple[tuple | None, tuple]:
+def _memo_key(op: IRDLOperation, check: Checker) -> tuple[tuple | None, tuple]:
     """What the spec tables read of an op: its class, types and properties (dense
-    contents never; ``tosa_ext.signature``), which operands are constants, and the
+    contents never; ``ir.speedups.identity.signature``), which operands are constants, and the
     target; RESIZE also reads its scale's values, so it has no key. Ops with equal keys
     get equal findings: a parsed 10k-op module has a few dozen keys."""
     if isinstance(op, ResizeOp) or op.regions or op.successors:
@@ -305,7 +304,9 @@ def _symbols(op: Operation, pairs) -> tuple[dict[str, float], dict[str, str]]:
         if values is None and isinstance(op, ResizeOp) and attr == "scale":
             found = constant_ints(op.scale)
             values = tuple(int(v) for v in found) if found is not None else None
-        names = by_length.get(len(values)) if values is not None else None
+        if values is None:
+            continue
+        names = by_length.get(len(values))
         if names:
             env.update(zip(names, values))
     return env, origin
@@ -412,10 +413,11 @@ def _tensor_bytes(t) -> int | None:
 
 def _nesting(op: Operation) -> int:
     depth = 0
-    while op is not None:
-        if isinstance(op, IfOp | WhileOp):
+    current: Operation | None = op
+    while current is not None:
+        if isinstance(current, IfOp | WhileOp):
             depth += 1
-        op = op.parent_op()
+        current = current.parent_op()
     return depth
 
 

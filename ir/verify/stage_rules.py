@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
+from xdsl.ir import BlockArgument, Operation, SSAValue
 
+from ir.dialects.syntax import type_text
 from ir.dialects.tosa_ext import ConstOp, IfOp, RescaleOp, WhileOp
 from ir.verify.core import (
     TYPED,
@@ -26,6 +27,7 @@ from ir.verify.core import (
     defined_values,
     element_type,
     flag,
+    int_width,
     is_signed_or_unsigned,
     is_unsigned,
     module_rule,
@@ -33,12 +35,6 @@ from ir.verify.core import (
 
 _BOUNDARY_WIDTHS = (8, 16)
 _ZP_OPERAND = {"input_unsigned": 3, "output_unsigned": 4}
-
-
-def _type_text(t: Attribute) -> str:
-    from ir.dialects.tosa_ext import _type_text as text
-
-    return text(t)
 
 
 
@@ -57,8 +53,8 @@ def _function_argument(value: SSAValue) -> bool:
 
 def _describe_value(value: SSAValue) -> str:
     if isinstance(value, BlockArgument):
-        return f"argument #{value.index} ({_type_text(value.type)})"
-    return f"result ({_type_text(value.type)})"
+        return f"argument #{value.index} ({type_text(value.type)})"
+    return f"result ({type_text(value.type)})"
 
 
 @module_rule("stage")
@@ -80,7 +76,7 @@ def signedness(check: Checker, module: ModuleOp) -> None:
 
 def _typed_unsigned(check: Checker, op: Operation, value: SSAValue) -> None:
     """An unsigned value in the typed stage: legal only at the boundary."""
-    width = element_type(value.type).width.data
+    width = int_width(value.type)
     if width not in _BOUNDARY_WIDTHS:
         check.report("uint8-io-only", op, f"{_describe_value(value)}: only ui8/ui16 may cross the boundary")
         return
@@ -94,14 +90,14 @@ def _typed_unsigned(check: Checker, op: Operation, value: SSAValue) -> None:
         _unsigned_constant(check, op)
         return
     if not (isinstance(op, RescaleOp) and flag(op, "output_unsigned")):
-        check.report("uint8-io-only", op, f"produces unsigned {_type_text(value.type)} inside the graph")
+        check.report("uint8-io-only", op, f"produces unsigned {type_text(value.type)} inside the graph")
         return
     for use in value.uses:
         if not isinstance(use.operation, ReturnOp):
             check.report(
                 "uint8-io-only",
                 use.operation,
-                f"reads the unsigned output {_type_text(value.type)} of a boundary RESCALE; only the return may",
+                f"reads the unsigned output {type_text(value.type)} of a boundary RESCALE; only the return may",
             )
 
 
@@ -128,7 +124,7 @@ def _unsigned_constant(check: Checker, op: ConstOp) -> None:
         check.report(
             "uint8-io-only",
             user,
-            f"uses the unsigned constant {_type_text(op.output.type)}, which may only be a boundary RESCALE's zero point",
+            f"uses the unsigned constant {type_text(op.output.type)}, which may only be a boundary RESCALE's zero point",
         )
 
 
@@ -138,9 +134,12 @@ def unsigned_results(check: Checker, module: ModuleOp) -> None:
     if check.stage != TYPED:
         return
     for func in module.walk():
-        if not isinstance(func, FuncOp) or not func.body.blocks:
+        if not isinstance(func, FuncOp):
             continue
-        ret = func.body.blocks.last.last_op
+        block = func.body.blocks.last
+        if block is None:
+            continue
+        ret = block.last_op
         if not isinstance(ret, ReturnOp):
             continue
         for index, value in enumerate(ret.operands):
@@ -153,7 +152,7 @@ def unsigned_results(check: Checker, module: ModuleOp) -> None:
             check.report(
                 "unsigned-output-flag",
                 where,
-                f"function result #{index} ({_type_text(value.type)}) must come from a RESCALE with output_unsigned = true",
+                f"function result #{index} ({type_text(value.type)}) must come from a RESCALE with output_unsigned = true",
             )
 
 

@@ -98,4 +98,17 @@ def parse_spec(text: str) -> Target:
     return Target(text, frozenset(profiles), frozenset(extensions), level, version)
 
 
-__all__ = ["SpecError", "Target", "parse_spec"]
+def as_target(spec: str | Target) -> Target:
+    """The parsed target of ``spec``: a ``Target`` as it is, a spec string parsed once.
+
+    Every API that takes a target accepts either, under the keyword ``spec``; it calls
+    this at its edge and passes the ``Target`` on, so nothing below parses again.
+    """
+    if isinstance(spec, Target):
+        return spec
+    if not isinstance(spec, str):
+        raise TypeError(f"spec: expected a TOSA spec string or an ir.verify.Target, got {type(spec).__name__}")
+    return parse_spec(spec)
+
+
+__all__ = ["SpecError", "Target", "as_target", "parse_spec"]

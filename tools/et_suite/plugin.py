@@ -5,7 +5,7 @@ Load it with ``-p tools.et_suite.plugin`` on a pytest run over the installed pac
 exactly one step of ExecuTorch's flow: ``TOSABackend._preprocess``, the function that
 runs ArmPassManager and then the node visitors + serializer. Ours runs the same
 ArmPassManager on the same partition and hands back the bytes of our IR path
-(``bridge.capture.compile_spec_flatbuffer``). ExecuTorch's quantizer, partitioner, its
+(``bridge.partitioner.compile_edge_program``). ExecuTorch's quantizer, partitioner, its
 Ethos-U/VGF steps (which call ``TOSABackend._preprocess`` too) and its numerical checks
 stay theirs. ``--tosa-ir=stock`` leaves ExecuTorch alone but counts the same calls, so
 the two runs are reported alike.
@@ -27,10 +27,12 @@ from pathlib import Path
 
 import pytest
 
+from ir.defaults import DEFAULT_PIPELINE, EXECUTORCH_PIPELINE
+
 MODES = ("stock", "ir", "ir-canonical")
 PIPELINES = {
-    "ir": "legalize-unsigned-io",
-    "ir-canonical": "legalize-unsigned-io,canonicalize",
+    "ir": EXECUTORCH_PIPELINE,
+    "ir-canonical": DEFAULT_PIPELINE,
 }
 
 _calls = 0
@@ -119,9 +121,9 @@ def _ours(edge_program, compile_spec, pipeline: str) -> bytes:
     from executorch.backends.arm.tosa.backend import arm_get_first_delegation_tag
     from executorch.backends.arm.common.debug import debug_tosa_dump
 
-    from bridge.capture import compile_spec_flatbuffer
+    from bridge.partitioner import compile_edge_program
 
-    binary = compile_spec_flatbuffer(edge_program, compile_spec, pipeline=pipeline)
+    binary = compile_edge_program(edge_program, compile_spec, pipeline=pipeline).flatbuffer
     artifact_path = compile_spec._get_intermediate_path()
     if artifact_path:
         tag = arm_get_first_delegation_tag(edge_program.graph_module)

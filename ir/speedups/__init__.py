@@ -1,0 +1,41 @@
+"""Speed-ups that work around slow paths of xDSL 0.74, in one place, behind one switch.
+
+Each one changes how fast a result is reached, never the result: the same module, the
+same text, the same bytes, the same error messages. To tell a logic bug from a speed-up
+bug, run with ``TOSA_IR_NO_SPEEDUPS=1``: every speed-up is then off and xDSL's own path
+runs instead (``tests/test_speedups.py`` runs the lit texts and the op table both ways
+and compares the outputs). The variable is read once, here, when ``ir`` is imported.
+
+Each speed-up lives in this package, but for one: the fast op-line parser is a second
+reader of the dialect's text and of ``ir.dense_text``'s constants, which sit above
+``ir.builders``; ``ir.builders`` uses ``identity.interned``, so the parser stays beside
+``ir.parsing`` (``ir/fast_parse.py``) to keep the package graph acyclic. It obeys the
+same switch.
+
+| speed-up | module | xDSL path it replaces |
+| --- | --- | --- |
+| fast op-line parse | ``ir.fast_parse`` (registered here) | ``Parser.parse_operation`` on the lines our printer writes |
+| dense-literal type constraint | ``dense_literal`` | ``_parse_dense_literal_type`` rebuilding its constraint per attribute |
+| interned types | ``identity`` | one type object per op (equal, not identical) |
+| verify memo | ``identity`` | IRDL + our verifiers run afresh on every op |
+| spec-findings memo | ``identity`` | ``ir.verify``'s spec tables evaluated afresh on every op |
+| printer type text | ``type_text`` | ``Printer.print_attribute`` on every tensor type |
+| flatbuffer locations | ``locations`` | a parser / printer per op location (``tosa_flatbuffer``) |
+
+Interning and the two memos are coupled through object identity: the memos key an op by
+the ids of its type and property objects, so they hit often only when equal types are
+one object (``identity.interned``). The memos hold the objects they key by, so an id in
+a key cannot be taken by another object while the entry lives.
+"""
+
+from __future__ import annotations
+
+import os
+
+#: the switch: ``TOSA_IR_NO_SPEEDUPS=1`` (any value but "" and "0") turns every speed-up off
+SWITCH = "TOSA_IR_NO_SPEEDUPS"
+
+#: True unless the switch is set; every speed-up consults this and nothing else
+ENABLED: bool = os.environ.get(SWITCH, "") in ("", "0")
+
+__all__ = ["ENABLED", "SWITCH"]

@@ -1,0 +1,131 @@
+"""Verification remembered by object identity, and the interning that makes it hit.
+
+xDSL verifies every op from scratch (IRDL constraints, then ours): about 35 us an op, and
+a module is verified several times on its way to a flatbuffer; ``ir.verify``'s spec
+tables cost more. For an op without regions, successors or traits that look around (only
+``Pure``), what is verified is a function of its class, operand and result types and
+properties; dense contents are never read (only their class and type). So a signature
+that verified once verifies again, with the same findings.
+
+- ``memoize_verify`` (replaces: xDSL's generated ``verify_`` run on every op): a signature
+  whose verification passed is remembered; failures never are (they raise, and raise
+  again), so every error is xDSL's own.
+- ``SignatureMemo`` (also ``ir.verify.spec_rules``' findings by signature and target).
+- ``interned`` (replaces: a fresh type object per op): one object for equal attributes,
+  so a module built op by op, or read from a flatbuffer, shares its type objects.
+
+A signature is keyed by the identity of those objects, not their value: hashing xDSL
+attributes recurses through every parameter and costs as much as verifying. A memo holds
+the objects themselves, so while an entry lives no other object can take one of its ids:
+an equal key means the very same objects. Equal but distinct types simply miss. Exact,
+then: a hit is an op made of the very objects an earlier op verified with.
+
+The verify memo is installed on the ``tosa`` dialect's ops when this module is imported;
+``ir.builders`` imports it, so every ``import ir`` does (``ir/__init__.py`` says so too).
+The dialect imports nothing from here: the speed-ups sit above what they speed up.
+
+Off with ``TOSA_IR_NO_SPEEDUPS=1``: nothing is interned or remembered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DenseResourceAttr
+from xdsl.ir import Attribute, Operation
+from xdsl.irdl import IRDLOperation
+from xdsl.traits import Pure
+
+from ir.dialects.tosa_ext import TOSA_OPS, VERIFY_READS_MODULE
+from ir.speedups import ENABLED
+
+_DENSE = (DenseIntOrFPElementsAttr, DenseResourceAttr)
+
+
+def signature(op: Operation) -> tuple[tuple, tuple]:
+    """(key, objects): what op-local verification reads of ``op`` (class, operand and
+    result types, properties; a dense attribute by its class and type only); the key is
+    the property names and the ids of those objects."""
+    parts: list = [type(op), *[o.type for o in op.operands], None, *[r.type for r in op.results]]
+    properties = op.properties
+    for attr in properties.values():
+        if isinstance(attr, _DENSE):
+            parts += [type(attr), attr.type]  # not the (maybe 100 MB) contents
+        else:
+            parts.append(attr)
+    # names by value: equal names are often distinct strings
+    return (tuple(properties), *map(id, parts)), tuple(parts)
+
+
+class SignatureMemo:
+    """A bounded map from signature keys to values, holding each key's objects (so its
+    ids stay theirs); cleared when full (a parsed model needs a few dozen entries)."""
+
+    def __init__(self, limit: int = 20_000) -> None:
+        self._limit = limit
+        self._entries: dict[tuple, tuple[object, tuple]] = {}
+
+    def get(self, key: tuple) -> object | None:
+        found = self._entries.get(key) if ENABLED else None
+        return None if found is None else found[0]
+
+    def put(self, key: tuple, value: object, objects: tuple) -> None:
+        if not ENABLED:
+            return
+        if len(self._entries) >= self._limit:
+            self._entries.clear()
+        self._entries[key] = (value, objects)
+
+
+_VERIFIED = SignatureMemo()
+
+
+def _memoized(verify_):
+    def verify_once(self) -> None:
+        if self.regions or self.successors:
+            verify_(self)
+            return
+        key, objects = signature(self)
+        if _VERIFIED.get(key) is not None:
+            return
+        verify_(self)
+        _VERIFIED.put(key, True, objects)
+
+    verify_once.__doc__ = verify_.__doc__
+    return verify_once
+
+
+def memoize_verify(ops: Iterable[type[IRDLOperation]], in_context: tuple[type, ...] = ()) -> None:
+    """Remember successful verification of the op-local ones among ``ops``: no regions,
+    no attribute definitions, only ``Pure`` traits, and not in ``in_context`` (ops whose
+    verifier reads beyond the op). Called once, below, on the ``tosa`` dialect's ops."""
+    if not ENABLED:
+        return
+    for op in ops:
+        definition = op.get_irdl_definition()
+        local = not definition.regions and not definition.attributes and op not in in_context
+        if local and all(isinstance(t, Pure) for t in definition.traits):
+            op.verify_ = _memoized(op.verify_)
+
+
+memoize_verify(TOSA_OPS, in_context=VERIFY_READS_MODULE)
+
+_INTERNED: dict[Attribute, Attribute] = {}
+_INTERNED_LIMIT = 50_000
+
+
+def interned(attr: Attribute) -> Attribute:
+    """One object for every equal attribute (types, mostly), so a module whose ops share
+    their type objects verifies once per distinct signature, not once per op."""
+    if not ENABLED:
+        return attr
+    found = _INTERNED.get(attr)
+    if found is not None:
+        return found
+    if len(_INTERNED) >= _INTERNED_LIMIT:
+        _INTERNED.clear()
+    _INTERNED[attr] = attr
+    return attr
+
+
+__all__ = ["signature", "SignatureMemo", "memoize_verify", "interned"]

@@ -1,0 +1,146 @@
+"""The speed-ups (``ir/speedups/``) change how fast, never what: the same outputs with
+``TOSA_IR_NO_SPEEDUPS=1`` as without.
+
+Two fresh processes, one with the switch and one without, each produce every output the
+project derives from its texts (run as a script, this file prints them as JSON):
+
+- every lit text under ``tests/filecheck``: each ``tosa-ir-opt`` command of its RUN lines,
+  run in-process, gives its exit status, stdout, stderr and the files it writes;
+- every case of the op table (``tests/op_cases.py``): the module printed (custom form,
+  generic form with locations), its flatbuffer bytes, the text and the flatbuffer read
+  back and printed again, and the verifier's findings.
+
+The two must be equal, entry by entry; each process also says whether its speed-ups ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def _env(switch: bool) -> dict:
+    env = dict(os.environ)
+    env.pop("TOSA_IR_NO_SPEEDUPS", None)
+    if switch:
+        env["TOSA_IR_NO_SPEEDUPS"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    return env
+
+
+def _outputs(switch: bool) -> dict[str, str]:
+    done = subprocess.run(
+        [sys.executable, str(Path(__file__).resolve())],
+        env=_env(switch),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    return json.loads(done.stdout)
+
+
+def test_outputs_are_the_same_with_the_env():
+    fast, plain = _outputs(switch=False), _outputs(switch=True)
+    assert fast.pop("speedups ran") == "True"
+    assert plain.pop("speedups ran") == "False"
+    assert fast.keys() == plain.keys()
+    differing = [key for key in fast if fast[key] != plain[key]]
+    assert not differing, f"{len(differing)} outputs differ, first {differing[0]}:\n" + "\n".join(
+        ["--- speed-ups on", fast[differing[0]], "--- speed-ups off", plain[differing[0]]]
+    )
+
+
+# ============================================================================= the probe
+# What one process prints: run as ``python tests/test_speedups.py``.
+
+
+def _digest(data: bytes | str) -> str:
+    raw = data.encode() if isinstance(data, str) else data
+    return f"{len(raw)} bytes sha256 {hashlib.sha256(raw).hexdigest()}"
+
+
+def _guarded(make) -> str:
+    """``make()``, or the error it raised, as text: a failure must be the same too."""
+    try:
+        return make()
+    except Exception as err:  # noqa: BLE001 -- compared, not hidden
+        return f"{type(err).__name__}: {err}"
+
+
+def _lit_outputs() -> dict[str, str]:
+    from drivers.cli import opt_main
+    from test_filecheck import FILES, MERGE_STDERR
+    from test_filecheck import ROOT as LIT_ROOT
+    from test_filecheck import run_lines
+
+    outputs = {}
+    for file in FILES:
+        name = str(file.relative_to(LIT_ROOT))
+        with tempfile.TemporaryDirectory() as scratch:
+            t = Path(scratch) / file.stem
+            for i, line in enumerate(run_lines(file)):
+                text = line.replace("%s", str(file)).replace("%t", str(t))
+                for k, command in enumerate(text.split(" | ")):
+                    words = [w for w in shlex.split(command) if w not in ("not", MERGE_STDERR)]
+                    if words[0] != "tosa-ir-opt":
+                        continue
+                    out, err = io.StringIO(), io.StringIO()
+                    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                        status = opt_main(words[1:])
+                    said = f"exit {status}\n--- stdout\n{out.getvalue()}\n--- stderr\n{err.getvalue()}"
+                    outputs[f"lit {name} RUN {i} command {k}"] = said.replace(scratch, "%scratch")
+            written = sorted(p for p in Path(scratch).rglob("*") if p.is_file())
+            for path in written:
+                outputs[f"lit {name} wrote {path.relative_to(scratch)}"] = _digest(path.read_bytes())
+    return outputs
+
+
+def _op_table_outputs() -> dict[str, str]:
+    import ir
+    from ir.verify import diagnose
+    from op_cases import CASES, HAND_BUILT, build_case_module
+    from tosa_flatbuffer import from_flatbuffer, to_flatbuffer
+
+    outputs = {}
+    for name in [*CASES, *HAND_BUILT]:
+        module = build_case_module(name)
+        text = ir.print_module(module)
+        exact = ir.print_module(module, generic=True, debuginfo=True)
+        outputs[f"op {name} custom"] = text
+        outputs[f"op {name} generic"] = exact
+        outputs[f"op {name} verify"] = _guarded(lambda: "\n".join(str(d) for d in diagnose(module)))
+        outputs[f"op {name} text read back"] = _guarded(
+            lambda: ir.print_module(ir.parse_module(exact, name="t.mlir"), generic=True, debuginfo=True)
+        )
+        data = _guarded(lambda: to_flatbuffer(module))
+        outputs[f"op {name} flatbuffer"] = _digest(data) if isinstance(data, bytes) else data
+        if isinstance(data, bytes):
+            outputs[f"op {name} flatbuffer read back"] = _guarded(
+                lambda: ir.print_module(from_flatbuffer(data), generic=True, debuginfo=True)
+            )
+    return outputs
+
+
+def _probe() -> dict[str, str]:
+    import ir.speedups
+    from ir.dialects.tosa_ext import AddOp
+
+    memoized = AddOp.verify_.__name__ == "verify_once"
+    assert memoized == ir.speedups.ENABLED, "the verify memo does not follow the switch"
+    return {"speedups ran": str(ir.speedups.ENABLED), **_lit_outputs(), **_op_table_outputs()}
+
+
+if __name__ == "__main__":
+    json.dump(_probe(), sys.stdout)

@@ -27,7 +27,7 @@ from ir.defaults import DEFAULT_PIPELINE, DEFAULT_SPEC
 from ir.files import write_atomically
 from ir.lowering.pipeline import run_pipeline
 from ir.verify.target import Target, as_target
-from tosa_flatbuffer import to_flatbuffer
+from tosa_flatbuffer import CheckedFlatbuffer, to_checked_flatbuffer
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class CompileResult:
     ``stages`` holds the module after each stage (the typed input first; copies, but the
     last one is ``module``), ``module`` the final stage (the one the flatbuffer holds); ``dumps`` the stage
     files written and ``flatbuffer_path`` the ``.tosa`` (both only with a ``dump_dir``).
+    ``checked`` is the flatbuffer with the records the writer planned, which the runtime
+    (reference model, Vela) takes without decoding and verifying it again.
     A failing stage raises instead (see ``compile_partition``): a result is always clean.
     """
 
@@ -53,9 +55,13 @@ class CompileResult:
     target: Target
     stages: tuple[Stage, ...]
     module: ModuleOp
-    flatbuffer: bytes
+    checked: CheckedFlatbuffer
     dumps: tuple[Path, ...] = ()
     flatbuffer_path: Path | None = None
+
+    @property
+    def flatbuffer(self) -> bytes:
+        return self.checked.data
 
     def __deepcopy__(self, memo: dict) -> CompileResult:
         """Shared, not copied: ExecuTorch deep-copies programs that carry a result in
@@ -98,12 +104,12 @@ def compile_partition(
         module, pipeline, spec=target, verify=verify, dump_dir=stages_dir, on_pass=on_pass, on_stage=keep
     )
     stages[-1] = Stage(stages[-1].name, module)  # the final stage is the module itself
-    flatbuffer = to_flatbuffer(module, version=target.version)  # ExecuTorch's version field
+    checked = to_checked_flatbuffer(module, version=target.version)  # ExecuTorch's version field
     flatbuffer_path = None
     if dump_dir is not None:
         flatbuffer_path = Path(dump_dir) / f"{name}.tosa"
-        write_atomically(flatbuffer_path, flatbuffer)
-    return CompileResult(name, target, tuple(stages), module, flatbuffer, tuple(dumps), flatbuffer_path)
+        write_atomically(flatbuffer_path, checked.data)
+    return CompileResult(name, target, tuple(stages), module, checked, tuple(dumps), flatbuffer_path)
 
 
 __all__ = ["CompileResult", "Stage", "compile_partition"]

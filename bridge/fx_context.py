@@ -68,6 +68,11 @@ class FxImportError(Exception):
         what = f"FX node '{node}'" + (f" ({target})" if target else "") + ": " if node else ""
         super().__init__(f"{where}error: {what}{message}")
 
+    @property
+    def place(self) -> str | None:
+        """The user's ``file:line`` the error starts with, when the node's meta knows it."""
+        return self.source or None
+
     @classmethod
     def at(cls, node: Node, message: str) -> FxImportError:
         return cls(message, node=node.name, target=display_target(node), source=describe_source(node.meta))

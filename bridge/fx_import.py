@@ -20,7 +20,6 @@ from torch.fx import GraphModule, Node
 from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Attribute, Block, Region, SSAValue
-from xdsl.utils.exceptions import VerifyException
 
 from bridge.fx_context import (
     FxImportError,
@@ -34,7 +33,7 @@ from bridge.fx_rules import RULES
 from bridge.fx_types import UnsupportedTypeError, numpy_of
 from bridge.provenance import node_location
 from ir.builders import const
-from ir.diagnostics import fx_node_of, source_of
+from ir.diagnostics import failing_ops, format_place, fx_node_of, source_of
 from ir.dialects.tosa_ext import YieldOp
 from ir.verify.target import Target, as_target
 from ir.tensor_names import name_dicts, set_tensor_names
@@ -274,14 +273,11 @@ def fx_to_ir(program, exported_program=None, *, spec: str | Target | None = None
 
 def _verify_imported(module: ModuleOp) -> None:
     """Structural verification, op by op, so a failure names the FX node it came from."""
-    for op in module.walk():
-        try:
-            op.verify(verify_nested_ops=False)
-        except VerifyException as err:
-            source = source_of(op.location)
-            raise FxImportError(
-                f"imported op does not verify: {str(err).splitlines()[0]}",
-                node=fx_node_of(op.location) or "",
-                target=op.name,
-                source=f"{source[0]}:{source[1]}" if source else "",
-            ) from None
+    for op, err in failing_ops(module):
+        source = source_of(op.location)
+        raise FxImportError(
+            f"imported op does not verify: {str(err).splitlines()[0]}",
+            node=fx_node_of(op.location) or "",
+            target=op.name,
+            source=format_place(source) if source else "",
+        ) from None

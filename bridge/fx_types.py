@@ -10,56 +10,47 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from xdsl.dialects.builtin import (
-    BFloat16Type,
-    Float4E2M1FNType,
-    Float6E2M3FNType,
-    Float6E3M2FNType,
-    Float8E4M3FNType,
-    Float8E5M2Type,
-    Float8E8M0FNUType,
-    Float16Type,
-    Float32Type,
-    IntegerType,
-    Signedness,
-    TensorType,
-)
+from xdsl.dialects.builtin import IntegerType, Signedness, TensorType
 from xdsl.ir import Attribute
 
-from ir.builders import storage_dtype
 from ir.dialects.tosa_ext import ShapeType
+from ir.dtypes import BY_TOSA_NAME, storage_dtype
 
 SPECIAL_DTYPE_META = "tosa_special_dtype"
 
-DTYPE_TO_ELEMENT: dict[torch.dtype, Attribute] = {
-    torch.float32: Float32Type(),
-    torch.float16: Float16Type(),
-    torch.bfloat16: BFloat16Type(),
-    torch.float8_e4m3fn: Float8E4M3FNType(),
-    torch.float8_e5m2: Float8E5M2Type(),
-    torch.float8_e8m0fnu: Float8E8M0FNUType(),  # TOSA 1.1 block scales (fp8ue8m0_t)
-    torch.int8: IntegerType(8),
-    torch.uint8: IntegerType(8, Signedness.UNSIGNED),
-    torch.int16: IntegerType(16),
-    torch.int32: IntegerType(32),
-    torch.bool: IntegerType(1),
+#: torch's side of ``ir.dtypes``: the TOSA element type each torch dtype stands for
+_TORCH_TO_TOSA: dict[torch.dtype, str] = {
+    torch.float32: "FP32",
+    torch.float16: "FP16",
+    torch.bfloat16: "BF16",
+    torch.float8_e4m3fn: "FP8E4M3",
+    torch.float8_e5m2: "FP8E5M2",
+    torch.float8_e8m0fnu: "FP8UE8M0",  # TOSA 1.1 block scales (fp8ue8m0_t)
+    torch.int8: "INT8",
+    torch.int16: "INT16",
+    torch.int32: "INT32",
+    torch.bool: "BOOL",
 }
 
-#: ``TosaSpecialDtype`` member names (ExecuTorch's enum) to element types. The TOSA 1.1
-#: fp4/fp6 block-scaled payloads travel in torch as ``uint8``: fp6 one per byte, fp4 two
-#: per byte (``PACKED_FP4``), their TOSA type only in this meta
+DTYPE_TO_ELEMENT: dict[torch.dtype, Attribute] = {
+    **{dtype: BY_TOSA_NAME[name].ir_type for dtype, name in _TORCH_TO_TOSA.items()},
+    torch.uint8: IntegerType(8, Signedness.UNSIGNED),  # the typed stage's ui8 IO
+}
+
+#: ``TosaSpecialDtype`` member names (ExecuTorch's enum, TOSA's names) to element types.
+#: The TOSA 1.1 fp4/fp6 block-scaled payloads travel in torch as ``uint8``: fp6 one per
+#: byte, fp4 two per byte (``PACKED_FP4``), their TOSA type only in this meta
 SPECIAL_TO_ELEMENT: dict[str, Attribute] = {
-    "INT48": IntegerType(48),
-    "INT4": IntegerType(4),
-    "FP4E2M1": Float4E2M1FNType(),
-    "FP6E2M3": Float6E2M3FNType(),
-    "FP6E3M2": Float6E3M2FNType(),
+    name: BY_TOSA_NAME[name].ir_type for name in ("INT48", "INT4", "FP4E2M1", "FP6E2M3", "FP6E3M2")
 }
 
 #: an element type whose ``uint8`` carrier holds two elements per byte, low nibble first
 #: (torch's ``float4_e2m1fn_x2`` and the TOSA file's order: ExecuTorch writes the bytes as
 #: they are), so the carrier's last dimension is half the tensor's
-PACKED_FP4 = Float4E2M1FNType()
+PACKED_FP4 = BY_TOSA_NAME["FP4E2M1"].ir_type
+
+#: torch's unsigned integer of each size: how a dtype numpy lacks crosses to numpy
+_UINT_OF_SIZE = {1: torch.uint8, 2: torch.uint16}
 
 
 class UnsupportedTypeError(TypeError):
@@ -124,24 +115,18 @@ def tensor_type_of(tensor: torch.Tensor) -> TensorType:
 
 
 def numpy_of(tensor: torch.Tensor, element: Attribute | None = None) -> np.ndarray:
-    """A tensor's bytes as numpy, viewing the dtypes numpy lacks through ml_dtypes; with
-    ``element``, a ``uint8`` carrier of fp6/fp4 (``SPECIAL_TO_ELEMENT``) as one element
-    of that type per byte, fp4 unpacked."""
-    import ml_dtypes
-
+    """A tensor's bytes as numpy, viewing the dtypes numpy lacks (bfloat16, fp8) through
+    their ``ir.dtypes`` storage (ml_dtypes, user-defined numpy dtypes: ``num`` >= 256);
+    with ``element``, a ``uint8`` carrier of fp6/fp4 (``SPECIAL_TO_ELEMENT``) as one
+    element of that type per byte, fp4 unpacked."""
     tensor = tensor.detach().cpu().contiguous()
     if element is not None and tensor.dtype == torch.uint8 and element in _CARRIED:
         return _carried(tensor.numpy(), element)
-    views = {
-        torch.bfloat16: (torch.uint16, ml_dtypes.bfloat16),
-        torch.float8_e4m3fn: (torch.uint8, ml_dtypes.float8_e4m3fn),
-        torch.float8_e5m2: (torch.uint8, ml_dtypes.float8_e5m2),
-        torch.float8_e8m0fnu: (torch.uint8, ml_dtypes.float8_e8m0fnu),
-    }
-    if tensor.dtype in views:
-        storage, view = views[tensor.dtype]
-        return tensor.view(storage).numpy().view(view)
-    return tensor.numpy()
+    own = DTYPE_TO_ELEMENT.get(tensor.dtype)
+    storage = storage_dtype(own) if own is not None else None
+    if storage is None or storage.num < 256:
+        return tensor.numpy()
+    return tensor.view(_UINT_OF_SIZE[tensor.element_size()]).numpy().view(storage)
 
 
 #: the element types a ``uint8`` carrier can hold (one per byte in the IR's storage)

@@ -21,6 +21,8 @@ from pathlib import Path
 from xdsl.dialects.builtin import FileLineColLoc, IntAttr, NameLoc, NoneAttr, StringAttr
 from xdsl.ir import Attribute
 
+from ir.diagnostics import format_place
+
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 _LIBRARY_PARTS = ("site-packages", "dist-packages")
 _LIBRARY_PACKAGES = ("torch", "torchao", "executorch", "functorch")
@@ -96,7 +98,7 @@ def node_location(name: str, meta: dict) -> Attribute:
 
 def describe_source(meta: dict) -> str:
     source = source_of(meta)
-    return "" if source is None else f"{source[0]}:{source[1]}"
+    return "" if source is None else format_place(source)
 
 
 def module_path(meta: dict) -> str:

@@ -275,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
 class PartitionResult:
     name: str
     op_counts: Counter
-    flatbuffer: bytes
+    flatbuffer: object  # tosa_flatbuffer.CheckedFlatbuffer: the bytes and their records
     dumps: list[Path]  # the numbered stage dumps
     vela: object | None  # runtime.VelaResult
     vela_error: str | None
@@ -373,7 +373,7 @@ def _compile_partition(index: int, partition, passes, target, args, progress: Pr
     except OSError as err:
         raise CliError(EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}") from None
     progress.step(f"{name}: Vela")
-    vela, vela_error = _vela(compiled.flatbuffer, args.accelerator)
+    vela, vela_error = _vela(compiled.checked, args.accelerator)
     try:
         _write_vela(out, name, vela)
         _write_review(out, name, compiled.module, vela, args)
@@ -384,7 +384,7 @@ def _compile_partition(index: int, partition, passes, target, args, progress: Pr
     counts = Counter(
         op.name.removeprefix("tosa.") for op in compiled.module.walk() if op.name.startswith("tosa.")
     )
-    return PartitionResult(name, counts, compiled.flatbuffer, list(compiled.dumps), vela, vela_error)
+    return PartitionResult(name, counts, compiled.checked, list(compiled.dumps), vela, vela_error)
 
 
 def _write_vela(out: Path, name: str, vela) -> None:

@@ -34,15 +34,17 @@ def _first_line(text: str) -> str:
     return lines[0] if lines else "(no message)"
 
 
-_AT_OP = re.compile(r"(\S.*?:\d+(?::\d+)?): (.*)")
-
-
 def _placed(err, label: str) -> str:
-    """An error's first line as ``file:line: error: ...`` when it starts at an op's
-    place (``ir.diagnostics.describe_op``), else at the input file."""
+    """An error's first line as ``file:line: error: ...`` at the place it names: the op's
+    or FX node's ``place`` our exceptions carry (``FlatbufferError``, ``FxImportError``),
+    else the input file. xDSL's exceptions carry no op, so theirs go to the input file."""
+    from ir.diagnostics import error_line
+
     first = _first_line(err)
-    at = _AT_OP.match(first)
-    return f"{at[1]}: error: {at[2].removeprefix('error: ')}" if at else f"{label}: error: {first}"
+    place = getattr(err, "place", None)
+    if not place or not first.startswith(f"{place}: "):
+        return error_line(label, first)
+    return error_line(place, first.removeprefix(f"{place}: ").removeprefix("error: "))
 
 
 def _violations(err, label: str) -> CliError:
@@ -295,7 +297,7 @@ def _stage(what: str, function):
         ) from None
 
 
-def _vela(flatbuffer: bytes, accelerator: str):
+def _vela(flatbuffer, accelerator: str):
     """Vela's compile, or why not (a float graph, an op the NPU cannot run): the
     report says so instead of failing the whole command."""
     from runtime import VelaError, compile_vela
@@ -306,17 +308,20 @@ def _vela(flatbuffer: bytes, accelerator: str):
         return None, _first_line(err)
 
 
-def compare_with_torch(flatbuffer: bytes, checks, expected, quantization) -> str:
+def compare_with_torch(flatbuffer, checks, expected, quantization) -> str:
     """One line: the reference model on ``checks`` against the torch model's
     ``expected`` outputs (tuples), in LSBs of the quantized outputs or as a float
-    difference; ``quantization`` is ``bridge.capture.io_quantization``'s pair."""
+    difference; ``quantization`` is ``bridge.capture.io_quantization``'s pair.
+    ``flatbuffer`` is bytes or a ``tosa_flatbuffer.CheckedFlatbuffer`` (bytes are
+    checked once here, not once per run)."""
     import numpy as np
 
     from bridge.capture import quantize_tensor
-    from runtime import graph_io, run_reference
+    from runtime import checked_for_reference, graph_io, run_reference
 
     in_params, out_params = quantization
     io = graph_io(flatbuffer)
+    flatbuffer = checked_for_reference(flatbuffer)
     quantized = bool(in_params)
     if len(io.inputs) != len(checks[0]) or len(io.outputs) != len(expected[0]):
         return "the partition's IO is not the model's: no torch comparison"

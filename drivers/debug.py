@@ -397,7 +397,7 @@ class _TorchSide:
 def _partition_rows(
     index: int, partition, module, torch_side: _TorchSide, threshold: Threshold, start: int, notes: list[str]
 ) -> list[Row]:
-    from tosa_flatbuffer import to_flatbuffer
+    from tosa_flatbuffer import to_checked_flatbuffer
     from ir.lowering.expose import ExposeIntermediates, exposable_values, main_func
     from ir.tensor_names import function_tensor_names
     from runtime import graph_io, run_reference
@@ -409,7 +409,7 @@ def _partition_rows(
     returned = list(func.body.block.last_op.operands)
     extra = exposable_values(func)
     ExposeIntermediates().apply(ir.make_context(), exposed)
-    flatbuffer = to_flatbuffer(exposed)
+    flatbuffer = to_checked_flatbuffer(exposed)  # checked once: graph_io and the run reuse it
     io = graph_io(flatbuffer)
 
     fx_nodes = _fx_nodes(partition.graph_module)
@@ -470,7 +470,7 @@ def _fx_nodes(graph_module) -> dict:
 
 
 def _describe(op, partition: int, index: int) -> Row:
-    from ir.diagnostics import fx_node_of, source_of
+    from ir.diagnostics import format_place, fx_node_of, source_of
     from ir.tensor_names import tensor_names
 
     source = source_of(op.location)
@@ -481,7 +481,7 @@ def _describe(op, partition: int, index: int) -> Row:
         op=op.name,
         tensor_name=names[0] if names else "",
         fx_node=fx_node_of(op.location),
-        location=f"{source[0]}:{source[1]}" if source else None,
+        location=format_place(source) if source else None,
         compared_with="",
     )
 

@@ -130,12 +130,12 @@ def _evaluate(evaluate, captured, module, args, progress: Progress):
 def _review(args, report, index: int) -> str:
     """The module that ran, as a review dump: constants elided, locations, Vela's
     placement and the op's error on the comment line above each op."""
-    from tosa_flatbuffer import FlatbufferError, to_flatbuffer
+    from tosa_flatbuffer import FlatbufferError, to_checked_flatbuffer
     from ir.review import annotate, placement_by_name
 
     module = report.modules[index]
     try:
-        vela, _ = _vela(to_flatbuffer(module), args.accelerator)
+        vela, _ = _vela(to_checked_flatbuffer(module), args.accelerator)
     except FlatbufferError:
         vela = None
     placement = placement_by_name(vela.summary.placement) if vela is not None else {}

@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
 
     label = _io_label(args.spec, uint8_io)
     results = compile_results(edge)  # each delegate's stages and bytes, as in the .pte
-    flatbuffers = [r.flatbuffer for r in results]
+    flatbuffers = [r.checked for r in results]  # checked when written: not decoded again
     pte = write_pte(edge, args.out / "example.pte")
     report, placements = _report(flatbuffers, checks, expected, quantization, args.out, pte)
     for index, result in enumerate(results):
@@ -230,11 +230,13 @@ def _report(flatbuffers, checks, expected, quantization, out: Path, pte: Path) -
     from drivers.common import compare_with_torch
     from ir.review import placement_by_name
     from runtime import VelaError, compile_vela
+    from tosa_flatbuffer import check_flatbuffer
 
     lines = [f"wrote {out}/: per partition tag<i>/NN-<stage>.mlir, tag<i>.review.mlir, tag<i>.tosa; {pte.name} ({pte.stat().st_size} bytes)"]
     if len(flatbuffers) != 1:
         return lines + [f"{len(flatbuffers)} partitions: the torch comparison needs the whole model in one"], {}
     (flatbuffer,) = flatbuffers
+    flatbuffer = check_flatbuffer(flatbuffer)  # once, for the reference runs and Vela
     expected_tuples = [tuple(e) if isinstance(e, (tuple, list)) else (e,) for e in expected]
     lines.append(f"{compare_with_torch(flatbuffer, checks, expected_tuples, quantization)} ({len(flatbuffer)}-byte .tosa)")
     try:

@@ -44,8 +44,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-import ml_dtypes
 import numpy as np
+
+from ir.dtypes import FLOAT_STORAGE_BY_NAME
 
 __all__ = ["KINDS", "mlir_float_text", "mlir_float_text_from_bits"]
 
@@ -63,8 +64,8 @@ class _Sem:
     width: int
     exp_bits: int
     precision: int
-    dtype: type
-    uint: type
+    dtype: np.dtype
+    uint: np.dtype
     nan_only: bool = False
     unsigned: bool = False
     no_zero: bool = False
@@ -97,17 +98,24 @@ class _Sem:
         return magnitude >> mant_bits == (1 << self.exp_bits) - 1
 
 
+def _carriers(kind: str) -> tuple[np.dtype, np.dtype]:
+    """The numpy dtype of a float kind (``ir.dtypes``, the one table) and the unsigned
+    integer of its size its bits are read through."""
+    dtype = FLOAT_STORAGE_BY_NAME[kind]
+    return dtype, np.dtype(f"<u{dtype.itemsize}")
+
+
 _SEMANTICS: dict[str, _Sem] = {
-    "f16": _Sem(16, 5, 11, np.float16, np.uint16),
-    "bf16": _Sem(16, 8, 8, ml_dtypes.bfloat16, np.uint16),
-    "f32": _Sem(32, 8, 24, np.float32, np.uint32),
-    "f64": _Sem(64, 11, 53, np.float64, np.uint64),
-    "f8E5M2": _Sem(8, 5, 3, ml_dtypes.float8_e5m2, np.uint8),
-    "f8E4M3FN": _Sem(8, 4, 4, ml_dtypes.float8_e4m3fn, np.uint8, nan_only=True),
-    "f8E8M0FNU": _Sem(8, 8, 1, ml_dtypes.float8_e8m0fnu, np.uint8, nan_only=True, unsigned=True, no_zero=True),
-    "f6E2M3FN": _Sem(6, 2, 4, ml_dtypes.float6_e2m3fn, np.uint8, finite_only=True),
-    "f6E3M2FN": _Sem(6, 3, 3, ml_dtypes.float6_e3m2fn, np.uint8, finite_only=True),
-    "f4E2M1FN": _Sem(4, 2, 2, ml_dtypes.float4_e2m1fn, np.uint8, finite_only=True),
+    "f16": _Sem(16, 5, 11, *_carriers("f16")),
+    "bf16": _Sem(16, 8, 8, *_carriers("bf16")),
+    "f32": _Sem(32, 8, 24, *_carriers("f32")),
+    "f64": _Sem(64, 11, 53, *_carriers("f64")),
+    "f8E5M2": _Sem(8, 5, 3, *_carriers("f8E5M2")),
+    "f8E4M3FN": _Sem(8, 4, 4, *_carriers("f8E4M3FN"), nan_only=True),
+    "f8E8M0FNU": _Sem(8, 8, 1, *_carriers("f8E8M0FNU"), nan_only=True, unsigned=True, no_zero=True),
+    "f6E2M3FN": _Sem(6, 2, 4, *_carriers("f6E2M3FN"), finite_only=True),
+    "f6E3M2FN": _Sem(6, 3, 3, *_carriers("f6E3M2FN"), finite_only=True),
+    "f4E2M1FN": _Sem(4, 2, 2, *_carriers("f4E2M1FN"), finite_only=True),
 }
 
 KINDS = tuple(_SEMANTICS)

@@ -48,7 +48,7 @@ from xdsl.utils.mlir_lexer import MLIRLexer, MLIRTokenKind
 
 from ir.builders import flat_storage
 from ir.dense_text import i48_from_mlir_hex, is_i48
-from ir.diagnostics import parsed_position, remember_position
+from ir.diagnostics import failing_ops, format_place, parsed_position, remember_position
 from ir.speedups.dense_literal import parse_dense_literal_type
 from ir.fast_parse import MAX_SPLAT_ELEMENTS, LineCache, parse_op_line
 
@@ -316,11 +316,8 @@ def _verify(module: ModuleOp, name: str) -> None:
         return
     except Exception as err:  # noqa: BLE001 -- VerifyException, or a verifier's own bug
         whole = err
-    for op in module.walk():
-        try:
-            op.verify(verify_nested_ops=False)
-        except Exception as err:  # noqa: BLE001
-            raise IRParseError(_at_op(op, _message(err), name)) from None
+    for op, err in failing_ops(module, Exception):
+        raise IRParseError(_at_op(op, _message(err), name)) from None
     raise IRParseError(_at_op(module, _message(whole), name)) from None
 
 
@@ -330,10 +327,7 @@ def _at_op(op: Operation, message: str, name: str) -> str:
     if not message.startswith(f"'{op.name}'"):
         message = f"'{op.name}' op: {message}"
     position = parsed_position(op)
-    if position is None:
-        return f"{name}:1:1: {message}"
-    file, line, column = position
-    return f"{file}:{line}:{column}: {message}"
+    return f"{format_place(position or (name, 1, 1))}: {message}"
 
 
 def _format(span: Span[str], message: str) -> str:

@@ -7,12 +7,16 @@ Differences from xDSL's default printer, each one MLIR's behaviour:
   entry-block arguments, op-provided names such as ``%output_real``);
 - optionally, large constants elided to ``dense_resource<...>`` with a content hash, a
   form MLIR's parser accepts.
+
+``op_comment`` is the hook review dumps hang their notes on: called with each op before
+it is printed, its text (if any) goes on a ``// ...`` line above the op, indented like it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, ModuleOp
@@ -75,6 +79,8 @@ class MlirPrinter(Printer):
     """xDSL printer speaking MLIR's dialect of the text format."""
 
     elide_threshold: int | None = None
+    #: text for a ``// ...`` comment line above an op, or None for none
+    op_comment: Callable[[Operation], str | None] | None = None
     _elided: dict[bytes, str] = field(default_factory=dict, init=False)
     #: tensor types printed once (``ir.speedups.type_text``)
     _type_texts: TypeTexts = field(default_factory=TypeTexts, init=False)
@@ -94,6 +100,10 @@ class MlirPrinter(Printer):
         super()._print_results(op)
 
     def print_op(self, op: Operation) -> None:
+        comment = self.op_comment(op) if self.op_comment is not None else None
+        if comment:  # the line is already indented for the op
+            self.print_string(f"// {comment}")
+            self._print_new_line()
         if isinstance(op, ModuleOp) and not self.print_generic_format:
             self.print_string("module")
             op.print(self)
@@ -143,12 +153,14 @@ def print_module(
     elide_threshold: int = DEFAULT_ELIDE_THRESHOLD,
     generic: bool = False,
     debuginfo: bool = False,
+    op_comment: Callable[[Operation], str | None] | None = None,
 ) -> str:
     """Text of ``module`` in MLIR's syntax.
 
     ``elide_constants`` (review dumps) replaces constants with more than
     ``elide_threshold`` elements by ``dense_resource<sha256_...>``: MLIR parses that, and
     the hash tells two dumps' weights apart. Round-trip text keeps every byte.
+    ``op_comment(op)`` gives the text of a comment line above ``op`` (None: no line).
     """
     out = io.StringIO()
     printer = MlirPrinter(
@@ -156,6 +168,7 @@ def print_module(
         print_generic_format=generic,
         print_debuginfo=debuginfo,
         elide_threshold=elide_threshold if elide_constants else None,
+        op_comment=op_comment,
     )
     printer.print_module(module)
     return out.getvalue()

@@ -23,18 +23,25 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING
 
-import ml_dtypes
 import numpy as np
 import tosa_reference_model
 
 from runtime._capture import captured_output
 
 if TYPE_CHECKING:
-    from tosa_flatbuffer.decode import FbBlock, FbGraph
+    from tosa_flatbuffer.decode import CheckedFlatbuffer, FbBlock
 
-__all__ = ["GraphIO", "IoTensor", "ReferenceModelError", "graph_io", "run_reference"]
+__all__ = [
+    "GraphIO",
+    "IoTensor",
+    "ReferenceModelError",
+    "checked_for_reference",
+    "graph_io",
+    "run_reference",
+]
 
 #: the levels the binding knows; see ``run_reference`` for why NONE is the default
 TOSA_LEVELS = ("NONE", "EIGHTK")
@@ -105,35 +112,30 @@ class GraphIO:
     outputs: tuple[IoTensor, ...]
 
 
-# numpy carrier of each TOSA dtype; INT4 one per byte, INT48 and SHAPE in int64
-_NUMPY_DTYPES: dict[str, np.dtype] = {
-    name: np.dtype(dtype)
-    for name, dtype in {
-        "BOOL": np.bool_,
-        "INT4": np.int8,
-        "INT8": np.int8,
-        "INT16": np.int16,
-        "INT32": np.int32,
-        "INT48": np.int64,
-        "INT64": np.int64,
-        "SHAPE": np.int64,
-        "FP32": np.float32,
-        "FP16": np.float16,
-        "BF16": ml_dtypes.bfloat16,
-        "FP8E4M3": ml_dtypes.float8_e4m3fn,
-        "FP8E5M2": ml_dtypes.float8_e5m2,
-    }.items()
-}
 _UNSIGNED_DTYPES = {"INT8": np.dtype(np.uint8), "INT16": np.dtype(np.uint16)}
 
-# What crosses the binding instead of the numpy dtype, for the dtypes numpy's buffer
-# protocol cannot spell (ml_dtypes): the same bytes as unsigned integers. Everything else
-# crosses as its signed carrier (a uint8 input as int8).
-_WIRE_DTYPES = {
-    "BF16": np.dtype(np.uint16),
-    "FP8E4M3": np.dtype(np.uint8),
-    "FP8E5M2": np.dtype(np.uint8),
-}
+
+@cache
+def _numpy_dtypes() -> dict[str, np.dtype]:
+    """The numpy carrier of each TOSA 1.0 dtype: ``ir.dtypes``' values (INT4 one per
+    byte, INT48 and SHAPE in int64, ml_dtypes for bfloat16 and fp8); 1.1's types show as
+    raw bytes (V1). Read late: ``ir`` brings in xDSL, which ``import runtime`` alone
+    should not pay for."""
+    from ir.dtypes import ELEMENT_DTYPES
+
+    return {d.tosa: d.values for d in ELEMENT_DTYPES if d.version == "1.0"}
+
+
+def _numpy_dtype(tosa_dtype: str) -> np.dtype:
+    return _numpy_dtypes().get(tosa_dtype, np.dtype("V1"))
+
+
+def _wire_dtype(tosa_dtype: str) -> np.dtype:
+    """What crosses the binding instead of the numpy dtype: for the dtypes numpy's buffer
+    protocol cannot spell (user-defined ones, ``num`` >= 256: ml_dtypes) the same bytes
+    as unsigned integers; everything else as its signed carrier (a uint8 input as int8)."""
+    dtype = _numpy_dtypes()[tosa_dtype]
+    return np.dtype(f"<u{dtype.itemsize}") if dtype.num >= 256 else dtype
 # Checked by running identity graphs through tosa-tools 2026.5.0: these come back with
 # their bytes intact. INT48 comes back as an empty float64 array ("Unsupported tensor
 # DType: INT48") and is refused as an input; INT4 and SHAPE are no graph IO in TOSA 1.0.
@@ -142,14 +144,17 @@ _RUNNABLE = frozenset(
 )
 
 
-def graph_io(flatbuffer: bytes) -> GraphIO:
+def graph_io(flatbuffer: bytes | CheckedFlatbuffer) -> GraphIO:
     """The typed inputs and outputs of ``flatbuffer``'s main block.
 
-    Reads the flatbuffer with ``tosa_flatbuffer.decode``, no C++ involved; a buffer it
-    cannot read raises ``ReferenceModelError`` (``BAD_FLATBUFFER``).
+    Reads the flatbuffer with ``tosa_flatbuffer.decode``, no C++ involved (a
+    ``CheckedFlatbuffer``'s records are taken as they are); a buffer it cannot read raises
+    ``ReferenceModelError`` (``BAD_FLATBUFFER``).
     """
-    from tosa_flatbuffer import FlatbufferError, decode
+    from tosa_flatbuffer import CheckedFlatbuffer, FlatbufferError, decode
 
+    if isinstance(flatbuffer, CheckedFlatbuffer):
+        return _graph_io(flatbuffer.graph.main)
     try:
         graph = decode(bytes(flatbuffer))
     except FlatbufferError as error:
@@ -198,7 +203,7 @@ def _io_tensor(block: FbBlock, name: str, unsigned_use: bool) -> IoTensor:
     tosa_dtype = DTYPE_NAMES.get(tensor.dtype, f"DType({tensor.dtype})")
     unsigned = unsigned_use and tosa_dtype in _UNSIGNED_DTYPES
     dtype = (
-        _UNSIGNED_DTYPES[tosa_dtype] if unsigned else _NUMPY_DTYPES.get(tosa_dtype, np.dtype("V1"))
+        _UNSIGNED_DTYPES[tosa_dtype] if unsigned else _numpy_dtype(tosa_dtype)
     )
     return IoTensor(
         name=name, shape=tuple(tensor.shape), dtype=dtype, unsigned=unsigned, tosa_dtype=tosa_dtype
@@ -209,7 +214,7 @@ def _io_tensor(block: FbBlock, name: str, unsigned_use: bool) -> IoTensor:
 
 
 def run_reference(
-    flatbuffer: bytes,
+    flatbuffer: bytes | CheckedFlatbuffer,
     inputs: Sequence[np.ndarray],
     *,
     tosa_level: str = "NONE",
@@ -219,6 +224,8 @@ def run_reference(
     Inputs go in the graph's input order with exactly the dtypes ``graph_io`` gives
     (uint8 for an unsigned INT8 input, ``ml_dtypes.bfloat16`` for BF16...); outputs come
     back the same way, shaped. Anything but a valid run raises ``ReferenceModelError``.
+    A ``CheckedFlatbuffer`` (``tosa_flatbuffer.check_flatbuffer``'s or the writer's) is
+    not checked again: pass one to run the same graph many times.
 
     ``tosa_level`` defaults to ``"NONE"``: a flatbuffer does not record its level, the
     specs this project compiles for (``TOSA-1.0+INT``, ``TOSA-1.0+FP``, Ethos-U's
@@ -230,8 +237,9 @@ def run_reference(
     """
     if tosa_level not in TOSA_LEVELS:
         raise ValueError(f"tosa_level must be one of {TOSA_LEVELS}, not {tosa_level!r}")
-    data = bytes(flatbuffer)
-    io = _graph_io(_checked_graph(data).main)
+    checked = checked_for_reference(flatbuffer)
+    data = checked.data
+    io = _graph_io(checked.graph.main)
     _check_runnable(io)
     wire_inputs = _wire_inputs(io.inputs, inputs)
     with captured_output() as captured:  # holds the capture lock: runs are serialized
@@ -248,10 +256,12 @@ def run_reference(
     return _typed_outputs(io.outputs, outputs, log)
 
 
-def _checked_graph(data: bytes) -> FbGraph:
-    """The decoded graph, once ``check_flatbuffer`` has accepted it: refuse a truncated,
-    corrupt or wrong-version buffer before C++ parses it, since the reference model's
-    own parser reports such buffers only as "Invalid TOSA graph".
+def checked_for_reference(flatbuffer: bytes | CheckedFlatbuffer) -> CheckedFlatbuffer:
+    """The bytes and their records, once ``check_flatbuffer`` has accepted them (a
+    ``CheckedFlatbuffer`` is returned as it is): refuse a truncated, corrupt or
+    wrong-version buffer before C++ parses it, since the reference model's own parser
+    reports such buffers only as "Invalid TOSA graph"; ``ReferenceModelError``
+    (``BAD_FLATBUFFER``) otherwise. Check once, then run many times.
 
     Imported here, not at the top: ``tosa_flatbuffer`` brings in xDSL and the IR,
     which ``import runtime`` alone should not pay for.
@@ -259,7 +269,7 @@ def _checked_graph(data: bytes) -> FbGraph:
     from tosa_flatbuffer import FlatbufferError, check_flatbuffer
 
     try:
-        return check_flatbuffer(data)
+        return check_flatbuffer(flatbuffer)
     except FlatbufferError as error:
         raise ReferenceModelError(
             f"not a runnable TOSA flatbuffer: {error}", status="BAD_FLATBUFFER"
@@ -315,7 +325,7 @@ def _wire_input(index: int, tensor: IoTensor, array: np.ndarray) -> np.ndarray:
             input_index=index,
             tensor_name=tensor.name,
         )
-    wire = _WIRE_DTYPES.get(tensor.tosa_dtype, _NUMPY_DTYPES[tensor.tosa_dtype])
+    wire = _wire_dtype(tensor.tosa_dtype)
     return np.ascontiguousarray(array).view(wire)
 
 
@@ -332,7 +342,7 @@ def _describe(dtype: np.dtype, shape: tuple[int, ...] | None) -> str:
 
 def _signedness_hint(tensor: IoTensor, given: np.dtype) -> str:
     """Why int8 and uint8 are not interchangeable here: the graph decides, via RESCALE."""
-    if tensor.unsigned and given == _NUMPY_DTYPES[tensor.tosa_dtype]:
+    if tensor.unsigned and given == _numpy_dtype(tensor.tosa_dtype):
         return (
             f" (the graph reads this {tensor.tosa_dtype} tensor as unsigned: a RESCALE with "
             f"input_unsigned = true consumes it)"

@@ -43,7 +43,7 @@ from ir.defaults import DEFAULT_ACCELERATOR
 from runtime._capture import CAPTURE_LOCK, captured_output
 
 if TYPE_CHECKING:
-    from tosa_flatbuffer.decode import FbGraph, FbOperator
+    from tosa_flatbuffer.decode import CheckedFlatbuffer, FbOperator
 
 __all__ = [
     "OpPlacement",
@@ -264,7 +264,7 @@ def _default_system(accelerator: str) -> tuple[str, str]:
 
 
 def compile_vela(
-    flatbuffer: bytes,
+    flatbuffer: bytes | CheckedFlatbuffer,
     accelerator: str = DEFAULT_ACCELERATOR,
     *,
     system_config: str | None = None,
@@ -283,7 +283,7 @@ def compile_vela(
     Vela's or a bad argument, is a VelaError carrying Vela's message; nothing partial is
     returned.
     """
-    data, graph = _checked_flatbuffer(flatbuffer)
+    checked = _checked_flatbuffer(flatbuffer)
     args = vela_args(
         accelerator,
         system_config=system_config,
@@ -292,36 +292,32 @@ def compile_vela(
         extra_args=extra_args,
     )
     with tempfile.TemporaryDirectory(prefix="vela-") as folder:
-        output_dir = _run_vela(data, args, folder, verbose)
+        output_dir = _run_vela(checked.data, args, folder, verbose)
         command_stream, delegate_blob = _read_payload(output_dir)
-        summary = _read_summary(output_dir, graph.main.operators)
+        summary = _read_summary(output_dir, checked.graph.main.operators)
     return VelaResult(command_stream, delegate_blob, summary, tuple(args))
 
 
-def _checked_flatbuffer(flatbuffer: bytes) -> tuple[bytes, FbGraph]:
+def _checked_flatbuffer(flatbuffer: bytes | CheckedFlatbuffer) -> CheckedFlatbuffer:
     """The bytes and their decoded graph, refused early when they cannot be a TOSA graph.
 
     Vela's own reader verifies the flatbuffer, but its message for bytes that are not
-    TOSA at all is "No networks defined via GraphAPI"; the project's checker also names
-    what is wrong.
+    TOSA at all is "No networks defined via GraphAPI"; the project's checker
+    (``tosa_flatbuffer.check_flatbuffer``) also names what is wrong, and gives the decoded
+    graph the summary is matched against. A ``CheckedFlatbuffer`` is not checked again.
+    Imported late: ``tosa_flatbuffer`` brings in xDSL and the IR, which ``import runtime``
+    alone should not pay for.
     """
-    if not isinstance(flatbuffer, (bytes, bytearray, memoryview)):
+    from tosa_flatbuffer import CheckedFlatbuffer, FlatbufferError, check_flatbuffer
+
+    if not isinstance(flatbuffer, (bytes, bytearray, memoryview, CheckedFlatbuffer)):
         raise VelaError(f"expected the flatbuffer's bytes, got {type(flatbuffer).__name__}")
-    data = bytes(flatbuffer)
-    if len(data) > _MAX_FLATBUFFER_BYTES:
-        raise VelaError(f"TOSA flatbuffer of {len(data)} bytes is over Vela's 2 GiB limit")
-    return data, _project_check(data)
-
-
-def _project_check(data: bytes) -> FbGraph:
-    """``tosa_flatbuffer.check_flatbuffer(data)``: it names what is wrong and where,
-    before C++ reads the bytes, and gives the decoded graph the summary is matched
-    against. Imported late: ``tosa_flatbuffer`` brings in xDSL and the IR, which
-    ``import runtime`` alone should not pay for."""
-    from tosa_flatbuffer import FlatbufferError, check_flatbuffer
-
+    if not isinstance(flatbuffer, CheckedFlatbuffer):
+        flatbuffer = bytes(flatbuffer)
+    if len(flatbuffer) > _MAX_FLATBUFFER_BYTES:
+        raise VelaError(f"TOSA flatbuffer of {len(flatbuffer)} bytes is over Vela's 2 GiB limit")
     try:
-        return check_flatbuffer(data)
+        return check_flatbuffer(flatbuffer)
     except FlatbufferError as err:  # says "not a TOSA flatbuffer" for foreign bytes
         raise VelaError(f"invalid TOSA flatbuffer: {err}") from err
 

@@ -22,6 +22,7 @@ from tosa_flatbuffer import (
     check_flatbuffer,
     decode,
     from_flatbuffer,
+    to_checked_flatbuffer,
     to_flatbuffer,
 )
 from ir.mlir_tools import deserialize_with_tosa_opt, run_tosa_opt
@@ -70,6 +71,48 @@ def test_op_writes_reads_and_rewrites_identically(op, tmp_path):
 
     if op not in ZERO_POINT_ARGUMENT_OPS:
         assert_same_graph(back, _tosa_opt_reads(data, tmp_path), context=f"{op}: tosa-opt reading ours")
+
+
+def _plain(value):
+    """An attribute value as the writer plans it (bytes, arrays) or decode reads it."""
+    if isinstance(value, bytes):
+        return list(value)
+    return value if isinstance(value, str) else np.asarray(value).tolist()
+
+
+def _records(graph) -> tuple:
+    """A graph's records as plain values (attribute arrays as lists, data as bytes)."""
+    blocks = {}
+    for region, region_blocks in graph.regions.items():
+        for block in region_blocks:
+            tensors = {
+                name: (t.shape, t.dtype, None if t.data is None else bytes(t.data), t.variable, t.variable_name)
+                for name, t in block.tensors.items()
+            }
+            operators = [
+                (o.op, {k: _plain(v) for k, v in o.attributes.items()}, o.inputs, o.outputs, o.location)
+                for o in block.operators
+            ]
+            blocks[region, block.name] = (block.inputs, block.outputs, tensors, operators)
+    return graph.version, list(graph.regions), blocks
+
+
+@pytest.mark.parametrize("op", ALL_OPS)
+def test_writer_records_are_what_decode_reads(op):
+    """``to_checked_flatbuffer`` hands the runtime the records it wrote instead of a
+    second decode: they must be the records ``decode`` reads from its bytes."""
+    checked = to_checked_flatbuffer(build_case_module(op))
+    assert checked.data == to_flatbuffer(build_case_module(op))
+    assert _records(checked.graph) == _records(decode(checked.data))
+    assert check_flatbuffer(checked) is checked
+
+
+def test_check_flatbuffer_keeps_bytes_and_records():
+    data = to_flatbuffer(build_case_module(ALL_OPS[0]))
+    checked = check_flatbuffer(bytearray(data))
+    assert checked.data == data and isinstance(checked.data, bytes)
+    assert len(checked) == len(data) and bytes(checked) == data
+    assert _records(checked.graph) == _records(decode(data))
 
 
 @pytest.mark.parametrize("op", ALL_OPS)

@@ -341,11 +341,12 @@ def test_truncated_flatbuffer_never_reaches_cpp(example, cpp_forbidden):
     assert isinstance(raised.value.__cause__, FlatbufferError)
 
 
-def test_flatbuffer_is_decoded_once_per_run(monkeypatch):
-    """graph_io's records come from the graph check_flatbuffer decoded, not a second read."""
+@pytest.fixture
+def decode_calls(monkeypatch) -> list[int]:
+    """The sizes of the buffers ``tosa_flatbuffer.decode`` reads from now on."""
     import tosa_flatbuffer
 
-    calls = []
+    calls: list[int] = []
     decode = tosa_flatbuffer.decode
 
     def counting(data):
@@ -353,9 +354,27 @@ def test_flatbuffer_is_decoded_once_per_run(monkeypatch):
         return decode(data)
 
     monkeypatch.setattr(tosa_flatbuffer, "decode", counting)
+    return calls
+
+
+def test_flatbuffer_is_decoded_once_per_run(decode_calls):
+    """graph_io's records come from the graph check_flatbuffer decoded, not a second read."""
     (out,) = run_reference(_identity(ts.DType.INT8, [2, 3]), [np.ones((2, 3), np.int8)])
     assert out.tolist() == [[1, 1, 1], [1, 1, 1]]
-    assert len(calls) == 1
+    assert len(decode_calls) == 1
+
+
+def test_checked_flatbuffer_is_not_decoded_again(decode_calls):
+    """A flatbuffer checked once runs any number of times without another decode."""
+    import tosa_flatbuffer
+
+    checked = tosa_flatbuffer.check_flatbuffer(_identity(ts.DType.INT8, [2, 3]))
+    assert len(decode_calls) == 1
+    assert [t.name for t in graph_io(checked).inputs] == ["x"]
+    for _ in range(2):
+        (out,) = run_reference(checked, [np.ones((2, 3), np.int8)])
+        assert out.tolist() == [[1, 1, 1], [1, 1, 1]]
+    assert len(decode_calls) == 1
 
 
 def test_graph_io_of_garbage_is_bad_flatbuffer():

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from tosa.DType import DType
 from tosa.TosaGraph import TosaGraph
+from xdsl.ir import Operation
 
 from tosa_flatbuffer.schema import (
     CODEC_BY_DTYPE,
@@ -29,6 +30,7 @@ from tosa_flatbuffer.schema import (
     spec_name_of_file_op,
 )
 from tosa_flatbuffer.verify_bytes import LayoutError, verify_layout
+from ir.diagnostics import describe_op, op_place
 from ir.dialects.tosa_ext import OPS_BY_SPEC_NAME
 
 #: elements one tensor may hold: TOSA level 8K's MAX_TENSOR_SIZE is far below this; the
@@ -39,7 +41,25 @@ MAX_NESTING = 64
 
 
 class FlatbufferError(ValueError):
-    """A TOSA flatbuffer we cannot read, or a module we cannot write; says what and where."""
+    """A TOSA flatbuffer we cannot read, or a module we cannot write; says what and where.
+
+    ``op`` is the IR op a writer error is about (None for a file's own faults, which name
+    their region / block / operator in the text); ``place`` its ``file:line``, for tools
+    that print errors the way compilers do.
+    """
+
+    def __init__(self, message: str, *, op: Operation | None = None) -> None:
+        super().__init__(message)
+        self.op = op
+
+    @classmethod
+    def at(cls, op: Operation | None, message: str) -> FlatbufferError:
+        """An error about ``op``: its description (``ir.diagnostics.describe_op``) first."""
+        return cls(f"{describe_op(op)}: {message}", op=op)
+
+    @property
+    def place(self) -> str | None:
+        return op_place(self.op)
 
 
 @dataclass(frozen=True)
@@ -82,6 +102,26 @@ class FbGraph:
     @property
     def main(self) -> FbBlock:
         return next(iter(self.regions.values()))[0]
+
+
+@dataclass(frozen=True, eq=False)
+class CheckedFlatbuffer:
+    """A TOSA flatbuffer's bytes with their records, known to be well formed.
+
+    Made by ``check_flatbuffer`` (decoded, rebuilt as IR and verified) or by
+    ``writer.to_checked_flatbuffer`` (written from a verified module, whose records the
+    writer planned), never from unchecked bytes: the runtime takes one in place of bytes
+    so that one compile decodes and verifies nothing twice.
+    """
+
+    data: bytes
+    graph: FbGraph
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __bytes__(self) -> bytes:
+        return self.data
 
 
 def decode(data: bytes | bytearray | memoryview) -> FbGraph:

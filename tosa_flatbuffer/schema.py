@@ -25,22 +25,10 @@ from tosa.NanPropagationMode import NanPropagationMode
 from tosa.Op import Op
 from tosa.ResizeMode import ResizeMode
 from tosa.RoundingMode import RoundingMode
-from xdsl.dialects.builtin import (
-    BFloat16Type,
-    Float4E2M1FNType,
-    Float6E2M3FNType,
-    Float6E3M2FNType,
-    Float8E4M3FNType,
-    Float8E5M2Type,
-    Float8E8M0FNUType,
-    Float16Type,
-    Float32Type,
-    IntegerType,
-    Signedness,
-)
+from xdsl.dialects.builtin import IntegerType, Signedness
 from xdsl.ir import Attribute
 
-from ir.builders import storage_dtype
+from ir.dtypes import ELEMENT_DTYPES, storage_dtype
 from ir.dialects.tosa_ext import OPS_BY_SPEC_NAME
 
 #: the version ExecuTorch 1.5.1 writes for a TOSA 1.0 target
@@ -206,26 +194,16 @@ class ElementCodec:
 
     @property
     def numpy(self) -> np.dtype:
-        """The IR's storage: ``ir.builders.storage_dtype``, the one table of it."""
+        """The IR's storage: ``ir.dtypes.storage_dtype``, the one table of it."""
         return storage_dtype(self.ir_type)
 
 
+#: the tensor element types of ``ir.dtypes`` (SHAPE is a shape record, not a tensor),
+#: with the schema's enum value of their name
 _CODECS = [
-    ElementCodec(DType.BOOL, IntegerType(1), 8),
-    ElementCodec(DType.INT4, IntegerType(4), 4),
-    ElementCodec(DType.INT8, IntegerType(8), 8),
-    ElementCodec(DType.INT16, IntegerType(16), 16),
-    ElementCodec(DType.INT32, IntegerType(32), 32),
-    ElementCodec(DType.INT48, IntegerType(48), 48),
-    ElementCodec(DType.FP32, Float32Type(), 32),
-    ElementCodec(DType.FP16, Float16Type(), 16),
-    ElementCodec(DType.BF16, BFloat16Type(), 16),
-    ElementCodec(DType.FP8E4M3, Float8E4M3FNType(), 8),
-    ElementCodec(DType.FP8E5M2, Float8E5M2Type(), 8),
-    ElementCodec(DType.FP8UE8M0, Float8E8M0FNUType(), 8, "1.1"),
-    ElementCodec(DType.FP6E2M3, Float6E2M3FNType(), 6, "1.1"),
-    ElementCodec(DType.FP6E3M2, Float6E3M2FNType(), 6, "1.1"),
-    ElementCodec(DType.FP4E2M1, Float4E2M1FNType(), 4, "1.1"),
+    ElementCodec(getattr(DType, d.tosa), d.ir_type, d.file_bits, d.version)
+    for d in ELEMENT_DTYPES
+    if d.tosa != "SHAPE"
 ]
 CODEC_BY_DTYPE: dict[int, ElementCodec] = {c.dtype: c for c in _CODECS}
 CODEC_BY_IR_TYPE: dict[Attribute, ElementCodec] = {c.ir_type: c for c in _CODECS}

@@ -39,7 +39,7 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
-from tosa_flatbuffer.decode import FbBlock, FbGraph, FbOperator, FbTensor, FlatbufferError
+from tosa_flatbuffer.decode import CheckedFlatbuffer, FbBlock, FbGraph, FbOperator, FbTensor, FlatbufferError
 from tosa_flatbuffer.fields import TO_FILE, FieldContext, FieldError
 from tosa_flatbuffer.schema import (
     FIELD_KINDS,
@@ -141,7 +141,7 @@ class _Planner:
             values[value] = names.claim(wanted or _own_name(value), f"{name}_output_{i}")
         fb = FbBlock(name, tuple(inputs), tuple(values[v] for v in terminator.operands))
         for arg in block.args:
-            fb.tensors[values[arg]] = _tensor(values[arg], arg.type, None, describe_op(block.parent_op()))
+            fb.tensors[values[arg]] = _tensor(values[arg], arg.type, None, block.parent_op())
         if top:
             self._variables(fb, names)
         for op in block.ops:
@@ -155,7 +155,7 @@ class _Planner:
             tensor_name = names.claim(symbol, symbol)
             data = _data_of(var.initial_value) if var.initial_value is not None else None
             fb.tensors[tensor_name] = _tensor(
-                tensor_name, var.tensor_type(), data, describe_op(var), variable=True, variable_name=symbol
+                tensor_name, var.tensor_type(), data, var, variable=True, variable_name=symbol
             )
 
     # -- operators --------------------------------------------------------------------
@@ -169,14 +169,14 @@ class _Planner:
         inputs = []
         for i, operand in enumerate(op.operands):
             if operand not in values:
-                raise FlatbufferError(f"{where}: operand {i} is defined outside this region; pass it in as a region input")
+                raise FlatbufferError.at(op, f"operand {i} is defined outside this region; pass it in as a region input")
             inputs.append(values[operand])
         outputs = [values[r] for r in op.results]
         data = None
         if isinstance(op, (ConstOp, ConstShapeOp)):
             data = _data_of(op.values)
         for result, out in zip(op.results, outputs):
-            fb.tensors[out] = _tensor(out, result.type, data, where)
+            fb.tensors[out] = _tensor(out, result.type, data, op)
         if isinstance(op, VariableReadOp):
             inputs = [self._variable_tensor(op, fb)]
         if isinstance(op, VariableWriteOp):
@@ -190,7 +190,7 @@ class _Planner:
         symbol = op.properties["name"].data
         tensor = next((t for t in fb.tensors.values() if t.variable and t.variable_name == symbol), None)
         if tensor is None:
-            raise FlatbufferError(f"{describe_op(op)}: no tosa.variable @{symbol} in the graph's block")
+            raise FlatbufferError.at(op, f"no tosa.variable @{symbol} in the graph's block")
         return tensor.name
 
     def _attributes(self, op: Operation, spec_name: str, where: str, owner: str) -> dict:
@@ -208,11 +208,11 @@ class _Planner:
             kind = FIELD_KINDS[name]
             value = op.properties.get(name)
             if value is None and kind is not Kind.BOOL:
-                raise FlatbufferError(f"{where}: missing property '{name}'")
+                raise FlatbufferError.at(op, f"missing property '{name}'")
             try:
                 attributes[name] = TO_FILE[kind](value, FieldContext(name, element, where))
             except FieldError as err:
-                raise FlatbufferError(f"{where}: {err}") from None
+                raise FlatbufferError.at(op, str(err)) from None
         return attributes
 
     def _region(self, op: Operation, index: int, field_name: str, owner: str) -> str:
@@ -247,20 +247,21 @@ def _data_of(attr: DenseIntOrFPElementsAttr) -> memoryview:
     return memoryview(attr.data.data)  # the IR's bytes are the file's bytes
 
 
-def _tensor(name, type_, data, where, **variable) -> FbTensor:
+def _tensor(name, type_, data, owner: Operation | None, **variable) -> FbTensor:
     if isinstance(type_, ShapeType):
         return FbTensor(name, (type_.rank.data,), DType.SHAPE, data)
     if not isinstance(type_, TensorType):
-        raise FlatbufferError(f"{where}: tensor '{name}' has type {type_}, not a ranked tensor")
+        raise FlatbufferError.at(owner, f"tensor '{name}' has type {type_}, not a ranked tensor")
     codec = codec_of(type_.element_type)
     if codec is None:
-        raise FlatbufferError(
-            f"{where}: tensor '{name}' has element type {type_.element_type}, which a TOSA 1.0 "
+        raise FlatbufferError.at(
+            owner,
+            f"tensor '{name}' has element type {type_.element_type}, which a TOSA 1.0 "
             "flatbuffer cannot hold (run legalize-unsigned-io first for ui8/ui16 IO)"
         )
     shape = tuple(type_.get_shape())
     if any(d < 0 for d in shape):
-        raise FlatbufferError(f"{where}: tensor '{name}' has a dynamic shape {type_}")
+        raise FlatbufferError.at(owner, f"tensor '{name}' has a dynamic shape {type_}")
     return FbTensor(name, shape, codec.dtype, data, **variable)
 
 
@@ -458,6 +459,13 @@ def to_flatbuffer(module: ModuleOp, version: str | None = None) -> bytes:
     values (those belong to the typed stage; run ``legalize-unsigned-io``), or needs 1.1
     when ``version="1.0"`` is asked for.
     """
+    return to_checked_flatbuffer(module, version).data
+
+
+def to_checked_flatbuffer(module: ModuleOp, version: str | None = None) -> CheckedFlatbuffer:
+    """``to_flatbuffer``'s bytes with the records they were written from: what
+    ``decode`` would read back from them, so the reference model and Vela can take the
+    bytes without decoding and verifying the graph again."""
     _check_module(module)
     needs = first_1_1_op(module)
     if version is None:
@@ -465,8 +473,9 @@ def to_flatbuffer(module: ModuleOp, version: str | None = None) -> bytes:
     if version not in WRITE_VERSIONS:
         raise FlatbufferError(f"TOSA version {version!r} cannot be written; expected one of {sorted(WRITE_VERSIONS)}")
     if version == "1.0" and needs is not None:
-        raise FlatbufferError(f"{describe_op(needs)}: needs TOSA 1.1, not in a TOSA 1.0 flatbuffer")
-    return emit(_Planner(module, WRITE_VERSIONS[version]).plan())
+        raise FlatbufferError.at(needs, "needs TOSA 1.1, not in a TOSA 1.0 flatbuffer")
+    graph = _Planner(module, WRITE_VERSIONS[version]).plan()
+    return CheckedFlatbuffer(emit(graph), graph)
 
 
 def first_1_1_op(module: ModuleOp) -> Operation | None:
@@ -486,8 +495,9 @@ def _check_module(module: ModuleOp) -> None:
         for value in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args)):
             element = getattr(value.type, "element_type", None)
             if element is not None and codec_of(element) is None and not isinstance(value.type, ShapeType):
-                raise FlatbufferError(
-                    f"{describe_op(op)}: value of type {value.type} cannot be written to a TOSA 1.0 "
+                raise FlatbufferError.at(
+                    op,
+                    f"value of type {value.type} cannot be written to a TOSA 1.0 "
                     "flatbuffer (signed/unsigned integers belong to the typed stage: run legalize-unsigned-io)"
                 )
     try:

@@ -22,6 +22,7 @@ from xdsl.dialects.func import FuncOp
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import VerifyException
 
+from ir.diagnostics import failing_ops
 from ir.verify import op_rules, rescale_rules, spec_rules, stage_rules  # noqa: F401  (register rules)
 from ir.verify.catalog import RULES
 from ir.verify.core import GROUPS, SIGNLESS, TYPED, Checker, is_unsigned, module_rules, rules_for
@@ -52,13 +53,10 @@ def _structure(module: ModuleOp) -> list[Diagnostic]:
         return []
     except VerifyException as err:
         first = Diagnostic.at("structure", module, str(err).splitlines()[0])
-    found = []
-    for op in module.walk():
-        try:
-            op.verify(verify_nested_ops=False)
-        except VerifyException as err:
-            text = str(err).splitlines()[0]
-            found.append(Diagnostic.at("structure", op, text.removeprefix(f"'{op.name}' op ")))
+    found = [
+        Diagnostic.at("structure", op, str(err).splitlines()[0].removeprefix(f"'{op.name}' op "))
+        for op, err in failing_ops(module)
+    ]
     return found or [first]
 
 

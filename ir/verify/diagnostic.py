@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 
 from xdsl.ir import Operation
 
-from ir.diagnostics import fx_node_of, position_of
-from ir.tensor_names import tensor_names
+from ir.diagnostics import error_line, first_tensor_name, format_place, fx_node_of, op_subject, position_of
 
 
 @dataclass(frozen=True)
@@ -40,15 +39,13 @@ class Diagnostic:
 
     @classmethod
     def at(cls, rule: str, op: Operation, message: str) -> Diagnostic:
-        location = op.location
-        names = [n for n in tensor_names(op) if n] if op.results else []
         return cls(
             rule=rule,
             message=message,
             op_name=op.name,
-            fx_node=fx_node_of(location),
+            fx_node=fx_node_of(op.location),
             source=position_of(op),
-            tensor=names[0] if names else None,
+            tensor=first_tensor_name(op),
             op=op,
         )
 
@@ -58,23 +55,18 @@ class Diagnostic:
 
     def where_or(self, fallback: str) -> str:
         """``file:line`` of the op, or ``fallback`` (a tool's input file) without one."""
-        return f"{self.source[0]}:{self.source[1]}" if self.source else fallback
+        return format_place(self.source) if self.source else fallback
 
     @property
     def subject(self) -> str:
-        text = f"'{self.op_name}'"
-        if self.fx_node:
-            return f"{text} (FX node '{self.fx_node}')"
-        if self.tensor:
-            return f"{text} (tensor '{self.tensor}')"
-        return text
+        return op_subject(self.op_name, self.fx_node, self.tensor)
 
     def __str__(self) -> str:
         return self.format()
 
     def format(self, fallback: str = "<unknown>") -> str:
         """The compiler-style line, placed at ``fallback`` when the op has no source."""
-        return f"{self.where_or(fallback)}: error: [{self.rule}] {self.subject}: {self.message}"
+        return error_line(self.where_or(fallback), f"[{self.rule}] {self.subject}: {self.message}")
 
 
 class VerificationError(ValueError):

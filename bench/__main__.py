@@ -38,9 +38,15 @@ def machine() -> str:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
-    parser.add_argument("parts", nargs="*", metavar="PART", help=f"any of {', '.join(PARTS)} (default: all)")
-    parser.add_argument("--quick", action="store_true", help="fewer runs, no 10k-op or 100 MB module")
-    parser.add_argument("--out", type=Path, default=RESULTS, help=f"markdown report (default {RESULTS})")
+    parser.add_argument(
+        "parts", nargs="*", metavar="PART", help=f"any of {', '.join(PARTS)} (default: all)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="fewer runs, no 10k-op or 100 MB module"
+    )
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help=f"markdown report (default {RESULTS})"
+    )
     args = parser.parse_args(argv)
     unknown = [p for p in args.parts if p not in PARTS]
     if unknown:
@@ -55,9 +61,19 @@ def main(argv: list[str] | None = None) -> None:
         print(f"[bench] {part} ...", file=sys.stderr, flush=True)
         results.extend(importlib.import_module(PARTS[part]).run(runs, args.quick))
     print(render(results))
-    command = "python -m bench" + "".join(f" {p}" for p in args.parts) + (" --quick" if args.quick else "")
+    command = (
+        "python -m bench"
+        + "".join(f" {p}" for p in args.parts)
+        + (" --quick" if args.quick else "")
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(markdown(results, f"{machine_before} (at the start; {machine().split('load average ')[1]} at the end)", command))
+    args.out.write_text(
+        markdown(
+            results,
+            f"{machine_before} (at the start; {machine().split('load average ')[1]} at the end)",
+            command,
+        )
+    )
     print(f"[bench] {time.perf_counter() - start:.0f} s; written {args.out}", file=sys.stderr)
 
 

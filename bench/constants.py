@@ -35,8 +35,14 @@ def run(runs: int = RUNS, quick: bool = False) -> Results:
     table.add("build from numpy", f"{build.median * 1e3:.2f}", "")
     table.add("print elided", f"{elided.median * 1e3:.2f}", f"{len(elided.result)} chars")
     table.add("print full", f"{full.median * 1e3:.2f}", f"{len(full.result) / 1e6:.1f} MB")
-    table.add("parse full", f"{timed(lambda: ir.parse_module(full.result), runs).median * 1e3:.2f}", "")
-    table.add("parse elided", f"{timed(lambda: ir.parse_module(elided.result), runs).median * 1e3:.2f}", "")
+    table.add(
+        "parse full", f"{timed(lambda: ir.parse_module(full.result), runs).median * 1e3:.2f}", ""
+    )
+    table.add(
+        "parse elided",
+        f"{timed(lambda: ir.parse_module(elided.result), runs).median * 1e3:.2f}",
+        "",
+    )
     return Results([table])
 
 

@@ -79,7 +79,15 @@ def example_dumps(folder: Path | None) -> Path:
     if not (folder / "tag0.tosa").exists():
         from drivers import cli
 
-        code = cli.main(["compile", str(ROOT / "drivers/example.py") + ":ExampleCNN", "--uint8-io", "--out", str(folder)])
+        code = cli.main(
+            [
+                "compile",
+                str(ROOT / "drivers/example.py") + ":ExampleCNN",
+                "--uint8-io",
+                "--out",
+                str(folder),
+            ]
+        )
         if code != 0:
             raise SystemExit(f"tosa-ir compile failed ({code})")
     return folder
@@ -141,7 +149,9 @@ def run_opt(errors: list[str], count: int, rng: random.Random):
         for i, text in enumerate(sample):
             path, out = Path(tmp) / f"in{i}.mlir", Path(tmp) / f"out{i}.mlir"
             path.write_text(text)
-            done = subprocess.run([str(tool), str(path), "-o", str(out)], capture_output=True, text=True, timeout=120)
+            done = subprocess.run(
+                [str(tool), str(path), "-o", str(out)], capture_output=True, text=True, timeout=120
+            )
             clean = (
                 done.returncode in (1, 2)
                 and "Traceback" not in done.stderr
@@ -158,12 +168,20 @@ def run_opt(errors: list[str], count: int, rng: random.Random):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.fuzz", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.fuzz", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--inputs", type=int, default=10_000, help="mutated texts (default 10000)")
-    parser.add_argument("--flatbuffers", type=int, default=2_000, help="corrupted .tosa files (default 2000)")
-    parser.add_argument("--opt-sample", type=int, default=200, help="texts run through tosa-ir-opt (default 200)")
+    parser.add_argument(
+        "--flatbuffers", type=int, default=2_000, help="corrupted .tosa files (default 2000)"
+    )
+    parser.add_argument(
+        "--opt-sample", type=int, default=200, help="texts run through tosa-ir-opt (default 200)"
+    )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--dumps", type=Path, help="a 'tosa-ir compile' output folder to take the dumps from")
+    parser.add_argument(
+        "--dumps", type=Path, help="a 'tosa-ir compile' output folder to take the dumps from"
+    )
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
 
@@ -197,7 +215,11 @@ def main(argv: list[str] | None = None) -> int:
         f"| {sum(v for k, v in opt_kinds.items() if k in ('clean', 'bad'))} | {opt_kinds['clean']} | "
         f"{opt_kinds['exit 1']} | {opt_kinds['exit 2']} | {opt_kinds['bad']} |",
     ]
-    for title, items in (("text failures", bad), ("flatbuffer failures", fb_bad), ("tosa-ir-opt failures", opt_bad)):
+    for title, items in (
+        ("text failures", bad),
+        ("flatbuffer failures", fb_bad),
+        ("tosa-ir-opt failures", opt_bad),
+    ):
         if items:
             lines += ["", f"## {title} ({len(items)})", ""] + [f"- {item}" for item in items[:50]]
     report = "\n".join(lines) + "\n"

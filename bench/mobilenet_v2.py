@@ -29,7 +29,9 @@ NUM_CLASSES = 1000
 INPUT_SHAPE = (1, 3, 224, 224)
 
 
-def conv_bn_relu6(inp: int, out: int, kernel: int, stride: int = 1, groups: int = 1) -> nn.Sequential:
+def conv_bn_relu6(
+    inp: int, out: int, kernel: int, stride: int = 1, groups: int = 1
+) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(inp, out, kernel, stride, (kernel - 1) // 2, groups=groups, bias=False),
         nn.BatchNorm2d(out),

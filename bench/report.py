@@ -47,12 +47,19 @@ def targets_table(targets: list[Target]) -> Table:
 
 
 def _text_table(table: Table) -> str:
-    widths = [max(len(row[i]) for row in (table.header, *table.rows)) for i in range(len(table.header))]
+    widths = [
+        max(len(row[i]) for row in (table.header, *table.rows)) for i in range(len(table.header))
+    ]
 
     def line(row: tuple[str, ...]) -> str:
         return "  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()
 
-    body = [table.title, line(table.header), "  ".join("-" * w for w in widths), *map(line, table.rows)]
+    body = [
+        table.title,
+        line(table.header),
+        "  ".join("-" * w for w in widths),
+        *map(line, table.rows),
+    ]
     return "\n".join(body + [f"  {n}" for n in table.notes])
 
 
@@ -61,7 +68,12 @@ def _markdown_row(cells: tuple[str, ...]) -> str:
 
 
 def _markdown_table(table: Table) -> str:
-    body = [f"### {table.title}", "", _markdown_row(table.header), _markdown_row(tuple("---" for _ in table.header))]
+    body = [
+        f"### {table.title}",
+        "",
+        _markdown_row(table.header),
+        _markdown_row(tuple("---" for _ in table.header)),
+    ]
     body += [_markdown_row(r) for r in table.rows]
     return "\n".join(body + [""] + [f"- {n}" for n in table.notes])
 

@@ -17,7 +17,13 @@ from dataclasses import dataclass
 
 from bench.measure import mb, peak_memory, timed
 from bench.report import Results, Table, Target
-from bench.synthetic import blocks_for_ops, blocks_for_weights, op_count, synthetic_module, weight_bytes
+from bench.synthetic import (
+    blocks_for_ops,
+    blocks_for_weights,
+    op_count,
+    synthetic_module,
+    weight_bytes,
+)
 
 SPEC = "TOSA-1.0+INT"
 PIPELINE = "legalize-unsigned-io,canonicalize"
@@ -49,12 +55,15 @@ def _operations() -> dict[str, tuple[Callable, Callable]]:
     """name -> (fn, setup(inputs) -> args): each operation on a prepared input."""
     import ir
     import ir.verify
-    from tosa_flatbuffer import from_flatbuffer, to_flatbuffer
     from ir.lowering.pipeline import run_pipeline
+    from tosa_flatbuffer import from_flatbuffer, to_flatbuffer
 
     return {
         "verify": (lambda m: ir.verify.verify(m, SPEC), lambda i: (i.typed,)),
-        "stages": (lambda m: run_pipeline(m, PIPELINE, spec=SPEC, verify=False), lambda i: (i.typed.clone(),)),
+        "stages": (
+            lambda m: run_pipeline(m, PIPELINE, spec=SPEC, verify=False),
+            lambda i: (i.typed.clone(),),
+        ),
         "print": (ir.print_module, lambda i: (i.typed,)),
         "print review": (lambda m: ir.print_module(m, elide_constants=True), lambda i: (i.typed,)),
         "parse": (ir.parse_module, lambda i: (i.text,)),
@@ -73,8 +82,8 @@ class _Inputs:
 
 def _inputs(size: Size) -> _Inputs:
     import ir
-    from tosa_flatbuffer import to_flatbuffer
     from ir.lowering.pipeline import run_pipeline
+    from tosa_flatbuffer import to_flatbuffer
 
     typed = synthetic_module(size.blocks, channels=size.channels, spatial=size.spatial)
     signless = typed.clone()
@@ -86,7 +95,9 @@ def run(runs: int, quick: bool) -> Results:
     sizes = [s for s in SIZES if not (quick and s.large)]
     operations = _operations()
     times = Table("Scale: median seconds (µs per op)", ("module", "ops", "weights", *operations))
-    memory = Table("Scale: peak traced memory of one run (× weight bytes)", ("module", "weights", *operations))
+    memory = Table(
+        "Scale: peak traced memory of one run (× weight bytes)", ("module", "weights", *operations)
+    )
     per_op: dict[str, dict[str, float]] = {}
     seconds: dict[str, dict[str, float]] = {}
     peaks: dict[str, dict[str, int]] = {}
@@ -129,16 +140,33 @@ def _targets(per_op, seconds, peaks, weights_of, operations) -> list[Target]:
         for name in operations:
             growth = per_op["10k ops"][name] / per_op["150 ops"][name]
             targets.append(
-                Target(f"per-op {name}, 150 -> 10k ops", f"<= {FLAT_GROWTH}x", f"{growth:.2f}x", growth <= FLAT_GROWTH)
+                Target(
+                    f"per-op {name}, 150 -> 10k ops",
+                    f"<= {FLAT_GROWTH}x",
+                    f"{growth:.2f}x",
+                    growth <= FLAT_GROWTH,
+                )
             )
         verify = seconds["10k ops"]["verify"]
-        targets.append(Target("all verifiers, 10k ops", f"<= {VERIFY_10K_SECONDS} s", f"{verify:.3f} s", verify <= VERIFY_10K_SECONDS))
+        targets.append(
+            Target(
+                "all verifiers, 10k ops",
+                f"<= {VERIFY_10K_SECONDS} s",
+                f"{verify:.3f} s",
+                verify <= VERIFY_10K_SECONDS,
+            )
+        )
     if "100 MB weights" in peaks:
         for name in operations:
             if name == "print":
                 continue  # the text itself is two hex digits per weight byte
             factor = peaks["100 MB weights"][name] / weights_of["100 MB weights"]
             targets.append(
-                Target(f"peak memory {name}, 100 MB weights", f"<= {MEMORY_FACTOR}x weights", f"{factor:.2f}x", factor <= MEMORY_FACTOR)
+                Target(
+                    f"peak memory {name}, 100 MB weights",
+                    f"<= {MEMORY_FACTOR}x weights",
+                    f"{factor:.2f}x",
+                    factor <= MEMORY_FACTOR,
+                )
             )
     return targets

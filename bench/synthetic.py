@@ -71,7 +71,9 @@ def _block_body(channels: int, shape: str, residual: bool) -> tuple[str, str]:
     body += _rescale("out", "conv", shape, channels, "i32", "i8") + _CLAMP.format(s=shape)
     if not residual:
         return body, "act"
-    body += _rescale("ra", "act", shape, 1, "i8", "i32") + _rescale("rb", "arg0", shape, 1, "i8", "i32")
+    body += _rescale("ra", "act", shape, 1, "i8", "i32") + _rescale(
+        "rb", "arg0", shape, 1, "i8", "i32"
+    )
     body += _ADD.format(s=shape) + _rescale("res", "sum", shape, 1, "i32", "i8")
     return body, "res"
 
@@ -109,7 +111,9 @@ class _Pieces:
         return cls(**blocks)
 
 
-def _append(target: Block, piece: Block, value: SSAValue, index: int, rng: np.random.Generator) -> SSAValue:
+def _append(
+    target: Block, piece: Block, value: SSAValue, index: int, rng: np.random.Generator
+) -> SSAValue:
     """Clone ``piece``'s ops (its argument mapped to ``value``) onto ``target``; each
     op gets a unique tensor name; returns the piece's result."""
     mapping = {piece.args[0]: value}
@@ -140,7 +144,9 @@ OPS_PER_PAIR = 11 + 27
 OPS_OUTSIDE = 5 + 5 + 1
 
 
-def synthetic_module(blocks: int, *, channels: int = 16, spatial: int = 4, seed: int = 0) -> ModuleOp:
+def synthetic_module(
+    blocks: int, *, channels: int = 16, spatial: int = 4, seed: int = 0
+) -> ModuleOp:
     """A typed-stage module of ``blocks`` blocks, alternating plain and residual."""
     pieces = _Pieces.parse(channels, spatial)
     rng = np.random.default_rng(seed)

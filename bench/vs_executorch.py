@@ -41,7 +41,9 @@ def _arm_passes_skipped() -> Iterator[None]:
     from executorch.backends.arm._passes import ArmPassManager
 
     original = ArmPassManager.transform_to_backend_pipeline
-    ArmPassManager.transform_to_backend_pipeline = lambda self, exported_program, graph_module: graph_module
+    ArmPassManager.transform_to_backend_pipeline = lambda self, exported_program, graph_module: (
+        graph_module
+    )
     try:
         yield
     finally:
@@ -65,8 +67,8 @@ def ir_import(partition, spec: str):
 
 def ir_path(partition, spec: str) -> bytes:
     """Ours, end to end: import, the stages with verification, the flatbuffer."""
-    from tosa_flatbuffer import to_flatbuffer
     from ir.lowering.pipeline import run_pipeline
+    from tosa_flatbuffer import to_flatbuffer
 
     module = ir_import(partition, spec)
     run_pipeline(module, PIPELINE, spec=spec)
@@ -92,9 +94,13 @@ def _stages(partition, spec: str, runs: int) -> dict[str, float]:
     return {
         "import (fx_to_ir)": timed(lambda: ir_import(partition, spec), runs).median,
         "verify typed (all rules)": timed(lambda: ir.verify.verify(typed, spec), runs).median,
-        "legalize-unsigned-io": timed(_stage("legalize-unsigned-io", spec), runs, lambda: (typed.clone(),)).median,
+        "legalize-unsigned-io": timed(
+            _stage("legalize-unsigned-io", spec), runs, lambda: (typed.clone(),)
+        ).median,
         "verify signless": timed(lambda: ir.verify.verify(signless, spec), runs).median,
-        "canonicalize": timed(_stage("canonicalize", spec), runs, lambda: (signless.clone(),)).median,
+        "canonicalize": timed(
+            _stage("canonicalize", spec), runs, lambda: (signless.clone(),)
+        ).median,
         "verify canonical": timed(lambda: ir.verify.verify(canonical, spec), runs).median,
         "to_flatbuffer": timed(lambda: to_flatbuffer(canonical), runs).median,
     }
@@ -114,8 +120,17 @@ def run(runs: int, quick: bool) -> Results:
         "IR path vs ExecuTorch visitors+serializer (same TOSA-level FX graph)",
         ("model", "FX nodes / IR ops", "ExecuTorch", "IR path", "ratio", "peak traced ET / IR"),
     )
-    stages = Table("IR path, each step alone (median seconds)", ("model", *_STEP_NAMES, "import µs/IR op"))
-    captures = Table("Capture (once per run, not compared)", ("model", "quantize+export+partition+ArmPassManager (+reference)", "flatbuffer bytes ET / IR"))
+    stages = Table(
+        "IR path, each step alone (median seconds)", ("model", *_STEP_NAMES, "import µs/IR op")
+    )
+    captures = Table(
+        "Capture (once per run, not compared)",
+        (
+            "model",
+            "quantize+export+partition+ArmPassManager (+reference)",
+            "flatbuffer bytes ET / IR",
+        ),
+    )
     for model in models(quick):
         captured, sizes = capture(model), []
         for index, partition in enumerate(captured.partitions):
@@ -145,7 +160,11 @@ _STEP_NAMES = (
 def _compare(name, model, partition, runs, compare, stages, results) -> str:
     """One partition's row in each table (and its target); returns its file sizes."""
     both = timed_alternating(
-        {"theirs": lambda: executorch_serialize(partition), "ours": lambda: ir_path(partition, model.spec)}, runs
+        {
+            "theirs": lambda: executorch_serialize(partition),
+            "ours": lambda: ir_path(partition, model.spec),
+        },
+        runs,
     )
     theirs, ours = both["theirs"], both["ours"]
     if theirs.result != partition.reference_flatbuffer:
@@ -167,6 +186,11 @@ def _compare(name, model, partition, runs, compare, stages, results) -> str:
     stages.add(name, *(f"{steps[s]:.3f}" for s in _STEP_NAMES), f"{import_per_op:.0f}")
     if name.startswith("MobileNetV2"):
         results.targets.append(
-            Target(f"IR path / ExecuTorch, {name}", "<= 1.0", f"{ratio:.2f} ({ours.median:.3f} s / {theirs.median:.3f} s)", ratio <= 1.0)
+            Target(
+                f"IR path / ExecuTorch, {name}",
+                "<= 1.0",
+                f"{ratio:.2f} ({ours.median:.3f} s / {theirs.median:.3f} s)",
+                ratio <= 1.0,
+            )
         )
     return f"{len(partition.reference_flatbuffer)} / {len(ours.result)}"

@@ -70,7 +70,6 @@ def quiet() -> Iterator[None]:
 # and registers pytree types torch calls deprecated: noise on every import of this
 # module, nothing a caller can act on.
 with quiet():
-    from executorch.backends.arm.tosa.backend import TOSABackend
     # after the backend, as TOSABackend imports it: the pass package imports the backend
     from executorch.backends.arm._passes import ArmPassManager
     from executorch.backends.arm.quantizer import (
@@ -79,6 +78,7 @@ with quiet():
         get_symmetric_quantization_config,
         get_uint8_io_quantization_config,
     )
+    from executorch.backends.arm.tosa.backend import TOSABackend
     from executorch.backends.arm.tosa.compile_spec import TosaCompileSpec
     from executorch.backends.arm.tosa.mapping import (
         TOSA_CONTROL_FLOW_REGION_NAME_META,
@@ -212,6 +212,7 @@ def quantize_tensor(x: torch.Tensor, params: tuple):
     q = torch.ops.quantized_decomposed.quantize_per_tensor.default
     return q(x, scale, zero_point, qmin, qmax, dtype).numpy()
 
+
 # --------------------------------------------------------------------------- the TOSA level
 
 
@@ -268,7 +269,9 @@ def _set_submodule(graph_module: GraphModule, target: str, submodule: GraphModul
     setattr(owner, attribute, submodule)
 
 
-def _pin_constant_data(graph_module: GraphModule, edge_program: ExportedProgram, region: str | None) -> None:
+def _pin_constant_data(
+    graph_module: GraphModule, edge_program: ExportedProgram, region: str | None
+) -> None:
     """Record on each constant placeholder the tensor it stands for *now*.
 
     The passes of two branches may register different constants under one name (a cond's
@@ -316,7 +319,8 @@ def to_tosa_level(
         TOSABackend._regularize_submodule(submodule, control_flow_node)
         outputs = submodule.graph.output_node().args[0]
         control_flow_node.meta.setdefault(ORIGINAL_OUTPUT_NAMES_META, {})[name] = [
-            getattr(o, "name", "") for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])
+            getattr(o, "name", "")
+            for o in (outputs if isinstance(outputs, (list, tuple)) else [outputs])
         ]
         transformed = to_tosa_level(
             submodule, edge_program, compile_spec, _region_name(region, name)

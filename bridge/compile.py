@@ -101,7 +101,13 @@ def compile_partition(
     stages_dir = Path(dump_dir) / name if dump_dir is not None else None
     module = fx_to_ir(graph_module, exported_program, spec=target)
     dumps = run_pipeline(
-        module, pipeline, spec=target, verify=verify, dump_dir=stages_dir, on_pass=on_pass, on_stage=keep
+        module,
+        pipeline,
+        spec=target,
+        verify=verify,
+        dump_dir=stages_dir,
+        on_pass=on_pass,
+        on_stage=keep,
     )
     stages[-1] = Stage(stages[-1].name, module)  # the final stage is the module itself
     checked = to_checked_flatbuffer(module, version=target.version)  # ExecuTorch's version field
@@ -109,7 +115,9 @@ def compile_partition(
     if dump_dir is not None:
         flatbuffer_path = Path(dump_dir) / f"{name}.tosa"
         write_atomically(flatbuffer_path, checked.data)
-    return CompileResult(name, target, tuple(stages), module, checked, tuple(dumps), flatbuffer_path)
+    return CompileResult(
+        name, target, tuple(stages), module, checked, tuple(dumps), flatbuffer_path
+    )
 
 
 __all__ = ["CompileResult", "Stage", "compile_partition"]

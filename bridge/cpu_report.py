@@ -58,7 +58,9 @@ class RejectReasons:
 
     reject_reasons: dict[str, str]
 
-    def _tag_module(self, module, containing_program, reporter, tag_iterator=None):  # TOSAPartitioner's
+    def _tag_module(
+        self, module, containing_program, reporter, tag_iterator=None
+    ):  # TOSAPartitioner's
         if tag_iterator is None:  # the top-level call of a partitioning, not a submodule's
             self.reject_reasons = {}
             self._reporter = reporter
@@ -87,7 +89,12 @@ def cpu_ops(graph_module, reasons: dict[str, str]) -> tuple[CpuOp, ...]:
     quantize/dequantize nodes around a float op left on the CPU are not listed: they go
     with it)."""
     return tuple(
-        CpuOp(node.name, _target_name(node), reasons.get(node.name, NO_REASON), describe_source(node.meta))
+        CpuOp(
+            node.name,
+            _target_name(node),
+            reasons.get(node.name, NO_REASON),
+            describe_source(node.meta),
+        )
         for node in graph_module.graph.nodes
         if _is_compute(node)
     )
@@ -97,7 +104,10 @@ def warn_cpu_ops(found: tuple[CpuOp, ...]) -> None:
     """One ``CpuFallbackWarning`` listing them, if any."""
     if found:
         lines = "\n".join(f"  {op.format()}" for op in found)
-        warnings.warn(CpuFallbackWarning(f"{len(found)} compute op(s) outside the delegates:\n{lines}"), stacklevel=3)
+        warnings.warn(
+            CpuFallbackWarning(f"{len(found)} compute op(s) outside the delegates:\n{lines}"),
+            stacklevel=3,
+        )
 
 
 __all__ = ["NO_REASON", "CpuFallbackWarning", "CpuOp", "RejectReasons", "cpu_ops", "warn_cpu_ops"]

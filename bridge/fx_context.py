@@ -35,7 +35,9 @@ class GraphImporting(Protocol):
 
     def tensor_name(self, node: Node) -> str: ...
 
-    def import_submodule(self, submodule: GraphModule, region_name: str) -> tuple[Block, list[str]]: ...
+    def import_submodule(
+        self, submodule: GraphModule, region_name: str
+    ) -> tuple[Block, list[str]]: ...
 
 
 #: key in a node's ``meta["custom"]`` (the part of the meta torch keeps through export and
@@ -75,7 +77,9 @@ class FxImportError(Exception):
 
     @classmethod
     def at(cls, node: Node, message: str) -> FxImportError:
-        return cls(message, node=node.name, target=display_target(node), source=describe_source(node.meta))
+        return cls(
+            message, node=node.name, target=display_target(node), source=describe_source(node.meta)
+        )
 
 
 def target_name(node: Node) -> str:
@@ -126,9 +130,13 @@ class RuleContext:
             raise FxImportError.at(self.node, f"expected a tensor operand, got {arg!r}")
         found = self.graph.values.get(arg)
         if found is None:
-            raise FxImportError.at(self.node, f"operand '{arg.name}' has no value (dropped or not yet defined)")
+            raise FxImportError.at(
+                self.node, f"operand '{arg.name}' has no value (dropped or not yet defined)"
+            )
         if isinstance(found, tuple):
-            raise FxImportError.at(self.node, f"operand '{arg.name}' has {len(found)} results; use getitem")
+            raise FxImportError.at(
+                self.node, f"operand '{arg.name}' has {len(found)} results; use getitem"
+            )
         return found
 
     def values(self, arg: Any) -> tuple[SSAValue, ...]:
@@ -152,7 +160,11 @@ class RuleContext:
         ExecuTorch names those tensors), ``""`` for results nobody reads."""
         names = [""] * count
         for user in self.node.users:
-            if user.target is operator.getitem and isinstance(user.args[1], int) and user.args[1] < count:
+            if (
+                user.target is operator.getitem
+                and isinstance(user.args[1], int)
+                and user.args[1] < count
+            ):
                 names[user.args[1]] = self.graph.tensor_name(user)
         return names
 
@@ -185,13 +197,17 @@ class RuleContext:
             return self.value(arg)
         if isinstance(arg, list | tuple) and all(isinstance(v, int) for v in arg):
             return self.emit(const_shape(list(arg)), [name]).results[0]
-        raise FxImportError.at(self.node, f"expected a shape (CONST_SHAPE node or int list), got {arg!r}")
+        raise FxImportError.at(
+            self.node, f"expected a shape (CONST_SHAPE node or int list), got {arg!r}"
+        )
 
     def import_region(self, submodule_node: Any, arg_types: Sequence[Attribute]) -> ImportedRegion:
         """A control-flow submodule as a region whose block takes ``arg_types``, with the
         names ExecuTorch gives it and its inputs in the flatbuffer."""
         if not isinstance(submodule_node, Node) or submodule_node.op != "get_attr":
-            raise FxImportError.at(self.node, f"expected a get_attr of a submodule, got {submodule_node!r}")
+            raise FxImportError.at(
+                self.node, f"expected a get_attr of a submodule, got {submodule_node!r}"
+            )
         submodule = getattr(self.graph.gm, str(submodule_node.target), None)
         if not isinstance(submodule, GraphModule):
             raise FxImportError.at(self.node, f"'{submodule_node.target}' is not a GraphModule")

@@ -35,8 +35,8 @@ from bridge.provenance import node_location
 from ir.builders import const
 from ir.diagnostics import failing_ops, format_place, fx_node_of, source_of
 from ir.dialects.tosa_ext import YieldOp
-from ir.verify.target import Target, as_target
 from ir.tensor_names import name_dicts, set_tensor_names
+from ir.verify.target import Target, as_target
 
 FUNCTION_NAME = "main"
 
@@ -101,9 +101,13 @@ class ModuleConstants:
             if data is None:
                 data = self.ep.constants.get(target)
             if data is None:
-                raise FxImportError.at(node, f"{kind} '{target}' has no data in the exported program")
+                raise FxImportError.at(
+                    node, f"{kind} '{target}' has no data in the exported program"
+                )
             if not isinstance(data, torch.Tensor):
-                raise FxImportError.at(node, f"{kind} '{target}' is a {type(data).__name__}, not a tensor")
+                raise FxImportError.at(
+                    node, f"{kind} '{target}' is a {type(data).__name__}, not a tensor"
+                )
             return data
         return None
 
@@ -166,13 +170,19 @@ class _GraphImporter:
             except FxImportError:
                 raise
             except Exception as err:  # wrapped once, with the node it happened at
-                message = str(err) if isinstance(err, UnsupportedTypeError) else f"{type(err).__name__}: {err}"
+                message = (
+                    str(err)
+                    if isinstance(err, UnsupportedTypeError)
+                    else f"{type(err).__name__}: {err}"
+                )
                 raise FxImportError.at(node, message) from err
 
     def _placeholder(self, node: Node) -> None:
         if not self.is_region and not node.users:
             return  # ExecuTorch drops unused top-level placeholders; regions keep their signature
-        is_argument = node.meta.get("is_input", False) if self.is_region else self.module.is_user_input(node)
+        is_argument = (
+            node.meta.get("is_input", False) if self.is_region else self.module.is_user_input(node)
+        )
         name = self.tensor_name(node)
         location = node_location(node_name(node), node.meta)
         if is_argument:
@@ -190,7 +200,8 @@ class _GraphImporter:
         data = numpy_of(tensor, declared.element_type)
         if list(data.shape) != list(declared.get_shape()):
             raise FxImportError.at(
-                node, f"constant data has shape {list(data.shape)}, graph says {list(declared.get_shape())}"
+                node,
+                f"constant data has shape {list(data.shape)}, graph says {list(declared.get_shape())}",
             )
         op = const(data, declared.element_type)
         op.location = location
@@ -204,7 +215,9 @@ class _GraphImporter:
         rule = RULES.get(key)
         if rule is None:
             raise FxImportError.at(node, f"no import rule for FX target '{display_target(node)}'")
-        ctx = RuleContext(node, self, self._main_name(node), node_location(node_name(node), node.meta))
+        ctx = RuleContext(
+            node, self, self._main_name(node), node_location(node_name(node), node.meta)
+        )
         result = rule(ctx, *node.args, **node.kwargs)
         self.values[node] = tuple(result) if isinstance(result, list | tuple) else result
 
@@ -263,7 +276,9 @@ def fx_to_ir(program, exported_program=None, *, spec: str | Target | None = None
     else:
         gm = program
     if not isinstance(gm, GraphModule):
-        raise TypeError(f"fx_to_ir expects a GraphModule or ExportedProgram, got {type(program).__name__}")
+        raise TypeError(
+            f"fx_to_ir expects a GraphModule or ExportedProgram, got {type(program).__name__}"
+        )
     target = None if spec is None else as_target(spec)
     importer = _GraphImporter(_ModuleImporter(exported_program, target), gm, None)
     module = ModuleOp([importer.import_function()])

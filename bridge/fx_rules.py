@@ -195,7 +195,11 @@ def import_reshape(ctx: RuleContext, x, shape):
 
 @rule("tosa.SLICE.default")
 def import_slice(ctx: RuleContext, x, start, size):
-    operands = [ctx.value(x), ctx.shape_operand(start, f"{ctx.name}_start"), ctx.shape_operand(size, f"{ctx.name}_size")]
+    operands = [
+        ctx.value(x),
+        ctx.shape_operand(start, f"{ctx.name}_start"),
+        ctx.shape_operand(size, f"{ctx.name}_size"),
+    ]
     return _emit(ctx, "SLICE", operands)
 
 
@@ -209,7 +213,9 @@ def import_pad(ctx: RuleContext, x, padding, *, value=0):
     # ExecuTorch names the pad value after the bare node name (no region suffix).
     out = ctx.result_type()
     pad_const = ctx.scalar_const(value, out.element_type, f"{ctx.node.name}_padding_value")
-    return _emit(ctx, "PAD", [ctx.value(x), ctx.shape_operand(padding, f"{ctx.name}_padding"), pad_const])
+    return _emit(
+        ctx, "PAD", [ctx.value(x), ctx.shape_operand(padding, f"{ctx.name}_padding"), pad_const]
+    )
 
 
 @rule("tosa.TRANSPOSE.default")
@@ -235,7 +241,9 @@ def import_to_dim_order_copy(ctx: RuleContext, x, **_memory_format_kwargs):
 
 @rule("tosa.RESIZE.default")
 def import_resize(ctx: RuleContext, x, scale, offset, border, *, resize_mode="nearest"):
-    mode = tosa.ResizeMode.BILINEAR if resize_mode == "bilinear" else tosa.ResizeMode.NEAREST_NEIGHBOR
+    mode = (
+        tosa.ResizeMode.BILINEAR if resize_mode == "bilinear" else tosa.ResizeMode.NEAREST_NEIGHBOR
+    )
     operands = [
         ctx.value(x),
         ctx.shape_operand(scale, f"{ctx.name}_scale"),
@@ -269,7 +277,9 @@ def import_argmax(ctx: RuleContext, x, axis, *, nan_mode="PROPAGATE"):
     value = ctx.value(x)
     if axis < 0:
         axis += len(value.type.get_shape())
-    return _emit(ctx, "ARGMAX", [value], properties={"axis": _i32(axis), "nan_mode": _nan_mode(nan_mode)})
+    return _emit(
+        ctx, "ARGMAX", [value], properties={"axis": _i32(axis), "nan_mode": _nan_mode(nan_mode)}
+    )
 
 
 # --------------------------------------------------------------------------- arithmetic
@@ -309,9 +319,15 @@ def import_clamp(ctx: RuleContext, x, min_val, max_val, *, nan_mode="PROPAGATE")
     value = ctx.value(x)
     element = _elem(value)
     if isinstance(element, IntegerType):
-        bounds = {"min_val": IntegerAttr(int(min_val), element), "max_val": IntegerAttr(int(max_val), element)}
+        bounds = {
+            "min_val": IntegerAttr(int(min_val), element),
+            "max_val": IntegerAttr(int(max_val), element),
+        }
     else:
-        bounds = {"min_val": FloatAttr(float(min_val), element), "max_val": FloatAttr(float(max_val), element)}
+        bounds = {
+            "min_val": FloatAttr(float(min_val), element),
+            "max_val": FloatAttr(float(max_val), element),
+        }
     return _emit(ctx, "CLAMP", [value], properties={**bounds, "nan_mode": _nan_mode(nan_mode)})
 
 
@@ -452,8 +468,14 @@ def import_conv(ctx: RuleContext, x, weight, bias, stride, pad, dilation):
 @rule("tosa.TRANSPOSE_CONV2D.default")
 def import_transpose_conv2d(ctx: RuleContext, x, weight, bias, out_pad, stride):
     xv, wv, bv = ctx.value(x), ctx.value(weight), ctx.value(bias)
-    props = {"out_pad": _i64s(out_pad), "stride": _i64s(stride), "acc_type": ctx.result_type().element_type}
-    return _emit(ctx, "TRANSPOSE_CONV2D", [xv, wv, bv, *_conv_zero_points(ctx, xv, wv)], properties=props)
+    props = {
+        "out_pad": _i64s(out_pad),
+        "stride": _i64s(stride),
+        "acc_type": ctx.result_type().element_type,
+    }
+    return _emit(
+        ctx, "TRANSPOSE_CONV2D", [xv, wv, bv, *_conv_zero_points(ctx, xv, wv)], properties=props
+    )
 
 
 @rule("tosa.MATMUL.default")
@@ -493,7 +515,12 @@ def import_avg_pool2d(ctx: RuleContext, x, input_zp, output_zp, kernel, stride, 
         "pad": _i64s(_shape_values(ctx, pad)),
         "acc_type": element_type(acc_type),
     }
-    return _emit(ctx, "AVG_POOL2D", [ctx.value(x), ctx.value(input_zp), ctx.value(output_zp)], properties=props)
+    return _emit(
+        ctx,
+        "AVG_POOL2D",
+        [ctx.value(x), ctx.value(input_zp), ctx.value(output_zp)],
+        properties=props,
+    )
 
 
 @rule("tosa.MAX_POOL2D.default", "tosa.MAX_POOL2D_ADAPTIVE.default")
@@ -519,7 +546,9 @@ def import_fft2d(ctx: RuleContext, real, imag, *, inverse=False, local_bound=Fal
 
 @rule("tosa.RFFT2D.default")
 def import_rfft2d(ctx: RuleContext, real, *, local_bound=False):
-    return _emit(ctx, "RFFT2D", [ctx.value(real)], ctx.result_types(), {"local_bound": _bool(local_bound)})
+    return _emit(
+        ctx, "RFFT2D", [ctx.value(real)], ctx.result_types(), {"local_bound": _bool(local_bound)}
+    )
 
 
 # --------------------------------------------------------------------------- TOSA 1.1 block-scaled
@@ -529,12 +558,24 @@ def _block_size(ctx: RuleContext, block_size) -> tosa.BlockSizeAttr:
     try:
         return tosa.BlockSizeAttr(tosa.BlockSize(f"BLOCK_SIZE_{int(block_size)}"))
     except ValueError:
-        raise FxImportError.at(ctx.node, f"block size {block_size!r} is none of TOSA's (1, 32)") from None
+        raise FxImportError.at(
+            ctx.node, f"block size {block_size!r} is none of TOSA's (1, 32)"
+        ) from None
 
 
 @rule("tosa.CONV2D_BLOCK_SCALED.default")
 def import_conv2d_block_scaled(
-    ctx: RuleContext, x, x_scale, weight, weight_scale, bias, stride, pad, dilation, block_size, payload_dtype=""
+    ctx: RuleContext,
+    x,
+    x_scale,
+    weight,
+    weight_scale,
+    bias,
+    stride,
+    pad,
+    dilation,
+    block_size,
+    payload_dtype="",
 ):
     # payload_dtype repeats what the operands' types say (fp4/fp6 from their special dtype)
     operands = [ctx.value(v) for v in (x, x_scale, weight, weight_scale, bias)]
@@ -543,13 +584,25 @@ def import_conv2d_block_scaled(
         ctx.shape_operand(stride, f"{ctx.name}_stride"),
         ctx.shape_operand(dilation, f"{ctx.name}_dilation"),
     ]
-    return _emit(ctx, "CONV2D_BLOCK_SCALED", operands, properties={"block_size": _block_size(ctx, block_size)})
+    return _emit(
+        ctx,
+        "CONV2D_BLOCK_SCALED",
+        operands,
+        properties={"block_size": _block_size(ctx, block_size)},
+    )
 
 
 @rule("tosa.MATMUL_T_BLOCK_SCALED.default")
-def import_matmul_t_block_scaled(ctx: RuleContext, a, a_scale, b, b_scale, block_size, payload_dtype=""):
+def import_matmul_t_block_scaled(
+    ctx: RuleContext, a, a_scale, b, b_scale, block_size, payload_dtype=""
+):
     operands = [ctx.value(v) for v in (a, a_scale, b, b_scale)]
-    return _emit(ctx, "MATMUL_T_BLOCK_SCALED", operands, properties={"block_size": _block_size(ctx, block_size)})
+    return _emit(
+        ctx,
+        "MATMUL_T_BLOCK_SCALED",
+        operands,
+        properties={"block_size": _block_size(ctx, block_size)},
+    )
 
 
 @rule("tosa.CAST_TO_BLOCK_SCALED.default")
@@ -561,8 +614,17 @@ def import_cast_to_block_scaled(ctx: RuleContext, x, block_size, output_dtype=""
         if user.target is operator.getitem and user.args[1] == 0 and special_dtype_name(user.meta):
             types[0] = value_type(user.meta)
     if isinstance(types[0].element_type, IntegerType):
-        raise FxImportError.at(ctx.node, f"block-scaled payload {output_dtype!r} has no TOSA type (uint8 without a special dtype)")
-    return _emit(ctx, "CAST_TO_BLOCK_SCALED", [ctx.value(x)], types, {"block_size": _block_size(ctx, block_size)})
+        raise FxImportError.at(
+            ctx.node,
+            f"block-scaled payload {output_dtype!r} has no TOSA type (uint8 without a special dtype)",
+        )
+    return _emit(
+        ctx,
+        "CAST_TO_BLOCK_SCALED",
+        [ctx.value(x)],
+        types,
+        {"block_size": _block_size(ctx, block_size)},
+    )
 
 
 @rule("tosa.CUSTOM.default")
@@ -571,7 +633,9 @@ def import_custom(ctx: RuleContext, inputs, operator_name, domain_name, implemen
     try:
         text = payload.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise ValueError("implementation_attrs are not UTF-8 text, which MLIR's string attribute needs") from err
+        raise ValueError(
+            "implementation_attrs are not UTF-8 text, which MLIR's string attribute needs"
+        ) from err
     props = {
         "operator_name": StringAttr(operator_name),
         "domain_name": StringAttr(domain_name),
@@ -602,11 +666,15 @@ def import_cond(ctx: RuleContext, pred, true_branch, false_branch, operands):
 @rule("while_loop")
 def import_while_loop(ctx: RuleContext, cond_fn, body_fn, carried, additional=()):
     if additional:
-        raise FxImportError.at(ctx.node, "while_loop additional inputs are not supported; carry them instead")
+        raise FxImportError.at(
+            ctx.node, "while_loop additional inputs are not supported; carry them instead"
+        )
     values = [ctx.value(a) for a in carried]
     types = [v.type for v in values]
     regions = [ctx.import_region(cond_fn, types), ctx.import_region(body_fn, types)]
-    op = tosa.WhileOp.create(operands=values, result_types=types, regions=[r.region for r in regions])
+    op = tosa.WhileOp.create(
+        operands=values, result_types=types, regions=[r.region for r in regions]
+    )
     _name_regions(op, regions)
     ctx.emit(op, _while_result_names(ctx, body_fn, len(types)))
     return tuple(op.results)

@@ -75,7 +75,9 @@ def first_fake_tensor(meta: dict):
     if isinstance(val, list | tuple):
         val = val[0] if val else None
     if not isinstance(val, torch.Tensor):
-        raise UnsupportedTypeError(f"node has no tensor value in meta['val'] (got {type(val).__name__})")
+        raise UnsupportedTypeError(
+            f"node has no tensor value in meta['val'] (got {type(val).__name__})"
+        )
     return val
 
 

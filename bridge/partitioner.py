@@ -47,8 +47,8 @@ from bridge.capture import (
     WITH_REFERENCE_KEY,
     TosaCaptureBackend,
     TosaLevelPartition,
-    check_lowering_options,
     arm_compile_spec,
+    check_lowering_options,
     edge_compile_config,
     own_specs,
     own_value,
@@ -109,7 +109,9 @@ def compile_edge_program(
     )
 
 
-def _compile_with_own_options(edge_program: ExportedProgram, compile_specs: list, spec_class) -> CompileResult:
+def _compile_with_own_options(
+    edge_program: ExportedProgram, compile_specs: list, spec_class
+) -> CompileResult:
     """``compile_edge_program`` with the options our ``Partitioner`` put in the list."""
     return compile_edge_program(
         edge_program,
@@ -143,13 +145,19 @@ class EthosUIRBackend(BackendDetails):
     def preprocess(edge_program: ExportedProgram, compile_specs: list) -> PreprocessResult:
         compile_spec = arm_compile_spec(compile_specs, EthosUCompileSpec)
         tosa_specs = TOSABackend.filter_tosa_compile_specs(compile_spec)._to_list()
-        result = _compile_with_own_options(edge_program, tosa_specs + own_specs(compile_specs), TosaCompileSpec)
+        result = _compile_with_own_options(
+            edge_program, tosa_specs + own_specs(compile_specs), TosaCompileSpec
+        )
         vela = EthosUBackend._compile_tosa_flatbuffer(result.flatbuffer, compile_spec)
         if not vela.external_blocks:
-            return PreprocessResult(processed_bytes=vela.processed_bytes, _delegate_info_meta=result)
+            return PreprocessResult(
+                processed_bytes=vela.processed_bytes, _delegate_info_meta=result
+            )
         store = NamedDataStore()
         for block in vela.external_blocks:
-            store.add_named_data(block.key, block.payload, alignment=block.alignment, external_tag=block.placement)
+            store.add_named_data(
+                block.key, block.payload, alignment=block.alignment, external_tag=block.placement
+            )
         return PreprocessResult(
             processed_bytes=vela.processed_bytes,
             data_store_output=store.get_named_data_store_output(),
@@ -222,7 +230,9 @@ class Partitioner(Uint8IOPartitioning, RejectReasons, TOSAPartitioner):
 def _backend(compile_spec, capture: Capture | None) -> type[BackendDetails]:
     if capture is not None:
         if isinstance(compile_spec, EthosUCompileSpec):
-            raise ValueError("capture records TOSA-level partitions: give a TosaCompileSpec, not an EthosUCompileSpec")
+            raise ValueError(
+                "capture records TOSA-level partitions: give a TosaCompileSpec, not an EthosUCompileSpec"
+            )
         return TosaCaptureBackend
     return EthosUIRBackend if isinstance(compile_spec, EthosUCompileSpec) else TosaIRBackend
 
@@ -244,7 +254,10 @@ def _lowered_modules(graph_module: GraphModule) -> list:
 
 
 def _delegate_infos(edge_manager, kind: type) -> list:
-    infos = [(m.meta or {}).get(DELEGATE_INFO_META) for m in _lowered_modules(edge_manager.exported_program().graph_module)]
+    infos = [
+        (m.meta or {}).get(DELEGATE_INFO_META)
+        for m in _lowered_modules(edge_manager.exported_program().graph_module)
+    ]
     return [info for info in infos if isinstance(info, kind)]
 
 
@@ -303,8 +316,12 @@ def tosa_level_partitions(
         )
 
     # ExecuTorch's own partitions (no profile check), so its flatbuffer of each is the oracle
-    partitioner = Partitioner(compile_spec, capture=Capture(with_reference=with_reference), check_profiles=False)
-    edge = to_edge_transform_and_lower(exported, partitioner=[partitioner], compile_config=edge_compile_config())
+    partitioner = Partitioner(
+        compile_spec, capture=Capture(with_reference=with_reference), check_profiles=False
+    )
+    edge = to_edge_transform_and_lower(
+        exported, partitioner=[partitioner], compile_config=edge_compile_config()
+    )
     outside = cpu_ops(edge.exported_program().graph_module, partitioner.reject_reasons)
     partitions = Partitions(_delegate_infos(edge, TosaLevelPartition))
     if not partitions:

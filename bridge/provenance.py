@@ -36,7 +36,9 @@ _INDEX = re.compile(r"""\[(?:(['"])([^'"]*)\1|(\d+))\]""")
 
 @lru_cache(maxsize=4096)
 def _is_library(path: str) -> bool:
-    if path.startswith("<"):  # generated code: "<eval_with_key>.14", "<string>"; its number changes per run
+    if path.startswith(
+        "<"
+    ):  # generated code: "<eval_with_key>.14", "<string>"; its number changes per run
         return True
     parts = Path(path).parts
     if any(p in _LIBRARY_PARTS for p in parts):
@@ -80,7 +82,11 @@ def source_of(meta: dict) -> tuple[str, int] | None:
     if found is not None:
         return found
     for source in meta.get("from_node") or ():
-        trace = getattr(source, "stack_trace", None) if not isinstance(source, dict) else source.get("stack_trace")
+        trace = (
+            getattr(source, "stack_trace", None)
+            if not isinstance(source, dict)
+            else source.get("stack_trace")
+        )
         found = user_frame(trace)
         if found is not None:
             return found

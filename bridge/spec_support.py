@@ -123,6 +123,8 @@ def _dynamic_shape(node: torch.fx.Node) -> str | None:
         for tensor in found if isinstance(found, list | tuple) else (found,):
             if not isinstance(tensor, torch.Tensor):
                 continue
-            if any(isinstance(d, torch.SymInt) and d.node.maybe_as_int() is None for d in tensor.shape):
+            if any(
+                isinstance(d, torch.SymInt) and d.node.maybe_as_int() is None for d in tensor.shape
+            ):
                 return f"the shape {tuple(tensor.shape)} of '{value.name}'"
     return None

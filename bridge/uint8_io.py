@@ -42,11 +42,17 @@ from bridge.fx_context import TENSOR_NAME_KEY
 def _is_q(node: Node) -> bool:
     """A per-tensor quantize (``quantized_decomposed`` is registered by torchao, which
     ExecuTorch imports: looked up by name, not at import time)."""
-    return node.op == "call_function" and str(node.target) == "quantized_decomposed.quantize_per_tensor.default"
+    return (
+        node.op == "call_function"
+        and str(node.target) == "quantized_decomposed.quantize_per_tensor.default"
+    )
 
 
 def _is_dq(node: Node) -> bool:
-    return node.op == "call_function" and str(node.target) == "quantized_decomposed.dequantize_per_tensor.default"
+    return (
+        node.op == "call_function"
+        and str(node.target) == "quantized_decomposed.dequantize_per_tensor.default"
+    )
 
 
 _ATEN = torch.ops.aten
@@ -112,7 +118,11 @@ def _is_movement(node: Node) -> bool:
     if node.op != "call_function" or node.target not in MOVEMENT_OPS:
         return False
     val = node.meta.get("val")
-    return isinstance(val, torch.Tensor) and val.dtype.is_floating_point and not _marked_quantized(node)
+    return (
+        isinstance(val, torch.Tensor)
+        and val.dtype.is_floating_point
+        and not _marked_quantized(node)
+    )
 
 
 def _annotation_info():
@@ -224,7 +234,9 @@ _KEPT_META = ("stack_trace", "nn_module_stack", "source_fn_stack", "from_node")
 
 def _unique_name(graph: Graph, name: str) -> str:
     """``name``, or ``name_<k>``, unused by the graph's nodes and the names we gave."""
-    taken = {n.name for n in graph.nodes} | {n.meta.get("custom", {}).get(TENSOR_NAME_KEY) for n in graph.nodes}
+    taken = {n.name for n in graph.nodes} | {
+        n.meta.get("custom", {}).get(TENSOR_NAME_KEY) for n in graph.nodes
+    }
     candidate, k = name, 0
     while candidate in taken:
         k += 1
@@ -345,7 +357,9 @@ def _sign_control_flow_results(graph_module: GraphModule) -> list[Node]:
         source = q.args[0]
         if not (source.target is operator.getitem and source.args[0].target in control_flow):
             continue
-        dq = _insert_pair(graph_module.graph, source, QParams.of(q).signed(), source, f"{source.name}_int8")
+        dq = _insert_pair(
+            graph_module.graph, source, QParams.of(q).signed(), source, f"{source.name}_int8"
+        )
         q.replace_input_with(source, dq)
         added.append(dq)
     if added:
@@ -362,9 +376,11 @@ def uint8_io_nodes(graph: Graph) -> list[Node]:
     whose value the graph returns: the model's uint8 IO."""
     found = []
     for node in graph.nodes:
-        if _is_q(node) and node.args[0].op == "placeholder" and node.args[5] == torch.uint8:
-            found.append(node)
-        elif _is_dq(node) and node.args[5] == torch.uint8 and any(u.op == "output" for u in node.users):
+        if (_is_q(node) and node.args[0].op == "placeholder" and node.args[5] == torch.uint8) or (
+            _is_dq(node)
+            and node.args[5] == torch.uint8
+            and any(u.op == "output" for u in node.users)
+        ):
             found.append(node)
     return found
 
@@ -385,7 +401,9 @@ def check_float_boundary(graph: Graph, tosa_spec, preserve_io_quantization: bool
     io = uint8_io_nodes(graph)
     if not io:
         return
-    names = ", ".join(f"input '{n.args[0].name}'" if _is_q(n) else f"output #{_output_index(n)}" for n in io)
+    names = ", ".join(
+        f"input '{n.args[0].name}'" if _is_q(n) else f"output #{_output_index(n)}" for n in io
+    )
     raise UnsafeUint8IOError(
         f"uint8 model IO ({names}) on {tosa_spec} without preserve_io_quantization: the "
         "delegate's IO would be float with the uint8 quantize/dequantize inside it, which "
@@ -409,7 +427,9 @@ class Uint8IOPartitioning:
 
     def transform_for_pre_decomposition(self, exported_program):  # ExecuTorch's Partitioner API
         graph_module = exported_program.graph_module
-        check_float_boundary(graph_module.graph, self.tosa_spec, self._preserve_io_quantization_enabled())
+        check_float_boundary(
+            graph_module.graph, self.tosa_spec, self._preserve_io_quantization_enabled()
+        )
         signed_region_quantization(graph_module)
         exported_program = super().transform_for_pre_decomposition(exported_program)
         requantize_uint8_io_islands(exported_program.graph_module)

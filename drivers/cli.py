@@ -29,12 +29,12 @@ from pathlib import Path
 
 from drivers.common import (
     CHECK_INPUTS,
-    CliError,
     EXIT_OK,
     EXIT_USAGE,
     EXIT_VIOLATION,
-    LoadedModel,
     MODEL_CONVENTION,
+    CliError,
+    LoadedModel,
     Progress,
     _as_tuple,
     _checked_pipeline,
@@ -111,7 +111,7 @@ def opt_main(argv: list[str] | None = None) -> int:
         _opt(args)
     except CliError as err:
         return _report_error(err)
-    except Exception as err:  # noqa: BLE001 -- a bug of ours: still one line, no traceback
+    except Exception as err:
         return _report_error(CliError(EXIT_USAGE, _internal(err, str(args.file))))
     return EXIT_OK
 
@@ -170,8 +170,6 @@ def _render(module, flatbuffer: bool, review: bool, label: str) -> bytes | str:
         return to_flatbuffer(module)
     except FlatbufferError as err:
         raise CliError(EXIT_VIOLATION, _placed(err, label)) from None
-
-
 
 
 def _compile_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -333,7 +331,11 @@ def _partitions(exported, target, args, progress: Progress):
         return _stage(
             "partition",
             lambda: tosa_level_partitions(
-                exported, None, target, args.uint8_io, preserve_io_quantization=args.preserve_io_quantization
+                exported,
+                None,
+                target,
+                args.uint8_io,
+                preserve_io_quantization=args.preserve_io_quantization,
             ),
         )
 
@@ -371,7 +373,9 @@ def _compile_partition(index: int, partition, passes, target, args, progress: Pr
     except (FxImportError, FlatbufferError, ValueError, DiagnosticException) as err:
         raise CliError(EXIT_VIOLATION, _placed(err, name)) from None
     except OSError as err:
-        raise CliError(EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}") from None
+        raise CliError(
+            EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}"
+        ) from None
     progress.step(f"{name}: Vela")
     vela, vela_error = _vela(compiled.checked, args.accelerator)
     try:
@@ -380,9 +384,13 @@ def _compile_partition(index: int, partition, passes, target, args, progress: Pr
         write_compile_overlays(out, name, compiled.module, vela)  # Model Explorer node data
         write_modules_file(out, name, module_paths(partition.graph_module, node_name))  # its layers
     except OSError as err:
-        raise CliError(EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}") from None
+        raise CliError(
+            EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}"
+        ) from None
     counts = Counter(
-        op.name.removeprefix("tosa.") for op in compiled.module.walk() if op.name.startswith("tosa.")
+        op.name.removeprefix("tosa.")
+        for op in compiled.module.walk()
+        if op.name.startswith("tosa.")
     )
     return PartitionResult(name, counts, compiled.checked, list(compiled.dumps), vela, vela_error)
 
@@ -421,16 +429,22 @@ def _agreement(results: list[PartitionResult], checks, expected, quantization) -
         return f"reference model failed: {_first_line(err)}"
 
 
-def _report(args, target, loaded: LoadedModel, results: list[PartitionResult], agreement: str, cpu_ops=()) -> str:
+def _report(
+    args, target, loaded: LoadedModel, results: list[PartitionResult], agreement: str, cpu_ops=()
+) -> str:
     integer = "PRO-INT" in target.profiles
     io = "uint8 IO" if args.uint8_io else ("int8 IO" if integer else "float IO")
     lines = [f"tosa-ir compile {args.model} ({args.spec}, {io}): {len(results)} partition(s)"]
-    lines.append(f"on the CPU: {len(cpu_ops)} compute op(s)" if cpu_ops else "on the CPU: no compute op")
+    lines.append(
+        f"on the CPU: {len(cpu_ops)} compute op(s)" if cpu_ops else "on the CPU: no compute op"
+    )
     lines.extend(f"  {op.format()}" for op in cpu_ops)
     for r in results:
         constants = r.op_counts.get("const", 0) + r.op_counts.get("const_shape", 0)
         kinds = ", ".join(
-            f"{op} {n}" for op, n in sorted(r.op_counts.items()) if op not in ("const", "const_shape")
+            f"{op} {n}"
+            for op, n in sorted(r.op_counts.items())
+            if op not in ("const", "const_shape")
         )
         total = sum(r.op_counts.values())
         lines.append(f"{r.name}: {total} TOSA ops ({constants} constants): {kinds}")

@@ -70,8 +70,6 @@ def _parse_args(parser: argparse.ArgumentParser, argv: list[str] | None):
         return None, exit_.code if isinstance(exit_.code, int) else EXIT_USAGE
 
 
-
-
 def _internal(err: Exception, label: str) -> str:
     """An exception no step expected (a bug of ours, reached by this input): one line
     that says so, instead of a traceback."""
@@ -156,8 +154,6 @@ class Progress:
         self.stream.flush()
 
 
-
-
 @dataclass
 class LoadedModel:
     name: str
@@ -223,7 +219,7 @@ def _call(function, failure: str):
     """``function()``; the user's code failing is bad input: one line, no traceback."""
     try:
         return function()
-    except Exception as err:  # noqa: BLE001 -- any failure in user code is reported
+    except Exception as err:
         raise CliError(EXIT_USAGE, f"{failure}: {type(err).__name__}: {_first_line(err)}") from None
 
 
@@ -265,8 +261,6 @@ def parse_shape(text: str) -> tuple[int, ...]:
     return tuple(int(p) for p in parts)
 
 
-
-
 def _quiet():
     from bridge.capture import quiet
 
@@ -291,7 +285,7 @@ def _stage(what: str, function):
     """A step of ExecuTorch's flow; its failure is one line (exit 1), not a traceback."""
     try:
         return function()
-    except Exception as err:  # noqa: BLE001 -- export/partition failures are reported
+    except Exception as err:
         raise CliError(
             EXIT_VIOLATION, f"error: {what}: {type(err).__name__}: {_first_line(err)}"
         ) from None
@@ -330,14 +324,18 @@ def compare_with_torch(flatbuffer, checks, expected, quantization) -> str:
     diffs = []
     for x, want in zip(checks, expected):
         if quantized:
-            feed = [quantize_tensor(t, p).reshape(s.shape) for t, p, s in zip(x, in_params, io.inputs)]
+            feed = [
+                quantize_tensor(t, p).reshape(s.shape) for t, p, s in zip(x, in_params, io.inputs)
+            ]
             wants = [quantize_tensor(w, p) for w, p in zip(want, out_params)]
         else:
             feed = [t.numpy().reshape(s.shape) for t, s in zip(x, io.inputs)]
             wants = [w.detach().numpy() for w in want]
         for got, target in zip(run_reference(flatbuffer, feed), wants):
             as_float = np.float64 if not quantized else np.int64
-            diffs.append(np.abs(got.astype(as_float) - target.reshape(got.shape).astype(as_float)).ravel())
+            diffs.append(
+                np.abs(got.astype(as_float) - target.reshape(got.shape).astype(as_float)).ravel()
+            )
     diff = np.concatenate(diffs)
     runs = f"on {len(checks)} new inputs"
     if not quantized:
@@ -347,5 +345,3 @@ def compare_with_torch(flatbuffer, checks, expected, quantization) -> str:
         f"reference model vs the quantized torch model {runs}: max |diff| = {int(diff.max())} LSB, "
         f"{within:.1%} of {diff.size} values within 1 LSB"
     )
-
-

@@ -44,7 +44,10 @@ import numpy as np
 import torch
 
 import ir
-from bridge.capture import quantize_and_export, quiet  # also registers the quantized_decomposed ops used below
+from bridge.capture import (
+    quantize_and_export,
+    quiet,
+)  # also registers the quantized_decomposed ops used below
 from bridge.fx_import import fx_to_ir
 from bridge.partitioner import partition_name, tosa_level_partitions
 from ir.defaults import DEFAULT_PIPELINE, DEFAULT_SPEC
@@ -138,7 +141,9 @@ class Row:
         if self.max_lsb is not None:
             text = f"err max {self.max_lsb:g} LSB, {self.within_1lsb:.1%} <= 1 LSB"
         elif self.max_abs is not None:
-            text = f"err max {self.max_abs:.3g} abs, rel {self.rel_err:.2g}, SNR {self.snr_db:.1f} dB"
+            text = (
+                f"err max {self.max_abs:.3g} abs, rel {self.rel_err:.2g}, SNR {self.snr_db:.1f} dB"
+            )
         else:
             return f"not compared: {self.note}" if self.note else "not compared"
         if self.proxy_of is not None:
@@ -165,7 +170,11 @@ class Report:
 
     def annotations(self, partition: int = 0) -> dict[str, str]:
         """``{tensor name: 'err max 3 LSB, 97.2% <= 1 LSB'}`` for the review dump."""
-        return {r.tensor_name: r.error_text() for r in self.rows if r.partition == partition and r.tensor_name}
+        return {
+            r.tensor_name: r.error_text()
+            for r in self.rows
+            if r.partition == partition and r.tensor_name
+        }
 
 
 # --------------------------------------------------------------------------- capture
@@ -208,12 +217,16 @@ def capture(
     example_inputs = tuple(example_inputs)
     step("quantize and export")
     with quiet():
-        exported = quantize_and_export(model, example_inputs, spec, uint8_io, quantization=quantization)
+        exported = quantize_and_export(
+            model, example_inputs, spec, uint8_io, quantization=quantization
+        )
         graph_id = id(exported.graph_module.graph)
         quantized_module = copy.deepcopy(exported.module())
         float_module = torch.export.export(model.eval(), example_inputs).module()
         step("partition (ExecuTorch's Arm passes)")
-        partitions = tosa_level_partitions(exported, None, spec, uint8_io, quantization=quantization)
+        partitions = tosa_level_partitions(
+            exported, None, spec, uint8_io, quantization=quantization
+        )
     step("import and stages")
     modules = []
     for p in partitions:
@@ -222,8 +235,17 @@ def capture(
         modules.append(module)
     names = [partition_name(p, i) for i, p in enumerate(partitions)]
     return Capture(
-        model, example_inputs, spec, uint8_io, quantization, graph_id,
-        quantized_module, float_module, partitions, modules, names,
+        model,
+        example_inputs,
+        spec,
+        uint8_io,
+        quantization,
+        graph_id,
+        quantized_module,
+        float_module,
+        partitions,
+        modules,
+        names,
     )
 
 
@@ -242,7 +264,9 @@ def compare(
     models; see the module docstring. ``module`` replaces the first partition's
     final-stage module (any stage of the same partition, e.g. a dump parsed back);
     ``inputs`` (one tuple like ``example_inputs``) replaces the seeded random inputs."""
-    captured = capture(model, example_inputs, spec=spec, uint8_io=uint8_io, quantization=quantization)
+    captured = capture(
+        model, example_inputs, spec=spec, uint8_io=uint8_io, quantization=quantization
+    )
     return evaluate(captured, module=module, inputs=inputs, threshold=threshold)
 
 
@@ -289,8 +313,15 @@ def evaluate(
         rows.extend(_partition_rows(index, partition, mod, torch_side, threshold, len(rows), notes))
     first = next((r for r in rows if r.over and r.proxy_of is None), None)
     return Report(
-        rows, first, notes, captured.spec, captured.quantization, captured.uint8_io,
-        threshold, modules, list(captured.names),
+        rows,
+        first,
+        notes,
+        captured.spec,
+        captured.quantization,
+        captured.uint8_io,
+        threshold,
+        modules,
+        list(captured.names),
     )
 
 
@@ -380,7 +411,11 @@ class _TorchSide:
             return None
         if source.op == "placeholder":
             index = self.inputs.index(source) if source in self.inputs else -1
-            floats = [n for n in self.float_nodes.values() if n.op == "placeholder" and n.name in self.float_values]
+            floats = [
+                n
+                for n in self.float_nodes.values()
+                if n.op == "placeholder" and n.name in self.float_values
+            ]
             if 0 <= index < len(floats):
                 return self.float_values[floats[index].name]
             return None
@@ -395,12 +430,18 @@ class _TorchSide:
 
 
 def _partition_rows(
-    index: int, partition, module, torch_side: _TorchSide, threshold: Threshold, start: int, notes: list[str]
+    index: int,
+    partition,
+    module,
+    torch_side: _TorchSide,
+    threshold: Threshold,
+    start: int,
+    notes: list[str],
 ) -> list[Row]:
-    from tosa_flatbuffer import to_checked_flatbuffer
     from ir.lowering.expose import ExposeIntermediates, exposable_values, main_func
     from ir.tensor_names import function_tensor_names
     from runtime import graph_io, run_reference
+    from tosa_flatbuffer import to_checked_flatbuffer
 
     exposed = module.clone()
     func = main_func(exposed)
@@ -426,7 +467,11 @@ def _partition_rows(
     outputs = run_reference(flatbuffer, feed)
     arrays = dict(zip([*returned, *extra], outputs))
 
-    ops = [op for op in func.body.block.ops if op.name not in _CONSTANT_OPS and op is not func.body.block.last_op]
+    ops = [
+        op
+        for op in func.body.block.ops
+        if op.name not in _CONSTANT_OPS and op is not func.body.block.last_op
+    ]
     layouts = {arg: tuple(range(len(arg.type.get_shape()))) for arg in func.body.block.args}
     rows: list[Row] = []
     row_of_value: dict = {}
@@ -453,17 +498,30 @@ def _partition_rows(
         if result not in arrays:
             row.note = "value not carried by the reference model's binding"
             continue
-        _fill(row, arrays[result], point, layout, torch_side, threshold, _inherited_lsb(op, row_of_value))
+        _fill(
+            row,
+            arrays[result],
+            point,
+            layout,
+            torch_side,
+            threshold,
+            _inherited_lsb(op, row_of_value),
+        )
     _proxies(ops, rows, row_of_value, points)
     if any(op.regions for op in ops):
-        notes.append("ops inside cond_if/while_loop regions are not compared (only the control-flow op's results)")
+        notes.append(
+            "ops inside cond_if/while_loop regions are not compared (only the control-flow op's results)"
+        )
     return rows
 
 
 def _fx_nodes(graph_module) -> dict:
     """Every node of the TOSA-level graph and its cond/while branches, by name."""
     found = {}
-    for gm in [graph_module, *(m for m in graph_module.modules() if isinstance(m, torch.fx.GraphModule))]:
+    for gm in [
+        graph_module,
+        *(m for m in graph_module.modules() if isinstance(m, torch.fx.GraphModule)),
+    ]:
         for node in gm.graph.nodes:
             found.setdefault(node.name, node)
     return found
@@ -486,7 +544,9 @@ def _describe(op, partition: int, index: int) -> Row:
     )
 
 
-def _input_point(arg, name: str, fx_nodes: dict, torch_side: _TorchSide, position: int) -> _Point | None:
+def _input_point(
+    arg, name: str, fx_nodes: dict, torch_side: _TorchSide, position: int
+) -> _Point | None:
     """The torch value a graph input stands for: its placeholder's provenance, or the
     model's input at the same position (quantized when the program quantizes it)."""
     node = fx_nodes.get(name)
@@ -590,10 +650,25 @@ def _proxies(ops, rows: list[Row], row_of_value: dict, points: dict) -> None:
             continue
         width = _width(result.type)
         what = f"i{width} value" if width not in (None, 8, 16) else "value"
-        row.note = row.note or f"{what} has no torch counterpart: the numbers are row {target.index}'s ({target.op})"
+        row.note = (
+            row.note
+            or f"{what} has no torch counterpart: the numbers are row {target.index}'s ({target.op})"
+        )
         row.proxy_of = target.index
         row.compared_with = target.compared_with
-        for name in ("elements", "allowed_lsb", "max_lsb", "mean_lsb", "within_1lsb", "float_max_lsb", "float_mean_lsb", "max_abs", "rel_err", "snr_db", "over"):
+        for name in (
+            "elements",
+            "allowed_lsb",
+            "max_lsb",
+            "mean_lsb",
+            "within_1lsb",
+            "float_max_lsb",
+            "float_mean_lsb",
+            "max_abs",
+            "rel_err",
+            "snr_db",
+            "over",
+        ):
             setattr(row, name, getattr(target, name))
 
 
@@ -631,9 +706,15 @@ def _inherited_lsb(op, row_of_value: dict) -> float:
     return upstream.max_lsb * gain if gain > 1 else 0.0
 
 
-def _aligned(reference: np.ndarray, shape: tuple[int, ...], layout) -> tuple[np.ndarray | None, str]:
+def _aligned(
+    reference: np.ndarray, shape: tuple[int, ...], layout
+) -> tuple[np.ndarray | None, str]:
     """``reference`` (torch layout) in the TOSA tensor's layout, and how it got there."""
-    if layout is not None and len(layout) == reference.ndim and tuple(layout) != tuple(range(reference.ndim)):
+    if (
+        layout is not None
+        and len(layout) == reference.ndim
+        and tuple(layout) != tuple(range(reference.ndim))
+    ):
         permuted = np.transpose(reference, layout)
         if permuted.shape == tuple(shape):
             return permuted, ""
@@ -645,7 +726,13 @@ def _aligned(reference: np.ndarray, shape: tuple[int, ...], layout) -> tuple[np.
 
 
 def _fill(
-    row: Row, got: np.ndarray, point: _Point, layout, torch_side: _TorchSide, threshold: Threshold, inherited: float = 0.0
+    row: Row,
+    got: np.ndarray,
+    point: _Point,
+    layout,
+    torch_side: _TorchSide,
+    threshold: Threshold,
+    inherited: float = 0.0,
 ) -> None:
     want_t = torch_side.quantized.get(point.node.name)
     if want_t is None:
@@ -665,7 +752,14 @@ def _fill(
 
 
 def _fill_integer(
-    row: Row, got, want, point: _Point, layout, torch_side: _TorchSide, threshold: Threshold, inherited: float
+    row: Row,
+    got,
+    want,
+    point: _Point,
+    layout,
+    torch_side: _TorchSide,
+    threshold: Threshold,
+    inherited: float,
 ) -> None:
     diff = np.abs(got.astype(np.int64) - want.astype(np.int64))
     row.max_lsb = float(diff.max()) if diff.size else 0.0
@@ -680,7 +774,9 @@ def _fill_integer(
     if reference is None:
         return
     scale, zero_point = float(point.node.args[1]), float(point.node.args[2])
-    ideal, _ = _aligned(reference.numpy().astype(np.float64) / scale + zero_point, got.shape, layout)
+    ideal, _ = _aligned(
+        reference.numpy().astype(np.float64) / scale + zero_point, got.shape, layout
+    )
     if ideal is None:
         return
     quant = np.abs(want.astype(np.float64) - ideal)
@@ -695,7 +791,11 @@ def _fill_float(row: Row, got, want, threshold: Threshold) -> None:
     row.max_abs = float(err.max()) if err.size else 0.0
     row.rel_err = row.max_abs / scale if scale > 0 else (0.0 if row.max_abs == 0 else float("inf"))
     signal, noise = float((want64**2).sum()), float((err**2).sum())
-    row.snr_db = float("inf") if noise == 0 else (10 * np.log10(signal / noise) if signal > 0 else float("-inf"))
+    row.snr_db = (
+        float("inf")
+        if noise == 0
+        else (10 * np.log10(signal / noise) if signal > 0 else float("-inf"))
+    )
     row.within_1lsb = None
     row.over = bool(row.rel_err > threshold.relative)
 
@@ -736,4 +836,13 @@ def _threshold_text(threshold: Threshold) -> str:
     )
 
 
-__all__ = ["Capture", "Report", "Row", "Threshold", "capture", "compare", "evaluate", "seeded_inputs"]
+__all__ = [
+    "Capture",
+    "Report",
+    "Row",
+    "Threshold",
+    "capture",
+    "compare",
+    "evaluate",
+    "seeded_inputs",
+]

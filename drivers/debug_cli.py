@@ -54,26 +54,38 @@ def add_parser(commands) -> None:
     )
     parser.add_argument("model", metavar="MODEL", help="path/to/model.py:Factory")
     parser.add_argument(
-        "--inputs", nargs="+", type=parse_shape, metavar="SHAPE",
+        "--inputs",
+        nargs="+",
+        type=parse_shape,
+        metavar="SHAPE",
         help="example input shapes, e.g. 1x3x32x32 (random in [0, 1))",
     )
     parser.add_argument("--spec", default=DEFAULT_SPEC, help=f"TOSA spec (default {DEFAULT_SPEC})")
-    parser.add_argument("--uint8-io", action="store_true", help="uint8 model inputs and outputs (INT specs)")
     parser.add_argument(
-        "--quantization", default="8a8w", choices=("8a8w", "16a8w"),
+        "--uint8-io", action="store_true", help="uint8 model inputs and outputs (INT specs)"
+    )
+    parser.add_argument(
+        "--quantization",
+        default="8a8w",
+        choices=("8a8w", "16a8w"),
         help="8a8w (default) or 16a8w (int16 activations; the spec needs +int16)",
     )
     parser.add_argument(
-        "--module", type=Path, metavar="FILE",
+        "--module",
+        type=Path,
+        metavar="FILE",
         help="run this module (.mlir of the first partition, any stage, e.g. an edited "
         "dump; or .tosa) instead of the pipeline's final stage",
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument(
-        "--accelerator", default=DEFAULT_ACCELERATOR,
+        "--accelerator",
+        default=DEFAULT_ACCELERATOR,
         help=f"Ethos-U configuration for Vela's placement (default {DEFAULT_ACCELERATOR})",
     )
-    parser.add_argument("--progress", action="store_true", help="progress bar even when not on a terminal")
+    parser.add_argument(
+        "--progress", action="store_true", help="progress bar even when not on a terminal"
+    )
 
 
 def debug_model(args: argparse.Namespace, progress: Progress) -> str:
@@ -93,8 +105,12 @@ def debug_model(args: argparse.Namespace, progress: Progress) -> str:
         captured = _stage(
             "lowering",
             lambda: capture(
-                loaded.model, loaded.inputs, spec=target, uint8_io=args.uint8_io,
-                quantization=args.quantization, on_step=progress.step,
+                loaded.model,
+                loaded.inputs,
+                spec=target,
+                uint8_io=args.uint8_io,
+                quantization=args.quantization,
+                on_step=progress.step,
             ),
         )
     progress.total += len(captured.partitions) - 1
@@ -122,7 +138,9 @@ def _evaluate(evaluate, captured, module, args, progress: Progress):
     try:
         return evaluate(captured, module=module, on_step=progress.step)
     except ReferenceModelError as err:
-        raise CliError(EXIT_VIOLATION, f"{label}: error: reference model: {_first_line(err)}") from None
+        raise CliError(
+            EXIT_VIOLATION, f"{label}: error: reference model: {_first_line(err)}"
+        ) from None
     except ValueError as err:
         raise CliError(EXIT_VIOLATION, f"{label}: error: {_first_line(err)}") from None
 
@@ -130,8 +148,8 @@ def _evaluate(evaluate, captured, module, args, progress: Progress):
 def _review(args, report, index: int) -> str:
     """The module that ran, as a review dump: constants elided, locations, Vela's
     placement and the op's error on the comment line above each op."""
-    from tosa_flatbuffer import FlatbufferError, to_checked_flatbuffer
     from ir.review import annotate, placement_by_name
+    from tosa_flatbuffer import FlatbufferError, to_checked_flatbuffer
 
     module = report.modules[index]
     try:
@@ -153,7 +171,9 @@ def _write(out: Path, text: str, dumps: dict[str, str]) -> None:
             write_atomically(out / f"{name}.debug.mlir", dump)
         write_atomically(out / REPORT_NAME, text)
     except OSError as err:
-        raise CliError(EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}") from None
+        raise CliError(
+            EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}"
+        ) from None
 
 
 def _write_overlays(out: Path, report) -> None:
@@ -164,4 +184,6 @@ def _write_overlays(out: Path, report) -> None:
     try:
         write_debug_overlays(out, report)
     except OSError as err:
-        raise CliError(EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}") from None
+        raise CliError(
+            EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}"
+        ) from None

@@ -192,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
     pte = write_pte(edge, args.out / "example.pte")
     report, placements = _report(flatbuffers, checks, expected, quantization, args.out, pte)
     for index, result in enumerate(results):
-        review = _review(result, index, f"{type(model).__name__} ({args.spec}, {label})", placements)
+        review = _review(
+            result, index, f"{type(model).__name__} ({args.spec}, {label})", placements
+        )
         write_atomically(args.out / f"{result.name}.review.mlir", review)
         sys.stdout.write(review)
     for line in report:
@@ -224,7 +226,9 @@ def _review(result, index: int, what: str, placements: dict) -> str:
     return header + annotate(result.module, placements.get(index, {}))
 
 
-def _report(flatbuffers, checks, expected, quantization, out: Path, pte: Path) -> tuple[list[str], dict]:
+def _report(
+    flatbuffers, checks, expected, quantization, out: Path, pte: Path
+) -> tuple[list[str], dict]:
     """What the files do: reference model vs torch, Vela's placement, sizes; and Vela's
     placement per partition index (``ir.review``'s mapping)."""
     from drivers.common import compare_with_torch
@@ -232,13 +236,19 @@ def _report(flatbuffers, checks, expected, quantization, out: Path, pte: Path) -
     from runtime import VelaError, compile_vela
     from tosa_flatbuffer import check_flatbuffer
 
-    lines = [f"wrote {out}/: per partition tag<i>/NN-<stage>.mlir, tag<i>.review.mlir, tag<i>.tosa; {pte.name} ({pte.stat().st_size} bytes)"]
+    lines = [
+        f"wrote {out}/: per partition tag<i>/NN-<stage>.mlir, tag<i>.review.mlir, tag<i>.tosa; {pte.name} ({pte.stat().st_size} bytes)"
+    ]
     if len(flatbuffers) != 1:
-        return lines + [f"{len(flatbuffers)} partitions: the torch comparison needs the whole model in one"], {}
+        return lines + [
+            f"{len(flatbuffers)} partitions: the torch comparison needs the whole model in one"
+        ], {}
     (flatbuffer,) = flatbuffers
     flatbuffer = check_flatbuffer(flatbuffer)  # once, for the reference runs and Vela
     expected_tuples = [tuple(e) if isinstance(e, (tuple, list)) else (e,) for e in expected]
-    lines.append(f"{compare_with_torch(flatbuffer, checks, expected_tuples, quantization)} ({len(flatbuffer)}-byte .tosa)")
+    lines.append(
+        f"{compare_with_torch(flatbuffer, checks, expected_tuples, quantization)} ({len(flatbuffer)}-byte .tosa)"
+    )
     try:
         vela = compile_vela(flatbuffer)
     except VelaError as err:

@@ -44,7 +44,9 @@ class _BadInput(Exception):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tosa-ir-verify", description=__doc__.splitlines()[0])
     parser.add_argument("file", nargs="?", type=Path)
-    parser.add_argument("--spec", default=DEFAULT_SPEC, help=f"TOSA spec string (default {DEFAULT_SPEC})")
+    parser.add_argument(
+        "--spec", default=DEFAULT_SPEC, help=f"TOSA spec string (default {DEFAULT_SPEC})"
+    )
     parser.add_argument("--stage", choices=STAGES, help="default: from the function signatures")
     parser.add_argument("--list-rules", action="store_true")
     args = parser.parse_args(argv)
@@ -66,9 +68,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         found = diagnose(module, target, args.stage)
-    except Exception as err:  # noqa: BLE001 -- a bug of ours: still one line, no traceback
+    except Exception as err:
         first = (str(err).splitlines() or [""])[0]
-        print(f"{args.file}: error: internal error ({type(err).__name__}: {first}); please report it with the input", file=sys.stderr)
+        print(
+            f"{args.file}: error: internal error ({type(err).__name__}: {first}); please report it with the input",
+            file=sys.stderr,
+        )
         return 2
     for diagnostic in found:
         print(diagnostic)

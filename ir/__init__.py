@@ -14,4 +14,4 @@ import ir.speedups.identity  # noqa: F401 -- remembers verification on the diale
 from ir.parsing import IRParseError, MlirParser, make_context, parse_module
 from ir.printing import print_module
 
-__all__ = ["make_context", "parse_module", "print_module", "IRParseError", "MlirParser"]
+__all__ = ["IRParseError", "MlirParser", "make_context", "parse_module", "print_module"]

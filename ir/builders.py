@@ -9,7 +9,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from xdsl.dialects.builtin import BytesAttr, DenseIntOrFPElementsAttr, IndexType, IntegerType, TensorType
+from xdsl.dialects.builtin import (
+    BytesAttr,
+    DenseIntOrFPElementsAttr,
+    IndexType,
+    IntegerType,
+    TensorType,
+)
 from xdsl.ir import Attribute
 
 from ir.dialects.tosa_ext import ConstOp, ConstShapeOp, ShapeType
@@ -21,7 +27,9 @@ def dense_from_numpy(array: np.ndarray, element_type: Attribute) -> DenseIntOrFP
     """Elements attribute over ``array``'s bytes, cast once to the storage dtype."""
     dtype = storage_dtype(element_type).newbyteorder("<")
     data = np.ascontiguousarray(array, dtype=dtype).tobytes()
-    return DenseIntOrFPElementsAttr(interned(TensorType(element_type, array.shape)), BytesAttr(data))
+    return DenseIntOrFPElementsAttr(
+        interned(TensorType(element_type, array.shape)), BytesAttr(data)
+    )
 
 
 def flat_storage(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
@@ -55,4 +63,12 @@ def const_shape(values: Sequence[int]) -> ConstShapeOp:
     return ConstShapeOp.create(properties={"values": attr}, result_types=[ShapeType(len(values))])
 
 
-__all__ = ["FLOAT_STORAGE", "storage_dtype", "flat_storage", "dense_from_numpy", "numpy_from_dense", "const", "const_shape"]
+__all__ = [
+    "FLOAT_STORAGE",
+    "const",
+    "const_shape",
+    "dense_from_numpy",
+    "flat_storage",
+    "numpy_from_dense",
+    "storage_dtype",
+]

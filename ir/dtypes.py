@@ -114,7 +114,9 @@ ELEMENT_DTYPES: tuple[ElementDType, ...] = (
 )
 BY_TOSA_NAME: dict[str, ElementDType] = {d.tosa: d for d in ELEMENT_DTYPES}
 #: the tensor element types (not SHAPE), by their IR type
-BY_IR_TYPE: dict[Attribute, ElementDType] = {d.ir_type: d for d in ELEMENT_DTYPES if d.tosa != "SHAPE"}
+BY_IR_TYPE: dict[Attribute, ElementDType] = {
+    d.ir_type: d for d in ELEMENT_DTYPES if d.tosa != "SHAPE"
+}
 
 
 #: ``FLOAT_STORAGE`` by the name MLIR prints the type with (``f16``, ``bf16``, ``f8E4M3FN``)

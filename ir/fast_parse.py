@@ -175,8 +175,16 @@ def _matching(text: str, start: int) -> int:
 # --------------------------------------------------------------------------- constants
 
 #: element types whose xDSL storage is what MLIR's hex form holds, byte for byte
-_HEX_DTYPES = {(8, False): "<i1", (16, False): "<i2", (32, False): "<i4", (64, False): "<i8",
-               (8, True): "<u1", (16, True): "<u2", (32, True): "<u4", (64, True): "<u8"}
+_HEX_DTYPES = {
+    (8, False): "<i1",
+    (16, False): "<i2",
+    (32, False): "<i4",
+    (64, False): "<i8",
+    (8, True): "<u1",
+    (16, True): "<u2",
+    (32, True): "<u4",
+    (64, True): "<u8",
+}
 
 
 def _int_dtype(element: Attribute) -> str | None:
@@ -234,15 +242,25 @@ def _dense_list(body: str, tensor: TensorType, shape, count: int, dtype: str):
     info = np.iinfo(dtype)
     if min(values) < info.min or max(values) > info.max:
         return None
-    array = np.array(values, dtype=dtype) if len(values) == count else np.full(count, values[0], dtype=dtype)
-    return DenseIntOrFPElementsAttr(tensor, BytesAttr(array.tobytes()))  # xDSL stores splats expanded
+    array = (
+        np.array(values, dtype=dtype)
+        if len(values) == count
+        else np.full(count, values[0], dtype=dtype)
+    )
+    return DenseIntOrFPElementsAttr(
+        tensor, BytesAttr(array.tobytes())
+    )  # xDSL stores splats expanded
 
 
 # --------------------------------------------------------------------------- op lines
 
 
 def _is_plain_tosa(op_cls) -> bool:
-    return isinstance(op_cls, type) and issubclass(op_cls, TosaOp) and op_cls.parse.__func__ is TosaOp.parse.__func__
+    return (
+        isinstance(op_cls, type)
+        and issubclass(op_cls, TosaOp)
+        and op_cls.parse.__func__ is TosaOp.parse.__func__
+    )
 
 
 def parse_op_line(parser, cache: LineCache):
@@ -307,7 +325,9 @@ def _build(parser, cache: LineCache, line: str, result: re.Match):
     values = _resolve(parser, operands, inputs)
     if values is None:
         return None
-    op = op_cls.create(operands=values, result_types=[cache.type(output_text)], properties=props, attributes=attrs)
+    op = op_cls.create(
+        operands=values, result_types=[cache.type(output_text)], properties=props, attributes=attrs
+    )
     return op, rest
 
 
@@ -326,7 +346,9 @@ def _build_const(cache: LineCache, rest: str):
         values_text, name, output_text, rest = plain.groups()
         props = {"values": cache.attribute(ConstOp, "values", values_text)}
         attrs = {"tosa.tensor_name": StringAttr(name[1:-1])} if name is not None else {}
-        op = ConstOp.create(result_types=[cache.type(output_text)], properties=props, attributes=attrs)
+        op = ConstOp.create(
+            result_types=[cache.type(output_text)], properties=props, attributes=attrs
+        )
         return op, rest
     close = _matching(rest, 0)
     if rest[close : close + 1] != ">":
@@ -339,7 +361,9 @@ def _build_const(cache: LineCache, rest: str):
     attrs = {}
     if rest.startswith(" {"):
         close = _matching(rest, 1)
-        attrs = {n: cache.attribute(ConstOp, n, v) for n, v in _entries(rest[2 : close - 1]).items()}
+        attrs = {
+            n: cache.attribute(ConstOp, n, v) for n, v in _entries(rest[2 : close - 1]).items()
+        }
         rest = rest[close:]
     if not rest.startswith(" : () -> "):
         return None

@@ -276,7 +276,11 @@ def _round_to_bits(text: str, sem: _Sem) -> int:
         q += 1
     nan = sign_bit | (~sem.sign_bit & ((1 << sem.width) - 1))  # also the largest finite-only value
     if q + mant_bits > sem.emax:
-        return nan if sem.nan_only or sem.finite_only else sign_bit | (((1 << sem.exp_bits) - 1) << mant_bits)
+        return (
+            nan
+            if sem.nan_only or sem.finite_only
+            else sign_bit | (((1 << sem.exp_bits) - 1) << mant_bits)
+        )
     if n < 1 << mant_bits:  # subnormal (or rounded to zero)
         return sign_bit | n
     biased = q + mant_bits + sem.bias

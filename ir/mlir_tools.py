@@ -60,6 +60,6 @@ def deserialize_with_tosa_opt(flatbuffer_path: Path, mlir_path: Path) -> str:
 
 
 STRICT_VALIDATION = (
-    '--tosa-attach-target=profiles=pro_int,pro_fp',
+    "--tosa-attach-target=profiles=pro_int,pro_fp",
     "--tosa-validate=strict-op-spec-alignment",
 )

@@ -49,8 +49,8 @@ from xdsl.utils.mlir_lexer import MLIRLexer, MLIRTokenKind
 from ir.builders import flat_storage
 from ir.dense_text import i48_from_mlir_hex, is_i48
 from ir.diagnostics import failing_ops, format_place, parsed_position, remember_position
-from ir.speedups.dense_literal import parse_dense_literal_type
 from ir.fast_parse import MAX_SPLAT_ELEMENTS, LineCache, parse_op_line
+from ir.speedups.dense_literal import parse_dense_literal_type
 
 #: the op name at the start of an op's text: ``%a, %b = "tosa.x"`` or ``%a = tosa.x``
 _OP_NAME = re.compile(r'(?:%[^\s=,]+\s*(?:,\s*%[^\s=,]+\s*)*=\s*)?"?([A-Za-z_][\w$.]*)')
@@ -118,7 +118,7 @@ class MlirParser(Parser):
             op = self._parse_operation(start)
         except ParseError as err:
             raise self._named(start, err) from None
-        except Exception as err:  # noqa: BLE001 -- a library's exception on bad text
+        except Exception as err:
             raise self._named(start, self._error_at_op(start, err)) from None
         line, column = self._line_column(start)
         remember_position(op, self._file.data, line, column)
@@ -150,7 +150,7 @@ class MlirParser(Parser):
         op_name = named and self._full_name(named[1])
         if op_name and not err.msg.startswith(f"'{op_name}'"):
             err.msg = f"'{op_name}' op: {_said(err)}"
-        setattr(err, "op_named", True)  # a mark on this instance: ParseError declares no such field
+        err.op_named = True  # a mark on this instance: ParseError declares no such field
         return err
 
     def _full_name(self, written: str) -> str:
@@ -158,7 +158,9 @@ class MlirParser(Parser):
         inside a function)."""
         if "." in written:
             return written
-        op_cls = self.ctx.get_optional_op(f"func.{written}") or self.ctx.get_optional_op(f"builtin.{written}")
+        op_cls = self.ctx.get_optional_op(f"func.{written}") or self.ctx.get_optional_op(
+            f"builtin.{written}"
+        )
         return op_cls.name if op_cls is not None else written
 
     def _line_column(self, offset: int) -> tuple[int, int]:
@@ -207,8 +209,10 @@ class MlirParser(Parser):
             return _with_float_bits(attr, self._literal_bits)
         except ParseError:
             raise
-        except Exception as err:  # noqa: BLE001 -- e.g. a value out of range for its type
-            raise ParseError(Span(start, max(start + 1, self.pos), self.lexer.input), _message(err)) from None
+        except Exception as err:
+            raise ParseError(
+                Span(start, max(start + 1, self.pos), self.lexer.input), _message(err)
+            ) from None
 
     def _parse_tensor_literal_element(self):
         """Notes each literal's hex bit pattern (None for decimals): MLIR reads a hex
@@ -217,7 +221,9 @@ class MlirParser(Parser):
         element = super()._parse_tensor_literal_element()
         text = self.lexer.input.content[element.span.start : element.span.end]
         value = element.value
-        self._literal_bits.append(value if text[:2].lower() == "0x" and isinstance(value, int) else None)
+        self._literal_bits.append(
+            value if text[:2].lower() == "0x" and isinstance(value, int) else None
+        )
         return element
 
     def _parse_i48_hex(self, type: RankedStructure[AnyDenseElement] | None, start: int):
@@ -240,7 +246,9 @@ class MlirParser(Parser):
         return None
 
 
-def _with_float_bits(attr: DenseIntOrFPElementsAttr, literal_bits: list) -> DenseIntOrFPElementsAttr:
+def _with_float_bits(
+    attr: DenseIntOrFPElementsAttr, literal_bits: list
+) -> DenseIntOrFPElementsAttr:
     """``attr`` with the hex literals of a float tensor stored as bit patterns."""
     element = attr.type.element_type
     if not isinstance(element, AnyFloat) or not any(b is not None for b in literal_bits):
@@ -300,7 +308,7 @@ def parse_module(text: str, *, name: str = "<text>", verify: bool = True) -> Mod
     except ParseError as err:
         # ParseError also serves xDSL's bytecode reader; MlirParser reads text, so its span is a Span[str]
         raise IRParseError(_format(cast(Span[str], err.span), _said(err))) from None
-    except Exception as err:  # noqa: BLE001 -- outside any op (RecursionError, ...)
+    except Exception as err:
         span = parser._current_token.span if parser is not None else Span(0, 0, Input(text, name))
         raise IRParseError(_format(span, _message(err))) from None
     if verify:
@@ -314,7 +322,7 @@ def _verify(module: ModuleOp, name: str) -> None:
     try:
         module.verify()
         return
-    except Exception as err:  # noqa: BLE001 -- VerifyException, or a verifier's own bug
+    except Exception as err:
         whole = err
     for op, err in failing_ops(module, Exception):
         raise IRParseError(_at_op(op, _message(err), name)) from None

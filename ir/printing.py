@@ -174,4 +174,4 @@ def print_module(
     return out.getvalue()
 
 
-__all__ = ["print_module", "mlir_value_names", "MlirPrinter", "DEFAULT_ELIDE_THRESHOLD"]
+__all__ = ["DEFAULT_ELIDE_THRESHOLD", "MlirPrinter", "mlir_value_names", "print_module"]

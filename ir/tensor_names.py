@@ -63,7 +63,9 @@ def function_tensor_names(func) -> tuple[list[str], list[str]]:
     )
 
 
-def set_region_names(op: Operation, names: Sequence[str], input_names: Sequence[Sequence[str]]) -> None:
+def set_region_names(
+    op: Operation, names: Sequence[str], input_names: Sequence[Sequence[str]]
+) -> None:
     if len(names) != len(op.regions) or len(input_names) != len(op.regions):
         raise ValueError(f"{op.name}: names for {len(names)} regions, op has {len(op.regions)}")
     op.attributes[REGION_NAMES] = ArrayAttr([StringAttr(n) for n in names])
@@ -76,9 +78,17 @@ def region_names(op: Operation, index: int) -> tuple[str, list[str]]:
     """Region ``index``'s recorded name and block input names (``""`` / ``[]`` if none)."""
     names, inputs = op.attributes.get(REGION_NAMES), op.attributes.get(REGION_INPUT_NAMES)
     name = ""
-    if isinstance(names, ArrayAttr) and index < len(names.data) and isinstance(names.data[index], StringAttr):
+    if (
+        isinstance(names, ArrayAttr)
+        and index < len(names.data)
+        and isinstance(names.data[index], StringAttr)
+    ):
         name = names.data[index].data
     input_names: list[str] = []
-    if isinstance(inputs, ArrayAttr) and index < len(inputs.data) and isinstance(inputs.data[index], ArrayAttr):
+    if (
+        isinstance(inputs, ArrayAttr)
+        and index < len(inputs.data)
+        and isinstance(inputs.data[index], ArrayAttr)
+    ):
         input_names = [a.data if isinstance(a, StringAttr) else "" for a in inputs.data[index].data]
     return name, input_names

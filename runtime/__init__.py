@@ -9,7 +9,14 @@ from runtime.reference import (
     run_reference,
 )
 
-__all__ = ["GraphIO", "IoTensor", "ReferenceModelError", "checked_for_reference", "graph_io", "run_reference"]
+__all__ = [
+    "GraphIO",
+    "IoTensor",
+    "ReferenceModelError",
+    "checked_for_reference",
+    "graph_io",
+    "run_reference",
+]
 
 from runtime.vela import OpPlacement, VelaError, VelaResult, VelaSummary, compile_vela, vela_args
 

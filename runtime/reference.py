@@ -136,6 +136,8 @@ def _wire_dtype(tosa_dtype: str) -> np.dtype:
     as unsigned integers; everything else as its signed carrier (a uint8 input as int8)."""
     dtype = _numpy_dtypes()[tosa_dtype]
     return np.dtype(f"<u{dtype.itemsize}") if dtype.num >= 256 else dtype
+
+
 # Checked by running identity graphs through tosa-tools 2026.5.0: these come back with
 # their bytes intact. INT48 comes back as an empty float64 array ("Unsupported tensor
 # DType: INT48") and is refused as an input; INT4 and SHAPE are no graph IO in TOSA 1.0.
@@ -202,9 +204,7 @@ def _io_tensor(block: FbBlock, name: str, unsigned_use: bool) -> IoTensor:
     tensor = block.tensors[name]
     tosa_dtype = DTYPE_NAMES.get(tensor.dtype, f"DType({tensor.dtype})")
     unsigned = unsigned_use and tosa_dtype in _UNSIGNED_DTYPES
-    dtype = (
-        _UNSIGNED_DTYPES[tosa_dtype] if unsigned else _numpy_dtype(tosa_dtype)
-    )
+    dtype = _UNSIGNED_DTYPES[tosa_dtype] if unsigned else _numpy_dtype(tosa_dtype)
     return IoTensor(
         name=name, shape=tuple(tensor.shape), dtype=dtype, unsigned=unsigned, tosa_dtype=tosa_dtype
     )

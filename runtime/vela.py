@@ -353,7 +353,7 @@ def _invoke_vela(argv: list[str]) -> BaseException | None:
 
     try:
         code = vela.main(argv)
-    except (Exception, SystemExit) as err:  # noqa: BLE001 -- every failure becomes a VelaError
+    except (Exception, SystemExit) as err:
         return err
     if code:
         return SystemExit(code)  # its message is in the log, as argparse's is

@@ -24,7 +24,26 @@ from ir.verify import VerificationError, verify
 POSITIONED = re.compile(r"[^\s:][^:\n]*:\d+:\d+: \S")
 _SSA = re.compile(r"%[A-Za-z0-9_$.]+")
 _ELEMENT = re.compile(r"\b(?:ui|i|si)\d+\b|\bf(?:16|32|64)\b|\bbf16\b|\bindex\b")
-_TYPES = ["i1", "i4", "i8", "i16", "i32", "i48", "i64", "ui0", "ui7", "ui8", "ui16", "si8", "f16", "f32", "bf16", "index", "i0", "i99999"]
+_TYPES = [
+    "i1",
+    "i4",
+    "i8",
+    "i16",
+    "i32",
+    "i48",
+    "i64",
+    "ui0",
+    "ui7",
+    "ui8",
+    "ui16",
+    "si8",
+    "f16",
+    "f32",
+    "bf16",
+    "index",
+    "i0",
+    "i99999",
+]
 _INSERTS = list('"<>(){}[],:=%@#!^x-0123456789 \n\\') + ["loc(", "dense<", "0x", "tensor<", "-> "]
 
 
@@ -165,8 +184,10 @@ def outcome(text: str, name: str = "dump.mlir", spec: str = "TOSA-1.0+INT") -> O
     except (ir.IRParseError, VerificationError) as err:
         kind = "error" if error_is_positioned(err) else "unpositioned"
         return Outcome(kind, time.perf_counter() - start, str(err).split("\n")[0])
-    except Exception as err:  # noqa: BLE001 -- what the fuzz run looks for
-        return Outcome("crash", time.perf_counter() - start, f"{type(err).__name__}: {err}".split("\n")[0])
+    except Exception as err:
+        return Outcome(
+            "crash", time.perf_counter() - start, f"{type(err).__name__}: {err}".split("\n")[0]
+        )
     return Outcome("ok", time.perf_counter() - start, "")
 
 
@@ -179,6 +200,8 @@ def flatbuffer_outcome(data: bytes) -> Outcome:
         from_flatbuffer(data)
     except FlatbufferError as err:
         return Outcome("error", time.perf_counter() - start, str(err).split("\n")[0])
-    except Exception as err:  # noqa: BLE001
-        return Outcome("crash", time.perf_counter() - start, f"{type(err).__name__}: {err}".split("\n")[0])
+    except Exception as err:
+        return Outcome(
+            "crash", time.perf_counter() - start, f"{type(err).__name__}: {err}".split("\n")[0]
+        )
     return Outcome("ok", time.perf_counter() - start, "")

@@ -71,7 +71,16 @@ def test_linear_lexer_reads_every_string_xdsls_reads():
 
     from ir.parsing import LinearLexer
 
-    for literal in ['""', '"plain"', r'"esc\"aped\n\t\\"', r'"\0A\ff"', '"unicode é"', '"a"b"', '"open', r'"bad\q"']:
+    for literal in [
+        '""',
+        '"plain"',
+        r'"esc\"aped\n\t\\"',
+        r'"\0A\ff"',
+        '"unicode é"',
+        '"a"b"',
+        '"open',
+        r'"bad\q"',
+    ]:
         ours = LinearLexer._unescaped_characters_regex.match(literal)
         xdsl = MLIRLexer._unescaped_characters_regex.match(literal)
         assert (ours and ours.group()) == (xdsl and xdsl.group()), literal
@@ -82,7 +91,15 @@ def test_linear_lexer_reads_every_string_xdsls_reads():
 
 @pytest.mark.parametrize(
     "value, type_text",
-    [("428", "ui8"), ("-1", "ui8"), ("16", "i4"), ("-9", "i4"), ("128", "ui7"), ("1", "ui0"), ("4294967296", "i32")],
+    [
+        ("428", "ui8"),
+        ("-1", "ui8"),
+        ("16", "i4"),
+        ("-9", "i4"),
+        ("128", "ui7"),
+        ("1", "ui0"),
+        ("4294967296", "i32"),
+    ],
 )
 def test_value_out_of_range_for_its_type_is_a_positioned_parse_error(value, type_text):
     first = _error(_const(value, type_text))
@@ -135,9 +152,14 @@ def test_op_that_ends_a_block_without_being_a_terminator_is_placed_at_it():
 
 def test_rule_violation_on_an_op_with_a_name_only_location_points_at_its_line():
     """``loc("x")`` names no file: the diagnostic takes the line the op was read from."""
-    text = RESCALE_OF_ARG.format(izp=200, zp_type="ui8").replace(
-        "dense<30> : tensor<1xi8>}> : () -> tensor<1xi8>", 'dense<70> : tensor<1xi8>}> : () -> tensor<1xi8> loc("shift")'
-    ).replace("-> tensor<1x4xi8>\n  return", '-> tensor<1x4xi8> loc("rescale")\n  return')
+    text = (
+        RESCALE_OF_ARG.format(izp=200, zp_type="ui8")
+        .replace(
+            "dense<30> : tensor<1xi8>}> : () -> tensor<1xi8>",
+            'dense<70> : tensor<1xi8>}> : () -> tensor<1xi8> loc("shift")',
+        )
+        .replace("-> tensor<1x4xi8>\n  return", '-> tensor<1x4xi8> loc("rescale")\n  return')
+    )
     with pytest.raises(VerificationError) as info:
         verify(ir.parse_module(text, name="edit.mlir"))
     assert [d.format() for d in info.value.diagnostics] == [
@@ -166,7 +188,10 @@ def test_ui8_argument_rescale_takes_a_ui8_or_an_i8_zero_point(izp, zp_type, tosa
 def test_i8_zero_point_is_still_refused_on_a_signless_side_of_another_type():
     text = RESCALE_OF_ARG.format(izp=0, zp_type="i16")
     first = _error(text)
-    assert first.startswith("edit.mlir:6:3: 'tosa.rescale' op") and "input_zp element type i16" in first
+    assert (
+        first.startswith("edit.mlir:6:3: 'tosa.rescale' op")
+        and "input_zp element type i16" in first
+    )
 
 
 # ----------------------------------------------------------------------------- CLIs
@@ -198,7 +223,9 @@ def test_clis_give_one_positioned_line_exit_2_and_no_file(kind, tmp_path):
         done = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=ROOT)
         assert done.returncode == 2, (what, done.stderr)
         lines = done.stderr.splitlines()
-        assert len(lines) == 1 and re.match(rf"{re.escape(str(path))}:\d+:\d+: error: \S", lines[0]), (what, lines)
+        assert len(lines) == 1 and re.match(
+            rf"{re.escape(str(path))}:\d+:\d+: error: \S", lines[0]
+        ), (what, lines)
         assert "Traceback" not in done.stderr and done.stdout == "" and not out.exists(), what
 
 
@@ -259,19 +286,28 @@ def test_flatbuffer_location_with_an_unterminated_string_is_read_in_one_pass():
 
 
 def test_compile_places_an_fx_import_error_at_the_users_line():
-    from drivers.cli import _placed
     from bridge.fx_import import FxImportError
+    from drivers.cli import _placed
 
-    err = FxImportError("dimension 1 is dynamic", node="add", target="tosa.ADD.default", source="model.py:12")
-    assert _placed(err, "tag0") == "model.py:12: error: FX node 'add' (tosa.ADD.default): dimension 1 is dynamic"
+    err = FxImportError(
+        "dimension 1 is dynamic", node="add", target="tosa.ADD.default", source="model.py:12"
+    )
+    assert (
+        _placed(err, "tag0")
+        == "model.py:12: error: FX node 'add' (tosa.ADD.default): dimension 1 is dynamic"
+    )
     assert _placed(ValueError("no place"), "tag0") == "tag0: error: no place"
 
 
-def test_an_unexpected_exception_in_tosa_ir_opt_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):
+def test_an_unexpected_exception_in_tosa_ir_opt_is_one_line_not_a_traceback(
+    tmp_path, monkeypatch, capsys
+):
     from drivers import cli
 
     path = tmp_path / "ok.mlir"
-    path.write_text("func.func @main(%a: tensor<2xf32>) -> tensor<2xf32> {\n  return %a : tensor<2xf32>\n}\n")
+    path.write_text(
+        "func.func @main(%a: tensor<2xf32>) -> tensor<2xf32> {\n  return %a : tensor<2xf32>\n}\n"
+    )
 
     def broken(*args):
         raise KeyError("oops")
@@ -279,5 +315,7 @@ def test_an_unexpected_exception_in_tosa_ir_opt_is_one_line_not_a_traceback(tmp_
     monkeypatch.setattr(cli, "_render", broken)
     assert cli.opt_main([str(path), "-o", str(tmp_path / "out.mlir")]) == cli.EXIT_USAGE
     lines = capsys.readouterr().err.splitlines()
-    assert lines == [f"{path}: error: internal error (KeyError: 'oops'); please report it with the input"]
+    assert lines == [
+        f"{path}: error: internal error (KeyError: 'oops'); please report it with the input"
+    ]
     assert not (tmp_path / "out.mlir").exists()

@@ -7,7 +7,6 @@ import pytest
 from xdsl.passes import PassPipeline
 
 import ir
-from tosa_flatbuffer import decode, to_flatbuffer
 from ir.dialects import tosa_ext as tosa
 from ir.lowering.canonicalize import (
     Canonicalize,
@@ -18,6 +17,7 @@ from ir.lowering.canonicalize import (
 )
 from ir.tensor_names import tensor_names
 from runtime import run_reference
+from tosa_flatbuffer import decode, to_flatbuffer
 
 
 def run(text: str) -> ir.ModuleOp:
@@ -234,7 +234,12 @@ NEAR_MISSES = {
     # ... and an i32 value never fits under a 32-bit multiplier 2^shift
     "i32 scale32": {"element": "i32", "zps": (0, 0)},
     "i16 with a zero point": {"element": "i16", "zps": (5, 5)},
-    "double round without scale32": {"multiplier": 4, "shift": 2, "scale32": False, "rounding": "DOUBLE_ROUND"},
+    "double round without scale32": {
+        "multiplier": 4,
+        "shift": 2,
+        "scale32": False,
+        "rounding": "DOUBLE_ROUND",
+    },
 }
 
 
@@ -244,7 +249,11 @@ def test_unity_rescale_folds(kwargs):
     assert not ops_named(m, "tosa.rescale")
     first, second = ops_named(m, "tosa.negate")
     assert second.operands[0] is first.output
-    assert op_counts(m) == {"ops": 2, "tosa.const": 1, "tosa.const_shape": 0}  # zps/multiplier/shift died
+    assert op_counts(m) == {
+        "ops": 2,
+        "tosa.const": 1,
+        "tosa.const_shape": 0,
+    }  # zps/multiplier/shift died
 
 
 @pytest.mark.parametrize("kwargs", NEAR_MISSES.values(), ids=NEAR_MISSES.keys())
@@ -256,7 +265,9 @@ def test_rescale_that_is_not_exactly_unity_stays(kwargs):
 
 def test_per_channel_unity_needs_every_channel_unity():
     unit = 1 << 30
-    assert not ops_named(run(rescale_module(multiplier=(unit,) * 4, shift=(30,) * 4)), "tosa.rescale")
+    assert not ops_named(
+        run(rescale_module(multiplier=(unit,) * 4, shift=(30,) * 4)), "tosa.rescale"
+    )
     # one channel at 2^2 >> 2: the arithmetic is exact, but its REQUIRE |v - zp| < 2 is not
     m = run(rescale_module(multiplier=(unit, unit, 4, unit), shift=(30, 30, 2, 30)))
     assert len(ops_named(m, "tosa.rescale")) == 1
@@ -266,7 +277,9 @@ def test_per_channel_unity_needs_every_channel_unity():
     assert len(ops_named(m, "tosa.rescale")) == 1
 
 
-@pytest.mark.parametrize("case", ["i8 scale32 2^30 >> 30", "i8 scale32 2^9 >> 9", "i8 scale16 2^2 >> 2"])
+@pytest.mark.parametrize(
+    "case", ["i8 scale32 2^30 >> 30", "i8 scale32 2^9 >> 9", "i8 scale16 2^2 >> 2"]
+)
 def test_unity_rescale_fold_is_bit_exact_on_the_reference_model(case):
     """Every int8 value through the original graph and the folded one."""
     original = ir.parse_module(rescale_module(**UNITY[case], width=256))
@@ -295,7 +308,11 @@ func.func @main(%arg0: tensor<2xi8>) -> tensor<2xi8> {
 
 def test_dead_pure_ops_and_constants_are_erased():
     m = run(DEAD)
-    assert [op.name for op in m.body.block.first_op.body.block.ops] == ["tosa.const", "tosa.sub", "func.return"]
+    assert [op.name for op in m.body.block.first_op.body.block.ops] == [
+        "tosa.const",
+        "tosa.sub",
+        "func.return",
+    ]
 
 
 # ----------------------------------------------------------------------------- the pass
@@ -304,13 +321,17 @@ def test_dead_pure_ops_and_constants_are_erased():
 def test_pass_by_name_is_idempotent_and_counts():
     module = ir.parse_module(CONSTANTS + RESHAPES.replace("@main", "@other"))
     before = module.clone()
-    PassPipeline.parse_spec({"canonicalize": lambda: Canonicalize}, "canonicalize").apply(ir.make_context(), module)
+    PassPipeline.parse_spec({"canonicalize": lambda: Canonicalize}, "canonicalize").apply(
+        ir.make_context(), module
+    )
     once = ir.print_module(module)
     canonicalize(module)
     assert ir.print_module(module) == once
     stats = canonicalize_stats(before, module)
     assert stats == {"ops": (7, 6), "tosa.const": (4, 3), "tosa.const_shape": (3, 2)}
-    assert isinstance(next(op for op in module.walk() if isinstance(op, tosa.ConstOp)), tosa.ConstOp)
+    assert isinstance(
+        next(op for op in module.walk() if isinstance(op, tosa.ConstOp)), tosa.ConstOp
+    )
 
 
 def test_same_type_reshape_of_a_dynamic_shape_stays():

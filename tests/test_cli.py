@@ -22,8 +22,8 @@ import pytest
 
 import ir
 from drivers import cli
-from tosa_flatbuffer import from_flatbuffer
 from tests.ir_compare import assert_same_graph
+from tosa_flatbuffer import from_flatbuffer
 
 EXAMPLE = "drivers/example.py:ExampleCNN"
 ROOT = Path(__file__).parent.parent
@@ -93,7 +93,10 @@ def test_review_dump_carries_vela_placement(compiled):
     for i in placed:
         assert re.match(r"\s*%\S+ = tosa\.(?!const)", review[i + 1]), review[i + 1]
     text = "\n".join(review)
-    assert "dense_resource<sha256_" in text and 'loc("tosa_conv2d_default"("drivers/example.py":' in text
+    assert (
+        "dense_resource<sha256_" in text
+        and 'loc("tosa_conv2d_default"("drivers/example.py":' in text
+    )
 
 
 def test_compile_errors_are_one_line(tmp_path, capsys):
@@ -131,7 +134,15 @@ def test_opt_runs_the_pipeline_to_compiles_bytes_with_stable_dumps(compiled, tmp
     out, _ = compiled
     dumps, result = tmp_path / "dumps", tmp_path / "x.tosa"
     typed = out / "tag0" / STAGES[0]
-    opt(typed, "-p", "legalize-unsigned-io,canonicalize", "--print-ir-after-each", dumps, "-o", result)
+    opt(
+        typed,
+        "-p",
+        "legalize-unsigned-io,canonicalize",
+        "--print-ir-after-each",
+        dumps,
+        "-o",
+        result,
+    )
     assert result.read_bytes() == (out / "tag0.tosa").read_bytes()
     for stage in STAGES:
         assert (dumps / stage).read_bytes() == (out / "tag0" / stage).read_bytes(), stage
@@ -175,13 +186,29 @@ def test_opt_errors_have_exit_status_and_leave_no_file(tmp_path):
     )
     out = tmp_path / "out.tosa"
     cases = [
-        ((broadcast, "-o", out), cli.EXIT_USAGE, rf"^{re.escape(str(broadcast))}:2:3: error: 'tosa.add' op \[broadcast\] "),
-        ((bad, "-o", out), cli.EXIT_VIOLATION, rf"^{re.escape(str(bad))}:6: error: \[rescale-shift\] "),
-        ((tmp_path / "missing.mlir", "-o", out), cli.EXIT_USAGE, r"missing\.mlir: error: cannot read"),
+        (
+            (broadcast, "-o", out),
+            cli.EXIT_USAGE,
+            rf"^{re.escape(str(broadcast))}:2:3: error: 'tosa.add' op \[broadcast\] ",
+        ),
+        (
+            (bad, "-o", out),
+            cli.EXIT_VIOLATION,
+            rf"^{re.escape(str(bad))}:6: error: \[rescale-shift\] ",
+        ),
+        (
+            (tmp_path / "missing.mlir", "-o", out),
+            cli.EXIT_USAGE,
+            r"missing\.mlir: error: cannot read",
+        ),
         ((garbage, "-o", out), cli.EXIT_USAGE, r"garbage\.tosa: error: "),
         ((syntax, "-o", out), cli.EXIT_USAGE, r"syntax\.mlir:1:\d+: error: "),
         ((bad, "-p", "nonsense", "-o", out), cli.EXIT_USAGE, r"available passes: .*canonicalize"),
-        ((bad, "-p", ",canonicalize", "-o", out), cli.EXIT_USAGE, r"pipeline ',canonicalize': column 1: "),
+        (
+            (bad, "-p", ",canonicalize", "-o", out),
+            cli.EXIT_USAGE,
+            r"pipeline ',canonicalize': column 1: ",
+        ),
         ((bad, "-p", 'verify{tosa_spec="TOSA-9"}', "-o", out), cli.EXIT_USAGE, r"TOSA version 9"),
         ((bad, "--verify", "TOSA-9", "-o", out), cli.EXIT_USAGE, r"--verify 'TOSA-9'"),
     ]
@@ -192,7 +219,12 @@ def test_opt_errors_have_exit_status_and_leave_no_file(tmp_path):
         assert "Traceback" not in done.stderr and done.stdout == ""
         assert len(done.stderr.splitlines()) <= 2, done.stderr  # the error, and which pass
         assert not out.exists(), args
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.mlir", "broadcast.mlir", "garbage.tosa", "syntax.mlir"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "bad.mlir",
+        "broadcast.mlir",
+        "garbage.tosa",
+        "syntax.mlir",
+    ]
 
 
 def test_progress_bar_only_when_asked():

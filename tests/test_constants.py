@@ -30,15 +30,24 @@ RNG = np.random.default_rng(7)
 ELEMENT_TYPES = {
     "i1": (IntegerType(1), lambda n: RNG.integers(0, 2, n).astype(np.int8)),
     "i8": (IntegerType(8), lambda n: RNG.integers(-128, 128, n).astype(np.int8)),
-    "ui8": (IntegerType(8, Signedness.UNSIGNED), lambda n: RNG.integers(0, 256, n).astype(np.uint8)),
+    "ui8": (
+        IntegerType(8, Signedness.UNSIGNED),
+        lambda n: RNG.integers(0, 256, n).astype(np.uint8),
+    ),
     "i16": (IntegerType(16), lambda n: RNG.integers(-(2**15), 2**15, n).astype(np.int16)),
     "i32": (IntegerType(32), lambda n: RNG.integers(-(2**31), 2**31, n).astype(np.int32)),
     "i48": (IntegerType(48), lambda n: RNG.integers(-(2**47), 2**47, n).astype(np.int64)),
     "f16": (Float16Type(), lambda n: RNG.standard_normal(n).astype(np.float16)),
     "bf16": (BFloat16Type(), lambda n: RNG.standard_normal(n).astype(ml_dtypes.bfloat16)),
     "f32": (Float32Type(), lambda n: (RNG.standard_normal(n) * 1e3).astype(np.float32)),
-    "f8E4M3FN": (Float8E4M3FNType(), lambda n: (RNG.standard_normal(n) * 50).astype(ml_dtypes.float8_e4m3fn)),
-    "f8E5M2": (Float8E5M2Type(), lambda n: (RNG.standard_normal(n) * 1e3).astype(ml_dtypes.float8_e5m2)),
+    "f8E4M3FN": (
+        Float8E4M3FNType(),
+        lambda n: (RNG.standard_normal(n) * 50).astype(ml_dtypes.float8_e4m3fn),
+    ),
+    "f8E5M2": (
+        Float8E5M2Type(),
+        lambda n: (RNG.standard_normal(n) * 1e3).astype(ml_dtypes.float8_e5m2),
+    ),
 }
 
 
@@ -53,8 +62,14 @@ def _module_with(*consts: tosa.ConstOp) -> ModuleOp:
 def test_constant_text_matches_tosa_opt(type_name, tosa_opt):
     """Lists, splats, and MLIR's hex form above 100 elements, for every element type."""
     element_type, make = ELEMENT_TYPES[type_name]
-    arrays = [make(1), make(6).reshape(2, 3), np.full((3, 4), make(1)[0]), make(100), make(101),
-              make(300).reshape(3, 100)]
+    arrays = [
+        make(1),
+        make(6).reshape(2, 3),
+        np.full((3, 4), make(1)[0]),
+        make(100),
+        make(101),
+        make(300).reshape(3, 100),
+    ]
     module = _module_with(*[const(a, element_type) for a in arrays])
     ours = ir.print_module(module)
     assert tosa_opt(ours).stdout.strip() == ours.strip()
@@ -73,11 +88,16 @@ def test_large_constant_elided_for_review_and_exact_for_round_trip(tosa_opt):
     # MLIR parses the elided form.
     tosa_opt(review)
     # Identical bytes hash identically; different bytes do not.
-    again = ir.print_module(_module_with(const(weights.copy(), IntegerType(8))), elide_constants=True)
+    again = ir.print_module(
+        _module_with(const(weights.copy(), IntegerType(8))), elide_constants=True
+    )
     assert again == review
     changed = weights.copy()
     changed[0, 0] ^= 1
-    assert ir.print_module(_module_with(const(changed, IntegerType(8))), elide_constants=True) != review
+    assert (
+        ir.print_module(_module_with(const(changed, IntegerType(8))), elide_constants=True)
+        != review
+    )
 
     full = ir.print_module(module)
     assert len(full) > 2_000_000

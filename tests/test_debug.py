@@ -51,8 +51,16 @@ TABLE_FIRST = {("sigmoid_tanh_gelu", "int16"), ("softmax", "int16")}
 #: where provenance gives no per-op torch value: the rows exist but are not compared
 #: (FP LSTM/GRU stay one aten.lstm/gru node with a tuple result in the float program,
 #: decomposed only by the Arm passes; cond/while_loop regions are not exposed)
-MOSTLY_UNCOMPARED = {("lstm", "fp"), ("gru", "fp"), ("while_loop", "fp-cf"), ("while_loop", "int-cf"),
-                     ("while_loop", "int16-cf"), ("cond", "fp-cf"), ("cond", "int-cf"), ("cond", "int16-cf")}
+MOSTLY_UNCOMPARED = {
+    ("lstm", "fp"),
+    ("gru", "fp"),
+    ("while_loop", "fp-cf"),
+    ("while_loop", "int-cf"),
+    ("while_loop", "int16-cf"),
+    ("cond", "fp-cf"),
+    ("cond", "int-cf"),
+    ("cond", "int16-cf"),
+}
 
 
 @pytest.mark.parametrize(("case", "key"), case_configs(), ids=case_config_ids())
@@ -180,7 +188,10 @@ def fault_bias(module):
     bias = _values(op, 2).copy()
     if np.issubdtype(bias.dtype, np.integer):
         rescale = next(u.operation for u in op.results[0].uses)
-        multiplier, shift = int(_values(rescale, 1).reshape(-1)[0]), int(_values(rescale, 2).reshape(-1)[0])
+        multiplier, shift = (
+            int(_values(rescale, 1).reshape(-1)[0]),
+            int(_values(rescale, 2).reshape(-1)[0]),
+        )
         bias[0] += int(64 * 2.0**shift / multiplier)  # 64 output LSB
     else:
         bias[0] += 4 * (np.abs(bias).max() + 1)
@@ -250,9 +261,17 @@ FAULTS: dict[str, Callable] = {
     "transpose-perms": fault_transpose_perms,
 }
 FAULT_MODELS = (
-    ("cnn", "int"), ("inverted_residual", "int"), ("concat", "int"), ("mlp", "int"),
-    ("sigmoid_tanh_gelu", "int"), ("softmax", "int"), ("attention", "int"),
-    ("cnn", "fp"), ("inverted_residual", "fp"), ("padded", "int"), ("padded", "fp"),
+    ("cnn", "int"),
+    ("inverted_residual", "int"),
+    ("concat", "int"),
+    ("mlp", "int"),
+    ("sigmoid_tanh_gelu", "int"),
+    ("softmax", "int"),
+    ("attention", "int"),
+    ("cnn", "fp"),
+    ("inverted_residual", "fp"),
+    ("padded", "int"),
+    ("padded", "fp"),
 )
 
 
@@ -318,7 +337,9 @@ def _injections() -> list[tuple[str, str, str, str]]:
                 outcome = "downstream"
             else:
                 outcome = "missed"
-            detail = "none" if first is None else f"row {first.index} {first.op} {first.tensor_name}"
+            detail = (
+                "none" if first is None else f"row {first.index} {first.op} {first.tensor_name}"
+            )
             outcomes.append((f"{case}-{key}", kind, outcome, f"corrupted {name}; first: {detail}"))
     return outcomes
 
@@ -341,7 +362,9 @@ def test_fault_injection_names_the_corrupted_op():
     assert not no_effect, "faults that change nothing:\n" + "\n".join(no_effect)
     found = [o for o in outcomes if o[2] != "missed"]
     missed = "\n".join(" | ".join(o) for o in outcomes if o[2] == "missed")
-    assert len(found) >= 0.95 * len(outcomes), f"{len(found)}/{len(outcomes)} found; missed:\n{missed}"
+    assert len(found) >= 0.95 * len(outcomes), (
+        f"{len(found)}/{len(outcomes)} found; missed:\n{missed}"
+    )
 
 
 def test_every_fault_kind_is_applied_somewhere():
@@ -396,14 +419,18 @@ def test_clamp_at_zero_point_repairs_it(cat_relu_capture):
 
     module = cat_relu_capture.modules[0].clone()
     first = evaluate(cat_relu_capture).first
-    rescale = next(op for op in _ops(module, "tosa.rescale") if tensor_names(op)[0] == first.tensor_name)
+    rescale = next(
+        op for op in _ops(module, "tosa.rescale") if tensor_names(op)[0] == first.tensor_name
+    )
     zero_point = int(_values(rescale, 4).reshape(-1)[0])
     i8 = rescale.results[0].type.element_type
     clamp = ClampOp.create(
         operands=[rescale.results[0]],
         result_types=[rescale.results[0].type],
         properties={"min_val": IntegerAttr(zero_point, i8), "max_val": IntegerAttr(127, i8)},
-        attributes={"tosa.tensor_name": type(rescale.attributes["tosa.tensor_name"])("relu_restored")},
+        attributes={
+            "tosa.tensor_name": type(rescale.attributes["tosa.tensor_name"])("relu_restored")
+        },
     )
     clamp.location = rescale.location  # the same FX node: the relu's quantize node
     uses = [use for use in rescale.results[0].uses if use.operation is not clamp]
@@ -462,7 +489,9 @@ def test_debug_command_errors_are_one_line_and_write_nothing(tmp_path, capsys):
     bad = tmp_path / "edited.mlir"
     bad.write_text("func.func @main( {\n")
     out = tmp_path / "dbg"
-    code = cli.main(["debug", "drivers/example.py:ExampleCNN", "--module", str(bad), "--out", str(out)])
+    code = cli.main(
+        ["debug", "drivers/example.py:ExampleCNN", "--module", str(bad), "--out", str(out)]
+    )
     err = capsys.readouterr().err.strip().splitlines()
     assert code == cli.EXIT_USAGE and len(err) == 1 and err[0].startswith(str(bad))
     assert not out.exists()

@@ -16,7 +16,9 @@ def test_dialect_has_every_spec_operator():
     ours_1_1 = {op.spec_name() for op in tosa.TOSA_1_1_OPS}
     assert set(tosa.OPS_BY_SPEC_NAME) == set(tosa_spec()["operators"]) | ours_1_1
     assert len(tosa.OPS_BY_SPEC_NAME) == 75 + 4
-    assert ours_1_1 <= set(tosa_spec("1.1")["operators"]) and not ours_1_1 & set(tosa_spec()["operators"])
+    assert ours_1_1 <= set(tosa_spec("1.1")["operators"]) and not ours_1_1 & set(
+        tosa_spec()["operators"]
+    )
     assert set(CASES) | set(HAND_BUILT) == set(ALL_OPS)
 
 
@@ -39,7 +41,9 @@ def test_op_text_matches_tosa_opt(spec_name, tosa_opt):
 @pytest.mark.parametrize("spec_name", ALL_OPS)
 def test_op_generic_form_parses(spec_name, tosa_opt):
     """tosa-opt's generic form (every property spelled out) reads back into our ops."""
-    generic = tosa_opt(ir.print_module(build_case_module(spec_name)), "--mlir-print-op-generic").stdout
+    generic = tosa_opt(
+        ir.print_module(build_case_module(spec_name)), "--mlir-print-op-generic"
+    ).stdout
     module = ir.parse_module(generic)
     assert ir.print_module(module).strip() == tosa_opt(generic).stdout.strip()
 

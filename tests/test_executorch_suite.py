@@ -36,7 +36,11 @@ def test_the_sample_is_read_and_run(swapped):
 
 def test_every_sampled_test_passes_with_our_serializer(swapped):
     ids, records, _ = swapped
-    failed = {i: records[i]["reason"] or records[i]["outcome"] for i in ids if records[i]["outcome"] != "passed"}
+    failed = {
+        i: records[i]["reason"] or records[i]["outcome"]
+        for i in ids
+        if records[i]["outcome"] != "passed"
+    }
     assert not failed, "\n".join(f"{i}: {why}" for i, why in failed.items())
 
 

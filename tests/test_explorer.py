@@ -35,7 +35,13 @@ import pytest
 
 from drivers import cli
 from drivers.explorer.graph import (
-    GRAPH_INPUTS, GRAPH_OUTPUTS, ModelFileError, file_graphs, module_graphs, read_model, tosa_op_count,
+    GRAPH_INPUTS,
+    GRAPH_OUTPUTS,
+    ModelFileError,
+    file_graphs,
+    module_graphs,
+    read_model,
+    tosa_op_count,
 )
 from drivers.explorer.main import ADAPTER_ID
 from drivers.explorer.modules import find_modules_file
@@ -109,8 +115,11 @@ def test_control_flow_regions_are_nested_groups():
     assert nodes["add"]["namespace"] == f"{cond['namespace']}/then"
     assert nodes["sub"]["namespace"] == f"{cond['namespace']}/else"
     # a region's block arguments are the op's inputs: the function's arguments 1 and 2
-    assert [(e["sourceNodeId"], e["sourceNodeOutputId"]) for e in nodes["add"]["incomingEdges"]] == [
-        (GRAPH_INPUTS, "1"), (GRAPH_INPUTS, "2"),
+    assert [
+        (e["sourceNodeId"], e["sourceNodeOutputId"]) for e in nodes["add"]["incomingEdges"]
+    ] == [
+        (GRAPH_INPUTS, "1"),
+        (GRAPH_INPUTS, "2"),
     ]
     # what each branch yields flows into the cond_if node, after its own operands
     sources = [e["sourceNodeId"] for e in cond["incomingEdges"]]
@@ -118,8 +127,12 @@ def test_control_flow_regions_are_nested_groups():
 
     (loop,) = module_graphs(build_case_module("WHILE_LOOP"))["graphs"]
     groups = {n["label"]: n["namespace"] for n in _op_nodes(loop)}
-    assert groups == {"while_loop": "while_loop_0", "const": "while_loop_0/cond",
-                      "greater": "while_loop_0/cond", "add": "while_loop_0/body"}
+    assert groups == {
+        "while_loop": "while_loop_0",
+        "const": "while_loop_0/cond",
+        "greater": "while_loop_0/cond",
+        "add": "while_loop_0/body",
+    }
 
 
 def test_layers_are_the_models_modules(compiled, tmp_path):
@@ -154,7 +167,10 @@ def test_layers_are_the_models_modules(compiled, tmp_path):
     alone = tmp_path / "alone.mlir"
     alone.write_text(stage.read_text())
     (by_line,) = file_graphs(alone)["graphs"]
-    assert next(n for n in _op_nodes(by_line) if n["label"] == "conv2d")["namespace"] == "example.py:59"
+    assert (
+        next(n for n in _op_nodes(by_line) if n["label"] == "conv2d")["namespace"]
+        == "example.py:59"
+    )
     (given,) = file_graphs(alone, modules)["graphs"]
     assert [n["namespace"] for n in given["nodes"]] == [n["namespace"] for n in graph["nodes"]]
     from drivers.explorer.main import TosaIrAdapter, use_modules_file
@@ -163,11 +179,21 @@ def test_layers_are_the_models_modules(compiled, tmp_path):
     (served,) = TosaIrAdapter().convert(str(alone), {})["graphs"]
     assert [n.namespace for n in served.nodes] == [n["namespace"] for n in graph["nodes"]]
     # nested modules and Dynamo's spellings of the path
-    stack = {"": ("", "Net"), "f": ("features", "Sequential"), "f3": ("features.3", "Block"),
-             "f3c0": ("features.3.conv.0", "Conv2d")}
+    stack = {
+        "": ("", "Net"),
+        "f": ("features", "Sequential"),
+        "f3": ("features.3", "Block"),
+        "f3c0": ("features.3.conv.0", "Conv2d"),
+    }
     assert module_path({"nn_module_stack": stack}) == "features/3/conv/0"
-    assert module_path({"nn_module_stack": {"x": ("L['self'].features[3].conv[0]", "Conv2d")}}) == "features/3/conv/0"
-    assert module_path({"nn_module_stack": {"x": ("getattr(L['self'].features, '3').conv", "Conv2d")}}) == "features/3/conv"
+    assert (
+        module_path({"nn_module_stack": {"x": ("L['self'].features[3].conv[0]", "Conv2d")}})
+        == "features/3/conv/0"
+    )
+    assert (
+        module_path({"nn_module_stack": {"x": ("getattr(L['self'].features, '3').conv", "Conv2d")}})
+        == "features/3/conv"
+    )
     assert module_path({"nn_module_stack": {"x": ("L['self']", "Net")}}) == module_path({}) == ""
 
 
@@ -181,7 +207,10 @@ def test_a_bad_modules_file_is_one_line(compiled, tmp_path):
     with pytest.raises(ModelFileError, match=r"bad\.modules\.json:1:2: error: not JSON"):
         file_graphs(stage, bad)
     assert cli.main(["view", str(stage), "--modules", str(bad), "--no-browser"]) == 2
-    assert cli.main(["view", str(stage), "--modules", str(tmp_path / "missing.json"), "--no-browser"]) == 2
+    assert (
+        cli.main(["view", str(stage), "--modules", str(tmp_path / "missing.json"), "--no-browser"])
+        == 2
+    )
 
 
 def test_bad_files_are_one_line(tmp_path):
@@ -189,7 +218,10 @@ def test_bad_files_are_one_line(tmp_path):
     bad.write_text("module {\n  %0 = tosa.add %a\n}\n")
     with pytest.raises(ModelFileError) as err:
         read_model(bad)
-    assert re.match(r".*bad\.mlir:\d+:\d+: error: ", str(err.value)) and "\n" not in str(err.value).strip()
+    assert (
+        re.match(r".*bad\.mlir:\d+:\d+: error: ", str(err.value))
+        and "\n" not in str(err.value).strip()
+    )
     junk = tmp_path / "junk.tosa"
     junk.write_bytes(b"not a flatbuffer")
     with pytest.raises(ModelFileError, match=r"junk\.tosa: error: "):
@@ -204,17 +236,29 @@ def test_compile_writes_placement_and_cycles_overlays(compiled):
     vela = (compiled / "tag0.vela.txt").read_text()
     found = find_overlays(compiled / "tag0" / "02-canonicalize.mlir")
     assert sorted(found) == ["cycles", "placement"]
-    assert found == find_overlays(compiled / "tag0.tosa") == find_overlays(compiled / "tag0.review.mlir")
+    assert (
+        found
+        == find_overlays(compiled / "tag0.tosa")
+        == find_overlays(compiled / "tag0.review.mlir")
+    )
     cycles = json.loads(found["cycles"].read_text())["main"]["results"]
     placement = json.loads(found["placement"].read_text())["main"]["results"]
     # Vela's summary table: "  12  CONV2D  tosa_conv2d_default  NPU  9978"
     rows = re.findall(r"^\s+\d+\s+\w+\s+(\S+)\s+(NPU|CPU)\s+(\d+|-)$", vela, re.MULTILINE)
     assert rows
     assert {name: {"value": int(c)} for name, _, c in rows if c != "-"} == cycles
-    assert {name: target for name, target, _ in rows} == {k: v["value"] for k, v in placement.items()}
+    assert {name: target for name, target, _ in rows} == {
+        k: v["value"] for k, v in placement.items()
+    }
     # every key names a node of the canonical stage's graph
     (graph,) = module_graphs(read_model(compiled / "tag0" / "02-canonicalize.mlir"))["graphs"]
-    names = {a["value"] for n in graph["nodes"] for m in n.get("outputsMetadata", []) for a in m["attrs"] if a["key"] == "tensor_name"}
+    names = {
+        a["value"]
+        for n in graph["nodes"]
+        for m in n.get("outputsMetadata", [])
+        for a in m["attrs"]
+        if a["key"] == "tensor_name"
+    }
     assert set(placement) <= names
 
 
@@ -232,7 +276,10 @@ def test_debug_error_overlay_leaves_out_proxies_and_keeps_units(compiled, tmp_pa
         row(3, "tosa_reshape_default", note="no torch counterpart"),  # not compared
         row(4, "other_partition", partition=1, max_lsb=9.0, within_1lsb=0.0),
     ]
-    assert error_values(rows, 0) == ({"tosa_rescale_default_1": 3.0, "tosa_add_default": 0.0}, "LSB")
+    assert error_values(rows, 0) == (
+        {"tosa_rescale_default_1": 3.0, "tosa_add_default": 0.0},
+        "LSB",
+    )
     floats = [row(0, "x", max_abs=0.5, rel_err=0.01, snr_db=30.0)]
     assert error_values(floats, 0) == ({"x": 0.01}, "relative")
 
@@ -244,7 +291,10 @@ def test_debug_error_overlay_leaves_out_proxies_and_keeps_units(compiled, tmp_pa
     (path,) = write_debug_overlays(tmp_path, Report)
     assert path == tmp_path / "tag0.error.json"
     data = json.loads(path.read_text())["main"]
-    assert data["results"] == {"tosa_rescale_default_1": {"value": 3.0}, "tosa_add_default": {"value": 0.0}}
+    assert data["results"] == {
+        "tosa_rescale_default_1": {"value": 3.0},
+        "tosa_add_default": {"value": 0.0},
+    }
     assert [t["value"] for t in data["thresholds"]][:2] == [0, 1]
 
 
@@ -262,11 +312,26 @@ def viewer(compiled):
     """``tosa-ir view <canonical stage> --overlay cycles --no-browser``, as a user starts
     it; yields (URL, seconds to the URL); stopped at the end."""
     model = compiled / "tag0" / "02-canonicalize.mlir"
-    command = [sys.executable, "-m", "drivers.cli", "view", str(model), "--overlay", "cycles",
-               "--no-browser", "--port", str(_free_port())]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    command = [
+        sys.executable,
+        "-m",
+        "drivers.cli",
+        "view",
+        str(model),
+        "--overlay",
+        "cycles",
+        "--no-browser",
+        "--port",
+        str(_free_port()),
+    ]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
     start = time.monotonic()
-    proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         url, seen = None, []
         while url is None and time.monotonic() - start < 60:
@@ -285,7 +350,9 @@ def viewer(compiled):
 
 def _chromium() -> str:
     found = shutil.which("chromium")
-    assert found, "Debian's chromium is not installed: run `make browser` (apt-get install chromium)"
+    assert found, (
+        "Debian's chromium is not installed: run `make browser` (apt-get install chromium)"
+    )
     return found
 
 
@@ -336,8 +403,13 @@ def test_model_explorer_shows_the_canonical_stage(compiled, viewer):
 
 def _convert(url: str, path: Path) -> dict:
     """The running server's adapter on ``path``, as the web app asks for it."""
-    command = {"extensionId": ADAPTER_ID, "cmdId": "convert", "modelPath": str(path),
-               "settings": {}, "deleteAfterConversion": False}
+    command = {
+        "extensionId": ADAPTER_ID,
+        "cmdId": "convert",
+        "modelPath": str(path),
+        "settings": {},
+        "deleteAfterConversion": False,
+    }
     base = url.split("/?")[0]
     query = urllib.parse.urlencode({"json": json.dumps(command)})
     with urllib.request.urlopen(f"{base}/api/v1/send_command?{query}", timeout=30) as response:
@@ -361,7 +433,9 @@ def test_adapter_reads_executorchs_tosa_and_tosa_opts_text(compiled, viewer, tmp
         (graph,) = answer["graphs"]
         assert len(_op_nodes(graph)) == tosa_op_count(read_model(path)), path.name
     # ExecuTorch's graph is the typed stage's, op for op (62 with the constants)
-    assert tosa_op_count(read_model(executorch)) == tosa_op_count(read_model(compiled / "tag0" / "01-legalize-unsigned-io.mlir"))
+    assert tosa_op_count(read_model(executorch)) == tosa_op_count(
+        read_model(compiled / "tag0" / "01-legalize-unsigned-io.mlir")
+    )
     # an unreadable file is the adapter's one-line error, shown by the web app
     bad = tmp_path / "bad.mlir"
     bad.write_text("module {\n  %0 = tosa.add %a\n}\n")

@@ -17,6 +17,11 @@ import pytest
 from xdsl.dialects.builtin import IntegerType, Signedness, TensorType
 
 import ir
+from ir.dialects.tosa_ext import TOSA_1_1_OPS
+from ir.mlir_tools import deserialize_with_tosa_opt, run_tosa_opt
+from ir.tensor_names import tensor_names
+from tests.ir_compare import assert_same_graph
+from tests.op_cases import CASES, HAND_BUILT, build_case_module
 from tosa_flatbuffer import (
     FlatbufferError,
     check_flatbuffer,
@@ -25,18 +30,19 @@ from tosa_flatbuffer import (
     to_checked_flatbuffer,
     to_flatbuffer,
 )
-from ir.mlir_tools import deserialize_with_tosa_opt, run_tosa_opt
-from ir.tensor_names import tensor_names
-from tests.ir_compare import assert_same_graph
-from ir.dialects.tosa_ext import TOSA_1_1_OPS
-from tests.op_cases import CASES, HAND_BUILT, build_case_module
 
 ALL_OPS = [*CASES, *HAND_BUILT]
 # MLIR's deserializer only reads zero points that are CONST tensors; in these cases they
 # are function arguments, so tosa-opt cannot read the file back (its own file neither).
 ZERO_POINT_ARGUMENT_OPS = {
-    "AVG_POOL2D", "CONV2D", "CONV3D", "DEPTHWISE_CONV2D", "MATMUL",
-    "TRANSPOSE_CONV2D", "NEGATE", "RESCALE",
+    "AVG_POOL2D",
+    "CONV2D",
+    "CONV3D",
+    "DEPTHWISE_CONV2D",
+    "MATMUL",
+    "TRANSPOSE_CONV2D",
+    "NEGATE",
+    "RESCALE",
 }
 
 
@@ -70,7 +76,9 @@ def test_op_writes_reads_and_rewrites_identically(op, tmp_path):
     assert to_flatbuffer(back) == data, "fb -> IR -> fb changed the bytes"
 
     if op not in ZERO_POINT_ARGUMENT_OPS:
-        assert_same_graph(back, _tosa_opt_reads(data, tmp_path), context=f"{op}: tosa-opt reading ours")
+        assert_same_graph(
+            back, _tosa_opt_reads(data, tmp_path), context=f"{op}: tosa-opt reading ours"
+        )
 
 
 def _plain(value):
@@ -86,11 +94,23 @@ def _records(graph) -> tuple:
     for region, region_blocks in graph.regions.items():
         for block in region_blocks:
             tensors = {
-                name: (t.shape, t.dtype, None if t.data is None else bytes(t.data), t.variable, t.variable_name)
+                name: (
+                    t.shape,
+                    t.dtype,
+                    None if t.data is None else bytes(t.data),
+                    t.variable,
+                    t.variable_name,
+                )
                 for name, t in block.tensors.items()
             }
             operators = [
-                (o.op, {k: _plain(v) for k, v in o.attributes.items()}, o.inputs, o.outputs, o.location)
+                (
+                    o.op,
+                    {k: _plain(v) for k, v in o.attributes.items()},
+                    o.inputs,
+                    o.outputs,
+                    o.location,
+                )
                 for o in block.operators
             ]
             blocks[region, block.name] = (block.inputs, block.outputs, tensors, operators)
@@ -165,7 +185,7 @@ def test_constants_are_copied_as_bytes():
     weights = np.arange(-128, 128, dtype=np.int8).reshape(16, 16)
     module = ir.parse_module(
         "func.func @main() -> tensor<16x16xi8> {\n"
-        f"  %0 = \"tosa.const\"() <{{values = dense<{weights.tolist()}> : tensor<16x16xi8>}}> : () -> tensor<16x16xi8>\n"
+        f'  %0 = "tosa.const"() <{{values = dense<{weights.tolist()}> : tensor<16x16xi8>}}> : () -> tensor<16x16xi8>\n'
         "  return %0 : tensor<16x16xi8>\n}"
     )
     tensor = decode(to_flatbuffer(module)).main.tensors["main_output_0"]
@@ -196,7 +216,9 @@ def test_refuses_a_module_that_does_not_verify():
 
 
 def test_a_block_may_return_its_input():
-    module = ir.parse_module("func.func @main(%x: tensor<4xi8>) -> (tensor<4xi8>, tensor<4xi8>) {\n  return %x, %x : tensor<4xi8>, tensor<4xi8>\n}")
+    module = ir.parse_module(
+        "func.func @main(%x: tensor<4xi8>) -> (tensor<4xi8>, tensor<4xi8>) {\n  return %x, %x : tensor<4xi8>, tensor<4xi8>\n}"
+    )
     data = to_flatbuffer(module)
     main = decode(data).main
     assert main.outputs == (main.inputs[0], main.inputs[0])
@@ -302,7 +324,12 @@ print(counts)
 """
     root = Path(__file__).resolve().parent.parent
     done = subprocess.run(
-        [sys.executable, "-c", script], cwd=root, capture_output=True, text=True, timeout=600, check=False
+        [sys.executable, "-c", script],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
     assert done.returncode == 0, f"child exited {done.returncode}:\n{done.stderr[-3000:]}"
     counts = eval(done.stdout.strip().splitlines()[-1])

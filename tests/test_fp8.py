@@ -25,7 +25,6 @@ from xdsl.ir import Block, Region
 
 import ir
 import ir.verify
-from tosa_flatbuffer import decode, from_flatbuffer, to_flatbuffer
 from ir.builders import const, const_shape, flat_storage, numpy_from_dense, storage_dtype
 from ir.dialects import tosa_ext as tosa
 from ir.float_format import mlir_float_text_from_bits
@@ -33,6 +32,7 @@ from ir.mlir_tools import deserialize_with_tosa_opt
 from runtime import run_reference
 from tests.ir_compare import assert_same_graph
 from tests.op_cases import parse_props
+from tosa_flatbuffer import decode, from_flatbuffer, to_flatbuffer
 
 FP8 = {
     "f8E4M3FN": (Float8E4M3FNType(), ml_dtypes.float8_e4m3fn, "fp8e4m3"),
@@ -44,7 +44,10 @@ RNG = np.random.default_rng(8)
 
 def _const_lines(kind: str, chunks: list[str], size: int) -> str:
     ty = f"tensor<{size}x{kind}>"
-    body = [f'    %{i} = "tosa.const"() <{{values = dense<{c}> : {ty}}}> : () -> {ty}' for i, c in enumerate(chunks)]
+    body = [
+        f'    %{i} = "tosa.const"() <{{values = dense<{c}> : {ty}}}> : () -> {ty}'
+        for i, c in enumerate(chunks)
+    ]
     return "\n".join(["module {", "  func.func @f() {", *body, "    return", "  }", "}"])
 
 
@@ -52,13 +55,22 @@ def _const_lines(kind: str, chunks: list[str], size: int) -> str:
 def test_every_bit_pattern_prints_as_mlir_and_parses_back(kind, tosa_opt):
     """64 elements per tensor, so MLIR prints lists, not hex: NaNs (``0x7F``), infinities,
     subnormals, -0 and the largest finite value (448, 57344, 2**127) among them."""
-    hex_chunks = ['"0x' + EVERY_BYTE[i : i + 64].tobytes().hex().upper() + '"' for i in range(0, 256, 64)]
+    hex_chunks = [
+        '"0x' + EVERY_BYTE[i : i + 64].tobytes().hex().upper() + '"' for i in range(0, 256, 64)
+    ]
     theirs = tosa_opt(_const_lines(kind, hex_chunks, 64)).stdout
-    ours = [", ".join(mlir_float_text_from_bits(int(b), kind) for b in EVERY_BYTE[i : i + 64]) for i in range(0, 256, 64)]
+    ours = [
+        ", ".join(mlir_float_text_from_bits(int(b), kind) for b in EVERY_BYTE[i : i + 64])
+        for i in range(0, 256, 64)
+    ]
     assert theirs.strip() == _const_lines(kind, [f"[{c}]" for c in ours], 64)
 
     module = ir.parse_module(theirs)
-    parsed = [np.asarray(flat_storage(op.values)).view(np.uint8) for op in module.walk() if isinstance(op, tosa.ConstOp)]
+    parsed = [
+        np.asarray(flat_storage(op.values)).view(np.uint8)
+        for op in module.walk()
+        if isinstance(op, tosa.ConstOp)
+    ]
     np.testing.assert_array_equal(np.concatenate(parsed), EVERY_BYTE)
     assert ir.print_module(module).strip() == theirs.strip()
 
@@ -66,19 +78,21 @@ def test_every_bit_pattern_prints_as_mlir_and_parses_back(kind, tosa_opt):
 @pytest.mark.parametrize(
     "text",
     [
-        'dense<[1.000000e+00, 0xFF800000]> : tensor<2xf32>',  # -inf in a list
-        'dense<0x7F800000> : tensor<3xf32>',  # +inf splat
-        'dense<[0x7FC00001, 2.000000e+00]> : tensor<2xf32>',  # a NaN payload is kept
-        'dense<[0x7FC0, -0.000000e+00]> : tensor<2xbf16>',
-        'dense<[0x7F, 4.480000e+02]> : tensor<2xf8E4M3FN>',
-        'dense<0xFF> : tensor<2xf8E8M0FNU>',
+        "dense<[1.000000e+00, 0xFF800000]> : tensor<2xf32>",  # -inf in a list
+        "dense<0x7F800000> : tensor<3xf32>",  # +inf splat
+        "dense<[0x7FC00001, 2.000000e+00]> : tensor<2xf32>",  # a NaN payload is kept
+        "dense<[0x7FC0, -0.000000e+00]> : tensor<2xbf16>",
+        "dense<[0x7F, 4.480000e+02]> : tensor<2xf8E4M3FN>",
+        "dense<0xFF> : tensor<2xf8E8M0FNU>",
     ],
 )
 def test_hex_float_literals_are_bit_patterns(text, tosa_opt):
     """MLIR reads a hex literal in a float tensor as the element's bits."""
     ty = text.rsplit(": ", 1)[1]
     line = f'"tosa.const"() <{{values = {text}}}> : () -> {ty}'
-    module_text = f"module {{\n  func.func @f() -> {ty} {{\n    %0 = {line}\n    return %0 : {ty}\n  }}\n}}"
+    module_text = (
+        f"module {{\n  func.func @f() -> {ty} {{\n    %0 = {line}\n    return %0 : {ty}\n  }}\n}}"
+    )
     theirs = tosa_opt(module_text).stdout
     assert ir.print_module(ir.parse_module(module_text)).strip() == theirs.strip()
 
@@ -117,10 +131,16 @@ def _conv2d(kind: str, weights: np.ndarray, bias: np.ndarray) -> ModuleOp:
     def ops(x):
         w, b = const(weights, element), const(bias, f16)
         izp, wzp = (const(np.zeros(1, FP8[kind][1]), element) for _ in range(2))
-        props, _ = parse_props("{acc_type = f16, dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, "
-                               "stride = array<i64: 1, 1>}", tosa.Conv2DOp)
-        conv = tosa.Conv2DOp.create(operands=[x, w.output, b.output, izp.output, wzp.output],
-                                    result_types=[out], properties=props)
+        props, _ = parse_props(
+            "{acc_type = f16, dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, "
+            "stride = array<i64: 1, 1>}",
+            tosa.Conv2DOp,
+        )
+        conv = tosa.Conv2DOp.create(
+            operands=[x, w.output, b.output, izp.output, wzp.output],
+            result_types=[out],
+            properties=props,
+        )
         return [w, b, izp, wzp, conv]
 
     return _module(TensorType(element, [1, 4, 4, weights.shape[3]]), ops, out)
@@ -153,8 +173,11 @@ def _round_trips(module: ModuleOp, spec: str, tmp_path, tosa_opt) -> bytes:
     assert to_flatbuffer(back) == data
     path = tmp_path / "fp8.tosa"
     path.write_bytes(data)
-    assert_same_graph(ir.parse_module(deserialize_with_tosa_opt(path, tmp_path / "fp8.mlir")), back,
-                      context="tosa-opt reading ours")
+    assert_same_graph(
+        ir.parse_module(deserialize_with_tosa_opt(path, tmp_path / "fp8.mlir")),
+        back,
+        context="tosa-opt reading ours",
+    )
     return data
 
 
@@ -168,7 +191,10 @@ def test_fp8_conv2d_through_every_layer(kind, tmp_path, tosa_opt):
 
     x = _small((1, 4, 4, 2), dtype)
     (got,) = run_reference(data, [x])
-    want = np.einsum("nhwc,oc->nhwo", x.astype(np.float64), weights[:, 0, 0, :].astype(np.float64)) + bias
+    want = (
+        np.einsum("nhwc,oc->nhwo", x.astype(np.float64), weights[:, 0, 0, :].astype(np.float64))
+        + bias
+    )
     assert got.dtype == np.float16
     np.testing.assert_array_equal(got, want.astype(np.float16))
 

@@ -9,8 +9,8 @@ import torch
 from xdsl.dialects.builtin import FileLineColLoc, NameLoc
 
 import ir
-from drivers.example import ExampleCNN
 from bridge.fx_import import CONSTANT_DATA_META, FxImportError, display_target, fx_to_ir
+from drivers.example import ExampleCNN
 from ir.dialects import tosa_ext as tosa
 from ir.tensor_names import tensor_names
 
@@ -81,12 +81,16 @@ def test_ops_carry_node_name_and_user_source_line(graph):
 def test_tensor_names_are_executorch_names(graph):
     gm, ep = graph
     module = fx_to_ir(gm, ep)
-    conv = next(n for n in gm.graph.nodes if getattr(n.target, "__name__", "") == "tosa.CONV2D.default")
+    conv = next(
+        n for n in gm.graph.nodes if getattr(n.target, "__name__", "") == "tosa.CONV2D.default"
+    )
     named = {n: op for op in module.walk() for n in tensor_names(op)}
     assert isinstance(named[conv.name], tosa.ConvOp)
     assert isinstance(named[f"{conv.name}_input_zp"], tosa.ConstOp)
     assert isinstance(named[f"{conv.name}_weight_zp"], tosa.ConstOp)
-    rescale = next(n for n in gm.graph.nodes if getattr(n.target, "__name__", "") == "tosa.RESCALE.default")
+    rescale = next(
+        n for n in gm.graph.nodes if getattr(n.target, "__name__", "") == "tosa.RESCALE.default"
+    )
     assert {f"{rescale.name}_multipliers", f"{rescale.name}_shifts"} <= set(named)
     func = _func(module)
     user_input = next(n for n in gm.graph.nodes if n.name in ep.graph_signature.user_inputs)
@@ -124,14 +128,19 @@ def test_unknown_target_names_node_target_and_source_line(graph):
     gm, ep = graph
     node, err = _import_with_unknown_target(gm, ep)
     assert err.node == node.name and "aten.sin" in err.target
-    assert err.source.startswith("drivers/example.py:") and int(err.source.split(":")[1]) in _forward_lines()
+    assert (
+        err.source.startswith("drivers/example.py:")
+        and int(err.source.split(":")[1]) in _forward_lines()
+    )
     assert "no import rule" in str(err) and node.name in str(err)
 
 
 def test_missing_constant_data_is_an_error_not_a_zero_tensor(graph):
     gm, ep = graph
     weight = next(
-        n for n in gm.graph.nodes if n.op == "placeholder" and n.users and n.name in ep.graph_signature.inputs_to_buffers
+        n
+        for n in gm.graph.nodes
+        if n.op == "placeholder" and n.users and n.name in ep.graph_signature.inputs_to_buffers
     )
     target = ep.graph_signature.inputs_to_buffers[weight.name]
     saved = ep.state_dict.pop(target)
@@ -202,7 +211,10 @@ def _refused(gm, ep, node, key, value) -> FxImportError:
 def _names_node_and_line(err: FxImportError, node, target: str | None = None) -> None:
     """One line: the user's file:line first, then the FX node and its target."""
     assert err.node == node.name and err.target == (target or display_target(node))
-    assert err.source.startswith("drivers/example.py:") and int(err.source.split(":")[1]) in _forward_lines()
+    assert (
+        err.source.startswith("drivers/example.py:")
+        and int(err.source.split(":")[1]) in _forward_lines()
+    )
     line = str(err)
     assert "\n" not in line and line.startswith(f"{err.source}: error: FX node '{node.name}'")
 
@@ -234,7 +246,8 @@ def test_dynamic_dimension_is_refused_not_read_as_its_example_size(graph):
     axis = next(i for i, size in enumerate(static.shape) if size > 1)  # sizes 0/1 stay static
     sizes = [DimDynamic.DYNAMIC if i == axis else DimDynamic.STATIC for i in range(static.dim())]
     dynamic = FakeTensorMode(shape_env=ShapeEnv()).from_tensor(
-        torch.zeros(static.shape, dtype=static.dtype), symbolic_context=StatelessSymbolicContext(dynamic_sizes=sizes)
+        torch.zeros(static.shape, dtype=static.dtype),
+        symbolic_context=StatelessSymbolicContext(dynamic_sizes=sizes),
     )
     # the trap: int() of it gives the traced size (and, as a guard, pins it from then on)
     assert dynamic.shape[axis].node.hint == static.shape[axis]

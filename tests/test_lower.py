@@ -12,8 +12,8 @@ import sys
 import pytest
 import torch
 
-from ir.defaults import FP_SPEC, INT_SPEC
 from drivers.example import ExampleCNN, example_inputs
+from ir.defaults import FP_SPEC, INT_SPEC
 
 CF_INT_SPEC = "TOSA-1.0+INT+cf"  # control flow needs the cf extension
 ALLOWED_NON_TOSA = ("dim_order_ops._to_dim_order_copy.default",)

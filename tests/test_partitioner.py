@@ -44,8 +44,8 @@ def _delegate_bytes(edge) -> list[bytes]:
 
 def test_tosa_delegate_is_our_flatbuffer_and_runs_like_executorchs(ours_tosa):
     from drivers.example import executorch_tosa_flatbuffers
-    from tosa_flatbuffer import from_flatbuffer
     from runtime import graph_io, run_reference
+    from tosa_flatbuffer import from_flatbuffer
 
     edge, dump = ours_tosa
     (ours,) = _delegate_bytes(edge)
@@ -82,7 +82,9 @@ def test_ethos_u_delegate_equals_executorchs():
         from executorch.backends.arm.ethosu import EthosUPartitioner
 
     ours = _delegate_bytes(
-        _lower(lambda: Partitioner(EthosUCompileSpec("ethos-u55-128"), pipeline=EXECUTORCH_PIPELINE))
+        _lower(
+            lambda: Partitioner(EthosUCompileSpec("ethos-u55-128"), pipeline=EXECUTORCH_PIPELINE)
+        )
     )
     theirs = _delegate_bytes(_lower(lambda: EthosUPartitioner(EthosUCompileSpec("ethos-u55-128"))))
     assert len(ours) == len(theirs) == 1

@@ -26,12 +26,12 @@ from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Block, Region
 
 import ir
-from tosa_flatbuffer import from_flatbuffer, to_flatbuffer
 from ir.builders import const, const_shape
 from ir.dialects import tosa_ext as tosa
 from tests.ir_compare import assert_same_graph
 from tests.mutations import flatbuffer_outcome, mutate, mutate_bytes, outcome
 from tests.op_cases import CASES, parse_props, parse_type
+from tosa_flatbuffer import from_flatbuffer, to_flatbuffer
 
 SETTINGS = settings(
     max_examples=40,
@@ -55,7 +55,9 @@ _SHAPES = st.lists(st.integers(1, 5), min_size=0, max_size=4).map(tuple)
 
 def _finite(dtype):
     if np.issubdtype(dtype, np.floating):
-        return st.floats(-1e4, 1e4, width=np.finfo(dtype).bits, allow_nan=False, allow_infinity=False)
+        return st.floats(
+            -1e4, 1e4, width=np.finfo(dtype).bits, allow_nan=False, allow_infinity=False
+        )
     return None
 
 
@@ -76,7 +78,10 @@ def modules(draw) -> ModuleOp:
         op_cls = tosa.OPS_BY_SPEC_NAME[name]
         props, attrs = parse_props(attr_text, op_cls)
         op = op_cls.create(
-            operands=operands, result_types=[parse_type(t) for t in result_texts], properties=props, attributes=attrs
+            operands=operands,
+            result_types=[parse_type(t) for t in result_texts],
+            properties=props,
+            attributes=attrs,
         )
         block.add_op(op)
         results.extend(op.results)

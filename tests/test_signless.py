@@ -25,8 +25,8 @@ def module(arg_t: str, res_t: str, body: str, in_zp: str, out_zp: str) -> str:
 func.func @main(%arg0: tensor<1x4x{arg_t}>) -> tensor<1x4x{res_t}> {{
   %m = "tosa.const"() <{{values = dense<1073741824> : tensor<1xi32>}}> : () -> tensor<1xi32>
   %s = "tosa.const"() <{{values = dense<30> : tensor<1xi8>}}> : () -> tensor<1xi8>
-  %izp = "tosa.const"() <{{values = {_dense(in_zp)}}}> : () -> {in_zp.split(' : ')[1]}
-  %ozp = "tosa.const"() <{{values = {_dense(out_zp)}}}> : () -> {out_zp.split(' : ')[1]}
+  %izp = "tosa.const"() <{{values = {_dense(in_zp)}}}> : () -> {in_zp.split(" : ")[1]}
+  %ozp = "tosa.const"() <{{values = {_dense(out_zp)}}}> : () -> {out_zp.split(" : ")[1]}
   {body}
 }}"""
 
@@ -86,12 +86,20 @@ WIDE_TO_UINT8 = module(
 def test_int32_to_uint8_rescale_is_split_like_executorch(tosa_opt):
     m = to_signless(typed(WIDE_TO_UINT8))
     first, second = [op for op in m.walk() if isinstance(op, tosa.RescaleOp)]
-    assert str(first.output.type) == "tensor<1x4xi8>" and first.input.type.element_type.width.data == 32
+    assert (
+        str(first.output.type) == "tensor<1x4xi8>"
+        and first.input.type.element_type.width.data == 32
+    )
     assert not first.output_unsigned.value.data
     assert consts_of(first)[3].tolist() == [130 - 128]
     assert second.input is first.output and second.output_unsigned.value.data
     mult, shift, in_zp, out_zp = consts_of(second)
-    assert (mult.tolist(), shift.tolist(), in_zp.tolist(), out_zp.tolist()) == ([1 << 30], [30], [-128], [0])
+    assert (mult.tolist(), shift.tolist(), in_zp.tolist(), out_zp.tolist()) == (
+        [1 << 30],
+        [30],
+        [-128],
+        [0],
+    )
     tosa_opt(ir.print_module(m))  # MLIR accepts the result
 
 
@@ -113,8 +121,11 @@ def test_unsigned_value_reaching_the_inside_is_refused(body, message):
 
 def test_unsigned_rescale_output_used_inside_is_refused():
     body = (
-        "%r = " + rescale("%arg0", "i8", "ui8", "i8", "ui8", ou=True)
+        "%r = "
+        + rescale("%arg0", "i8", "ui8", "i8", "ui8", ou=True)
         + "\n  %a = tosa.abs %r : (tensor<1x4xui8>) -> tensor<1x4xui8>\n  return %a : tensor<1x4xui8>"
     )
-    with pytest.raises(UnsignedIOError, match=r"\[uint8-io-only\] 'tosa.abs'.* only the return may"):
+    with pytest.raises(
+        UnsignedIOError, match=r"\[uint8-io-only\] 'tosa.abs'.* only the return may"
+    ):
         to_signless(typed(module("i8", "ui8", body, "0 : tensor<1xi8>", "0 : tensor<1xui8>")))

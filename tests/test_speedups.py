@@ -75,15 +75,15 @@ def _guarded(make) -> str:
     """``make()``, or the error it raised, as text: a failure must be the same too."""
     try:
         return make()
-    except Exception as err:  # noqa: BLE001 -- compared, not hidden
+    except Exception as err:
         return f"{type(err).__name__}: {err}"
 
 
 def _lit_outputs() -> dict[str, str]:
-    from drivers.cli import opt_main
-    from test_filecheck import FILES, MERGE_STDERR
+    from test_filecheck import FILES, MERGE_STDERR, run_lines
     from test_filecheck import ROOT as LIT_ROOT
-    from test_filecheck import run_lines
+
+    from drivers.cli import opt_main
 
     outputs = {}
     for file in FILES:
@@ -99,18 +99,23 @@ def _lit_outputs() -> dict[str, str]:
                     out, err = io.StringIO(), io.StringIO()
                     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
                         status = opt_main(words[1:])
-                    said = f"exit {status}\n--- stdout\n{out.getvalue()}\n--- stderr\n{err.getvalue()}"
+                    said = (
+                        f"exit {status}\n--- stdout\n{out.getvalue()}\n--- stderr\n{err.getvalue()}"
+                    )
                     outputs[f"lit {name} RUN {i} command {k}"] = said.replace(scratch, "%scratch")
             written = sorted(p for p in Path(scratch).rglob("*") if p.is_file())
             for path in written:
-                outputs[f"lit {name} wrote {path.relative_to(scratch)}"] = _digest(path.read_bytes())
+                outputs[f"lit {name} wrote {path.relative_to(scratch)}"] = _digest(
+                    path.read_bytes()
+                )
     return outputs
 
 
 def _op_table_outputs() -> dict[str, str]:
+    from op_cases import CASES, HAND_BUILT, build_case_module
+
     import ir
     from ir.verify import diagnose
-    from op_cases import CASES, HAND_BUILT, build_case_module
     from tosa_flatbuffer import from_flatbuffer, to_flatbuffer
 
     outputs = {}
@@ -122,7 +127,9 @@ def _op_table_outputs() -> dict[str, str]:
         outputs[f"op {name} generic"] = exact
         outputs[f"op {name} verify"] = _guarded(lambda: "\n".join(str(d) for d in diagnose(module)))
         outputs[f"op {name} text read back"] = _guarded(
-            lambda: ir.print_module(ir.parse_module(exact, name="t.mlir"), generic=True, debuginfo=True)
+            lambda: ir.print_module(
+                ir.parse_module(exact, name="t.mlir"), generic=True, debuginfo=True
+            )
         )
         data = _guarded(lambda: to_flatbuffer(module))
         outputs[f"op {name} flatbuffer"] = _digest(data) if isinstance(data, bytes) else data

@@ -12,43 +12,117 @@ from ir.dialects import tosa_ext as tosa
 
 # family -> (operator, operand/result/attr override, expected rule, expected words)
 BROKEN = {
-    "elementwise-binary": ("ADD", {"operands": ["tensor<2x3xi32>", "tensor<2x3xi8>"]},
-                           "element-type", "input2"),
-    "broadcast": ("SUB", {"operands": ["tensor<2x3xf32>", "tensor<4x3xf32>"]}, "broadcast", "dimension 0"),
+    "elementwise-binary": (
+        "ADD",
+        {"operands": ["tensor<2x3xi32>", "tensor<2x3xi8>"]},
+        "element-type",
+        "input2",
+    ),
+    "broadcast": (
+        "SUB",
+        {"operands": ["tensor<2x3xf32>", "tensor<4x3xf32>"]},
+        "broadcast",
+        "dimension 0",
+    ),
     "elementwise-unary": ("ABS", {"results": ["tensor<3x2xf32>"]}, "shape", "result shape"),
-    "tensor (conv rank)": ("CONV2D", {"operands": ["tensor<8x8x4xf32>", "tensor<2x1x1x4xf32>",
-                                                   "tensor<2xf32>", "tensor<1xf32>", "tensor<1xf32>"]},
-                           "rank", "input must have rank 4"),
-    "tensor (zero point type)": ("AVG_POOL2D", {"operands": ["tensor<1x8x8x4xf32>", "tensor<1xf16>",
-                                                             "tensor<1xf32>"]},
-                                 "element-type", "input_zp"),
+    "tensor (conv rank)": (
+        "CONV2D",
+        {
+            "operands": [
+                "tensor<8x8x4xf32>",
+                "tensor<2x1x1x4xf32>",
+                "tensor<2xf32>",
+                "tensor<1xf32>",
+                "tensor<1xf32>",
+            ]
+        },
+        "rank",
+        "input must have rank 4",
+    ),
+    "tensor (zero point type)": (
+        "AVG_POOL2D",
+        {"operands": ["tensor<1x8x8x4xf32>", "tensor<1xf16>", "tensor<1xf32>"]},
+        "element-type",
+        "input_zp",
+    ),
     # (multiplier type vs scale32 is ir.verify's rescale-scale32 rule, reported with the others)
-    "type-conversion": ("RESCALE", {"operands": ["tensor<2x3xi32>", "tensor<2xi32>", "tensor<1xi8>",
-                                                 "tensor<1xi32>", "tensor<1xi8>"]},
-                        "shape", "multiplier and shift lengths differ"),
+    "type-conversion": (
+        "RESCALE",
+        {
+            "operands": [
+                "tensor<2x3xi32>",
+                "tensor<2xi32>",
+                "tensor<1xi8>",
+                "tensor<1xi32>",
+                "tensor<1xi8>",
+            ]
+        },
+        "shape",
+        "multiplier and shift lengths differ",
+    ),
     "reduction": ("REDUCE_SUM", {"attrs": "{axis = 2 : i32}"}, "axis", "out of range"),
-    "data-layout": ("TRANSPOSE", {"attrs": "{perms = array<i32: 1, 1>}"}, "perms", "not a permutation"),
-    "data-layout (shape operand)": ("RESHAPE", {"operands": ["tensor<2x3xf32>", [6]]}, "shape",
-                                    "shape operand rank"),
-    "activation": ("CLAMP", {"attrs": "{max_val = 6.0 : f32, min_val = 0.0 : f32}"},
-                   "attribute-type", "min_val/max_val"),
-    "comparison (fixed type)": ("SELECT", {"operands": ["tensor<2x3xi8>", "tensor<2x3xf32>",
-                                                        "tensor<2x3xf32>"]},
-                                "element-type", "input1 must have element type i1"),
-    "elementwise-binary (mul shift)": ("MUL", {"operands": ["tensor<2x3xi8>", "tensor<2x3xi8>",
-                                                            "tensor<1xi32>"]},
-                                       "element-type", "shift must have element type i8"),
+    "data-layout": (
+        "TRANSPOSE",
+        {"attrs": "{perms = array<i32: 1, 1>}"},
+        "perms",
+        "not a permutation",
+    ),
+    "data-layout (shape operand)": (
+        "RESHAPE",
+        {"operands": ["tensor<2x3xf32>", [6]]},
+        "shape",
+        "shape operand rank",
+    ),
+    "activation": (
+        "CLAMP",
+        {"attrs": "{max_val = 6.0 : f32, min_val = 0.0 : f32}"},
+        "attribute-type",
+        "min_val/max_val",
+    ),
+    "comparison (fixed type)": (
+        "SELECT",
+        {"operands": ["tensor<2x3xi8>", "tensor<2x3xf32>", "tensor<2x3xf32>"]},
+        "element-type",
+        "input1 must have element type i1",
+    ),
+    "elementwise-binary (mul shift)": (
+        "MUL",
+        {"operands": ["tensor<2x3xi8>", "tensor<2x3xi8>", "tensor<1xi32>"]},
+        "element-type",
+        "shift must have element type i8",
+    ),
     "data-node": ("CONST", {"results": ["tensor<2x3xi32>"]}, "element-type", "values type"),
     "shape": ("CONST_SHAPE", {"results": ["!tosa.shape<3>"]}, "shape", "!tosa.shape<3>"),
-    "comparison": ("GREATER", {"operands": ["tensor<2x3xi32>", "tensor<2x3xf32>"]},
-                   "element-type", "input2 element type f32"),
-    "scatter-gather": ("GATHER", {"operands": ["tensor<5x3xf32>", "tensor<1x2xi32>"]}, "rank",
-                       "values must have rank 3"),
-    "image": ("RESIZE", {"operands": ["tensor<8x8x4xf32>", [2, 1, 2, 1], [0, 0], [1, 1]]}, "rank",
-              "input must have rank 4"),
-    "custom": ("CUSTOM", {"attrs": '{domain_name = "d", operator_name = "o"}'}, "structure",
-               "implementation_attrs"),
-    "operand count": ("TABLE", {"operands": ["tensor<2x3xi8>"]}, "structure", "Expected 2 operands"),
+    "comparison": (
+        "GREATER",
+        {"operands": ["tensor<2x3xi32>", "tensor<2x3xf32>"]},
+        "element-type",
+        "input2 element type f32",
+    ),
+    "scatter-gather": (
+        "GATHER",
+        {"operands": ["tensor<5x3xf32>", "tensor<1x2xi32>"]},
+        "rank",
+        "values must have rank 3",
+    ),
+    "image": (
+        "RESIZE",
+        {"operands": ["tensor<8x8x4xf32>", [2, 1, 2, 1], [0, 0], [1, 1]]},
+        "rank",
+        "input must have rank 4",
+    ),
+    "custom": (
+        "CUSTOM",
+        {"attrs": '{domain_name = "d", operator_name = "o"}'},
+        "structure",
+        "implementation_attrs",
+    ),
+    "operand count": (
+        "TABLE",
+        {"operands": ["tensor<2x3xi8>"]},
+        "structure",
+        "Expected 2 operands",
+    ),
 }
 
 
@@ -83,8 +157,13 @@ def test_control_flow_region_must_yield_result_types():
     module = build_case_module("COND_IF")
     if_op = next(op for op in module.walk() if isinstance(op, tosa.IfOp))
     yield_op = if_op.else_graph.blocks.first.last_op
-    yield_op.operands = [if_op.else_graph.blocks.first.args[0], if_op.else_graph.blocks.first.args[1]]
-    with pytest.raises(VerifyException, match=r"'tosa.cond_if' op \[region\] else region must yield"):
+    yield_op.operands = [
+        if_op.else_graph.blocks.first.args[0],
+        if_op.else_graph.blocks.first.args[1],
+    ]
+    with pytest.raises(
+        VerifyException, match=r"'tosa.cond_if' op \[region\] else region must yield"
+    ):
         module.verify()
 
 

@@ -13,13 +13,13 @@ import pytest
 
 import ir
 import ir.verify
-from tosa_flatbuffer import FlatbufferError, decode, from_flatbuffer, to_flatbuffer
-from tosa_flatbuffer.schema import CODEC_BY_DTYPE, DType, file_bytes, file_size, ir_bytes
 from ir.mlir_tools import deserialize_with_tosa_opt
 from ir.spec import operator_spec, tosa_spec
 from ir.verify import SpecError, parse_spec
 from runtime import run_reference
 from tests.ir_compare import assert_same_graph
+from tosa_flatbuffer import FlatbufferError, decode, from_flatbuffer, to_flatbuffer
+from tosa_flatbuffer.schema import CODEC_BY_DTYPE, DType, file_bytes, file_size, ir_bytes
 
 MXFP = "TOSA-1.1+FP+mxfp"
 
@@ -71,7 +71,10 @@ def test_three_way_requirements_are_kept():
 def test_block_scaled_module_verifies_under_1_1_only():
     module = ir.parse_module(BLOCK_SCALED)
     ir.verify.verify(module, spec=MXFP)
-    with pytest.raises(ir.verify.VerificationError, match=r"\[spec-version\].*CONV2D_BLOCK_SCALED is not a TOSA 1.0"):
+    with pytest.raises(
+        ir.verify.VerificationError,
+        match=r"\[spec-version\].*CONV2D_BLOCK_SCALED is not a TOSA 1.0",
+    ):
         ir.verify.verify(module, spec="TOSA-1.0+FP+fp8e4m3+fp8e5m2")
     with pytest.raises(ir.verify.VerificationError, match=r"\[profile\]"):
         ir.verify.verify(module, spec="TOSA-1.1+FP")
@@ -115,10 +118,12 @@ def test_1_0_module_keeps_the_1_0_version_unless_asked():
     assert decode(to_flatbuffer(module, version="1.1")).version == (1, 1, 0, True)
 
 
-@pytest.mark.parametrize("dtype, bits", [(DType.FP4E2M1, 4), (DType.FP6E2M3, 6), (DType.FP6E3M2, 6), (DType.INT4, 4)])
+@pytest.mark.parametrize(
+    "dtype, bits", [(DType.FP4E2M1, 4), (DType.FP6E2M3, 6), (DType.FP6E3M2, 6), (DType.INT4, 4)]
+)
 def test_sub_byte_packing_is_a_little_endian_bit_stream(dtype, bits):
     codec = CODEC_BY_DTYPE[dtype]
-    count = 2 ** bits * 3 + 1  # every pattern, an odd count
+    count = 2**bits * 3 + 1  # every pattern, an odd count
     patterns = (np.arange(count) % 2**bits).astype(np.uint8)
     if dtype == DType.INT4:
         patterns = np.where(patterns > 7, patterns.astype(np.int16) - 16, patterns).astype(np.int8)
@@ -137,7 +142,9 @@ def test_reference_model_runs_a_1_1_file():
     """fp8 values times a power of two per 32-block survive CAST_TO -> CAST_FROM exactly.
     (The binding cannot hand back an FP8UE8M0 output, so the scales stay inside.)"""
     rng = np.random.default_rng(11)
-    payload = rng.choice(np.array([-448, -3, -1.5, -0.25, 0, 0.5, 1, 2, 448], np.float32), size=(2, 64))
+    payload = rng.choice(
+        np.array([-448, -3, -1.5, -0.25, 0, 0.5, 1, 2, 448], np.float32), size=(2, 64)
+    )
     scales = np.repeat(2.0 ** rng.integers(-6, 6, size=(2, 2)), 32, axis=1).astype(np.float32)
     x = (payload * scales).astype(np.float32)
     back, data = run_reference(to_flatbuffer(ir.parse_module(CAST_ROUND_TRIP)), [x])
@@ -145,4 +152,3 @@ def test_reference_model_runs_a_1_1_file():
     np.testing.assert_array_equal(back, x)
     block_max = np.abs(data.astype(np.float32)).reshape(2, 2, 32).max(axis=2)
     assert ((block_max == 0) | (block_max > 64)).all()  # each block scaled up towards fp8's range
-

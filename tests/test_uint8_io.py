@@ -27,7 +27,15 @@ import numpy as np
 import pytest
 import torch
 
-from tests.zoo import CASES, UINT8_IO_CASES, UINT8_IO_CF_SPEC, UINT8_IO_CONTROL_FLOW, UINT8_IO_SPEC, UINT8_IO_ZOO, ZOO
+from tests.zoo import (
+    CASES,
+    UINT8_IO_CASES,
+    UINT8_IO_CF_SPEC,
+    UINT8_IO_CONTROL_FLOW,
+    UINT8_IO_SPEC,
+    UINT8_IO_ZOO,
+    ZOO,
+)
 
 ACCELERATORS = ("ethos-u55-128", "ethos-u85-256")
 SEEDS = 3
@@ -51,7 +59,9 @@ def _lower(model, inputs, spec: str, uint8_io: bool, partitioner_factory, dump_d
 
         exported = quantize_and_export(model, inputs, spec, uint8_io)
         partitioner = partitioner_factory()
-        edge = to_edge_transform_and_lower(exported, partitioner=[partitioner], compile_config=edge_compile_config())
+        edge = to_edge_transform_and_lower(
+            exported, partitioner=[partitioner], compile_config=edge_compile_config()
+        )
     reasons = getattr(partitioner, "reject_reasons", {})
     return Lowered(
         [bytes(d.processed_bytes) for d in delegates(edge)],
@@ -103,7 +113,11 @@ def executorch(name: str) -> Lowered:
 
     case = UINT8_IO_CASES[name]
     return _lower(
-        case.factory(), case.inputs_factory(), UINT8_IO_SPEC, True, lambda: TOSAPartitioner(TosaCompileSpec(UINT8_IO_SPEC))
+        case.factory(),
+        case.inputs_factory(),
+        UINT8_IO_SPEC,
+        True,
+        lambda: TOSAPartitioner(TosaCompileSpec(UINT8_IO_SPEC)),
     )
 
 
@@ -117,7 +131,10 @@ def _seeded_inputs(inputs: tuple[torch.Tensor, ...], seed: int) -> tuple[torch.T
     if seed == 0:
         return inputs
     generator = torch.Generator().manual_seed(seed)
-    return tuple((x + 0.25 * x.std() * torch.randn(x.shape, generator=generator)).clamp(x.min(), x.max()) for x in inputs)
+    return tuple(
+        (x + 0.25 * x.std() * torch.randn(x.shape, generator=generator)).clamp(x.min(), x.max())
+        for x in inputs
+    )
 
 
 def max_lsb(lowered: Lowered, inputs: tuple[torch.Tensor, ...]) -> int:
@@ -175,7 +192,9 @@ def test_typed_stage_shows_ui8_io_and_named_located_boundary_rescales(name, ours
     rescales = [op for op in module.walk() if isinstance(op, RescaleOp)]
     inputs = [r for r in rescales if r.properties["input_unsigned"].value.data]
     outputs = [r for r in rescales if r.properties["output_unsigned"].value.data]
-    assert len(inputs) >= len(func.function_type.inputs.data) and len(outputs) == len(func.function_type.outputs.data)
+    assert len(inputs) >= len(func.function_type.inputs.data) and len(outputs) == len(
+        func.function_type.outputs.data
+    )
     names = [tensor_names(r)[0] for r in rescales]
     # The RESCALEs this flow asked for are named after the IO they serve and located at
     # the model line that needed them.
@@ -210,7 +229,9 @@ def test_vela_treats_it_as_the_int8_io_graph(name, accelerator, ours):
     assert_vela_alike(uint8, int8, accelerator)
 
 
-@pytest.mark.parametrize("case", [c for c in ZOO if "int-uint8-io" in c.configs], ids=lambda c: c.name)
+@pytest.mark.parametrize(
+    "case", [c for c in ZOO if "int-uint8-io" in c.configs], ids=lambda c: c.name
+)
 def test_models_executorch_delegates_are_left_alone(case):
     """No island is rewritten where ExecuTorch delegates already: their bytes stay its own."""
     from bridge.capture import quantize_and_export, quiet
@@ -219,7 +240,9 @@ def test_models_executorch_delegates_are_left_alone(case):
 
     with quiet():
         exported = quantize_and_export(case.factory(), case.inputs_factory(), "TOSA-1.0+INT", True)
-        exported = Partitioner(TosaCompileSpec("TOSA-1.0+INT")).transform_for_pre_decomposition(exported)
+        exported = Partitioner(TosaCompileSpec("TOSA-1.0+INT")).transform_for_pre_decomposition(
+            exported
+        )
     assert not [i for i in find_islands(exported.graph_module.graph) if i.touches_uint8()]
     assert requantize_uint8_io_islands(exported.graph_module) == []
 
@@ -241,7 +264,13 @@ def test_control_flow_executorch_fails_on(name):
     # while_loop: "carried_inputs and body_output ... differ in dtype" (each wrapped by
     # ExecuTorch's pass manager, whose own message names no cause).
     with pytest.raises(Exception, match="error occurred when running|uint8|dtype"):
-        _lower(factory(), inputs_factory(), UINT8_IO_CF_SPEC, True, lambda: TOSAPartitioner(TosaCompileSpec(UINT8_IO_CF_SPEC)))
+        _lower(
+            factory(),
+            inputs_factory(),
+            UINT8_IO_CF_SPEC,
+            True,
+            lambda: TOSAPartitioner(TosaCompileSpec(UINT8_IO_CF_SPEC)),
+        )
 
 
 @pytest.mark.parametrize("name", list(UINT8_IO_CONTROL_FLOW))
@@ -303,7 +332,9 @@ def test_executorch_lowers_int_fp_uint8_io_wrong_without_a_word():
         from executorch.backends.arm.tosa.partitioner import TOSAPartitioner
 
     model, inputs = _conv_relu()
-    lowered = _lower(model, inputs, FP_SPEC, True, lambda: TOSAPartitioner(TosaCompileSpec(FP_SPEC)))
+    lowered = _lower(
+        model, inputs, FP_SPEC, True, lambda: TOSAPartitioner(TosaCompileSpec(FP_SPEC))
+    )
     from runtime import graph_io
 
     (flatbuffer,) = lowered.delegates
@@ -399,7 +430,8 @@ def test_lower_reports_each_compute_op_on_the_cpu_with_executorchs_reason():
     lines = str(warning.message).splitlines()
     assert lines[0] == "1 compute op(s) outside the delegates:"
     assert re.fullmatch(
-        r"  tests/test_uint8_io.py:\d+: FX node '\w+' \(aten\.(relu6|hardtanh)\.default\) runs on the CPU: .+", lines[1]
+        r"  tests/test_uint8_io.py:\d+: FX node '\w+' \(aten\.(relu6|hardtanh)\.default\) runs on the CPU: .+",
+        lines[1],
     ), lines[1]
     assert "not marked as quantized" in lines[1]
 
@@ -420,16 +452,19 @@ def test_placed_boundaries_keep_every_uint8_value(name, expected):
     """The RESCALEs legalize-unsigned-io places are exact: on the reference model the
     legalized file moves every uint8 value 0..255 through unchanged."""
     import ir
-    from tosa_flatbuffer import to_flatbuffer
     from ir.lowering.pipeline import run_pipeline
     from runtime import graph_io, run_reference
+    from tosa_flatbuffer import to_flatbuffer
 
     module = ir.parse_module((BOUNDARY_TEXTS / f"{name}.mlir").read_text())
     run_pipeline(module, "legalize-unsigned-io,canonicalize")
     flatbuffer = to_flatbuffer(module)
     rng = np.random.default_rng(0)
     specs = graph_io(flatbuffer).inputs
-    inputs = [rng.permutation(np.arange(256, dtype=np.uint8))[: int(np.prod(s.shape))].reshape(s.shape) for s in specs]
+    inputs = [
+        rng.permutation(np.arange(256, dtype=np.uint8))[: int(np.prod(s.shape))].reshape(s.shape)
+        for s in specs
+    ]
     inputs[0].reshape(-1)[:2] = (0, 255)  # both ends of the range
     got = run_reference(flatbuffer, inputs)
     for g, want in zip(got, expected(*inputs), strict=True):

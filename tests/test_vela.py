@@ -262,8 +262,8 @@ def test_passthrough_operations_count_as_cpu():
     """Vela never leaves a TOSA operator to the CPU today (see above), so the CPU side of
     the placement is checked on a debug database in Vela's layout: a "Passthrough" row
     is Vela's mark for an operation it hands to the host."""
-    from tosa_flatbuffer.decode import FbOperator
     from runtime.vela import _placement
+    from tosa_flatbuffer.decode import FbOperator
 
     ops = [
         FbOperator("CONST", {}, (), ("w",), ""),

@@ -116,7 +116,9 @@ def _sub(base: str, old: str, new: str) -> str:
     return base.replace(old, new, 1)
 
 
-@pytest.mark.parametrize("text", [UINT8_IO, INT8, CONV, _nested_cond(2)], ids=["uint8-io", "int8", "conv", "cond"])
+@pytest.mark.parametrize(
+    "text", [UINT8_IO, INT8, CONV, _nested_cond(2)], ids=["uint8-io", "int8", "conv", "cond"]
+)
 def test_base_modules_are_clean(text, tosa_opt):
     verify(ir.parse_module(text), "TOSA-1.0+INT+cf+8k")
     tosa_opt(text)  # and MLIR reads them
@@ -191,7 +193,9 @@ def test_verifier_passes_in_a_pipeline():
     available = {p.name: p for p in v.VERIFY_PASSES}
     context = ir.make_context()
     # shift 1 breaks a RESCALE rule only: the stage and spec passes let it through
-    PassPipeline.parse_spec(available, 'verify-stage,verify-spec{tosa_spec="TOSA-1.0+INT+8k"}').apply(context, module)
+    PassPipeline.parse_spec(
+        available, 'verify-stage,verify-spec{tosa_spec="TOSA-1.0+INT+8k"}'
+    ).apply(context, module)
     for spec in ("verify-rescale", 'verify{tosa_spec="TOSA-1.0+INT" stage="signless"}'):
         with pytest.raises(VerificationError, match=r"\[rescale-shift\]"):
             PassPipeline.parse_spec(available, spec).apply(context, module)
@@ -209,7 +213,7 @@ def test_works_on_what_tosa_opt_prints(text, tosa_opt):
     assert "dense<30>" in printed
     faulted = ir.parse_module(printed.replace("dense<30>", "dense<63>"))
     with pytest.raises(VerificationError, match=r"model.py:\d+: error: \[rescale-shift\]"):
-            verify(faulted, "TOSA-1.0+INT")
+        verify(faulted, "TOSA-1.0+INT")
 
 
 def test_unknown_stage_is_refused():
@@ -311,7 +315,9 @@ def test_fault_is_caught_with_its_rule(fault):
     hits = [d for d in found if d.rule == rule]
     assert hits, f"{fault}: expected [{rule}], got:\n" + "\n".join(map(str, found))
     if fx_node:
-        assert any(d.fx_node == fx_node and d.source == ("model.py", d.source[1]) for d in hits), hits
+        assert any(d.fx_node == fx_node and d.source == ("model.py", d.source[1]) for d in hits), (
+            hits
+        )
 
 
 LEVEL_FAULTS = [k for k, (_, spec, *_rest) in FAULTS.items() if spec.endswith("+8k")]
@@ -347,7 +353,11 @@ def test_command_line(tmp_path, capsys):
 
 
 def test_convolution_bias_is_one_or_one_per_output_channel():
-    three = CONV.replace("%b: tensor<2xi32>", "%b: tensor<3xi32>").replace("tensor<2xi32>, tensor<1xi8>", "tensor<3xi32>, tensor<1xi8>")
+    three = CONV.replace("%b: tensor<2xi32>", "%b: tensor<3xi32>").replace(
+        "tensor<2xi32>, tensor<1xi8>", "tensor<3xi32>, tensor<1xi8>"
+    )
     assert [d.rule for d in diagnose(ir.parse_module(three))] == ["output-shape"]
-    one = CONV.replace("%b: tensor<2xi32>", "%b: tensor<1xi32>").replace("tensor<2xi32>, tensor<1xi8>", "tensor<1xi32>, tensor<1xi8>")
+    one = CONV.replace("%b: tensor<2xi32>", "%b: tensor<1xi32>").replace(
+        "tensor<2xi32>, tensor<1xi8>", "tensor<1xi32>, tensor<1xi8>"
+    )
     verify(ir.parse_module(one))

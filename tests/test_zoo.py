@@ -29,8 +29,6 @@ import pytest
 
 import ir
 from bridge.capture import quantize_tensor
-from tosa_flatbuffer import decode, from_flatbuffer, to_flatbuffer
-from tosa_flatbuffer.compare import first_difference
 from ir.lowering.canonicalize import op_counts
 from ir.lowering.pipeline import run_pipeline
 from ir.lowering.signless import is_unsigned
@@ -39,6 +37,8 @@ from runtime import VelaError, compile_vela, graph_io, run_reference
 from tests.ir_compare import assert_same_graph, op_histogram
 from tests.zoo import CONFIGS, case_config_ids, case_configs
 from tests.zoo_runs import RANDOM_INPUTS, ZooRun, capture, executorch_texts
+from tosa_flatbuffer import decode, from_flatbuffer, to_flatbuffer
+from tosa_flatbuffer.compare import first_difference
 
 VELA_ACCELERATORS = ("ethos-u55-128", "ethos-u85-256")
 #: vs the quantized torch model, in output quantization steps. Measured on the zoo: at
@@ -86,7 +86,11 @@ def test_verifies_clean(zoo_run):
     spec = CONFIGS[zoo_run.key].spec
     theirs_texts = executorch_texts(zoo_run.name, zoo_run.key)
     for index, p in enumerate(zoo_run.partitions):
-        modules = {"typed": p.typed, "signless": p.signless, "ExecuTorch's": ir.parse_module(theirs_texts[index])}
+        modules = {
+            "typed": p.typed,
+            "signless": p.signless,
+            "ExecuTorch's": ir.parse_module(theirs_texts[index]),
+        }
         for what, module in modules.items():
             try:
                 verify(module, spec)
@@ -104,11 +108,15 @@ def test_flatbuffer_round_trips_and_reads_executorch(zoo_run):
         assert_same_graph(back, p.signless, context=f"{context}: ours read back")
         assert to_flatbuffer(back) == p.ours, f"{context}: FX -> IR -> fb -> IR -> fb changed bytes"
         assert to_flatbuffer(p.signless.clone()) == p.ours, f"{context}: not deterministic"
-        assert_same_graph(from_flatbuffer(p.theirs), p.signless, context=f"{context}: ExecuTorch's read")
+        assert_same_graph(
+            from_flatbuffer(p.theirs), p.signless, context=f"{context}: ExecuTorch's read"
+        )
         # the same graph as a consumer reads it: every region, block, tensor name and byte
         assert first_difference(p.ours, p.theirs) is None, context
         ours_main, theirs_main = decode(p.ours).main, decode(p.theirs).main
-        assert (ours_main.inputs, ours_main.outputs) == (theirs_main.inputs, theirs_main.outputs), context
+        assert (ours_main.inputs, ours_main.outputs) == (theirs_main.inputs, theirs_main.outputs), (
+            context
+        )
         assert set(ours_main.tensors) == set(theirs_main.tensors), context
 
 
@@ -123,7 +131,10 @@ def _delegate_inputs(run: ZooRun, flatbuffer: bytes, k: int) -> list[np.ndarray]
     x = run.model_inputs[k]
     if run.io_qparams is None:
         return [t.numpy().astype(spec.dtype).reshape(spec.shape) for t, spec in zip(x, io.inputs)]
-    return [quantize_tensor(t, prm).reshape(spec.shape) for t, prm, spec in zip(x, run.io_qparams[0], io.inputs)]
+    return [
+        quantize_tensor(t, prm).reshape(spec.shape)
+        for t, prm, spec in zip(x, run.io_qparams[0], io.inputs)
+    ]
 
 
 def test_reference_model_outputs_bit_identical_to_executorch(zoo_run):
@@ -162,12 +173,16 @@ def test_canonical_stage_keeps_every_output_bit(zoo_run, tosa_opt):
         assert all(after[k] <= before[k] for k in before), f"{context}: {before} -> {after}"
         tosa_opt(ir.print_module(canonical))  # MLIR parses and verifies the stage too
         constants = after["tosa.const"] + after["tosa.const_shape"]
-        assert constants <= _distinct_constants(p.signless), f"{context}: equal constants left unmerged"
+        assert constants <= _distinct_constants(p.signless), (
+            f"{context}: equal constants left unmerged"
+        )
         data = to_flatbuffer(canonical)
         assert graph_io(data) == graph_io(p.ours), context
         for k in range(RANDOM_INPUTS):
             inputs = _delegate_inputs(zoo_run, p.ours, k)
-            for a, b in zip(run_reference(data, inputs), run_reference(p.ours, inputs), strict=True):
+            for a, b in zip(
+                run_reference(data, inputs), run_reference(p.ours, inputs), strict=True
+            ):
                 assert a.dtype == b.dtype and a.shape == b.shape, context
                 np.testing.assert_array_equal(a, b, err_msg=f"{context} input {k}")
 
@@ -177,19 +192,25 @@ def test_matches_the_torch_model(zoo_run):
     FP: float32 rounding of torch. (Our file and ExecuTorch's give identical
     numbers, see above: this measures the flow, and guards the comparison itself.)"""
     if zoo_run.name in DATA_DEPENDENT_LOOPS:
-        pytest.skip("the loop count depends on rounding near its limit; compared bit-exactly with ExecuTorch only")
+        pytest.skip(
+            "the loop count depends on rounding near its limit; compared bit-exactly with ExecuTorch only"
+        )
     (p,) = zoo_run.partitions
     io = graph_io(p.ours)
     model_shapes = [tuple(t.shape) for t in zoo_run.torch_outputs[0]]
     if [tuple(t.shape) for t in io.outputs] != model_shapes:
-        pytest.skip(f"the delegate is not the whole model: outputs {[t.shape for t in io.outputs]} vs {model_shapes}")
+        pytest.skip(
+            f"the delegate is not the whole model: outputs {[t.shape for t in io.outputs]} vs {model_shapes}"
+        )
     diffs = []
     for k, expected in enumerate(zoo_run.torch_outputs):
         outputs = run_reference(p.ours, _delegate_inputs(zoo_run, p.ours, k))
         for i, (got, want) in enumerate(zip(outputs, expected)):
             if zoo_run.io_qparams is None:
                 want = want.detach().numpy().reshape(got.shape)
-                np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4 * float(np.abs(want).max() + 1))
+                np.testing.assert_allclose(
+                    got, want, rtol=1e-4, atol=1e-4 * float(np.abs(want).max() + 1)
+                )
                 continue
             q_want = quantize_tensor(want, zoo_run.io_qparams[1][i]).reshape(got.shape)
             diffs.append(np.abs(got.astype(np.int64) - q_want.astype(np.int64)).reshape(-1))
@@ -221,10 +242,15 @@ def test_vela_treats_both_files_alike(zoo_run):
             ours = compile_vela(p.ours, accelerator)
             assert ours.command_stream == theirs.command_stream, context
             assert ours.delegate_blob == theirs.delegate_blob, context
-            assert (ours.summary.npu_ops, ours.summary.cpu_ops) == (theirs.summary.npu_ops, theirs.summary.cpu_ops)
+            assert (ours.summary.npu_ops, ours.summary.cpu_ops) == (
+                theirs.summary.npu_ops,
+                theirs.summary.cpu_ops,
+            )
             compiled += 1
     if zoo_run.key in ("int", "int-uint8-io"):
-        assert compiled, f"{zoo_run.name} [{zoo_run.key}]: Vela compiled neither file on any accelerator"
+        assert compiled, (
+            f"{zoo_run.name} [{zoo_run.key}]: Vela compiled neither file on any accelerator"
+        )
 
 
 def _first_line(error: BaseException) -> str:

@@ -361,7 +361,9 @@ def _ranged(*shapes: tuple[int, ...], seed: int) -> Callable[[], tuple[torch.Ten
 
     def inputs_factory() -> tuple[torch.Tensor, ...]:
         generator = torch.Generator().manual_seed(seed)
-        return tuple(torch.rand(*shape, generator=generator) * (i + 1) for i, shape in enumerate(shapes))
+        return tuple(
+            torch.rand(*shape, generator=generator) * (i + 1) for i, shape in enumerate(shapes)
+        )
 
     return inputs_factory
 
@@ -474,9 +476,21 @@ class Uint8IOCase:
 
 UINT8_IO_ZOO: tuple[Uint8IOCase, ...] = (
     # Nothing delegated by ExecuTorch: the cat is the only compute op.
-    Uint8IOCase("cat2", _seeded(20, CatInputs), _ranged((1, 3, 4, 4), (1, 3, 4, 4), seed=20), ("cat",)),
-    Uint8IOCase("cat3", _seeded(21, CatInputs), _ranged((1, 3, 4, 4), (1, 2, 4, 4), (1, 1, 4, 4), seed=21), ("cat",)),
-    Uint8IOCase("stack", _seeded(22, StackInputs), _ranged((1, 3, 4, 4), (1, 3, 4, 4), seed=22), ("cat", "view_copy")),
+    Uint8IOCase(
+        "cat2", _seeded(20, CatInputs), _ranged((1, 3, 4, 4), (1, 3, 4, 4), seed=20), ("cat",)
+    ),
+    Uint8IOCase(
+        "cat3",
+        _seeded(21, CatInputs),
+        _ranged((1, 3, 4, 4), (1, 2, 4, 4), (1, 1, 4, 4), seed=21),
+        ("cat",),
+    ),
+    Uint8IOCase(
+        "stack",
+        _seeded(22, StackInputs),
+        _ranged((1, 3, 4, 4), (1, 3, 4, 4), seed=22),
+        ("cat", "view_copy"),
+    ),
     Uint8IOCase(
         "pixel_shuffle",
         _seeded(23, PixelShuffle),
@@ -484,11 +498,25 @@ UINT8_IO_ZOO: tuple[Uint8IOCase, ...] = (
         ("view_copy", "permute_copy", "_clone_dim_order", "view_copy", "_clone_dim_order"),
     ),
     # The conv is delegated; the slice and view in front of it stay on the CPU.
-    Uint8IOCase("slice_view", _seeded(24, SliceInput), _ranged((1, 4, 4, 8), seed=24), ("slice_copy", "view_copy")),
+    Uint8IOCase(
+        "slice_view",
+        _seeded(24, SliceInput),
+        _ranged((1, 4, 4, 8), seed=24),
+        ("slice_copy", "view_copy"),
+    ),
     # The conv is delegated; the concat after it stays on the CPU.
-    Uint8IOCase("conv_and_concat", _seeded(25, ConvAndConcat), _ranged((1, 3, 8, 8), seed=25), ("cat",)),
-    Uint8IOCase("concat_output", _seeded(26, ConcatOutput), _ranged((1, 3, 8, 8), seed=26), ("cat",)),
-    Uint8IOCase("conv_cat_input", _seeded(27, ConvCatInput), _ranged((1, 3, 8, 8), (1, 3, 8, 8), seed=27), ("cat",)),
+    Uint8IOCase(
+        "conv_and_concat", _seeded(25, ConvAndConcat), _ranged((1, 3, 8, 8), seed=25), ("cat",)
+    ),
+    Uint8IOCase(
+        "concat_output", _seeded(26, ConcatOutput), _ranged((1, 3, 8, 8), seed=26), ("cat",)
+    ),
+    Uint8IOCase(
+        "conv_cat_input",
+        _seeded(27, ConvCatInput),
+        _ranged((1, 3, 8, 8), (1, 3, 8, 8), seed=27),
+        ("cat",),
+    ),
 )
 
 UINT8_IO_CASES: dict[str, Uint8IOCase] = {case.name: case for case in UINT8_IO_ZOO}
@@ -500,7 +528,9 @@ UINT8_IO_CASES: dict[str, Uint8IOCase] = {case.name: case for case in UINT8_IO_Z
 # the branch with "Attempting to use FunctionalTensor on its own", passed in as an operand
 # with "ExportPassBase doesn't support changing the placeholders".)
 UINT8_IO_CF_SPEC = "TOSA-1.0+INT+cf"
-UINT8_IO_CONTROL_FLOW: dict[str, tuple[Callable[[], nn.Module], Callable[[], tuple[torch.Tensor, ...]]]] = {
+UINT8_IO_CONTROL_FLOW: dict[
+    str, tuple[Callable[[], nn.Module], Callable[[], tuple[torch.Tensor, ...]]]
+] = {
     "cond": (CASES["cond"].factory, CASES["cond"].inputs_factory),
     "while_loop": (CASES["while_loop"].factory, CASES["while_loop"].inputs_factory),
 }
@@ -547,7 +577,9 @@ def executorch_tosa_flatbuffers(case: ZooCase | str, config: str) -> list[bytes]
         )
 
         compile_spec = TosaCompileSpec(cfg.spec)
-        exported = quantize_and_export(model, inputs, cfg.spec, cfg.uint8_io, quantization=cfg.quantization)
+        exported = quantize_and_export(
+            model, inputs, cfg.spec, cfg.uint8_io, quantization=cfg.quantization
+        )
         edge = to_edge_transform_and_lower(
             exported,
             partitioner=[TOSAPartitioner(compile_spec)],
@@ -574,14 +606,14 @@ def executorch_tosa_flatbuffers(case: ZooCase | str, config: str) -> list[bytes]
 
 __all__ = [
     "CASES",
+    "CONFIGS",
     "UINT8_IO_CASES",
     "UINT8_IO_CF_SPEC",
     "UINT8_IO_CONTROL_FLOW",
     "UINT8_IO_SPEC",
     "UINT8_IO_ZOO",
-    "Uint8IOCase",
-    "CONFIGS",
     "ZOO",
+    "Uint8IOCase",
     "ZooCase",
     "ZooConfig",
     "case_config_ids",

@@ -59,27 +59,38 @@ def capture(case_name: str, key: str) -> ZooRun:
     """ExecuTorch quantizes, exports and partitions the case; per partition our typed and
     signless modules, our flatbuffer and ExecuTorch's. Cached: one export per session."""
     from bridge.capture import io_quantization, quantize_and_export, quiet
-    from bridge.partitioner import tosa_level_partitions
-    from tosa_flatbuffer import to_flatbuffer
     from bridge.fx_import import fx_to_ir
+    from bridge.partitioner import tosa_level_partitions
     from ir.lowering.signless import to_signless
+    from tosa_flatbuffer import to_flatbuffer
 
     case, config = CASES[case_name], CONFIGS[key]
     model, example = case.factory(), case.inputs_factory()
     model_inputs = [_perturbed(example, seed) for seed in range(RANDOM_INPUTS)]
     with quiet():
-        exported = quantize_and_export(model, example, config.spec, config.uint8_io, quantization=config.quantization)
+        exported = quantize_and_export(
+            model, example, config.spec, config.uint8_io, quantization=config.quantization
+        )
         module = exported.module()
-        torch_outputs = [tuple(torch.atleast_1d(o) for o in _as_tuple(module(*x))) for x in model_inputs]
+        torch_outputs = [
+            tuple(torch.atleast_1d(o) for o in _as_tuple(module(*x))) for x in model_inputs
+        ]
         io_qparams = io_quantization(exported) if "INT" in config.spec else None
         captured = tosa_level_partitions(
-            exported, None, config.spec, config.uint8_io, quantization=config.quantization, with_reference=True
+            exported,
+            None,
+            config.spec,
+            config.uint8_io,
+            quantization=config.quantization,
+            with_reference=True,
         )
     partitions = []
     for p in captured:
         typed = fx_to_ir(p.graph_module, p.exported_program, spec=config.spec)
         signless = to_signless(typed.clone())
-        partitions.append(Partition(typed, signless, to_flatbuffer(signless), p.reference_flatbuffer))
+        partitions.append(
+            Partition(typed, signless, to_flatbuffer(signless), p.reference_flatbuffer)
+        )
     return ZooRun(case.name, key, partitions, model_inputs, torch_outputs, io_qparams)
 
 

@@ -40,7 +40,9 @@ def _profiles(node: ET.Element) -> list[list[str]]:
     enabled (1.1 needs three: ``EXT-MXFP-CONV`` and a format and ``EXT-MX-COMMON``)."""
     reqs = []
     for prof in node.findall("op_profile"):
-        extra = sorted((k for k in prof.attrib if k.startswith("and_name")), key=lambda k: (len(k), k))
+        extra = sorted(
+            (k for k in prof.attrib if k.startswith("and_name")), key=lambda k: (len(k), k)
+        )
         reqs.append([prof.get("name"), *(prof.get(k) for k in extra)])
     return reqs
 
@@ -56,17 +58,19 @@ def _argument(arg: ET.Element) -> dict:
         "rank": _rank(arg),
         "optional": arg.get("optional") == "true",
         "ctc": _profiles(ctc) if ctc is not None else [],
-        "level_limits": [
-            [lim.get("value"), lim.get("limit")] for lim in arg.findall("levellimit")
-        ],
+        "level_limits": [[lim.get("value"), lim.get("limit")] for lim in arg.findall("levellimit")],
     }
 
 
 #: 1.1 draft, introduction "Composite Block-Scaled Type Mapping": the payload of each
 #: ``bs32_fp8ue8m0_<payload>_t`` and the extensions it deduces (with EXT-MX-COMMON)
 _BLOCK_SCALED_PAYLOADS = {
-    "fp8e4m3_t": "EXT-MX-FP8E4M3", "fp8e5m2_t": "EXT-MX-FP8E5M2", "fp6e3m2_t": "EXT-MX-FP6E3M2",
-    "fp6e2m3_t": "EXT-MX-FP6E2M3", "fp4e2m1_t": "EXT-MX-FP4E2M1", "mxint8_t": "EXT-MX-INT8",
+    "fp8e4m3_t": "EXT-MX-FP8E4M3",
+    "fp8e5m2_t": "EXT-MX-FP8E5M2",
+    "fp6e3m2_t": "EXT-MX-FP6E3M2",
+    "fp6e2m3_t": "EXT-MX-FP6E2M3",
+    "fp4e2m1_t": "EXT-MX-FP4E2M1",
+    "mxint8_t": "EXT-MX-INT8",
 }
 _BLOCK_SCALED_SET = "bs32_fp8ue8m0_set_t"
 
@@ -132,7 +136,11 @@ def generate(xml_path: Path) -> dict:
         },
         # enum values only legal with an extension (RESCALE's DOUBLE_ROUND, INEXACT_ROUND)
         "enum_extensions": {
-            e.get("name"): {v.get("name"): v.get("extension") for v in e.findall("enumval") if v.get("extension")}
+            e.get("name"): {
+                v.get("name"): v.get("extension")
+                for v in e.findall("enumval")
+                if v.get("extension")
+            }
             for e in root.findall("enum")
             if any(v.get("extension") for v in e.findall("enumval"))
         },
@@ -145,7 +153,11 @@ def main(argv: list[str]) -> int:
         print(__doc__, file=sys.stderr)
         return 2
     table = generate(Path(argv[1]))
-    out = Path(argv[2]) if len(argv) > 2 else SPEC_DIR / f"tosa_{table['version'].replace('.', '_')}.json"
+    out = (
+        Path(argv[2])
+        if len(argv) > 2
+        else SPEC_DIR / f"tosa_{table['version'].replace('.', '_')}.json"
+    )
     out.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
     print(f"wrote {out}: {len(table['operators'])} operators, TOSA {table['version']}")
     return 0

@@ -40,7 +40,10 @@ def _block_difference(a: FbBlock, b: FbBlock) -> str | None:
         if getattr(a, what) != getattr(b, what):
             return f"{what} {getattr(a, what)} != {getattr(b, what)}"
     if set(a.tensors) != set(b.tensors):
-        only_a, only_b = sorted(set(a.tensors) - set(b.tensors)), sorted(set(b.tensors) - set(a.tensors))
+        only_a, only_b = (
+            sorted(set(a.tensors) - set(b.tensors)),
+            sorted(set(b.tensors) - set(a.tensors)),
+        )
         return f"tensors only in ours {only_a[:5]}, only in theirs {only_b[:5]}"
     for name, tensor in a.tensors.items():
         difference = _tensor_difference(tensor, b.tensors[name])
@@ -49,7 +52,12 @@ def _block_difference(a: FbBlock, b: FbBlock) -> str | None:
     if len(a.operators) != len(b.operators):
         return f"{len(a.operators)} operators != {len(b.operators)}"
     for k, (x, y) in enumerate(zip(a.operators, b.operators)):
-        if (x.op, _plain(x.attributes), x.inputs, x.outputs) != (y.op, _plain(y.attributes), y.inputs, y.outputs):
+        if (x.op, _plain(x.attributes), x.inputs, x.outputs) != (
+            y.op,
+            _plain(y.attributes),
+            y.inputs,
+            y.outputs,
+        ):
             return f"operator {k}: {x.op}{x.inputs}->{x.outputs} {x.attributes} != {y.op}{y.inputs}->{y.outputs} {y.attributes}"
     return None
 

@@ -19,6 +19,8 @@ from tosa.DType import DType
 from tosa.TosaGraph import TosaGraph
 from xdsl.ir import Operation
 
+from ir.diagnostics import describe_op, op_place
+from ir.dialects.tosa_ext import OPS_BY_SPEC_NAME
 from tosa_flatbuffer.schema import (
     CODEC_BY_DTYPE,
     DTYPE_NAMES,
@@ -30,8 +32,6 @@ from tosa_flatbuffer.schema import (
     spec_name_of_file_op,
 )
 from tosa_flatbuffer.verify_bytes import LayoutError, verify_layout
-from ir.diagnostics import describe_op, op_place
-from ir.dialects.tosa_ext import OPS_BY_SPEC_NAME
 
 #: elements one tensor may hold: TOSA level 8K's MAX_TENSOR_SIZE is far below this; the
 #: bound only keeps a flipped bit in a dimension from asking for terabytes
@@ -145,13 +145,24 @@ def decode(data: bytes | bytearray | memoryview) -> FbGraph:
             if name in regions:
                 raise FlatbufferError(f"two regions are named '{name}'")
             count = _length(region.BlocksLength(), "blocks", buf)
-            regions[name] = [_block(region.Blocks(b), f"{where} block {b}", buf) for b in range(count)]
+            regions[name] = [
+                _block(region.Blocks(b), f"{where} block {b}", buf) for b in range(count)
+            ]
     except FlatbufferError as err:
         if str(err).startswith(("region", "graph")):
             raise
         raise FlatbufferError(f"{where}: {err}") from None
-    except (struct.error, ValueError, IndexError, TypeError, UnicodeDecodeError, AttributeError) as err:
-        raise FlatbufferError(f"{where}: corrupt flatbuffer ({type(err).__name__}: {err})") from None
+    except (
+        struct.error,
+        ValueError,
+        IndexError,
+        TypeError,
+        UnicodeDecodeError,
+        AttributeError,
+    ) as err:
+        raise FlatbufferError(
+            f"{where}: corrupt flatbuffer ({type(err).__name__}: {err})"
+        ) from None
     if not regions or not next(iter(regions.values())):
         raise FlatbufferError("graph: no main region (the file holds no graph)")
     fb = FbGraph(version, regions)
@@ -171,7 +182,9 @@ def _check_header(buf: memoryview) -> None:
         )
     root = struct.unpack_from("<I", buf, 0)[0]
     if root + 4 > len(buf):
-        raise FlatbufferError(f"graph: root table offset {root} is past the end ({len(buf)} bytes): truncated file")
+        raise FlatbufferError(
+            f"graph: root table offset {root} is past the end ({len(buf)} bytes): truncated file"
+        )
 
 
 def _version(graph: TosaGraph) -> tuple[int, int, int, bool]:
@@ -182,7 +195,9 @@ def _version(graph: TosaGraph) -> tuple[int, int, int, bool]:
     major, minor = version[:2]
     if major != 1 or minor > 1:
         text = f"{major}.{minor}.{version[2]}" + (" draft" if version[3] else "")
-        raise FlatbufferError(f"TOSA version {text} is not supported (this reads TOSA 1.0 files, and 1.1 drafts holding 1.0 operators)")
+        raise FlatbufferError(
+            f"TOSA version {text} is not supported (this reads TOSA 1.0 files, and 1.1 drafts holding 1.0 operators)"
+        )
     return version
 
 
@@ -199,8 +214,12 @@ def _text(raw: bytes | None) -> str:
 
 def _block(block, where: str, buf: memoryview) -> FbBlock:
     name = _text(block.Name())
-    inputs = tuple(_text(block.Inputs(i)) for i in range(_length(block.InputsLength(), "inputs", buf)))
-    outputs = tuple(_text(block.Outputs(i)) for i in range(_length(block.OutputsLength(), "outputs", buf)))
+    inputs = tuple(
+        _text(block.Inputs(i)) for i in range(_length(block.InputsLength(), "inputs", buf))
+    )
+    outputs = tuple(
+        _text(block.Outputs(i)) for i in range(_length(block.OutputsLength(), "outputs", buf))
+    )
     fb = FbBlock(name, inputs, outputs)
     for t in range(_length(block.TensorsLength(), "tensors", buf)):
         _add_tensor(fb, _tensor(block.Tensors(t), f"{where} tensor {t}"), where)
@@ -223,7 +242,9 @@ def _tensor(t, where: str) -> FbTensor:
     where = f"{where} '{name}'"
     dtype = t.Type()
     if dtype not in CODEC_BY_DTYPE:
-        raise FlatbufferError(f"{where}: element type {DTYPE_NAMES.get(dtype, dtype)} is not a TOSA 1.0 tensor type")
+        raise FlatbufferError(
+            f"{where}: element type {DTYPE_NAMES.get(dtype, dtype)} is not a TOSA 1.0 tensor type"
+        )
     if t.IsUnranked():
         raise FlatbufferError(f"{where}: unranked tensors are not supported")
     shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
@@ -255,7 +276,9 @@ def _data(array, shape: tuple[int, ...], dtype: int, where: str) -> memoryview |
     count = math.prod(shape)
     need = count * 8 if dtype == DType.SHAPE else file_size(count, CODEC_BY_DTYPE[dtype])
     if array.size < need:
-        raise FlatbufferError(f"{where}: {array.size} bytes of data for {count} elements of {DTYPE_NAMES[dtype]} (need {need})")
+        raise FlatbufferError(
+            f"{where}: {array.size} bytes of data for {count} elements of {DTYPE_NAMES[dtype]} (need {need})"
+        )
     return memoryview(np.ascontiguousarray(array[:need]))
 
 
@@ -280,7 +303,9 @@ def _attributes(o, spec_name: str, where: str) -> dict:
     if o.AttributeType() != table.tag:
         if not table.fields:
             return {}  # e.g. MLIR writes VARIABLE_READ with another empty table
-        raise FlatbufferError(f"{where}: attribute table {o.AttributeType()} is not {table.cls.__name__}")
+        raise FlatbufferError(
+            f"{where}: attribute table {o.AttributeType()} is not {table.cls.__name__}"
+        )
     raw = o.Attribute()
     if raw is None:
         raise FlatbufferError(f"{where}: missing {table.cls.__name__}")
@@ -307,12 +332,17 @@ def _check_references(fb: FbGraph) -> None:
             where = f"region '{region_name}' block '{block.name}'"
             for name in (*block.inputs, *block.outputs):
                 if name not in block.tensors:
-                    raise FlatbufferError(f"{where}: input/output '{name}' is not a tensor of the block")
+                    raise FlatbufferError(
+                        f"{where}: input/output '{name}' is not a tensor of the block"
+                    )
             for index, op in enumerate(block.operators):
                 for name in (*op.inputs, *op.outputs):
                     if name not in block.tensors:
-                        raise FlatbufferError(f"{where} operator {index} ({op.op}): tensor '{name}' is not in the block")
+                        raise FlatbufferError(
+                            f"{where} operator {index} ({op.op}): tensor '{name}' is not in the block"
+                        )
                 for key, value in op.attributes.items():
                     if key.endswith("_graph") and value not in fb.regions:
-                        raise FlatbufferError(f"{where} operator {index} ({op.op}): no region named '{value}'")
-
+                        raise FlatbufferError(
+                            f"{where} operator {index} ({op.op}): no region named '{value}'"
+                        )

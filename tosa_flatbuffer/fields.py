@@ -22,15 +22,6 @@ from xdsl.dialects.builtin import (
 )
 from xdsl.ir import Attribute
 
-from tosa_flatbuffer.schema import (
-    CODEC_BY_DTYPE,
-    ENUMS,
-    I32_LIST_FIELDS,
-    Kind,
-    codec_of,
-    file_bytes,
-    ir_bytes,
-)
 from ir.dialects.tosa_ext import (
     BlockSize,
     BlockSizeAttr,
@@ -40,6 +31,15 @@ from ir.dialects.tosa_ext import (
     ResizeModeAttr,
     RoundingMode,
     RoundingModeAttr,
+)
+from tosa_flatbuffer.schema import (
+    CODEC_BY_DTYPE,
+    ENUMS,
+    I32_LIST_FIELDS,
+    Kind,
+    codec_of,
+    file_bytes,
+    ir_bytes,
 )
 
 #: IR enum member name -> schema enum member name, where they differ

@@ -24,15 +24,6 @@ from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import Attribute, Block, Region, SSAValue
 from xdsl.utils.exceptions import ParseError, VerifyException
 
-from tosa_flatbuffer.decode import FbBlock, FbGraph, FbOperator, FbTensor, FlatbufferError
-from tosa_flatbuffer.fields import FROM_FILE, FieldContext, FieldError
-from tosa_flatbuffer.schema import (
-    CODEC_BY_DTYPE,
-    FIELD_KINDS,
-    REGION_FIELDS,
-    attribute_table,
-)
-from tosa_flatbuffer.schema import ir_bytes as to_ir_bytes
 from ir.builders import dense_from_numpy
 from ir.dialects.tosa_ext import (
     OPS_BY_SPEC_NAME,
@@ -46,6 +37,15 @@ from ir.parsing import MlirParser
 from ir.speedups.identity import interned
 from ir.speedups.locations import plain_location
 from ir.tensor_names import name_dicts, set_region_names, set_tensor_names
+from tosa_flatbuffer.decode import FbBlock, FbGraph, FbOperator, FbTensor, FlatbufferError
+from tosa_flatbuffer.fields import FROM_FILE, FieldContext, FieldError
+from tosa_flatbuffer.schema import (
+    CODEC_BY_DTYPE,
+    FIELD_KINDS,
+    REGION_FIELDS,
+    attribute_table,
+)
+from tosa_flatbuffer.schema import ir_bytes as to_ir_bytes
 
 MAIN = "main"
 
@@ -67,7 +67,9 @@ def dense_of(t: FbTensor) -> DenseIntOrFPElementsAttr:
     """The tensor's data as an elements attribute (one copy of the bytes)."""
     data = t.data if t.data is not None else memoryview(b"")  # empty: no elements
     if t.dtype not in CODEC_BY_DTYPE:  # SHAPE: int64 like the IR's index storage
-        return DenseIntOrFPElementsAttr(TensorType(IndexType(), [t.shape[0]]), BytesAttr(bytes(data)))
+        return DenseIntOrFPElementsAttr(
+            TensorType(IndexType(), [t.shape[0]]), BytesAttr(bytes(data))
+        )
     codec = CODEC_BY_DTYPE[t.dtype]
     return DenseIntOrFPElementsAttr(ir_type(t), BytesAttr(to_ir_bytes(data, t.count, codec)))
 
@@ -113,7 +115,9 @@ class _Reader:
         for op in _topological(fb, where):
             self._operator(block, fb, op, values, where)
         results = [self._value(block, fb, n, values, where) for n in fb.outputs]
-        block.add_op(ReturnOp(*results) if terminator is ReturnOp else YieldOp.create(operands=results))
+        block.add_op(
+            ReturnOp(*results) if terminator is ReturnOp else YieldOp.create(operands=results)
+        )
 
     def _const_from_tensor(self, block: Block, t: FbTensor, where: str) -> SSAValue:
         if t.data is None and t.count:
@@ -198,7 +202,9 @@ class _Reader:
     def _region(self, name: str, where: str) -> Region:
         blocks = self.graph.regions[name]
         if len(blocks) != 1:
-            raise FlatbufferError(f"{where}: region '{name}' has {len(blocks)} blocks (TOSA regions have one)")
+            raise FlatbufferError(
+                f"{where}: region '{name}' has {len(blocks)} blocks (TOSA regions have one)"
+            )
         fb = blocks[0]
         block = Block(arg_types=[ir_type(fb.tensors[n]) for n in fb.inputs])
         self._fill(block, fb, f"region '{name}'", YieldOp)
@@ -227,14 +233,18 @@ def _topological(fb: FbBlock, where: str) -> list[FbOperator]:
             if state.get(index) == 2:
                 continue
             if state.get(index) == 1:
-                raise FlatbufferError(f"{where}: operator {index} ({fb.operators[index].op}) depends on itself")
+                raise FlatbufferError(
+                    f"{where}: operator {index} ({fb.operators[index].op}) depends on itself"
+                )
             state[index] = 1
             stack.append((index, True))
             for name in reversed(fb.operators[index].inputs):
                 dep = producer.get(name)
                 if dep is not None and state.get(dep) != 2 and dep != index:
                     if state.get(dep) == 1:
-                        raise FlatbufferError(f"{where}: operators form a cycle through tensor '{name}'")
+                        raise FlatbufferError(
+                            f"{where}: operators form a cycle through tensor '{name}'"
+                        )
                     stack.append((dep, False))
     return order
 

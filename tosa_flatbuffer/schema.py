@@ -28,8 +28,8 @@ from tosa.RoundingMode import RoundingMode
 from xdsl.dialects.builtin import IntegerType, Signedness
 from xdsl.ir import Attribute
 
-from ir.dtypes import ELEMENT_DTYPES, storage_dtype
 from ir.dialects.tosa_ext import OPS_BY_SPEC_NAME
+from ir.dtypes import ELEMENT_DTYPES, storage_dtype
 
 #: the version ExecuTorch 1.5.1 writes for a TOSA 1.0 target
 WRITE_VERSION = (1, 0, 0, False)
@@ -63,7 +63,8 @@ def _squash(name: str) -> str:
 
 
 _ATTRIBUTE_BY_SQUASHED = {
-    _squash(name.removesuffix("Attribute")): (value, name) for value, name in ATTRIBUTE_NAMES.items()
+    _squash(name.removesuffix("Attribute")): (value, name)
+    for value, name in ATTRIBUTE_NAMES.items()
 }
 
 
@@ -170,7 +171,10 @@ FIELD_KINDS: dict[str, Kind] = {
 I32_LIST_FIELDS = frozenset({"perms"})
 
 #: region fields in the order of the op's regions
-REGION_FIELDS = {"COND_IF": ("then_graph", "else_graph"), "WHILE_LOOP": ("cond_graph", "body_graph")}
+REGION_FIELDS = {
+    "COND_IF": ("then_graph", "else_graph"),
+    "WHILE_LOOP": ("cond_graph", "body_graph"),
+}
 
 #: enum kinds: (schema enum class, IR enum names in schema spelling)
 ENUMS = {
@@ -211,7 +215,10 @@ CODEC_BY_IR_TYPE: dict[Attribute, ElementCodec] = {c.ir_type: c for c in _CODECS
 
 def codec_of(element_type: Attribute) -> ElementCodec | None:
     """The codec of a signless IR element type; None for anything TOSA 1.0/1.1 cannot store."""
-    if isinstance(element_type, IntegerType) and element_type.signedness.data != Signedness.SIGNLESS:
+    if (
+        isinstance(element_type, IntegerType)
+        and element_type.signedness.data != Signedness.SIGNLESS
+    ):
         return None
     return CODEC_BY_IR_TYPE.get(element_type)
 
@@ -238,10 +245,14 @@ def ir_bytes(data: memoryview | bytes, count: int, codec: ElementCodec) -> bytes
     one byte per 4/6-bit element (i4 sign-extended), eight per i48."""
     raw = np.frombuffer(data, dtype=np.uint8, count=file_size(count, codec))
     if codec.file_bits in (4, 6):
-        bits = np.unpackbits(raw, bitorder="little")[: count * codec.file_bits].reshape(count, codec.file_bits)
+        bits = np.unpackbits(raw, bitorder="little")[: count * codec.file_bits].reshape(
+            count, codec.file_bits
+        )
         fields = np.packbits(bits, axis=1, bitorder="little").reshape(-1)
         if codec.dtype == DType.INT4:
-            return np.where(fields > 7, fields.astype(np.int16) - 16, fields).astype(np.int8).tobytes()
+            return (
+                np.where(fields > 7, fields.astype(np.int16) - 16, fields).astype(np.int8).tobytes()
+            )
         return fields.tobytes()
     if codec.file_bits == 48:
         six = raw.reshape(count, 6)

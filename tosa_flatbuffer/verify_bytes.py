@@ -33,7 +33,14 @@ _TABLES: dict[str, list[F]] = {
     "Version": [F(4), F(4), F(4), F(1)],
     "SoftwareVersion": [F(4), F(4), F(4), F("string")],
     "TosaRegion": [F("string"), F("[TosaBasicBlock]")],
-    "TosaBasicBlock": [F("string"), F("[TosaOperator]"), F("[TosaTensor]"), F("[string]"), F("[string]"), F("[TosaShape]")],
+    "TosaBasicBlock": [
+        F("string"),
+        F("[TosaOperator]"),
+        F("[TosaTensor]"),
+        F("[string]"),
+        F("[string]"),
+        F("[TosaShape]"),
+    ],
     "TosaOperator": [F(4), F(1), F("union value"), F("[string]"), F("[string]"), F("OpLocation")],
     "OpLocation": [F("string")],
     "TosaTensor": [F("string"), F("[4]"), F(4), F("[1]"), F(1), F(1), F("string"), F(8), F(8)],
@@ -84,7 +91,9 @@ class _Verifier:
 
     def _need(self, at: int, n: int) -> None:
         if at < 0 or at + n > self.size:
-            raise LayoutError(f"reads {n} bytes at offset {at}, outside the {self.size}-byte buffer")
+            raise LayoutError(
+                f"reads {n} bytes at offset {at}, outside the {self.size}-byte buffer"
+            )
 
     def table(self, at: int, name: str, where: str, layout: list[F] | None = None) -> None:
         self.tables += 1

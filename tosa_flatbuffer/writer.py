@@ -39,7 +39,28 @@ from xdsl.ir import Block, Operation, SSAValue
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
-from tosa_flatbuffer.decode import CheckedFlatbuffer, FbBlock, FbGraph, FbOperator, FbTensor, FlatbufferError
+from ir.builders import flat_storage
+from ir.diagnostics import describe_op
+from ir.dialects.tosa_ext import (
+    TOSA_1_1_OPS,
+    ConstOp,
+    ConstShapeOp,
+    ShapeType,
+    VariableOp,
+    VariableReadOp,
+    VariableWriteOp,
+    YieldOp,
+)
+from ir.speedups.locations import plain_location_text
+from ir.tensor_names import function_tensor_names, region_names, tensor_names
+from tosa_flatbuffer.decode import (
+    CheckedFlatbuffer,
+    FbBlock,
+    FbGraph,
+    FbOperator,
+    FbTensor,
+    FlatbufferError,
+)
 from tosa_flatbuffer.fields import TO_FILE, FieldContext, FieldError
 from tosa_flatbuffer.schema import (
     FIELD_KINDS,
@@ -54,20 +75,6 @@ from tosa_flatbuffer.schema import (
     file_op_code,
     spec_name_of,
 )
-from ir.builders import flat_storage
-from ir.diagnostics import describe_op
-from ir.dialects.tosa_ext import (
-    ConstOp,
-    ConstShapeOp,
-    ShapeType,
-    TOSA_1_1_OPS,
-    VariableOp,
-    VariableReadOp,
-    VariableWriteOp,
-    YieldOp,
-)
-from ir.speedups.locations import plain_location_text
-from ir.tensor_names import function_tensor_names, region_names, tensor_names
 
 MAIN = "main"
 
@@ -82,7 +89,9 @@ def main_function(module: ModuleOp) -> FuncOp:
     named = [f for f in funcs if f.sym_name.data == MAIN]
     if len(named) == 1:
         return named[0]
-    raise FlatbufferError(f"module has {len(funcs)} functions and none is the only one or named '{MAIN}'")
+    raise FlatbufferError(
+        f"module has {len(funcs)} functions and none is the only one or named '{MAIN}'"
+    )
 
 
 class _Names:
@@ -130,7 +139,9 @@ class _Planner:
             raise FlatbufferError(f"block '{name}' does not end in return/yield")
         inputs = []
         for i, arg in enumerate(block.args):
-            values[arg] = names.claim(arg_names[i] if i < len(arg_names) else "", f"{name}_input_{i}")
+            values[arg] = names.claim(
+                arg_names[i] if i < len(arg_names) else "", f"{name}_input_{i}"
+            )
             inputs.append(values[arg])
         # returned values take the function's result names before ops claim theirs; a
         # block may return one of its inputs, or a value twice, under the value's one name
@@ -165,11 +176,15 @@ class _Planner:
         out_names = tensor_names(op)
         for i, result in enumerate(op.results):
             if result not in values:
-                values[result] = names.claim(out_names[i], f"{op.name.removeprefix('tosa.')}_{len(names.taken)}")
+                values[result] = names.claim(
+                    out_names[i], f"{op.name.removeprefix('tosa.')}_{len(names.taken)}"
+                )
         inputs = []
         for i, operand in enumerate(op.operands):
             if operand not in values:
-                raise FlatbufferError.at(op, f"operand {i} is defined outside this region; pass it in as a region input")
+                raise FlatbufferError.at(
+                    op, f"operand {i} is defined outside this region; pass it in as a region input"
+                )
             inputs.append(values[operand])
         outputs = [values[r] for r in op.results]
         data = None
@@ -184,11 +199,15 @@ class _Planner:
         spec_name = spec_name_of(type(op))
         owner = values[op.results[0]] if op.results else op.name.removeprefix("tosa.")
         attributes = self._attributes(op, spec_name, where, owner)
-        fb.operators.append(FbOperator(spec_name, attributes, tuple(inputs), tuple(outputs), _location_text(op)))
+        fb.operators.append(
+            FbOperator(spec_name, attributes, tuple(inputs), tuple(outputs), _location_text(op))
+        )
 
     def _variable_tensor(self, op: Operation, fb: FbBlock) -> str:
         symbol = op.properties["name"].data
-        tensor = next((t for t in fb.tensors.values() if t.variable and t.variable_name == symbol), None)
+        tensor = next(
+            (t for t in fb.tensors.values() if t.variable and t.variable_name == symbol), None
+        )
         if tensor is None:
             raise FlatbufferError.at(op, f"no tosa.variable @{symbol} in the graph's block")
         return tensor.name
@@ -198,7 +217,11 @@ class _Planner:
             table = attribute_table(spec_name)
         except KeyError:
             return {}
-        element = op.operands[0].type.element_type if op.operands and isinstance(op.operands[0].type, ShapedType) else None
+        element = (
+            op.operands[0].type.element_type
+            if op.operands and isinstance(op.operands[0].type, ShapedType)
+            else None
+        )
         region_fields = REGION_FIELDS.get(spec_name, ())
         attributes = {}
         for name in table.fields:
@@ -257,7 +280,7 @@ def _tensor(name, type_, data, owner: Operation | None, **variable) -> FbTensor:
         raise FlatbufferError.at(
             owner,
             f"tensor '{name}' has element type {type_.element_type}, which a TOSA 1.0 "
-            "flatbuffer cannot hold (run legalize-unsigned-io first for ui8/ui16 IO)"
+            "flatbuffer cannot hold (run legalize-unsigned-io first for ui8/ui16 IO)",
         )
     shape = tuple(type_.get_shape())
     if any(d < 0 for d in shape):
@@ -293,7 +316,9 @@ _RECORD_BYTES = 1024
 
 def emit(graph: FbGraph) -> bytes:
     blocks = [blk for b in graph.regions.values() for blk in b]
-    data_bytes = sum(t.data.nbytes for blk in blocks for t in blk.tensors.values() if t.data is not None)
+    data_bytes = sum(
+        t.data.nbytes for blk in blocks for t in blk.tensors.values() if t.data is not None
+    )
     records = sum(len(blk.tensors) + len(blk.operators) for blk in blocks)
     locations = sum(len(o.location) for blk in blocks for o in blk.operators)
     builder = flatbuffers.Builder(data_bytes + _RECORD_BYTES * records + locations + 4096)
@@ -361,9 +386,17 @@ def _emit_region(builder, name: str, blocks: list[FbBlock]) -> int:
 def _emit_block(builder, block: FbBlock) -> int:
     tensors = [t for t in block.tensors.values() if t.dtype != DType.SHAPE]
     shapes = [t for t in block.tensors.values() if t.dtype == DType.SHAPE]
-    operators = _offsets(builder, TosaBasicBlock.StartOperatorsVector, [_emit_operator(builder, o) for o in block.operators])
-    tensor_vec = _offsets(builder, TosaBasicBlock.StartTensorsVector, [_emit_tensor(builder, t) for t in tensors])
-    shape_vec = _offsets(builder, TosaBasicBlock.StartShapesVector, [_emit_shape(builder, s) for s in shapes])
+    operators = _offsets(
+        builder,
+        TosaBasicBlock.StartOperatorsVector,
+        [_emit_operator(builder, o) for o in block.operators],
+    )
+    tensor_vec = _offsets(
+        builder, TosaBasicBlock.StartTensorsVector, [_emit_tensor(builder, t) for t in tensors]
+    )
+    shape_vec = _offsets(
+        builder, TosaBasicBlock.StartShapesVector, [_emit_shape(builder, s) for s in shapes]
+    )
     inputs = _strings(builder, TosaBasicBlock.StartInputsVector, block.inputs)
     outputs = _strings(builder, TosaBasicBlock.StartOutputsVector, block.outputs)
     name = builder.CreateString(block.name)
@@ -471,7 +504,9 @@ def to_checked_flatbuffer(module: ModuleOp, version: str | None = None) -> Check
     if version is None:
         version = "1.1" if needs is not None else "1.0"
     if version not in WRITE_VERSIONS:
-        raise FlatbufferError(f"TOSA version {version!r} cannot be written; expected one of {sorted(WRITE_VERSIONS)}")
+        raise FlatbufferError(
+            f"TOSA version {version!r} cannot be written; expected one of {sorted(WRITE_VERSIONS)}"
+        )
     if version == "1.0" and needs is not None:
         raise FlatbufferError.at(needs, "needs TOSA 1.1, not in a TOSA 1.0 flatbuffer")
     graph = _Planner(module, WRITE_VERSIONS[version]).plan()
@@ -494,11 +529,15 @@ def _check_module(module: ModuleOp) -> None:
     for op in module.walk():
         for value in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args)):
             element = getattr(value.type, "element_type", None)
-            if element is not None and codec_of(element) is None and not isinstance(value.type, ShapeType):
+            if (
+                element is not None
+                and codec_of(element) is None
+                and not isinstance(value.type, ShapeType)
+            ):
                 raise FlatbufferError.at(
                     op,
                     f"value of type {value.type} cannot be written to a TOSA 1.0 "
-                    "flatbuffer (signed/unsigned integers belong to the typed stage: run legalize-unsigned-io)"
+                    "flatbuffer (signed/unsigned integers belong to the typed stage: run legalize-unsigned-io)",
                 )
     try:
         module.verify()

@@ -49,7 +49,13 @@ from drivers.explorer.modules import ModulesFileError, find_modules_file, read_m
 from ir.diagnostics import fx_node_of, source_of
 from ir.dialects.tosa_ext import IfOp, WhileOp, YieldOp
 from ir.printing import MlirPrinter, mlir_value_names
-from ir.tensor_names import REGION_INPUT_NAMES, REGION_NAMES, TENSOR_NAME, function_tensor_names, tensor_names
+from ir.tensor_names import (
+    REGION_INPUT_NAMES,
+    REGION_NAMES,
+    TENSOR_NAME,
+    function_tensor_names,
+    tensor_names,
+)
 
 GRAPH_INPUTS = "GraphInputs"
 GRAPH_OUTPUTS = "GraphOutputs"
@@ -91,7 +97,9 @@ def file_graphs(path: str | Path, modules_file: str | Path | None = None) -> dic
     """``{"graphs": [...]}`` for the file at ``path`` (see ``module_graphs``), grouped by
     ``modules_file``, or else by the modules file beside ``path`` when there is one
     (``drivers.explorer.modules.find_modules_file``)."""
-    return module_graphs(read_model(path), read_modules(modules_file or find_modules_file(Path(path))))
+    return module_graphs(
+        read_model(path), read_modules(modules_file or find_modules_file(Path(path)))
+    )
 
 
 def read_modules(path: str | Path | None) -> dict[str, str]:
@@ -111,7 +119,9 @@ def module_graphs(module: ModuleOp, modules: Mapping[str, str] | None = None) ->
     ops' groups; without it they are grouped by source line."""
     modules = modules or {}
     graphs = [
-        _Builder(func, modules).graph() for func in module.body.block.ops if isinstance(func, FuncOp)
+        _Builder(func, modules).graph()
+        for func in module.body.block.ops
+        if isinstance(func, FuncOp)
     ]
     if not graphs:
         raise ModelFileError("error: the module has no func.func to show")
@@ -185,22 +195,33 @@ class _Builder:
             self.sources[arg] = (GRAPH_INPUTS, str(index))
             outputs.append(self._output(index, arg, name))
         self.nodes.append(
-            {"id": GRAPH_INPUTS, "label": GRAPH_INPUTS, "namespace": "", "attrs": [],
-             "incomingEdges": [], "outputsMetadata": outputs}
+            {
+                "id": GRAPH_INPUTS,
+                "label": GRAPH_INPUTS,
+                "namespace": "",
+                "attrs": [],
+                "incomingEdges": [],
+                "outputsMetadata": outputs,
+            }
         )
 
     def _outputs(self, returned: Operation) -> None:
         _, result_names = function_tensor_names(self.func)
         self.nodes.append(
-            {"id": GRAPH_OUTPUTS, "label": GRAPH_OUTPUTS, "namespace": "",
-             "attrs": _key_values(
-                 (f"output {i}", name) for i, name in enumerate(result_names) if name
-             ),
-             "incomingEdges": self._edges(returned.operands),
-             "inputsMetadata": [
-                 {"id": str(i), "attrs": _key_values([("__tensor_tag", name)])}
-                 for i, name in enumerate(result_names) if name
-             ]}
+            {
+                "id": GRAPH_OUTPUTS,
+                "label": GRAPH_OUTPUTS,
+                "namespace": "",
+                "attrs": _key_values(
+                    (f"output {i}", name) for i, name in enumerate(result_names) if name
+                ),
+                "incomingEdges": self._edges(returned.operands),
+                "inputsMetadata": [
+                    {"id": str(i), "attrs": _key_values([("__tensor_tag", name)])}
+                    for i, name in enumerate(result_names)
+                    if name
+                ],
+            }
         )
 
     def _output(self, index: int, value: SSAValue, name: str) -> dict:
@@ -216,8 +237,11 @@ class _Builder:
             if source is None:  # a value from outside the function: not drawn
                 continue
             edges.append(
-                {"sourceNodeId": source[0], "sourceNodeOutputId": source[1],
-                 "targetNodeInputId": str(index)}
+                {
+                    "sourceNodeId": source[0],
+                    "sourceNodeOutputId": source[1],
+                    "targetNodeInputId": str(index),
+                }
             )
         return edges
 
@@ -249,7 +273,8 @@ class _Builder:
             "incomingEdges": self._edges(op.operands),
             "inputsMetadata": [
                 {"id": str(i), "attrs": _key_values([("__tensor_tag", tag)])}
-                for i, tag in enumerate(_operand_tags(op)) if tag
+                for i, tag in enumerate(_operand_tags(op))
+                if tag
             ],
             "outputsMetadata": [
                 self._output(i, result, name)
@@ -260,7 +285,9 @@ class _Builder:
         if values is not None and node["outputsMetadata"]:
             # shown again on each user, under its input (Model Explorer lists an input's
             # source metadata there): a zero point's value where it is used
-            node["outputsMetadata"][0]["attrs"].append({"key": "values", "value": _attribute_text(values)})
+            node["outputsMetadata"][0]["attrs"].append(
+                {"key": "values", "value": _attribute_text(values)}
+            )
         self.nodes.append(node)
         if regions is not None:
             self._regions(op, node, namespace, regions)
@@ -284,7 +311,10 @@ class _Builder:
             if isinstance(terminator, YieldOp):
                 node["incomingEdges"] += self._edges(terminator.operands, next_input)
                 node["inputsMetadata"] += [
-                    {"id": str(next_input + i), "attrs": _key_values([("__tensor_tag", f"{label} yield {i}")])}
+                    {
+                        "id": str(next_input + i),
+                        "attrs": _key_values([("__tensor_tag", f"{label} yield {i}")]),
+                    }
                     for i in range(len(terminator.operands))
                 ]
                 next_input += len(terminator.operands)

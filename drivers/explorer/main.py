@@ -17,7 +17,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from model_explorer import Adapter, AdapterMetadata, ModelExplorerGraphs, graph_builder as gb
+from model_explorer import Adapter, AdapterMetadata, ModelExplorerGraphs
+from model_explorer import graph_builder as gb
 
 from drivers.explorer.graph import file_graphs
 

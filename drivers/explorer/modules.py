@@ -58,7 +58,9 @@ def read_modules_file(path: Path) -> dict[str, str]:
     except UnicodeDecodeError as err:
         raise ModulesFileError(f"{path}: error: not UTF-8 text ({err.reason})") from None
     except json.JSONDecodeError as err:
-        raise ModulesFileError(f"{path}:{err.lineno}:{err.colno}: error: not JSON: {err.msg}") from None
+        raise ModulesFileError(
+            f"{path}:{err.lineno}:{err.colno}: error: not JSON: {err.msg}"
+        ) from None
     if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
         raise ModulesFileError(
             f'{path}: error: not a modules file: expected {{"FX node": "module/path", ...}} '
@@ -67,4 +69,11 @@ def read_modules_file(path: Path) -> dict[str, str]:
     return data
 
 
-__all__ = ["SUFFIX", "ModulesFileError", "find_modules_file", "modules_path", "read_modules_file", "write_modules_file"]
+__all__ = [
+    "SUFFIX",
+    "ModulesFileError",
+    "find_modules_file",
+    "modules_path",
+    "read_modules_file",
+    "write_modules_file",
+]

@@ -56,10 +56,12 @@ def graph_ids(module: ModuleOp) -> list[str]:
 
 def _node_data(ids: Iterable[str], name: str, results: dict, **colouring) -> str:
     graph = {"name": name, "results": results, **colouring}
-    return json.dumps({graph_id: graph for graph_id in ids}, indent=1, sort_keys=True) + "\n"
+    return json.dumps(dict.fromkeys(ids, graph), indent=1, sort_keys=True) + "\n"
 
 
-def placement_files(module: ModuleOp, placement: Mapping[str, Placement], label: str) -> dict[str, str]:
+def placement_files(
+    module: ModuleOp, placement: Mapping[str, Placement], label: str
+) -> dict[str, str]:
     """``{"placement": json, "cycles": json}`` for ``placement`` (``tensor name ->
     (target, cycles)``, ``ir.review.placement_by_name``)."""
     ids = graph_ids(module)
@@ -82,7 +84,8 @@ def error_values(rows: Iterable, partition: int = 0) -> tuple[dict[str, float], 
     """``({tensor name: error}, unit)`` from ``drivers.debug.Row``s of ``partition``:
     max LSB where the rows are integer, else the relative error; proxies left out."""
     own = [
-        r for r in rows
+        r
+        for r in rows
         if r.partition == partition and r.tensor_name and r.proxy_of is None and r.compared
     ]
     lsb = {r.tensor_name: r.max_lsb for r in own if r.max_lsb is not None}
@@ -93,8 +96,12 @@ def error_values(rows: Iterable, partition: int = 0) -> tuple[dict[str, float], 
 
 def error_file(module: ModuleOp, errors: Mapping[str, float], unit: str, label: str) -> str:
     results = {name: {"value": value} for name, value in sorted(errors.items())}
-    colouring = {"thresholds": _LSB_THRESHOLDS} if unit == "LSB" else {"gradient": _RELATIVE_GRADIENT}
-    return _node_data(graph_ids(module), f"{label}: error vs quantized torch ({unit})", results, **colouring)
+    colouring = (
+        {"thresholds": _LSB_THRESHOLDS} if unit == "LSB" else {"gradient": _RELATIVE_GRADIENT}
+    )
+    return _node_data(
+        graph_ids(module), f"{label}: error vs quantized torch ({unit})", results, **colouring
+    )
 
 
 def write_compile_overlays(folder: Path, partition: str, module: ModuleOp, vela) -> list[Path]:

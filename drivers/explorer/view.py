@@ -36,19 +36,29 @@ def add_parser(commands) -> None:
     )
     parser.add_argument("file", type=Path, metavar="FILE", help="a .mlir (any stage) or .tosa file")
     parser.add_argument(
-        "--overlay", action="append", metavar="KIND|PATH",
+        "--overlay",
+        action="append",
+        metavar="KIND|PATH",
         help=f"node data to load: {', '.join(KINDS)} (the file next to FILE) or a node data "
         ".json; repeatable (default: every overlay found next to FILE)",
     )
     parser.add_argument(
-        "--modules", type=Path, metavar="FILE.json",
+        "--modules",
+        type=Path,
+        metavar="FILE.json",
         help="the nn.Module of each FX node, for the layers (default: the "
         "<partition>.modules.json 'compile' wrote beside FILE; without one, source lines)",
     )
-    parser.add_argument("--no-browser", action="store_true", help="do not open a browser tab (headless use)")
-    parser.add_argument("--host", default=DEFAULT_HOST, help=f"address to serve on (default {DEFAULT_HOST})")
     parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT,
+        "--no-browser", action="store_true", help="do not open a browser tab (headless use)"
+    )
+    parser.add_argument(
+        "--host", default=DEFAULT_HOST, help=f"address to serve on (default {DEFAULT_HOST})"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
         help=f"port (default {DEFAULT_PORT}, or the next free one up to 8099)",
     )
 
@@ -60,12 +70,20 @@ def run_view(args: argparse.Namespace) -> int:
         overlays = checked_inputs(args.file, args.overlay, args.modules)
     except CliError as err:
         return _report_error(err)
-    serve(args.file, overlays, host=args.host, port=args.port, open_browser=not args.no_browser,
-          modules=args.modules)
+    serve(
+        args.file,
+        overlays,
+        host=args.host,
+        port=args.port,
+        open_browser=not args.no_browser,
+        modules=args.modules,
+    )
     return EXIT_OK
 
 
-def checked_inputs(file: Path, requested: list[str] | None, modules: Path | None = None) -> list[Path]:
+def checked_inputs(
+    file: Path, requested: list[str] | None, modules: Path | None = None
+) -> list[Path]:
     """Read FILE (grouped by ``modules`` or the modules file beside it) and find the
     overlays before any server starts: the node data files."""
     try:
@@ -88,7 +106,9 @@ def checked_inputs(file: Path, requested: list[str] | None, modules: Path | None
             continue
         path = Path(item)
         if not path.is_file():
-            raise CliError(EXIT_USAGE, f"{item}: error: --overlay is {'|'.join(KINDS)} or a node data file")
+            raise CliError(
+                EXIT_USAGE, f"{item}: error: --overlay is {'|'.join(KINDS)} or a node data file"
+            )
         overlays.append(path)
     return overlays
 
@@ -109,13 +129,22 @@ def _model_explorer():
 
 
 def serve(
-    file: Path, overlays: list[Path], *, host: str, port: int, open_browser: bool, modules: Path | None = None
+    file: Path,
+    overlays: list[Path],
+    *,
+    host: str,
+    port: int,
+    open_browser: bool,
+    modules: Path | None = None,
 ) -> None:
     """Model Explorer's server on ``file`` with our adapter and ``overlays`` (and its
     layers from ``modules``, if given); blocks. Model Explorer prints the URL; stdout is
     line-buffered so a pipe sees it at once."""
     model_explorer = _model_explorer()
-    from drivers.explorer.main import ADAPTER_ID, use_modules_file  # after: it imports Model Explorer
+    from drivers.explorer.main import (
+        ADAPTER_ID,
+        use_modules_file,
+    )  # after: it imports Model Explorer
 
     if modules is not None:
         use_modules_file(file, modules)

@@ -74,7 +74,7 @@ def _check_argument(op, arg: dict, value: SSAValue, bound: dict, type_vars: set)
     if rank is not None:
         lo, hi = rank
         r = len(t.get_shape())
-        if isinstance(lo, int) and r < lo or isinstance(hi, int) and r > hi:
+        if (isinstance(lo, int) and r < lo) or (isinstance(hi, int) and r > hi):
             want = f"rank {lo}" if lo == hi else f"rank in [{lo}, {hi}]"
             fail(op, "rank", f"{name} must have {want}, got {type_text(t)}")
     var = arg["element_type"]
@@ -82,7 +82,11 @@ def _check_argument(op, arg: dict, value: SSAValue, bound: dict, type_vars: set)
         return
     elem = element_type_name(t)
     if var in type_vars:
-        if var in bound and bound[var][0] != elem and not _unsigned_side_zero_point(op, name, bound[var][0], elem):
+        if (
+            var in bound
+            and bound[var][0] != elem
+            and not _unsigned_side_zero_point(op, name, bound[var][0], elem)
+        ):
             first_elem, first_name = bound[var]
             fail(
                 op,
@@ -108,4 +112,4 @@ def _unsigned_side_zero_point(op, name: str, side: str, zero_point: str) -> bool
     )
 
 
-__all__ = ["fail", "verify_against_spec", "pair_with_spec"]
+__all__ = ["fail", "pair_with_spec", "verify_against_spec"]

@@ -181,13 +181,13 @@ def parse_type_list(parser: Parser) -> list[Attribute]:
 
 
 __all__ = [
-    "type_text",
     "element_type_name",
-    "print_attr_dict",
     "parse_attr_dict",
-    "parse_operand_list",
-    "print_named_args",
     "parse_named_args",
-    "print_type_list",
+    "parse_operand_list",
     "parse_type_list",
+    "print_attr_dict",
+    "print_named_args",
+    "print_type_list",
+    "type_text",
 ]

@@ -69,10 +69,11 @@ from ir.dialects.syntax import (
     print_type_list,
     type_text,
 )
+
 # the dialect's types and enums, re-exported: importers name them from here
 from ir.dialects.tosa_types import (
     ENUM_ATTRS,
-    BlockSize,  # noqa: F401
+    BlockSize,
     BlockSizeAttr,
     NanMode,
     NanModeAttr,
@@ -732,7 +733,9 @@ class IfOp(TosaOp):
         if element_type_name(self.condition.type) != "i1":
             fail(self, "element-type", "condition must be a tensor of i1")
         for region, label in ((self.then_graph, "then"), (self.else_graph, "else")):
-            _check_region_signature(self, region, label, self.input_list.types, self.output_list.types)
+            _check_region_signature(
+                self, region, label, self.input_list.types, self.output_list.types
+            )
 
 
 def _check_region_signature(op, region: Region, label: str, arg_types, yield_types) -> None:
@@ -948,7 +951,9 @@ class ConstShapeOp(TosaOp):
         shape = self.values.get_shape()
         n = shape[0] if shape else 0
         if self.output.type.rank.data != n:
-            fail(self, "shape", f"{n} values cannot make a !tosa.shape<{self.output.type.rank.data}>")
+            fail(
+                self, "shape", f"{n} values cannot make a !tosa.shape<{self.output.type.rank.data}>"
+            )
 
 
 # --------------------------------------------------------------------------- TOSA 1.1: block-scaled (MXFP)
@@ -1004,7 +1009,12 @@ class CastFromBlockScaledOp(BlockScaledOp):
 
 
 #: the TOSA 1.1 operators ExecuTorch 1.5.1 writes (and their inverse cast)
-TOSA_1_1_OPS = (Conv2DBlockScaledOp, MatMulTBlockScaledOp, CastToBlockScaledOp, CastFromBlockScaledOp)
+TOSA_1_1_OPS = (
+    Conv2DBlockScaledOp,
+    MatMulTBlockScaledOp,
+    CastToBlockScaledOp,
+    CastFromBlockScaledOp,
+)
 
 
 # --------------------------------------------------------------------------- family members

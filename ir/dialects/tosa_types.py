@@ -98,18 +98,23 @@ class BlockSizeAttr(_AngleEnum, EnumAttribute[BlockSize]):
     name = "tosa.block_size"
 
 
-ENUM_ATTRS: tuple[type[EnumAttribute], ...] = (NanModeAttr, RoundingModeAttr, ResizeModeAttr, BlockSizeAttr)
+ENUM_ATTRS: tuple[type[EnumAttribute], ...] = (
+    NanModeAttr,
+    RoundingModeAttr,
+    ResizeModeAttr,
+    BlockSizeAttr,
+)
 
 
 __all__ = [
-    "ShapeType",
-    "NanMode",
-    "RoundingMode",
-    "ResizeMode",
-    "BlockSize",
-    "NanModeAttr",
-    "RoundingModeAttr",
-    "ResizeModeAttr",
-    "BlockSizeAttr",
     "ENUM_ATTRS",
+    "BlockSize",
+    "BlockSizeAttr",
+    "NanMode",
+    "NanModeAttr",
+    "ResizeMode",
+    "ResizeModeAttr",
+    "RoundingMode",
+    "RoundingModeAttr",
+    "ShapeType",
 ]

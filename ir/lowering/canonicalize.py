@@ -245,7 +245,13 @@ def is_unity_rescale(op: RescaleOp) -> bool:
         return False
     width = element.width.data
     in_zp, out_zp = constant_ints(op.input_zp), constant_ints(op.output_zp)
-    if in_zp is None or out_zp is None or in_zp.size != 1 or out_zp.size != 1 or in_zp[0] != out_zp[0]:
+    if (
+        in_zp is None
+        or out_zp is None
+        or in_zp.size != 1
+        or out_zp.size != 1
+        or in_zp[0] != out_zp[0]
+    ):
         return False
     zp = int(in_zp[0])
     if zp and width != 8:  # ERROR_IF: only 8-bit signed sides have non-zero zero points

@@ -27,7 +27,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from xdsl.context import Context
-from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, IntegerType, ModuleOp, StringAttr, TensorType
+from xdsl.dialects.builtin import (
+    ArrayAttr,
+    DictionaryAttr,
+    IntegerType,
+    ModuleOp,
+    StringAttr,
+    TensorType,
+)
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import OpResult
 from xdsl.passes import ModulePass
@@ -93,7 +100,9 @@ class ExposeIntermediates(ModulePass):
         ret.operands = [*original, *exposed]
 
         result_types = [*func.function_type.outputs.data, *(v.type for v in exposed)]
-        func.function_type = func.function_type.from_lists(list(func.function_type.inputs.data), result_types)
+        func.function_type = func.function_type.from_lists(
+            list(func.function_type.inputs.data), result_types
+        )
 
         old_attrs = list(func.res_attrs.data) if func.res_attrs is not None else []
         old_attrs += [DictionaryAttr({})] * (len(original) - len(old_attrs))

@@ -52,7 +52,9 @@ def parse_pipeline(text: str) -> tuple[ModulePass, ...]:
         return PassPipeline.parse_spec(passes, text).passes
     except (ValueError, ArgSpecParseError) as err:
         known = ", ".join(sorted(passes))
-        raise PipelineError(f"pipeline {text!r}: {_one_line(str(err))}; available passes: {known}") from None
+        raise PipelineError(
+            f"pipeline {text!r}: {_one_line(str(err))}; available passes: {known}"
+        ) from None
 
 
 def _one_line(message: str) -> str:

@@ -50,7 +50,7 @@ from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
 from ir.builders import const, numpy_from_dense
-
+from ir.defaults import DEFAULT_SPEC
 from ir.dialects.tosa_ext import (
     ConcatOp,
     ConstOp,
@@ -65,7 +65,6 @@ from ir.dialects.tosa_ext import (
 )
 from ir.lowering import entry_block, terminator
 from ir.tensor_names import TENSOR_NAME, function_tensor_names, set_tensor_names, tensor_names
-from ir.defaults import DEFAULT_SPEC
 from ir.verify import Diagnostic, VerificationError, diagnose
 
 #: offset between an unsigned 8-bit value and the signed one with the same meaning
@@ -133,13 +132,18 @@ def _is_unit_input_rescale(op: RescaleOp) -> bool:
         return False
     multiplier, shift, izp, ozp = scalars
     unsigned_izp = izp & 0xFF  # a ui8 constant read as stored
-    return (multiplier, shift) == (_UNIT_MULTIPLIER, _UNIT_SHIFT) and unsigned_izp - ozp == _UNSIGNED_8BIT_OFFSET
+    return (multiplier, shift) == (
+        _UNIT_MULTIPLIER,
+        _UNIT_SHIFT,
+    ) and unsigned_izp - ozp == _UNSIGNED_8BIT_OFFSET
 
 
 def _boundary_rescale(use: Use) -> RescaleOp | None:
     """The RESCALE ``use`` is the ``input_unsigned`` input of, if it is one."""
     op = use.operation
-    return op if isinstance(op, RescaleOp) and use.index == 0 and _flag(op, "input_unsigned") else None
+    return (
+        op if isinstance(op, RescaleOp) and use.index == 0 and _flag(op, "input_unsigned") else None
+    )
 
 
 def _boundary_input_use(use: Use) -> bool:
@@ -147,11 +151,21 @@ def _boundary_input_use(use: Use) -> bool:
 
 
 def _unit_rescale(
-    block, before: Operation, value: SSAValue, out_type: Attribute, input_unsigned: bool, name: str, location
+    block,
+    before: Operation,
+    value: SSAValue,
+    out_type: Attribute,
+    input_unsigned: bool,
+    name: str,
+    location,
 ) -> RescaleOp:
     """``value`` -> ``out_type`` at scale 1, the zero point moved by 128 across the sign."""
     i8, u8 = IntegerType(8), IntegerType(8, Signedness.UNSIGNED)
-    izp, ozp = ((0, u8), (-_UNSIGNED_8BIT_OFFSET, i8)) if input_unsigned else ((-_UNSIGNED_8BIT_OFFSET, i8), (0, u8))
+    izp, ozp = (
+        ((0, u8), (-_UNSIGNED_8BIT_OFFSET, i8))
+        if input_unsigned
+        else ((-_UNSIGNED_8BIT_OFFSET, i8), (0, u8))
+    )
 
     def add_const(number: int, element: Attribute, suffix: str, dtype) -> SSAValue:
         c = const(np.array([number], dtype=dtype), element)
@@ -190,7 +204,12 @@ def _unsigned_flow(block: Block) -> tuple[list[BlockArgument], list[Operation]] 
     nor the return (arithmetic on ui8, a misplaced flag: left whole for the check to
     refuse, with every diagnostic)."""
     # an unsigned argument is a tensor of unsigned integers (a scalar one fails here as before)
-    args = [a for a in block.args if is_unsigned(a.type) and cast(TensorType[IntegerType], a.type).element_type.width.data == 8]
+    args = [
+        a
+        for a in block.args
+        if is_unsigned(a.type)
+        and cast(TensorType[IntegerType], a.type).element_type.width.data == 8
+    ]
     needs = [a for a in args if any(not _boundary_input_use(u) for u in a.uses)]
     moved: list[Operation] = []
     pending = [u for a in needs for u in a.uses if not _boundary_input_use(u)]
@@ -233,7 +252,9 @@ def place_boundary(func: FuncOp) -> list[RescaleOp]:
         if shared is None:
             first = min((use.operation for use in stray), key=block.get_operation_index)
             name = f"{arg_names[arg.index] or f'arg{arg.index}'}_signed"
-            shared = _unit_rescale(block, anchor, arg, _signless(arg.type), True, name, first.location)
+            shared = _unit_rescale(
+                block, anchor, arg, _signless(arg.type), True, name, first.location
+            )
             inserted.append(shared)
         for use in stray:
             use.operation.operands[use.index] = shared.output
@@ -258,7 +279,9 @@ def _place_outputs(func: FuncOp, res_names: list[str]) -> list[RescaleOp]:
         inserted.append(rescale)
         res_names[index] = name
     if inserted and func.res_attrs is not None:
-        func.res_attrs = ArrayAttr([DictionaryAttr({TENSOR_NAME: StringAttr(n)}) for n in res_names])
+        func.res_attrs = ArrayAttr(
+            [DictionaryAttr({TENSOR_NAME: StringAttr(n)}) for n in res_names]
+        )
     return inserted
 
 
@@ -280,7 +303,9 @@ def check_unsigned_at_boundary(module: ModuleOp) -> None:
 def _needs_split(op: RescaleOp) -> bool:
     # structurally verified (check_unsigned_at_boundary): RESCALE's input is a tensor
     element = cast(TensorType, op.input.type).element_type
-    return _flag(op, "output_unsigned") and not (isinstance(element, IntegerType) and element.width.data in (8, 16))
+    return _flag(op, "output_unsigned") and not (
+        isinstance(element, IntegerType) and element.width.data in (8, 16)
+    )
 
 
 def _scalar_of(value: SSAValue, what: str, op: RescaleOp) -> int:
@@ -309,7 +334,9 @@ def split_wide_to_unsigned(op: RescaleOp) -> None:
         Rewriter.insert_op(c, InsertPoint.before(op))
         return c.results[0]
 
-    first_zp = add_const(np.array([output_zp - _UNSIGNED_8BIT_OFFSET], dtype=np.int8), i8, f"{signed_name}_output_zp")
+    first_zp = add_const(
+        np.array([output_zp - _UNSIGNED_8BIT_OFFSET], dtype=np.int8), i8, f"{signed_name}_output_zp"
+    )
     first = RescaleOp.create(
         operands=[op.input, op.multiplier, op.shift, op.input_zp, first_zp],
         result_types=[TensorType(i8, out_type.get_shape())],
@@ -357,12 +384,17 @@ def make_signless(module: ModuleOp) -> None:
                     if is_unsigned(arg.type):
                         location = arg.location
                         # a block argument's replacement is a block argument
-                        new_arg = cast(BlockArgument, Rewriter.replace_value_with_new_type(arg, _signless(arg.type)))
+                        new_arg = cast(
+                            BlockArgument,
+                            Rewriter.replace_value_with_new_type(arg, _signless(arg.type)),
+                        )
                         new_arg.location = location
         if isinstance(op, ConstOp) and is_unsigned(op.output.type):
             # dense bytes, retyped; an elided (dense_resource) constant has none and fails here as before
             values = cast(DenseIntOrFPElementsAttr, op.values)
-            signless_type = cast(TensorType[IntegerType], _signless(values.type))  # values.type is the tensor result type
+            signless_type = cast(
+                TensorType[IntegerType], _signless(values.type)
+            )  # values.type is the tensor result type
             op.properties["values"] = DenseIntOrFPElementsAttr(signless_type, values.data)
         for result in list(op.results):
             if is_unsigned(result.type):

@@ -128,4 +128,4 @@ def interned(attr: Attribute) -> Attribute:
     return attr
 
 
-__all__ = ["signature", "SignatureMemo", "memoize_verify", "interned"]
+__all__ = ["SignatureMemo", "interned", "memoize_verify", "signature"]

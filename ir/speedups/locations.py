@@ -43,7 +43,10 @@ def plain_location_text(location: Attribute) -> str | None:
         name, location = location.desc.data, location.location
         if _PLAIN_STRING.fullmatch(name) is None:
             return None
-    if not isinstance(location, FileLineColLoc) or _PLAIN_STRING.fullmatch(location.filename.data) is None:
+    if (
+        not isinstance(location, FileLineColLoc)
+        or _PLAIN_STRING.fullmatch(location.filename.data) is None
+    ):
         return None
     where = f'"{location.filename.data}":{location.line.data}:{location.column.data}'
     return f"loc({where})" if name is None else f'loc("{name}"({where}))'
@@ -61,7 +64,9 @@ def plain_location(text: str) -> Attribute | None:
     if file is not None:
         return FileLineColLoc(StringAttr(file), IntAttr(int(line)), IntAttr(int(column)))
     inner_file, inner_line, inner_column = inner
-    where = FileLineColLoc(StringAttr(inner_file), IntAttr(int(inner_line)), IntAttr(int(inner_column)))
+    where = FileLineColLoc(
+        StringAttr(inner_file), IntAttr(int(inner_line)), IntAttr(int(inner_column))
+    )
     return NameLoc(StringAttr(name), where)
 
 

@@ -29,7 +29,11 @@ class TypeTexts:
     def text(self, attribute: Attribute) -> str | None:
         """The text of a tensor type without encoding; None for anything else, or when
         the speed-ups are off."""
-        if not ENABLED or not isinstance(attribute, TensorType) or not isinstance(attribute.encoding, NoneAttr):
+        if (
+            not ENABLED
+            or not isinstance(attribute, TensorType)
+            or not isinstance(attribute.encoding, NoneAttr)
+        ):
             return None
         known = self._texts.get(id(attribute))
         if known is None:

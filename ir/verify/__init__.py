@@ -22,12 +22,12 @@ from xdsl.dialects.func import FuncOp
 from xdsl.passes import ModulePass
 from xdsl.utils.exceptions import VerifyException
 
+from ir.defaults import DEFAULT_SPEC
 from ir.diagnostics import failing_ops
 from ir.verify import op_rules, rescale_rules, spec_rules, stage_rules  # noqa: F401  (register rules)
 from ir.verify.catalog import RULES
 from ir.verify.core import GROUPS, SIGNLESS, TYPED, Checker, is_unsigned, module_rules, rules_for
 from ir.verify.diagnostic import Diagnostic, Rule, VerificationError
-from ir.defaults import DEFAULT_SPEC
 from ir.verify.target import SpecError, Target, as_target, parse_spec
 
 STAGES = (TYPED, SIGNLESS)
@@ -145,7 +145,12 @@ class VerifySpecPass(VerifyPass):
     GROUPS = ("spec",)
 
 
-VERIFY_PASSES: tuple[type[VerifyPass], ...] = (VerifyPass, VerifyStagePass, VerifyRescalePass, VerifySpecPass)
+VERIFY_PASSES: tuple[type[VerifyPass], ...] = (
+    VerifyPass,
+    VerifyStagePass,
+    VerifyRescalePass,
+    VerifySpecPass,
+)
 
 __all__ = [
     "RULES",

@@ -91,7 +91,9 @@ def module_rule(group: str) -> Callable[[ModuleRule], ModuleRule]:
 @cache
 def rules_for(op_class: type[Operation], groups: tuple[str, ...]) -> tuple[OpRule, ...]:
     return tuple(
-        rule for group, classes, rule in _OP_RULES if group in groups and issubclass(op_class, classes)
+        rule
+        for group, classes, rule in _OP_RULES
+        if group in groups and issubclass(op_class, classes)
     )
 
 

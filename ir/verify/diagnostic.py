@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 
 from xdsl.ir import Operation
 
-from ir.diagnostics import error_line, first_tensor_name, format_place, fx_node_of, op_subject, position_of
+from ir.diagnostics import (
+    error_line,
+    first_tensor_name,
+    format_place,
+    fx_node_of,
+    op_subject,
+    position_of,
+)
 
 
 @dataclass(frozen=True)

@@ -118,14 +118,22 @@ def _attrs(op: Operation, lengths: dict[str, int]) -> list[tuple[int, ...]] | No
     return values
 
 
-def _at_least(check: Checker, op: Operation, names: Sequence[str], values: Sequence[int], low: int) -> None:
+def _at_least(
+    check: Checker, op: Operation, names: Sequence[str], values: Sequence[int], low: int
+) -> None:
     for name, value in zip(names, values, strict=True):
         if value < low:
             check.report(ATTRIBUTE_RANGE, op, f"{name} {value} < {low}")
 
 
 def _output_size(
-    check: Checker, op: Operation, what: str, actual: int, text: str, numerator: int, divisor: tuple[str, int]
+    check: Checker,
+    op: Operation,
+    what: str,
+    actual: int,
+    text: str,
+    numerator: int,
+    divisor: tuple[str, int],
 ) -> None:
     """``ERROR_IF(O != idiv_check(numerator, divisor) + 1)``: idiv_check itself is an error
     unless the division is exact, so a non-multiple is reported even for a dynamic output."""
@@ -133,7 +141,9 @@ def _output_size(
     if value < 1:
         return  # attribute-range reports the divisor
     if numerator % value:
-        check.report(OUTPUT_SHAPE, op, f"{what}: {text} = {numerator} is not a multiple of {name} {value}")
+        check.report(
+            OUTPUT_SHAPE, op, f"{what}: {text} = {numerator} is not a multiple of {name} {value}"
+        )
         return
     expected = numerator // value + 1
     if actual >= 0 and actual != expected:
@@ -147,10 +157,16 @@ def _same_rank(check: Checker, op: Operation, dims: tuple[int, ...], out: tuple[
     return False
 
 
-def _expect_dims(check: Checker, op: Operation, out: tuple[int, ...], expected: Sequence[int], how: str) -> None:
+def _expect_dims(
+    check: Checker, op: Operation, out: tuple[int, ...], expected: Sequence[int], how: str
+) -> None:
     """One report when a static output dim differs from ``expected`` (-1 there: unknown)."""
     if any(not _dynamic(o, e) and o != e for o, e in zip(out, expected, strict=True)):
-        check.report(OUTPUT_SHAPE, op, f"output shape {dims_text(out)}, {how} gives {dims_text(tuple(expected))}")
+        check.report(
+            OUTPUT_SHAPE,
+            op,
+            f"output shape {dims_text(out)}, {how} gives {dims_text(tuple(expected))}",
+        )
 
 
 # --------------------------------------------------------------------------- zero points
@@ -171,7 +187,9 @@ def zero_points(check: Checker, op: Operation) -> None:
         if not nonzero.size:
             continue
         shown = nonzero[0]
-        check.report(ZERO_POINT, op, f"{name} {shown} != 0 for {type_name}; only i8_t has zero points")
+        check.report(
+            ZERO_POINT, op, f"{name} {shown} != 0 for {type_name}; only i8_t has zero points"
+        )
 
 
 # --------------------------------------------------------------------------- convolution and pooling
@@ -197,7 +215,9 @@ def convolution(check: Checker, op: ConvOp) -> None:
             continue
         text = f"{size} - 1 + {before} + {after} - ({k} - 1) * {dil}"
         numerator = size - 1 + before + after - (k - 1) * dil
-        _output_size(check, op, f"output {name}", out[1 + i], text, numerator, (f"stride_{ax}", stride[i]))
+        _output_size(
+            check, op, f"output {name}", out[1 + i], text, numerator, (f"stride_{ax}", stride[i])
+        )
 
 
 @op_rule(ConvOpBase)
@@ -206,7 +226,9 @@ def bias_length(check: Checker, op: ConvOpBase) -> None:
     bias, out = shape(op.bias), shape(op.output)
     if not bias or not out or _dynamic(bias[0], out[-1]) or bias[0] in (1, out[-1]):
         return
-    check.report(OUTPUT_SHAPE, op, f"bias has {bias[0]} values; must be 1 or the {out[-1]} output channels")
+    check.report(
+        OUTPUT_SHAPE, op, f"bias has {bias[0]} values; must be 1 or the {out[-1]} output channels"
+    )
 
 
 @op_rule(TransposeConv2DOp)
@@ -257,7 +279,9 @@ def pooling(check: Checker, op: AvgPool2DOp | MaxPool2DOp) -> None:
             continue
         text = f"{x[1 + i]} + {pads[0]} + {pads[1]} - {k}"
         numerator = x[1 + i] + pads[0] + pads[1] - k
-        _output_size(check, op, f"output {name}", out[1 + i], text, numerator, (f"stride_{ax}", stride[i]))
+        _output_size(
+            check, op, f"output {name}", out[1 + i], text, numerator, (f"stride_{ax}", stride[i])
+        )
 
 
 # --------------------------------------------------------------------------- image
@@ -269,7 +293,12 @@ def resize(check: Checker, op: ResizeOp) -> None:
     downscale), offset in [-n, 16n), border in [-16n, n), image dims < 16384, and
     ``O == idiv_check((I - 1) * n - offset + border, d) + 1``."""
     scale, offset, border = (constant_ints(v) for v in (op.scale, op.offset, op.border))
-    if scale is None or offset is None or border is None or (len(scale), len(offset), len(border)) != (4, 2, 2):
+    if (
+        scale is None
+        or offset is None
+        or border is None
+        or (len(scale), len(offset), len(border)) != (4, 2, 2)
+    ):
         return
     x, out = ranked_shape(op.input), ranked_shape(op.output)
     dims = {"OH": out[1], "OW": out[2], "IH": x[1], "IW": x[2]}
@@ -279,7 +308,9 @@ def resize(check: Checker, op: ResizeOp) -> None:
     for i, (name, ax, _, _) in enumerate(_HW):
         n, d, off, bor = (int(v) for v in (scale[2 * i], scale[2 * i + 1], offset[i], border[i]))
         if n <= 0 or d <= 0:
-            check.report(ATTRIBUTE_RANGE, op, f"scale_{ax}_n {n} and scale_{ax}_d {d} must both be > 0")
+            check.report(
+                ATTRIBUTE_RANGE, op, f"scale_{ax}_n {n} and scale_{ax}_d {d} must both be > 0"
+            )
             continue
         if n > RESIZE_MAX_NUMERATOR:
             check.report(ATTRIBUTE_RANGE, op, f"scale_{ax}_n {n} > {RESIZE_MAX_NUMERATOR}")
@@ -305,7 +336,12 @@ def slice_(check: Checker, op: SliceOp) -> None:
     """start >= 0, size >= 1, start + size <= input dim, output == size."""
     start, size = constant_ints(op.start), constant_ints(op.size)
     x, out = ranked_shape(op.input1), ranked_shape(op.output)
-    if start is None or size is None or not (len(x) == len(start) == len(size)) or not _same_rank(check, op, x, out):
+    if (
+        start is None
+        or size is None
+        or not (len(x) == len(start) == len(size))
+        or not _same_rank(check, op, x, out)
+    ):
         return
     for i, (b, s, dim) in enumerate(zip(start.tolist(), size.tolist(), x, strict=True)):
         if b < 0:
@@ -314,7 +350,9 @@ def slice_(check: Checker, op: SliceOp) -> None:
         if s < 1:
             check.report(ATTRIBUTE_RANGE, op, f"size[{i}] {s} < 1")
         elif dim >= 0 and b + s > dim:
-            check.report(ATTRIBUTE_RANGE, op, f"start[{i}] + size[{i}] = {b} + {s} > input dim {dim}")
+            check.report(
+                ATTRIBUTE_RANGE, op, f"start[{i}] + size[{i}] = {b} + {s} > input dim {dim}"
+            )
     _expect_dims(check, op, out, [s if s >= 1 else -1 for s in size.tolist()], "size")
 
 
@@ -347,7 +385,11 @@ def concat(check: Checker, op: ConcatOp) -> None:
     parts = [dims[axis] for dims in inputs]
     if not _dynamic(out[axis], *parts) and sum(parts) != out[axis]:
         text = " + ".join(map(str, parts))
-        check.report(OUTPUT_SHAPE, op, f"output dim {axis} is {out[axis]}, the inputs give {text} = {sum(parts)}")
+        check.report(
+            OUTPUT_SHAPE,
+            op,
+            f"output dim {axis} is {out[axis]}, the inputs give {text} = {sum(parts)}",
+        )
 
 
 @op_rule(TransposeOp)
@@ -363,7 +405,11 @@ def transpose(check: Checker, op: TransposeOp) -> None:
 @op_rule(TileOp)
 def tile(check: Checker, op: TileOp) -> None:
     """``output[i] == input[i] * multiples[i]``."""
-    multiples, x, out = constant_ints(op.multiples), ranked_shape(op.input1), ranked_shape(op.output)
+    multiples, x, out = (
+        constant_ints(op.multiples),
+        ranked_shape(op.input1),
+        ranked_shape(op.output),
+    )
     if multiples is None or len(multiples) != len(x) or not _same_rank(check, op, x, out):
         return
     expected = [-1 if d < 0 else d * int(m) for d, m in zip(x, multiples, strict=True)]
@@ -382,7 +428,9 @@ def reshape(check: Checker, op: ReshapeOp) -> None:
     if new_shape is None or len(new_shape) != len(out):
         return
     if any(o >= 0 and s != o for s, o in zip(new_shape.tolist(), out, strict=True)):
-        check.report(OUTPUT_SHAPE, op, f"shape operand {new_shape.tolist()} != output shape {dims_text(out)}")
+        check.report(
+            OUTPUT_SHAPE, op, f"shape operand {new_shape.tolist()} != output shape {dims_text(out)}"
+        )
 
 
 @op_rule(ArgMaxOp)
@@ -464,7 +512,9 @@ def gather_scatter_indices(check: Checker, op: GatherOp | ScatterOp) -> None:
     for n, row in enumerate(indices.reshape(ranked_shape(op.indices)[0], -1)):
         seen, counts = np.unique(row, return_counts=True)
         if np.any(counts > 1):
-            check.report(ATTRIBUTE_RANGE, op, f"batch {n} scatters to index {int(seen[counts > 1][0])} twice")
+            check.report(
+                ATTRIBUTE_RANGE, op, f"batch {n} scatters to index {int(seen[counts > 1][0])} twice"
+            )
 
 
 __all__ = ["MUL_SHIFT_RANGE", "RESIZE_MAX_DIM", "RESIZE_MAX_NUMERATOR", "TABLE_SIZE"]

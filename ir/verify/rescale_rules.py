@@ -44,7 +44,9 @@ def zero_points(check: Checker, op: RescaleOp) -> None:
         zp_value = int(zp[0])
         if width == 16 and unsigned and zp_value not in _UNSIGNED_16BIT_ZERO_POINTS:
             check.report(
-                "rescale-zero-point", op, f"{side}_zp {zp_value} of an unsigned 16-bit {side} must be 0 or 32768"
+                "rescale-zero-point",
+                op,
+                f"{side}_zp {zp_value} of an unsigned 16-bit {side} must be 0 or 32768",
             )
         elif width != 8 and not (width == 16 and unsigned) and zp_value != 0:
             check.report(
@@ -64,7 +66,9 @@ def scale32(check: Checker, op: RescaleOp) -> None:
     got = int_width(op.multiplier.type)
     if got != want:
         check.report(
-            "rescale-scale32", op, f"multiplier must be i{want} when scale32 = {str(on).lower()}, got i{got}"
+            "rescale-scale32",
+            op,
+            f"multiplier must be i{want} when scale32 = {str(on).lower()}, got i{got}",
         )
 
 
@@ -76,7 +80,9 @@ def rounding(check: Checker, op: RescaleOp) -> None:
     extension = tosa_spec()["enum_extensions"]["rounding_mode_t"].get(str(mode))
     if extension and not check.target.enabled(extension):
         check.report(
-            "rescale-rounding", op, f"rounding_mode {mode} needs {extension}, which {check.target.text} does not enable"
+            "rescale-rounding",
+            op,
+            f"rounding_mode {mode} needs {extension}, which {check.target.text} does not enable",
         )
 
 
@@ -87,7 +93,9 @@ def unsigned_sides(check: Checker, op: RescaleOp) -> None:
     if in_unsigned and out_unsigned:
         check.report("rescale-unsigned", op, "input_unsigned and output_unsigned are both true")
     if in_unsigned and in_width in (32, 48):
-        check.report("rescale-unsigned", op, f"input_unsigned with an i{in_width} input (no u{in_width})")
+        check.report(
+            "rescale-unsigned", op, f"input_unsigned with an i{in_width} input (no u{in_width})"
+        )
     if out_unsigned and out_width == 32:
         check.report("rescale-unsigned", op, "output_unsigned with an i32 output (no u32)")
     if in_unsigned and out_width == 32:
@@ -114,7 +122,9 @@ def per_channel(check: Checker, op: RescaleOp) -> None:
         length = (shape(value) or (None,))[0]
         if length is not None and length >= 0 and length != channels:
             reason = f"the input's last dimension {channels}" if on else "1 without per_channel"
-            check.report("rescale-per-channel", op, f"{name} has {length} entries, must be {reason}")
+            check.report(
+                "rescale-per-channel", op, f"{name} has {length} entries, must be {reason}"
+            )
 
 
 @op_rule(RescaleOp, group="rescale")
@@ -124,12 +134,16 @@ def shift_and_multiplier(check: Checker, op: RescaleOp) -> None:
         low, high = SHIFT_RANGE
         bad = (shifts < low) | (shifts > high)
         if bad.any():
-            check.report("rescale-shift", op, f"shift {_values_text(shifts, bad)} outside [{low}, {high}]")
+            check.report(
+                "rescale-shift", op, f"shift {_values_text(shifts, bad)} outside [{low}, {high}]"
+            )
     multipliers = constant_ints(op.multiplier)
     if multipliers is not None:
         bad = multipliers < 0
         if bad.any():
-            check.report("rescale-multiplier", op, f"multiplier {_values_text(multipliers, bad)} < 0")
+            check.report(
+                "rescale-multiplier", op, f"multiplier {_values_text(multipliers, bad)} < 0"
+            )
 
 
 __all__ = ["SHIFT_RANGE"]

@@ -28,6 +28,8 @@ from xdsl.dialects.builtin import ModuleOp, TensorType
 from xdsl.ir import Operation, SSAValue
 from xdsl.irdl import IRDLOperation
 
+from ir.dialects.spec_check import pair_with_spec
+from ir.dialects.syntax import type_text
 from ir.dialects.tosa_ext import (
     OPS_BY_SPEC_NAME,
     IfOp,
@@ -35,11 +37,8 @@ from ir.dialects.tosa_ext import (
     ShapeType,
     WhileOp,
 )
-from ir.dialects.spec_check import pair_with_spec
-from ir.dialects.syntax import type_text
-from ir.speedups.identity import SignatureMemo, signature
 from ir.spec import tosa_spec
-from ir.verify.target import Target, parse_spec
+from ir.speedups.identity import SignatureMemo, signature
 from ir.verify.core import (
     Checker,
     array_prop,
@@ -50,8 +49,11 @@ from ir.verify.core import (
     op_rule,
     spec_type_name,
 )
+from ir.verify.target import Target, parse_spec
 
-_SPEC_NAME_BY_CLASS: dict[type[Operation], str] = {cls: name for name, cls in OPS_BY_SPEC_NAME.items()}
+_SPEC_NAME_BY_CLASS: dict[type[Operation], str] = {
+    cls: name for name, cls in OPS_BY_SPEC_NAME.items()
+}
 
 #: names the spec gives the components of array attributes, by attribute and length
 _COMPONENTS: dict[str, dict[int, tuple[str, ...]]] = {
@@ -121,8 +123,12 @@ def spec_tables(check: Checker, op: IRDLOperation) -> None:
         return
     name, spec = found
     if spec is None:
-        check.report("spec-version", op, f"{name} is not a TOSA {check.target.version} operator; "
-                     f"{check.target.text} cannot run it")
+        check.report(
+            "spec-version",
+            op,
+            f"{name} is not a TOSA {check.target.version} operator; "
+            f"{check.target.text} cannot run it",
+        )
         return
     key, objects = _memo_key(op, check)
     known = _FINDINGS.get(key) if key is not None else None
@@ -164,7 +170,9 @@ def type_support(check: Checker, op: Operation, name: str, spec: dict, pairs) ->
         check.report(rule, op, message)
 
 
-def _type_verdict(name: str, spec: dict, bound: dict[str, str], target: Target) -> tuple[str, str] | None:
+def _type_verdict(
+    name: str, spec: dict, bound: dict[str, str], target: Target
+) -> tuple[str, str] | None:
     """``(rule, message)`` when no mode of the operator takes the bound types, or none of
     the matching modes is enabled by ``target``; None when the types are legal."""
     modes = spec["type_support"]
@@ -176,7 +184,9 @@ def _type_verdict(name: str, spec: dict, bound: dict[str, str], target: Target) 
         return "type-support", f"no {name} mode takes {_binding_text(bound)} (modes: {listed})"
     if any(target.allows(m["profiles"]) for m in matching):
         return None
-    needs = "; ".join(f"{_mode_text(name, m)} needs {_requirement_text(m['profiles'])}" for m in matching)
+    needs = "; ".join(
+        f"{_mode_text(name, m)} needs {_requirement_text(m['profiles'])}" for m in matching
+    )
     return "profile", f"{needs}; {target.text} does not enable it"
 
 
@@ -316,15 +326,28 @@ def shapes(check: Checker, op: Operation, spec: dict, pairs, env: dict, origin: 
     whole: dict[str, tuple[tuple[int, ...], str]] = {}
     for arg, value in pairs:
         actual = _length(value)
-        if actual is None or arg["type"] == "tensor_list_t" or not arg["shape"] or arg["shape"] == "-":
+        if (
+            actual is None
+            or arg["type"] == "tensor_list_t"
+            or not arg["shape"]
+            or arg["shape"] == "-"
+        ):
             continue
         dims = _dims(arg["shape"])
         if dims is None:
             _same_whole_shape(check, op, arg, actual, whole)
             continue
         if len(dims) != len(actual):
-            if arg["category"] == "attribute" or isinstance(value.type, ShapeType) or arg["rank"] is None:
-                check.report("shape", op, f"{arg['name']} has {len(actual)} dimensions, the spec says {arg['shape']}")
+            if (
+                arg["category"] == "attribute"
+                or isinstance(value.type, ShapeType)
+                or arg["rank"] is None
+            ):
+                check.report(
+                    "shape",
+                    op,
+                    f"{arg['name']} has {len(actual)} dimensions, the spec says {arg['shape']}",
+                )
             continue
         for i, (expr, size) in enumerate(zip(dims, actual)):
             want = _evaluate(_expression(expr), env) if expr != "TABLE_SIZE" else None
@@ -345,7 +368,9 @@ def shapes(check: Checker, op: Operation, spec: dict, pairs, env: dict, origin: 
             continue
         want = _evaluate(_expression(dims[0]), env)
         if want is not None and want != len(values):
-            check.report("shape", op, f"{arg['name']} has {len(values)} values, the spec says {arg['shape']}")
+            check.report(
+                "shape", op, f"{arg['name']} has {len(values)} values, the spec says {arg['shape']}"
+            )
 
 
 def _same_whole_shape(check, op, arg, actual, whole) -> None:
@@ -356,7 +381,11 @@ def _same_whole_shape(check, op, arg, actual, whole) -> None:
     first, first_arg = whole[name]
     if len(first) == len(actual) and all(a == b or a < 0 or b < 0 for a, b in zip(first, actual)):
         return
-    check.report("shape", op, f"{arg['name']} shape {list(actual)} must equal {first_arg}'s {list(first)} ({name})")
+    check.report(
+        "shape",
+        op,
+        f"{arg['name']} shape {list(actual)} must equal {first_arg}'s {list(first)} ({name})",
+    )
 
 
 def _number(x: float) -> str:
@@ -375,7 +404,9 @@ def level_limits(check: Checker, op: Operation, spec: dict, env: dict) -> None:
             if value is None or maximum is None or value <= maximum:
                 continue
             check.report(
-                "level", op, f"{expr} = {_number(value)} > {limit} {maximum} (level {check.target.level}, {arg['name']})"
+                "level",
+                op,
+                f"{expr} = {_number(value)} > {limit} {maximum} (level {check.target.level}, {arg['name']})",
             )
 
 
@@ -389,7 +420,11 @@ def tensor_sizes_and_nesting(check: Checker, module: ModuleOp) -> None:
         if isinstance(op, IfOp | WhileOp):
             depth = _nesting(op)
             if depth > max_nesting:
-                check.report("level", op, f"nesting depth {depth} > MAX_NESTING {max_nesting} (level {check.target.level})")
+                check.report(
+                    "level",
+                    op,
+                    f"nesting depth {depth} > MAX_NESTING {max_nesting} (level {check.target.level})",
+                )
         for value in defined_values(op):
             t = value.type
             known = sizes.get(id(t))

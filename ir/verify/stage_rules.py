@@ -37,7 +37,6 @@ _BOUNDARY_WIDTHS = (8, 16)
 _ZP_OPERAND = {"input_unsigned": 3, "output_unsigned": 4}
 
 
-
 def _in_control_flow(op: Operation) -> bool:
     parent = op.parent_op()
     while parent is not None:
@@ -65,10 +64,16 @@ def signedness(check: Checker, module: ModuleOp) -> None:
             if not is_signed_or_unsigned(element):
                 continue
             if not is_unsigned(element):
-                check.report("signless-int8", op, f"{_describe_value(value)} is signed; TOSA integers are signless")
+                check.report(
+                    "signless-int8",
+                    op,
+                    f"{_describe_value(value)} is signed; TOSA integers are signless",
+                )
             elif check.stage != TYPED:
                 check.report(
-                    "signless-int8", op, f"{_describe_value(value)} is unsigned in the signless stage"
+                    "signless-int8",
+                    op,
+                    f"{_describe_value(value)} is unsigned in the signless stage",
                 )
             else:
                 _typed_unsigned(check, op, value)
@@ -78,11 +83,15 @@ def _typed_unsigned(check: Checker, op: Operation, value: SSAValue) -> None:
     """An unsigned value in the typed stage: legal only at the boundary."""
     width = int_width(value.type)
     if width not in _BOUNDARY_WIDTHS:
-        check.report("uint8-io-only", op, f"{_describe_value(value)}: only ui8/ui16 may cross the boundary")
+        check.report(
+            "uint8-io-only", op, f"{_describe_value(value)}: only ui8/ui16 may cross the boundary"
+        )
         return
     if isinstance(value, BlockArgument):
         if not isinstance(op, FuncOp):
-            check.report("uint8-io-only", op, f"unsigned block {_describe_value(value)} inside a region")
+            check.report(
+                "uint8-io-only", op, f"unsigned block {_describe_value(value)} inside a region"
+            )
             return
         _unsigned_argument(check, value)
         return
@@ -90,7 +99,9 @@ def _typed_unsigned(check: Checker, op: Operation, value: SSAValue) -> None:
         _unsigned_constant(check, op)
         return
     if not (isinstance(op, RescaleOp) and flag(op, "output_unsigned")):
-        check.report("uint8-io-only", op, f"produces unsigned {type_text(value.type)} inside the graph")
+        check.report(
+            "uint8-io-only", op, f"produces unsigned {type_text(value.type)} inside the graph"
+        )
         return
     for use in value.uses:
         if not isinstance(use.operation, ReturnOp):
@@ -106,7 +117,11 @@ def _unsigned_argument(check: Checker, arg: BlockArgument) -> None:
         user = use.operation
         if isinstance(user, RescaleOp) and use.index == 0 and flag(user, "input_unsigned"):
             continue
-        what = "a RESCALE without input_unsigned = true" if isinstance(user, RescaleOp) else "not a RESCALE"
+        what = (
+            "a RESCALE without input_unsigned = true"
+            if isinstance(user, RescaleOp)
+            else "not a RESCALE"
+        )
         check.report(
             "unsigned-input-flag",
             user,
@@ -165,11 +180,15 @@ def flag_placement(check: Checker, module: ModuleOp) -> None:
         if not flags:
             continue
         if _in_control_flow(op):
-            check.report("unsigned-flag-placement", op, f"{' and '.join(flags)} inside a cond/while region")
+            check.report(
+                "unsigned-flag-placement", op, f"{' and '.join(flags)} inside a cond/while region"
+            )
             continue
         if "input_unsigned" in flags and not _function_argument(op.input):
             check.report(
-                "unsigned-flag-placement", op, "input_unsigned = true but the input is not a function argument"
+                "unsigned-flag-placement",
+                op,
+                "input_unsigned = true but the input is not a function argument",
             )
         if "output_unsigned" in flags:
             inner = [u.operation for u in op.output.uses if not isinstance(u.operation, ReturnOp)]

@@ -26,8 +26,15 @@ SUPPORTED_VERSIONS = ("1.0", "1.1")
 #: ExecuTorch's short names that are not the spec name's tail (one token may enable several)
 _ALIASES = {"var": ("EXT-VARIABLE",), "cf": ("EXT-CONTROLFLOW",)}
 _ALIASES_1_1 = {
-    "mxfp": ("EXT-MX-COMMON", "EXT-MX-FP4E2M1", "EXT-MX-FP6E2M3", "EXT-MX-FP6E3M2",
-             "EXT-MX-FP8E4M3", "EXT-MX-FP8E5M2", "EXT-MXFP-CONV"),
+    "mxfp": (
+        "EXT-MX-COMMON",
+        "EXT-MX-FP4E2M1",
+        "EXT-MX-FP6E2M3",
+        "EXT-MX-FP6E3M2",
+        "EXT-MX-FP8E4M3",
+        "EXT-MX-FP8E5M2",
+        "EXT-MXFP-CONV",
+    ),
 }
 #: tokens ExecuTorch accepts that change nothing TOSA checks
 _NO_EXTENSION = {"u55"}
@@ -59,7 +66,7 @@ class Target:
 
 
 def _extension_names(version: str) -> dict[str, tuple[str, ...]]:
-    names = {ext[len("EXT-"):].lower(): (ext,) for ext in tosa_spec(version)["extensions"]}
+    names = {ext[len("EXT-") :].lower(): (ext,) for ext in tosa_spec(version)["extensions"]}
     return {**names, **_ALIASES, **(_ALIASES_1_1 if version == "1.1" else {})}
 
 
@@ -69,10 +76,14 @@ def parse_spec(text: str) -> Target:
     head, *tokens = text.strip().split("+")
     if not head.upper().startswith("TOSA-"):
         raise SpecError(f"{text!r}: a TOSA spec starts with 'TOSA-<version>', e.g. 'TOSA-1.0+INT'")
-    written = head[len("TOSA-"):]
-    version = next((v for v in SUPPORTED_VERSIONS if written == v or written.startswith(v + ".")), None)
+    written = head[len("TOSA-") :]
+    version = next(
+        (v for v in SUPPORTED_VERSIONS if written == v or written.startswith(v + ".")), None
+    )
     if version is None:
-        raise SpecError(f"{text!r}: TOSA version {written} is not supported (this project implements 1.0 and 1.1)")
+        raise SpecError(
+            f"{text!r}: TOSA version {written} is not supported (this project implements 1.0 and 1.1)"
+        )
     extension_names = _extension_names(version)
     no_extension = _NO_EXTENSION | (_NO_EXTENSION_1_1 if version == "1.1" else set())
     profiles, extensions, level = set(), set(), "none"
@@ -87,14 +98,18 @@ def parse_spec(text: str) -> Target:
             extensions.update(extension_names[token.lower()])
         else:
             known = ", ".join(sorted([*extension_names, *no_extension, "8k"]))
-            raise SpecError(f"{text!r}: unknown token {token!r}; profiles INT, FP; extensions/levels: {known}")
+            raise SpecError(
+                f"{text!r}: unknown token {token!r}; profiles INT, FP; extensions/levels: {known}"
+            )
     if not profiles:
         raise SpecError(f"{text!r}: no profile; add +INT and/or +FP")
     supported_by = tosa_spec(version)["extensions"]
     for ext in sorted(extensions):
         if not profiles & set(supported_by[ext]):
-            need = " or ".join(p[len("PRO-"):] for p in supported_by[ext])
-            raise SpecError(f"{text!r}: extension {ext} extends {need}, which the spec does not enable")
+            need = " or ".join(p[len("PRO-") :] for p in supported_by[ext])
+            raise SpecError(
+                f"{text!r}: extension {ext} extends {need}, which the spec does not enable"
+            )
     return Target(text, frozenset(profiles), frozenset(extensions), level, version)
 
 
@@ -107,7 +122,9 @@ def as_target(spec: str | Target) -> Target:
     if isinstance(spec, Target):
         return spec
     if not isinstance(spec, str):
-        raise TypeError(f"spec: expected a TOSA spec string or an ir.verify.Target, got {type(spec).__name__}")
+        raise TypeError(
+            f"spec: expected a TOSA spec string or an ir.verify.Target, got {type(spec).__name__}"
+        )
     return parse_spec(spec)
 
 

@@ -103,8 +103,10 @@ def _install(mode: str, compare: bool) -> None:
         if compare:  # before ours: the pass pipeline rewrites the program in place
             try:
                 theirs = bytes(stock(copy.deepcopy(edge_program), compile_spec).processed_bytes)
-            except Exception as error:  # noqa: BLE001 - theirs failing is a finding, not ours
-                _differences.append(f"ExecuTorch's serializer failed: {type(error).__name__}: {error}"[:300])
+            except Exception as error:
+                _differences.append(
+                    f"ExecuTorch's serializer failed: {type(error).__name__}: {error}"[:300]
+                )
         ours = _ours(edge_program, compile_spec, pipeline)
         if theirs is not None:
             from tosa_flatbuffer.compare import first_difference
@@ -118,8 +120,8 @@ def _install(mode: str, compare: bool) -> None:
 def _ours(edge_program, compile_spec, pipeline: str) -> bytes:
     """Our bytes for the partition, with ExecuTorch's debug dump where it would write one
     (some tests read the ``.tosa`` back from the intermediate path)."""
-    from executorch.backends.arm.tosa.backend import arm_get_first_delegation_tag
     from executorch.backends.arm.common.debug import debug_tosa_dump
+    from executorch.backends.arm.tosa.backend import arm_get_first_delegation_tag
 
     from bridge.partitioner import compile_edge_program
 

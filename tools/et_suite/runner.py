@@ -33,13 +33,28 @@ def collect(root: Path) -> list[str]:
     """The TOSA part of the suite, as ids relative to ``root``."""
     paths = [root / "ops", root / "models", *(root / f for f in UINT8_IO_FILES)]
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
-         "--rootdir", str(root), *map(str, paths)],
-        capture_output=True, text=True, env=env_with_tools(), cwd=root,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--rootdir",
+            str(root),
+            *map(str, paths),
+        ],
+        capture_output=True,
+        text=True,
+        env=env_with_tools(),
+        cwd=root,
     )
     ids = [line for line in result.stdout.splitlines() if "::" in line]
     if not ids:
-        raise SystemExit(f"collecting the suite found nothing:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        raise SystemExit(
+            f"collecting the suite found nothing:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        )
     return sorted(i for i in ids if _in_tosa_part(i))
 
 
@@ -50,7 +65,9 @@ def _in_tosa_part(test_id: str) -> bool:
     return path.startswith(("ops/", "models/")) and "tosa" in name.lower()
 
 
-def run_mode(mode: str, ids: list[str], run_dir: Path, workers: int, timeout: int, compare: bool = False) -> Path:
+def run_mode(
+    mode: str, ids: list[str], run_dir: Path, workers: int, timeout: int, compare: bool = False
+) -> Path:
     """One pytest process over ``ids`` in ``mode``; its JSON lines."""
     root = suite_root()
     report = run_dir / f"{mode}.jsonl"
@@ -58,10 +75,22 @@ def run_mode(mode: str, ids: list[str], run_dir: Path, workers: int, timeout: in
     args_file = run_dir / "ids.args"
     args_file.write_text("".join(f"{root / i}\n" for i in ids))
     command = [
-        sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-        "-p", "tools.et_suite.plugin", f"--tosa-ir={mode}",
-        f"--tosa-ir-report={report.resolve()}", f"--timeout={timeout}",
-        "--rootdir", str(root), "-o", "addopts=", f"@{args_file.resolve()}",
+        sys.executable,
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-p",
+        "tools.et_suite.plugin",
+        f"--tosa-ir={mode}",
+        f"--tosa-ir-report={report.resolve()}",
+        f"--timeout={timeout}",
+        "--rootdir",
+        str(root),
+        "-o",
+        "addopts=",
+        f"@{args_file.resolve()}",
     ]
     if workers > 1:
         command += ["-n", str(workers)]
@@ -135,7 +164,9 @@ def compare(stock: dict[str, dict], ours: dict[str, dict], ids: list[str]) -> di
     }
 
 
-def write_report(run_dir: Path, stock: dict, ours: dict, ids: list[str], summary: dict, mode: str) -> Path:
+def write_report(
+    run_dir: Path, stock: dict, ours: dict, ids: list[str], summary: dict, mode: str
+) -> Path:
     lines = [
         f"# ExecuTorch Arm suite, stock vs `{mode}`",
         "",
@@ -147,18 +178,34 @@ def write_report(run_dir: Path, stock: dict, ours: dict, ids: list[str], summary
         "## Passes stock, fails with ours",
         "",
     ]
-    lines += [f"- `{i}`: {ours.get(i, {}).get('reason') or ours.get(i, {}).get('outcome', 'not run')}"
-              for i in summary["regressions"]] or ["(none)"]
+    lines += [
+        f"- `{i}`: {ours.get(i, {}).get('reason') or ours.get(i, {}).get('outcome', 'not run')}"
+        for i in summary["regressions"]
+    ] or ["(none)"]
     if summary["compared"]:
-        lines += ["", f"## Graph differs from ExecuTorch's ({len(summary['differing'])} of "
-                  f"{len(summary['compared'])} compared)", ""]
-        lines += [f"- `{i}`: " + "; ".join(d for d in ours[i]["differences"] if d)[:600]
-                  for i in summary["differing"]] or ["(none)"]
-    lines += ["", "## Every id", "", "| id | stock | ours | calls | reason (ours) |", "| --- | --- | --- | --- | --- |"]
+        lines += [
+            "",
+            f"## Graph differs from ExecuTorch's ({len(summary['differing'])} of "
+            f"{len(summary['compared'])} compared)",
+            "",
+        ]
+        lines += [
+            f"- `{i}`: " + "; ".join(d for d in ours[i]["differences"] if d)[:600]
+            for i in summary["differing"]
+        ] or ["(none)"]
+    lines += [
+        "",
+        "## Every id",
+        "",
+        "| id | stock | ours | calls | reason (ours) |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for i in ids:
         s, o = stock.get(i, {}), ours.get(i, {})
         reason = (o.get("reason") or "").replace("|", "\\|")[:160]
-        lines.append(f"| `{i}` | {s.get('outcome', '-')} | {o.get('outcome', '-')} | {o.get('calls', '-')} | {reason} |")
+        lines.append(
+            f"| `{i}` | {s.get('outcome', '-')} | {o.get('outcome', '-')} | {o.get('calls', '-')} | {reason} |"
+        )
     path = run_dir / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -183,7 +230,9 @@ def _select(args, root: Path) -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.et_suite", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.et_suite", description=__doc__.split("\n\n")[0]
+    )
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--sample", type=int, help="a seeded random sample of this many ids")
     which.add_argument("--all", action="store_true", help="the whole TOSA part")
@@ -195,10 +244,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="pytest-xdist workers")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per test")
     parser.add_argument("--name", help="the run's folder under out/et_suite")
-    parser.add_argument("--stock-on-failures", action="store_true",
-                        help="run stock only on the ids that do not pass with ours (ours first)")
-    parser.add_argument("--compare", action="store_true",
-                        help="also compare each partition's graph with ExecuTorch's (ir modes)")
+    parser.add_argument(
+        "--stock-on-failures",
+        action="store_true",
+        help="run stock only on the ids that do not pass with ours (ours first)",
+    )
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="also compare each partition's graph with ExecuTorch's (ir modes)",
+    )
     args = parser.parse_args(argv)
 
     root = suite_root()
@@ -206,7 +261,13 @@ def main(argv: list[str] | None = None) -> int:
     modes = [m for m in args.modes.split(",") if m]
     if unknown := set(modes) - set(MODES):
         parser.error(f"unknown modes {sorted(unknown)}")
-    name = args.name or ("all" if args.all else f"sample{args.sample}-seed{args.seed}" if args.sample else Path(args.ids or "ids").stem)
+    name = args.name or (
+        "all"
+        if args.all
+        else f"sample{args.sample}-seed{args.seed}"
+        if args.sample
+        else Path(args.ids or "ids").stem
+    )
     if args.shard:
         name += "-shard" + args.shard.replace("/", "of")
     run_dir = OUT / name
@@ -215,21 +276,31 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(ids)} ids -> {run_dir}", flush=True)
 
     ours_modes = [m for m in modes if m != "stock"]
-    reports = {m: run_mode(m, ids, run_dir, args.workers, args.timeout, args.compare) for m in ours_modes}
+    reports = {
+        m: run_mode(m, ids, run_dir, args.workers, args.timeout, args.compare) for m in ours_modes
+    }
     if args.stock:
         reports["stock"] = Path(args.stock)
     elif "stock" in modes:
         stock_ids = ids
         if args.stock_on_failures and ours_modes:
             # a test that passes with ours needs no stock run to rule out a regression
-            stock_ids = [i for i in ids if any(not _passed(load(reports[m]), i) for m in ours_modes)]
-        reports["stock"] = run_mode("stock", stock_ids, run_dir, args.workers, args.timeout) if stock_ids else _empty(run_dir)
+            stock_ids = [
+                i for i in ids if any(not _passed(load(reports[m]), i) for m in ours_modes)
+            ]
+        reports["stock"] = (
+            run_mode("stock", stock_ids, run_dir, args.workers, args.timeout)
+            if stock_ids
+            else _empty(run_dir)
+        )
     if "stock" not in reports:
         ours = load(reports[modes[0]])
         bad = [i for i in ids if ours.get(i, {}).get("outcome") not in ("passed", "xfailed")]
         print(f"{modes[0]}: {len(ids) - len(bad)} of {len(ids)} passed")
         for i in bad:
-            print(f"  {i}: {ours.get(i, {}).get('reason') or ours.get(i, {}).get('outcome', 'not run')}")
+            print(
+                f"  {i}: {ours.get(i, {}).get('reason') or ours.get(i, {}).get('outcome', 'not run')}"
+            )
         return 1 if bad else 0
     stock = load(reports["stock"])
     status = 0
@@ -237,12 +308,15 @@ def main(argv: list[str] | None = None) -> int:
         ours = load(reports[mode])
         summary = compare(stock, ours, ids)
         path = write_report(run_dir, stock, ours, ids, summary, mode)
-        print(f"{mode}: {summary['ids']} ids, stock run on {summary['stock_run']} and passed "
-              f"{summary['stock_passed']}, ours passed "
-              f"{summary['ours_passed']}, regressions {len(summary['regressions'])}, graphs differing "
-              f"from ExecuTorch's {len(summary['differing'])} of {len(summary['compared'])} compared ({path})")
+        print(
+            f"{mode}: {summary['ids']} ids, stock run on {summary['stock_run']} and passed "
+            f"{summary['stock_passed']}, ours passed "
+            f"{summary['ours_passed']}, regressions {len(summary['regressions'])}, graphs differing "
+            f"from ExecuTorch's {len(summary['differing'])} of {len(summary['compared'])} compared ({path})"
+        )
         for i in summary["regressions"]:
-            print(f"  REGRESSION {i}: {ours.get(i, {}).get('reason') or ours.get(i, {}).get('outcome', 'not run')}")
+            print(
+                f"  REGRESSION {i}: {ours.get(i, {}).get('reason') or ours.get(i, {}).get('outcome', 'not run')}"
+            )
         status |= bool(summary["regressions"])
     return status
-

@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 STAMP := $(VENV)/.installed
 
-.PHONY: example test lint setup bench et-suite browser
+.PHONY: example test test-fast lint setup bench et-suite browser
 
 setup: $(STAMP)
 
@@ -20,7 +20,11 @@ example: $(STAMP)
 test: $(STAMP) browser
 	$(VENV)/bin/python -m pytest -q
 
-# Debian's Chromium, for tests/test_explorer.py (Model Explorer in a headless browser,
+# the tests that need no ExecuTorch flow on whole models (marker `slow`, pyproject.toml)
+test-fast: $(STAMP)
+	$(VENV)/bin/python -m pytest -q -m "not slow"
+
+# Debian's Chromium, for tests/drivers/test_explorer.py (Model Explorer in a headless browser,
 # driven by Playwright, which downloads no browser of its own); installed once
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 browser:

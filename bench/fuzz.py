@@ -3,7 +3,7 @@
 Mutates every stage's dump of the example model (``tosa-ir compile`` on
 ``drivers/example.py:ExampleCNN --uint8-io``; ``--dumps DIR`` reuses a compile's output
 folder) and every lit text in ``tests/filecheck`` with the edits of
-``tests/mutations.py``, reads each as ``tosa-ir-verify`` does, and counts:
+``tests/support/mutations.py``, reads each as ``tosa-ir-verify`` does, and counts:
 
 - crashes: any exception but an ``IRParseError`` / ``VerificationError``;
 - hangs: more than 1 s to read a text under 100 kB, twice (the machine is shared: a
@@ -29,7 +29,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from tests.mutations import Outcome, flatbuffer_outcome, mutate, mutate_bytes, outcome
+from tests.support.mutations import Outcome, flatbuffer_outcome, mutate, mutate_bytes, outcome
 
 ROOT = Path(__file__).resolve().parent.parent
 HANG_SECONDS = 1.0

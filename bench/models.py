@@ -1,7 +1,7 @@
 """The real models of the bench, each quantized, exported and captured once per run.
 
 MobileNetV2-224 (``bench.mobilenet_v2``) under INT with uint8 IO and under FP, and two
-zoo models (``tests.zoo``: the single-head attention and the unrolled LSTM, the zoo's
+zoo models (``tests.support.zoo``: the single-head attention and the unrolled LSTM, the zoo's
 largest graphs). ``capture`` runs ExecuTorch's quantizer, partitioner and ArmPassManager
 through ``bridge.capture`` and keeps ExecuTorch's own flatbuffer of each partition
 (``with_reference``), the check that the bench times the same serializer output that
@@ -28,7 +28,7 @@ class Model:
 
 
 def _zoo(name: str, key: str) -> Model:
-    from tests.zoo import CASES, CONFIGS
+    from tests.support.zoo import CASES, CONFIGS
 
     case, config = CASES[name], CONFIGS[key]
     return Model(f"{name} {key}", config.spec, config.uint8_io, case.factory, case.inputs_factory)

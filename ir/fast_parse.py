@@ -18,7 +18,7 @@ module and every error message stay xDSL's.
 
 Replaces: xDSL's ``Parser.parse_operation`` for those lines (``ir.parsing.MlirParser``
 asks here first). Exact because each piece is parsed by xDSL itself (once per distinct
-text) and the op is built as its parser builds it; ``tests/test_fast_parse.py`` compares
+text) and the op is built as its parser builds it; ``tests/ir/test_fast_parse.py`` compares
 the two ways on every op and lit text. Off with ``TOSA_IR_NO_SPEEDUPS=1``.
 """
 

@@ -325,7 +325,7 @@ def canonicalize(module: ModuleOp) -> ModuleOp:
 
 
 def op_counts(module: ModuleOp) -> dict[str, int]:
-    """TOSA operators (``tosa.yield`` included, as ``tests/zoo.py`` counts them) other
+    """TOSA operators (``tosa.yield`` included, as ``tests/support/zoo.py`` counts them) other
     than constants, and the ``tosa.const``/``tosa.const_shape`` ops, regions included."""
     names = Counter(op.name for op in module.walk() if op.name.startswith("tosa."))
     consts = {name: names[name] for name in CONST_OPS}

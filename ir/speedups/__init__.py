@@ -3,7 +3,7 @@
 Each one changes how fast a result is reached, never the result: the same module, the
 same text, the same bytes, the same error messages. To tell a logic bug from a speed-up
 bug, run with ``TOSA_IR_NO_SPEEDUPS=1``: every speed-up is then off and xDSL's own path
-runs instead (``tests/test_speedups.py`` runs the lit texts and the op table both ways
+runs instead (``tests/ir/test_speedups.py`` runs the lit texts and the op table both ways
 and compares the outputs). The variable is read once, here, when ``ir`` is imported.
 
 Each speed-up lives in this package, but for one: the fast op-line parser is a second

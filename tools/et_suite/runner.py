@@ -2,7 +2,7 @@
 
     python -m tools.et_suite --sample 200 --seed 1            # both modes on a sample
     python -m tools.et_suite --all --shard 1/4 --workers 2     # a quarter of the TOSA part
-    python -m tools.et_suite --ids tests/et_suite_sample.txt --modes ir
+    python -m tools.et_suite --ids tests/bridge/et_suite_sample.txt --modes ir
 
 The TOSA part is every ``ops/*.py`` test id with ``tosa`` in its name, the two uint8 IO
 files (``passes/test_ioquantization_pass.py``, ``misc/test_rescale_range.py``) and the

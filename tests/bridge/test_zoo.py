@@ -34,11 +34,13 @@ from ir.lowering.pipeline import run_pipeline
 from ir.lowering.signless import is_unsigned
 from ir.verify import VerificationError, verify
 from runtime import VelaError, compile_vela, graph_io, run_reference
-from tests.ir_compare import assert_same_graph, op_histogram
-from tests.zoo import CONFIGS, case_config_ids, case_configs
-from tests.zoo_runs import RANDOM_INPUTS, ZooRun, capture, executorch_texts
+from tests.support.ir_compare import assert_same_graph, op_histogram
+from tests.support.zoo import CONFIGS, case_config_ids, case_configs
+from tests.support.zoo_runs import RANDOM_INPUTS, ZooRun, capture, executorch_texts
 from tosa_flatbuffer import decode, from_flatbuffer, to_flatbuffer
 from tosa_flatbuffer.compare import first_difference
+
+pytestmark = pytest.mark.slow
 
 VELA_ACCELERATORS = ("ethos-u55-128", "ethos-u85-256")
 #: vs the quantized torch model, in output quantization steps. Measured on the zoo: at

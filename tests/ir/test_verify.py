@@ -2,7 +2,7 @@
 passes) and the stage, RESCALE and spec-table rules, one fault at a time.
 
 Each fault is a substitution on a clean base module, so the table reads as the diff a
-reviewer would see. Faults injected into real zoo graphs are tests/test_verify_faults.py.
+reviewer would see. Faults injected into real zoo graphs are tests/ir/test_verify_faults.py.
 """
 
 from __future__ import annotations
@@ -331,7 +331,7 @@ def test_level_faults_are_legal_without_a_level(fault):
 
 def test_every_rule_has_a_fault_here_or_in_the_op_rules_tests():
     covered = {rule for *_, rule, _node in FAULTS.values()} | {"structure"}
-    op_rule_ids = {"output-shape", "attribute-range", "zero-point"}  # tests/test_verify_ops.py
+    op_rule_ids = {"output-shape", "attribute-range", "zero-point"}  # tests/ir/test_verify_ops.py
     assert set(v.RULES) - covered - op_rule_ids == set()
 
 

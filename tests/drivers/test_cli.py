@@ -22,11 +22,11 @@ import pytest
 
 import ir
 from drivers import cli
-from tests.ir_compare import assert_same_graph
+from tests.support.ir_compare import assert_same_graph
 from tosa_flatbuffer import from_flatbuffer
 
 EXAMPLE = "drivers/example.py:ExampleCNN"
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 STAGES = ["00-input.mlir", "01-legalize-unsigned-io.mlir", "02-canonicalize.mlir"]
 
 
@@ -79,7 +79,7 @@ def test_compile_report_states_what_the_files_show(compiled):
     summary = (out / "tag0.vela.txt").read_text()
     assert f"{npu} NPU / {cpu} CPU TOSA ops" in summary and npu > 0
     lsb = int(re.search(r"max \|diff\| = (\d+) LSB", report).group(1))
-    assert lsb <= 1  # the example's measured agreement (tests/test_zoo.py bounds the zoo)
+    assert lsb <= 1  # the example's measured agreement (tests/bridge/test_zoo.py bounds the zoo)
 
 
 def test_review_dump_carries_vela_placement(compiled):

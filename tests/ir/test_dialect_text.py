@@ -2,10 +2,10 @@
 
 import pytest
 from conftest import normalize_ssa
-from op_cases import CASES, HAND_BUILT, build_case_module
 
 import ir
 from ir.dialects import tosa_ext as tosa
+from tests.support.op_cases import CASES, HAND_BUILT, build_case_module
 
 ALL_OPS = sorted(tosa.OPS_BY_SPEC_NAME)
 

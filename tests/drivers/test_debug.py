@@ -32,8 +32,10 @@ from ir.builders import const, numpy_from_dense
 from ir.dialects.tosa_ext import ConstOp
 from ir.lowering.expose import main_func
 from ir.tensor_names import tensor_names
-from tests.zoo import CASES, case_config_ids, case_configs
-from tests.zoo_runs import debug_capture
+from tests.support.zoo import CASES, case_config_ids, case_configs
+from tests.support.zoo_runs import debug_capture
+
+pytestmark = pytest.mark.slow
 
 # --------------------------------------------------------------------------- clean graphs
 
@@ -86,7 +88,7 @@ def test_rows_name_op_node_and_source():
     assert len(convs) == 2
     for row in convs:
         assert row.fx_node and row.fx_node.startswith("tosa_conv2d")
-        assert row.location and row.location.startswith("tests/zoo.py:")
+        assert row.location and row.location.startswith("tests/support/zoo.py:")
         assert row.proxy_of is not None and "i32 value has no torch counterpart" in row.note
     rescale = report.rows[convs[0].proxy_of]
     assert rescale.op == "tosa.rescale" and rescale.compared_with.startswith("quantize_per_tensor")
@@ -462,7 +464,7 @@ def test_module_from_other_stage_is_accepted():
 
 
 def test_cases_table_covers_zoo():
-    assert set(c for c, _ in BY_DESIGN) <= set(CASES)
+    assert {c for c, _ in BY_DESIGN} <= set(CASES)
 
 
 # --------------------------------------------------------------------------- the command

@@ -1,12 +1,12 @@
 """Property-based (hypothesis): generated modules round-trip, broken ones fail cleanly.
 
 A generated module is one function applying random operators from the op table
-(``tests/op_cases.py``) to its arguments, plus random constants (shape, element type,
+(``tests/support/op_cases.py``) to its arguments, plus random constants (shape, element type,
 bytes) added to an argument of their type. For every such module:
 
 - print -> parse -> print gives the same text (with and without locations);
 - IR -> flatbuffer -> IR gives the same graph, and writing it again the same bytes;
-- a careless edit of its text (``tests/mutations.py``) gives a module or one positioned
+- a careless edit of its text (``tests/support/mutations.py``) gives a module or one positioned
   ``IRParseError``/``VerificationError``; corrupted flatbuffer bytes a module or a
   ``FlatbufferError``, never another exception.
 
@@ -28,9 +28,9 @@ from xdsl.ir import Block, Region
 import ir
 from ir.builders import const, const_shape
 from ir.dialects import tosa_ext as tosa
-from tests.ir_compare import assert_same_graph
-from tests.mutations import flatbuffer_outcome, mutate, mutate_bytes, outcome
-from tests.op_cases import CASES, parse_props, parse_type
+from tests.support.ir_compare import assert_same_graph
+from tests.support.mutations import flatbuffer_outcome, mutate, mutate_bytes, outcome
+from tests.support.op_cases import CASES, parse_props, parse_type
 from tosa_flatbuffer import from_flatbuffer, to_flatbuffer
 
 SETTINGS = settings(

@@ -6,7 +6,7 @@ project derives from its texts (run as a script, this file prints them as JSON):
 
 - every lit text under ``tests/filecheck``: each ``tosa-ir-opt`` command of its RUN lines,
   run in-process, gives its exit status, stdout, stderr and the files it writes;
-- every case of the op table (``tests/op_cases.py``): the module printed (custom form,
+- every case of the op table (``tests/support/op_cases.py``): the module printed (custom form,
   generic form with locations), its flatbuffer bytes, the text and the flatbuffer read
   back and printed again, and the verifier's findings.
 
@@ -27,7 +27,7 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
+ROOT = HERE.parents[1]
 
 
 def _env(switch: bool) -> dict:
@@ -63,7 +63,7 @@ def test_outputs_are_the_same_with_the_env():
 
 
 # ============================================================================= the probe
-# What one process prints: run as ``python tests/test_speedups.py``.
+# What one process prints: run as ``python tests/ir/test_speedups.py``.
 
 
 def _digest(data: bytes | str) -> str:
@@ -112,10 +112,9 @@ def _lit_outputs() -> dict[str, str]:
 
 
 def _op_table_outputs() -> dict[str, str]:
-    from op_cases import CASES, HAND_BUILT, build_case_module
-
     import ir
     from ir.verify import diagnose
+    from tests.support.op_cases import CASES, HAND_BUILT, build_case_module
     from tosa_flatbuffer import from_flatbuffer, to_flatbuffer
 
     outputs = {}
@@ -125,17 +124,21 @@ def _op_table_outputs() -> dict[str, str]:
         exact = ir.print_module(module, generic=True, debuginfo=True)
         outputs[f"op {name} custom"] = text
         outputs[f"op {name} generic"] = exact
-        outputs[f"op {name} verify"] = _guarded(lambda: "\n".join(str(d) for d in diagnose(module)))
+        outputs[f"op {name} verify"] = _guarded(
+            lambda module=module: "\n".join(str(d) for d in diagnose(module))
+        )
         outputs[f"op {name} text read back"] = _guarded(
-            lambda: ir.print_module(
+            lambda exact=exact: ir.print_module(
                 ir.parse_module(exact, name="t.mlir"), generic=True, debuginfo=True
             )
         )
-        data = _guarded(lambda: to_flatbuffer(module))
+        data = _guarded(lambda module=module: to_flatbuffer(module))
         outputs[f"op {name} flatbuffer"] = _digest(data) if isinstance(data, bytes) else data
         if isinstance(data, bytes):
             outputs[f"op {name} flatbuffer read back"] = _guarded(
-                lambda: ir.print_module(from_flatbuffer(data), generic=True, debuginfo=True)
+                lambda data=data: ir.print_module(
+                    from_flatbuffer(data), generic=True, debuginfo=True
+                )
             )
     return outputs
 

@@ -30,8 +30,8 @@ from ir.dialects import tosa_ext as tosa
 from ir.float_format import mlir_float_text_from_bits
 from ir.mlir_tools import deserialize_with_tosa_opt
 from runtime import run_reference
-from tests.ir_compare import assert_same_graph
-from tests.op_cases import parse_props
+from tests.support.ir_compare import assert_same_graph
+from tests.support.op_cases import parse_props
 from tosa_flatbuffer import decode, from_flatbuffer, to_flatbuffer
 
 FP8 = {
@@ -214,7 +214,7 @@ def test_fp8_pad_through_every_layer(kind, tmp_path, tosa_opt):
 def test_fp8_needs_its_extension(kind):
     _, dtype, extension = FP8[kind]
     module = _conv2d(kind, _small((3, 1, 1, 2), dtype), _small((3,), np.float16))
-    with pytest.raises(ir.verify.VerificationError, match="CONV2D|conv2d"):
+    with pytest.raises(ir.verify.VerificationError, match=r"CONV2D|conv2d"):
         ir.verify.verify(module, spec="TOSA-1.0+FP")
     other = "fp8e5m2" if extension == "fp8e4m3" else "fp8e4m3"
     with pytest.raises(ir.verify.VerificationError):

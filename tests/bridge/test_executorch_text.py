@@ -7,6 +7,8 @@ import ir
 from ir.dialects import tosa_ext as tosa
 from ir.mlir_tools import deserialize_with_tosa_opt
 
+pytestmark = pytest.mark.slow
+
 SPECS = {
     "int-uint8-io": ("TOSA-1.0+INT", True),
     "int": ("TOSA-1.0+INT", False),

@@ -47,10 +47,12 @@ from drivers.explorer.main import ADAPTER_ID
 from drivers.explorer.modules import find_modules_file
 from drivers.explorer.overlays import find_overlays
 from ir.mlir_tools import deserialize_with_tosa_opt
-from tests.op_cases import build_case_module
+from tests.support.op_cases import build_case_module
+
+pytestmark = pytest.mark.slow
 
 EXAMPLE = "drivers/example.py:ExampleCNN"
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "out" / "test-artifacts"
 IO_NODES = {GRAPH_INPUTS, GRAPH_OUTPUTS}
 
@@ -418,7 +420,7 @@ def _convert(url: str, path: Path) -> dict:
 
 def test_adapter_reads_executorchs_tosa_and_tosa_opts_text(compiled, viewer, tmp_path):
     from drivers.example import ExampleCNN, example_inputs
-    from tests.zoo import ZooCase, executorch_tosa_flatbuffers
+    from tests.support.zoo import ZooCase, executorch_tosa_flatbuffers
 
     url, _ = viewer
     case = ZooCase("example", ExampleCNN, example_inputs, ("int-uint8-io",))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).parent / "filecheck"
+ROOT = Path(__file__).resolve().parents[1] / "filecheck"
 FILES = sorted(ROOT.rglob("*.mlir"))
 RUN = re.compile(r"^//\s*RUN:\s*(.*\S)\s*$", re.MULTILINE)
 TOOLS = ("tosa-ir-opt", "filecheck")
@@ -100,7 +100,7 @@ def test_a_failing_check_fails(tmp_path: Path):
         "}\n"
     )
     run_pipeline("tosa-ir-opt %s", bad, tmp_path / "bad")  # the module itself is fine
-    with pytest.raises(pytest.fail.Exception, match="'filecheck .*' should succeed"):
+    with pytest.raises(pytest.fail.Exception, match=r"'filecheck .*' should succeed"):
         run_pipeline(run_lines(bad)[0], bad, tmp_path / "bad")
     with pytest.raises(pytest.fail.Exception, match="should fail"):
         run_pipeline("not tosa-ir-opt %s", bad, tmp_path / "bad")

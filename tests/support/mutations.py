@@ -44,7 +44,7 @@ _TYPES = [
     "i0",
     "i99999",
 ]
-_INSERTS = list('"<>(){}[],:=%@#!^x-0123456789 \n\\') + ["loc(", "dense<", "0x", "tensor<", "-> "]
+_INSERTS = [*list('"<>(){}[],:=%@#!^x-0123456789 \n\\'), "loc(", "dense<", "0x", "tensor<", "-> "]
 
 
 def _truncate(text, rng):

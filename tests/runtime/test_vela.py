@@ -199,7 +199,7 @@ def test_truncated_flatbuffer_is_a_vela_error(int_flatbuffer):
 
 
 def test_fp_graph_is_refused():
-    from tests.zoo import executorch_tosa_flatbuffers
+    from tests.support.zoo import executorch_tosa_flatbuffers
 
     flatbuffer = _single_partition(executorch_tosa_flatbuffers("avg_pool", "fp"))
     with pytest.raises(VelaError, match="data type not supported"):
@@ -209,7 +209,7 @@ def test_fp_graph_is_refused():
 def test_unsupported_operator_is_refused_not_left_to_the_cpu():
     """Bilinear RESIZE has no Ethos-U55 lowering; with TOSA input Vela refuses the graph
     rather than placing the operator on the CPU."""
-    from tests.zoo import executorch_tosa_flatbuffers
+    from tests.support.zoo import executorch_tosa_flatbuffers
 
     flatbuffer = _single_partition(executorch_tosa_flatbuffers("upsample_bilinear", "int"))
     with pytest.raises(VelaError, match=r"\(Resize\) could not run on NPU"):
@@ -220,7 +220,7 @@ def test_unsupported_operator_is_refused_not_left_to_the_cpu():
 def test_bad_arguments_are_vela_errors(int_flatbuffer):
     with pytest.raises(VelaError, match="unknown accelerator"):
         compile_vela(int_flatbuffer, "ethos-u99-1")
-    with pytest.raises(VelaError, match="System_Config.Nope not found"):
+    with pytest.raises(VelaError, match=r"System_Config.Nope not found"):
         compile_vela(int_flatbuffer, system_config="Nope")
     with pytest.raises(VelaError, match="argument --cop-format: invalid choice"):
         compile_vela(int_flatbuffer, extra_args=["--cop-format=COP9"])

@@ -37,7 +37,7 @@ from xdsl.ir import Attribute, BlockArgument, Operation, SSAValue
 from xdsl.rewriter import InsertPoint, Rewriter
 
 import ir
-import tests.zoo
+import tests.support.zoo
 from ir.builders import const, const_shape, numpy_from_dense
 from ir.diagnostics import fx_node_of, source_of
 from ir.dialects.spec_check import pair_with_spec
@@ -54,8 +54,8 @@ from ir.dialects.tosa_ext import (
 from ir.mlir_tools import STRICT_VALIDATION, run_tosa_opt
 from ir.spec import operator_spec
 from ir.verify import RULES, Diagnostic, diagnose, parse_spec
-from tests.zoo import CASES, CONFIGS
-from tests.zoo_runs import capture
+from tests.support.zoo import CASES, CONFIGS
+from tests.support.zoo_runs import capture
 
 # --------------------------------------------------------------------------- base modules
 # name -> (zoo case, config): five captures, each exported once per session.
@@ -452,7 +452,7 @@ def _listing(diagnostics) -> str:
 
 @cache
 def _model_lines(case_name: str) -> range:
-    """The lines of tests/zoo.py defining the case's model class."""
+    """The lines of tests/support/zoo.py defining the case's model class."""
     lines, start = inspect.getsourcelines(type(CASES[case_name].factory()))
     return range(start, start + len(lines))
 
@@ -506,7 +506,7 @@ def test_fault_is_caught_at_its_op(fault_id):
         return
     assert diagnostic.source == source_of(got.op.location) is not None, str(diagnostic)
     file, line = diagnostic.source
-    assert Path(file).resolve() == Path(tests.zoo.__file__).resolve(), str(diagnostic)
+    assert Path(file).resolve() == Path(tests.support.zoo.__file__).resolve(), str(diagnostic)
     assert line in _model_lines(BASES[fault.base][0]), f"{diagnostic}: not in the model's class"
     assert str(diagnostic).startswith(f"{file}:{line}: error: [{fault.rule}] '{got.op.name}'")
 

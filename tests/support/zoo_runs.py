@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 
 import ir
-from tests.zoo import CASES, CONFIGS
+from tests.support.zoo import CASES, CONFIGS
 
 RANDOM_INPUTS = 3
 

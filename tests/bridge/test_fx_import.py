@@ -160,7 +160,7 @@ def test_dtype_without_a_tosa_type_is_an_error(graph):
     saved = node.meta["val"]
     node.meta["val"] = saved.to(torch.int64)
     try:
-        with pytest.raises(FxImportError, match="no element type for torch.int64") as info:
+        with pytest.raises(FxImportError, match=r"no element type for torch.int64") as info:
             fx_to_ir(gm, ep)
     finally:
         node.meta["val"] = saved

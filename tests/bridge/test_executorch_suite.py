@@ -1,6 +1,6 @@
 """ExecuTorch's own Arm tests pass on our bytes: a fixed sample of its installed suite.
 
-``tests/et_suite_sample.txt`` lists ids of ``executorch/backends/arm/test`` that pass stock
+``tests/bridge/et_suite_sample.txt`` lists ids of ``executorch/backends/arm/test`` that pass stock
 (checked when the sample was chosen; the whole-suite comparison is ``make et-suite``).
 They run in one pytest process with ``tools.et_suite.plugin`` in place of
 ``TOSABackend._preprocess`` and ``--tosa-ir-compare``: every test must pass with our
@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from tools.et_suite.runner import load, read_ids, run_mode
+
+pytestmark = pytest.mark.slow
 
 SAMPLE = Path(__file__).with_name("et_suite_sample.txt")
 

@@ -1,14 +1,14 @@
 """The structural verifier rejects malformed ops, naming the op and the broken rule.
 
-One case per op family: each mutates a well-formed case (tests/op_cases.py) in exactly
+One case per op family: each mutates a well-formed case (tests/support/op_cases.py) in exactly
 one way, so the same case without the mutation verifies (checked too).
 """
 
 import pytest
-from op_cases import CASES, build_case_module
 from xdsl.utils.exceptions import VerifyException
 
 from ir.dialects import tosa_ext as tosa
+from tests.support.op_cases import CASES, build_case_module
 
 # family -> (operator, operand/result/attr override, expected rule, expected words)
 BROKEN = {

@@ -1,4 +1,4 @@
-"""The structural comparator of tests/ir_compare.py on a real ExecuTorch graph.
+"""The structural comparator of tests/support/ir_compare.py on a real ExecuTorch graph.
 
 ExampleCNN is quantized (uint8 IO) and lowered once by ExecuTorch's own flow; its
 flatbuffer, read by ``tosa-opt --tosa-deserialize``, is parsed into two independent
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ir_compare import CONST_OPS, assert_same_graph, graph_differences, op_histogram
 from xdsl.dialects.builtin import (
     DenseArrayBase,
     IntegerAttr,
@@ -27,6 +26,7 @@ from xdsl.rewriter import InsertPoint, Rewriter
 import ir
 from ir.builders import const, numpy_from_dense
 from ir.mlir_tools import deserialize_with_tosa_opt
+from tests.support.ir_compare import CONST_OPS, assert_same_graph, graph_differences, op_histogram
 
 
 @pytest.fixture(scope="session")

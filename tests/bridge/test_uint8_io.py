@@ -1,6 +1,6 @@
 """uint8 IO wherever int8 IO works: the models ExecuTorch 1.5.1 leaves on the CPU.
 
-Each case of ``tests.zoo.UINT8_IO_ZOO`` is lowered twice with uint8 IO, by ExecuTorch's
+Each case of ``tests.support.zoo.UINT8_IO_ZOO`` is lowered twice with uint8 IO, by ExecuTorch's
 own TOSAPartitioner and by ``bridge.Partitioner``, and once with int8 IO:
 
 - ExecuTorch leaves exactly the data movement the case records on the CPU (the status
@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 import torch
 
-from tests.zoo import (
+from tests.support.zoo import (
     CASES,
     UINT8_IO_CASES,
     UINT8_IO_CF_SPEC,
@@ -36,6 +36,8 @@ from tests.zoo import (
     UINT8_IO_ZOO,
     ZOO,
 )
+
+pytestmark = pytest.mark.slow
 
 ACCELERATORS = ("ethos-u55-128", "ethos-u85-256")
 SEEDS = 3
@@ -201,7 +203,7 @@ def test_typed_stage_shows_ui8_io_and_named_located_boundary_rescales(name, ours
     ours_named = [n for n in names if re.fullmatch(r"\w+_signed(_\d+)?|output\d+_unsigned", n)]
     assert ours_named, names
     for n in ours_named:
-        assert re.search(rf'loc\("{n}"\("tests/zoo.py":\d+:0\)\)', typed_text), n
+        assert re.search(rf'loc\("{n}"\("tests/support/zoo.py":\d+:0\)\)', typed_text), n
     assert "ui8" not in (lowered.dump_dir / "tag0" / "01-legalize-unsigned-io.mlir").read_text()
 
 
@@ -263,7 +265,7 @@ def test_control_flow_executorch_fails_on(name):
     # cond: "tosa::rescale currently only supports int32, int16 and int8, not torch.uint8";
     # while_loop: "carried_inputs and body_output ... differ in dtype" (each wrapped by
     # ExecuTorch's pass manager, whose own message names no cause).
-    with pytest.raises(Exception, match="error occurred when running|uint8|dtype"):
+    with pytest.raises(Exception, match=r"error occurred when running|uint8|dtype"):
         _lower(
             factory(),
             inputs_factory(),
@@ -430,7 +432,7 @@ def test_lower_reports_each_compute_op_on_the_cpu_with_executorchs_reason():
     lines = str(warning.message).splitlines()
     assert lines[0] == "1 compute op(s) outside the delegates:"
     assert re.fullmatch(
-        r"  tests/test_uint8_io.py:\d+: FX node '\w+' \(aten\.(relu6|hardtanh)\.default\) runs on the CPU: .+",
+        r"  tests/bridge/test_uint8_io.py:\d+: FX node '\w+' \(aten\.(relu6|hardtanh)\.default\) runs on the CPU: .+",
         lines[1],
     ), lines[1]
     assert "not marked as quantized" in lines[1]
@@ -438,7 +440,7 @@ def test_lower_reports_each_compute_op_on_the_cpu_with_executorchs_reason():
 
 # ----------------------------------------------------------------------------- the IR's own boundary
 
-BOUNDARY_TEXTS = Path(__file__).parent / "filecheck" / "legalize-unsigned-io"
+BOUNDARY_TEXTS = Path(__file__).resolve().parents[1] / "filecheck" / "legalize-unsigned-io"
 
 
 @pytest.mark.parametrize(

@@ -21,10 +21,10 @@ import pytest
 
 import ir
 from ir.verify import VerificationError, verify
-from tests.mutations import POSITIONED, error_is_positioned, mutate, outcome
-from tests.op_cases import CASES, build_case_module
+from tests.support.mutations import POSITIONED, error_is_positioned, mutate, outcome
+from tests.support.op_cases import CASES, build_case_module
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 LIT_TEXTS = sorted((ROOT / "tests" / "filecheck").glob("*/*.mlir"))
 
 RESCALE_OF_ARG = """func.func @main(%arg0: tensor<1x4xui8>) -> tensor<1x4xi8> {{

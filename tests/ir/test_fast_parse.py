@@ -4,7 +4,7 @@ what xDSL's own parser builds, on every text the project reads.
 Each text is parsed twice, with the fast path and with it switched off (every line then
 goes through xDSL), and the two modules are compared by their generic, debuginfo
 printing: op names, operand wiring, properties, attributes, types and locations. Texts:
-every operator of ``tests/op_cases.py`` in our printing (custom and generic form, with
+every operator of ``tests/support/op_cases.py`` in our printing (custom and generic form, with
 and without locations) and every lit test under ``tests/filecheck``.
 """
 
@@ -13,13 +13,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from op_cases import CASES, HAND_BUILT, build_case_module
 
 import ir
 import ir.parsing
 import ir.speedups
+from tests.support.op_cases import CASES, HAND_BUILT, build_case_module
 
-FILECHECK = sorted((Path(__file__).parent / "filecheck").rglob("*.mlir"))
+FILECHECK = sorted((Path(__file__).resolve().parents[1] / "filecheck").rglob("*.mlir"))
 
 
 def _exact(module: ir.ModuleOp) -> str:

@@ -1,6 +1,6 @@
 """IR <-> TOSA flatbuffer, checked against MLIR's own (de)serializer.
 
-Every one of the 75 operators (tests/op_cases.py) is written by ``to_flatbuffer``, read
+Every one of the 75 operators (tests/support/op_cases.py) is written by ``to_flatbuffer``, read
 back by ``from_flatbuffer`` and by ``tosa-opt --tosa-deserialize``; files written by
 ``tosa-opt --tosa-serialize`` are read by ``from_flatbuffer``. Bad modules and bad bytes
 give ``FlatbufferError`` naming what and where.
@@ -20,8 +20,8 @@ import ir
 from ir.dialects.tosa_ext import TOSA_1_1_OPS
 from ir.mlir_tools import deserialize_with_tosa_opt, run_tosa_opt
 from ir.tensor_names import tensor_names
-from tests.ir_compare import assert_same_graph
-from tests.op_cases import CASES, HAND_BUILT, build_case_module
+from tests.support.ir_compare import assert_same_graph
+from tests.support.op_cases import CASES, HAND_BUILT, build_case_module
 from tosa_flatbuffer import (
     FlatbufferError,
     check_flatbuffer,
@@ -298,7 +298,7 @@ import sys
 import numpy as np
 from tosa_flatbuffer import to_flatbuffer
 from runtime.reference import ReferenceModelError, run_reference
-from tests.op_cases import build_case_module
+from tests.support.op_cases import build_case_module
 
 data = to_flatbuffer(build_case_module("CONV2D"))
 x = np.ones((1, 8, 8, 4), np.float32)
@@ -322,7 +322,7 @@ for f in files:
         counts[err.status] = counts.get(err.status, 0) + 1
 print(counts)
 """
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     done = subprocess.run(
         [sys.executable, "-c", script],
         cwd=root,

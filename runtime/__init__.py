@@ -1,23 +1,7 @@
 """After the IR: the TOSA reference model and Vela."""
 
-from runtime.reference import (
-    GraphIO,
-    IoTensor,
-    ReferenceModelError,
-    checked_for_reference,
-    graph_io,
-    run_reference,
-)
+from runtime import reference, vela
+from runtime.reference import *  # noqa: F403 -- the public names are reference.__all__
+from runtime.vela import *  # noqa: F403 -- and vela.__all__
 
-__all__ = [
-    "GraphIO",
-    "IoTensor",
-    "ReferenceModelError",
-    "checked_for_reference",
-    "graph_io",
-    "run_reference",
-]
-
-from runtime.vela import OpPlacement, VelaError, VelaResult, VelaSummary, compile_vela, vela_args
-
-__all__ += ["OpPlacement", "VelaError", "VelaResult", "VelaSummary", "compile_vela", "vela_args"]
+__all__ = [*reference.__all__, *vela.__all__]

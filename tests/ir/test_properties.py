@@ -30,7 +30,7 @@ from ir.builders import const, const_shape
 from ir.dialects import tosa_ext as tosa
 from tests.support.ir_compare import assert_same_graph
 from tests.support.mutations import flatbuffer_outcome, mutate, mutate_bytes, outcome
-from tests.support.op_cases import CASES, parse_props, parse_type
+from tests.support.op_cases import CASES, case_op, parse_type
 from tosa_flatbuffer import from_flatbuffer, to_flatbuffer
 
 SETTINGS = settings(
@@ -76,13 +76,7 @@ def modules(draw) -> ModuleOp:
             block.add_op(shape_op)
             operands.append(shape_op.output)
         op_cls = tosa.OPS_BY_SPEC_NAME[name]
-        props, attrs = parse_props(attr_text, op_cls)
-        op = op_cls.create(
-            operands=operands,
-            result_types=[parse_type(t) for t in result_texts],
-            properties=props,
-            attributes=attrs,
-        )
+        op = case_op(op_cls, operands, result_texts, attr_text)
         block.add_op(op)
         results.extend(op.results)
     for _ in range(draw(st.integers(0, 3))):

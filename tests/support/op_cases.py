@@ -193,6 +193,17 @@ def parse_props(text: str, op_cls) -> tuple[dict, dict]:
     return parse_attr_dict(_parser(text), op_cls)
 
 
+def case_op(op_cls, operands, result_texts, attr_text: str):
+    """An op of ``op_cls`` on ``operands``, its result types and attributes from a case's text."""
+    props, attrs = parse_props(attr_text, op_cls)
+    return op_cls.create(
+        operands=operands,
+        result_types=[parse_type(t) for t in result_texts],
+        properties=props,
+        attributes=attrs,
+    )
+
+
 def build_case_module(spec_name: str) -> ModuleOp:
     """A module with one function that applies the op of ``spec_name`` to its arguments."""
     if spec_name in HAND_BUILT:
@@ -210,13 +221,7 @@ def build_case_module(spec_name: str) -> ModuleOp:
         shape_op = const_shape(spec)
         block.add_op(shape_op)
         operands.append(shape_op.output)
-    props, attrs = parse_props(attr_text, op_cls)
-    op = op_cls.create(
-        operands=operands,
-        result_types=[parse_type(t) for t in result_texts],
-        properties=props,
-        attributes=attrs,
-    )
+    op = case_op(op_cls, operands, result_texts, attr_text)
     block.add_op(op)
     block.add_op(ReturnOp(*op.results))
     return _module_of(block, [r.type for r in op.results])

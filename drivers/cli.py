@@ -49,9 +49,9 @@ from drivers.common import (
     _stage,
     _vela,
     _violations,
+    add_model_arguments,
     compare_with_torch,
     load_model,
-    parse_shape,
     read_module,
 )
 from ir.defaults import DEFAULT_ACCELERATOR, DEFAULT_PIPELINE, DEFAULT_SPEC
@@ -173,18 +173,7 @@ def _render(module, flatbuffer: bool, review: bool, label: str) -> bytes | str:
 
 
 def _compile_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
-    parser.add_argument("model", metavar="MODEL", help="path/to/model.py:Factory (see below)")
-    parser.add_argument(
-        "--inputs",
-        nargs="+",
-        type=parse_shape,
-        metavar="SHAPE",
-        help="example input shapes, e.g. 1x3x32x32 (random in [0, 1))",
-    )
-    parser.add_argument("--spec", default=DEFAULT_SPEC, help=f"TOSA spec (default {DEFAULT_SPEC})")
-    parser.add_argument(
-        "--uint8-io", action="store_true", help="uint8 model inputs and outputs (INT specs)"
-    )
+    add_model_arguments(parser, "path/to/model.py:Factory (see below)")
     parser.add_argument(
         "--preserve-io-quantization",
         action="store_true",

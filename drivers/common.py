@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ir.defaults import DEFAULT_SPEC
+
 EXIT_OK = 0
 EXIT_VIOLATION = 1
 EXIT_USAGE = 2
@@ -259,6 +261,22 @@ def parse_shape(text: str) -> tuple[int, ...]:
     if not all(p.isdigit() and int(p) > 0 for p in parts):
         raise argparse.ArgumentTypeError(f"{text!r} is not a shape like 1x3x32x32")
     return tuple(int(p) for p in parts)
+
+
+def add_model_arguments(parser: argparse.ArgumentParser, model_help: str) -> None:
+    """What every command that takes a model reads: MODEL, --inputs, --spec, --uint8-io."""
+    parser.add_argument("model", metavar="MODEL", help=model_help)
+    parser.add_argument(
+        "--inputs",
+        nargs="+",
+        type=parse_shape,
+        metavar="SHAPE",
+        help="example input shapes, e.g. 1x3x32x32 (random in [0, 1))",
+    )
+    parser.add_argument("--spec", default=DEFAULT_SPEC, help=f"TOSA spec (default {DEFAULT_SPEC})")
+    parser.add_argument(
+        "--uint8-io", action="store_true", help="uint8 model inputs and outputs (INT specs)"
+    )
 
 
 def _quiet():

@@ -29,11 +29,11 @@ from drivers.common import (
     _quiet,
     _stage,
     _vela,
+    add_model_arguments,
     load_model,
-    parse_shape,
     read_module,
 )
-from ir.defaults import DEFAULT_ACCELERATOR, DEFAULT_SPEC
+from ir.defaults import DEFAULT_ACCELERATOR
 from ir.files import write_atomically
 
 REPORT_NAME = "debug.txt"
@@ -52,18 +52,7 @@ def add_parser(commands) -> None:
         epilog=MODEL_CONVENTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("model", metavar="MODEL", help="path/to/model.py:Factory")
-    parser.add_argument(
-        "--inputs",
-        nargs="+",
-        type=parse_shape,
-        metavar="SHAPE",
-        help="example input shapes, e.g. 1x3x32x32 (random in [0, 1))",
-    )
-    parser.add_argument("--spec", default=DEFAULT_SPEC, help=f"TOSA spec (default {DEFAULT_SPEC})")
-    parser.add_argument(
-        "--uint8-io", action="store_true", help="uint8 model inputs and outputs (INT specs)"
-    )
+    add_model_arguments(parser, "path/to/model.py:Factory")
     parser.add_argument(
         "--quantization",
         default="8a8w",

@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch.fx import Node
 from xdsl.dialects.builtin import (
+    BFloat16Type,
     DenseArrayBase,
     Float16Type,
     Float32Type,
@@ -434,7 +435,7 @@ def _conv_acc_type(input_element: Attribute, output_element: Attribute) -> Attri
     float outputs."""
     if type(input_element).__name__.startswith("Float8"):
         return Float16Type()
-    if isinstance(output_element, Float16Type) or type(output_element).__name__ == "BFloat16Type":
+    if isinstance(output_element, Float16Type | BFloat16Type):
         return Float32Type()
     return output_element
 
@@ -465,13 +466,23 @@ def import_conv(ctx: RuleContext, x, weight, bias, stride, pad, dilation):
     return _emit(ctx, spec_name, [xv, wv, bv, *_conv_zero_points(ctx, xv, wv)], properties=props)
 
 
+def _transpose_conv_acc_type(output_element: Attribute) -> Attribute:
+    """The output type, as ExecuTorch 1.5.1 writes it, except for bf16: TOSA 1.0 has no
+    TRANSPOSE_CONV2D mode accumulating in bf16 (its bf16 mode is "bf16 with fp32
+    accumulate"), so the verifier would refuse ExecuTorch's graph; f32 is the spec's mode
+    and what ExecuTorch's own CONV2D visitor picks for bf16."""
+    if isinstance(output_element, BFloat16Type):
+        return Float32Type()
+    return output_element
+
+
 @rule("tosa.TRANSPOSE_CONV2D.default")
 def import_transpose_conv2d(ctx: RuleContext, x, weight, bias, out_pad, stride):
     xv, wv, bv = ctx.value(x), ctx.value(weight), ctx.value(bias)
     props = {
         "out_pad": _i64s(out_pad),
         "stride": _i64s(stride),
-        "acc_type": ctx.result_type().element_type,
+        "acc_type": _transpose_conv_acc_type(ctx.result_type().element_type),
     }
     return _emit(
         ctx, "TRANSPOSE_CONV2D", [xv, wv, bv, *_conv_zero_points(ctx, xv, wv)], properties=props

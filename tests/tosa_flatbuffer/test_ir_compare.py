@@ -32,9 +32,8 @@ from tests.support.ir_compare import CONST_OPS, assert_same_graph, graph_differe
 @pytest.fixture(scope="session")
 def example_text(tmp_path_factory) -> str:
     """tosa-opt's MLIR of ExampleCNN's single INT (uint8 IO) partition."""
-    import zoo
-
     from drivers.example import ExampleCNN, example_inputs
+    from tests.support import zoo
 
     case = zoo.ZooCase("example_cnn", ExampleCNN, example_inputs, ("int-uint8-io",))
     (flatbuffer,) = zoo.executorch_tosa_flatbuffers(case, "int-uint8-io")

@@ -306,7 +306,8 @@ def parse_module(text: str, *, name: str = "<text>", verify: bool = True) -> Mod
         parser = MlirParser(make_context(), text, name)  # lexes the first token
         module = parser.parse_module()
     except ParseError as err:
-        # ParseError also serves xDSL's bytecode reader; MlirParser reads text, so its span is a Span[str]
+        # ParseError also serves xDSL's bytecode reader; MlirParser reads text, so its span is
+        # a Span[str]
         raise IRParseError(_format(cast(Span[str], err.span), _said(err))) from None
     except Exception as err:
         span = parser._current_token.span if parser is not None else Span(0, 0, Input(text, name))
@@ -349,7 +350,8 @@ def _format(span: Span[str], message: str) -> str:
     column = span.start - line_start
     cut = max(0, column - _CONTEXT)
     shown = text[line_start + cut : min(line_end, line_start + column + _CONTEXT)]
-    return f"{location.file}:{location.line}:{location.col}: {message}\n{shown}\n{' ' * (column - cut)}^"
+    caret = " " * (column - cut) + "^"
+    return f"{location.file}:{location.line}:{location.col}: {message}\n{shown}\n{caret}"
 
 
 __all__ = ["IRParseError", "LinearLexer", "MlirParser", "make_context", "parse_module"]

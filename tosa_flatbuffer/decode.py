@@ -178,7 +178,8 @@ def _check_header(buf: memoryview) -> None:
         raise FlatbufferError(f"graph: {len(buf)} bytes is too short for a TOSA flatbuffer")
     if bytes(buf[4:8]) != FILE_IDENTIFIER:
         raise FlatbufferError(
-            f"graph: file identifier is {bytes(buf[4:8])!r}, not {FILE_IDENTIFIER!r}: not a TOSA flatbuffer"
+            f"graph: file identifier is {bytes(buf[4:8])!r}, not {FILE_IDENTIFIER!r}: not a TOSA "
+            "flatbuffer"
         )
     root = struct.unpack_from("<I", buf, 0)[0]
     if root + 4 > len(buf):
@@ -196,7 +197,8 @@ def _version(graph: TosaGraph) -> tuple[int, int, int, bool]:
     if major != 1 or minor > 1:
         text = f"{major}.{minor}.{version[2]}" + (" draft" if version[3] else "")
         raise FlatbufferError(
-            f"TOSA version {text} is not supported (this reads TOSA 1.0 files, and 1.1 drafts holding 1.0 operators)"
+            f"TOSA version {text} is not supported (this reads TOSA 1.0 files, and 1.1 drafts "
+            "holding 1.0 operators)"
         )
     return version
 
@@ -277,7 +279,8 @@ def _data(array, shape: tuple[int, ...], dtype: int, where: str) -> memoryview |
     need = count * 8 if dtype == DType.SHAPE else file_size(count, CODEC_BY_DTYPE[dtype])
     if array.size < need:
         raise FlatbufferError(
-            f"{where}: {array.size} bytes of data for {count} elements of {DTYPE_NAMES[dtype]} (need {need})"
+            f"{where}: {array.size} bytes of data for {count} elements of {DTYPE_NAMES[dtype]} "
+            f"(need {need})"
         )
     return memoryview(np.ascontiguousarray(array[:need]))
 
@@ -339,7 +342,8 @@ def _check_references(fb: FbGraph) -> None:
                 for name in (*op.inputs, *op.outputs):
                     if name not in block.tensors:
                         raise FlatbufferError(
-                            f"{where} operator {index} ({op.op}): tensor '{name}' is not in the block"
+                            f"{where} operator {index} ({op.op}): tensor '{name}' is not in the "
+                            "block"
                         )
                 for key, value in op.attributes.items():
                     if key.endswith("_graph") and value not in fb.regions:

@@ -305,7 +305,7 @@ def _location_text(op: Operation) -> str:
 def _software_version() -> tuple[int, int, int, str]:
     """The serialization library's version, as ExecuTorch's and MLIR's writers record it."""
     parts = importlib.metadata.version("tosa-tools").split(".")
-    numbers = [int(p) if p.isdigit() else 0 for p in (parts + ["0", "0", "0"])[:3]]
+    numbers = [int(p) if p.isdigit() else 0 for p in [*parts, "0", "0", "0"][:3]]
     return numbers[0], numbers[1], numbers[2], ""
 
 
@@ -537,7 +537,8 @@ def _check_module(module: ModuleOp) -> None:
                 raise FlatbufferError.at(
                     op,
                     f"value of type {value.type} cannot be written to a TOSA 1.0 "
-                    "flatbuffer (signed/unsigned integers belong to the typed stage: run legalize-unsigned-io)",
+                    "flatbuffer (signed/unsigned integers belong to the typed stage: run "
+                    "legalize-unsigned-io)",
                 )
     try:
         module.verify()

@@ -161,7 +161,8 @@ def _same_rank_broadcast(op: TosaOp, *values: SSAValue, out: SSAValue) -> None:
             fail(
                 op,
                 "broadcast",
-                f"operands and result must have the same rank, got {[len(x) for x in shapes]} -> {len(out_shape)}",
+                f"operands and result must have the same rank, got {[len(x) for x in shapes]} -> "
+                f"{len(out_shape)}",
             )
     for d, dims in enumerate(zip(*shapes, out_shape)):
         *ins, o = dims
@@ -619,7 +620,8 @@ class ConstOp(IRDLOperation):
             fail(
                 self,
                 "element-type",
-                f"values type {type_text(values.type)} must equal the result type {type_text(self.output.type)}",
+                f"values type {type_text(values.type)} must equal the result type "
+                f"{type_text(self.output.type)}",
             )
 
 
@@ -956,7 +958,7 @@ class ConstShapeOp(TosaOp):
             )
 
 
-# --------------------------------------------------------------------------- TOSA 1.1: block-scaled (MXFP)
+# ------------------------------------------------------------------ TOSA 1.1: block-scaled (MXFP)
 # Data in an 8/6/4-bit float format with one f8E8M0FNU scale per block of ``block_size``
 # elements along the last axis; MLIR's syntax (LLVM 23), the 1.1 draft's operand order.
 

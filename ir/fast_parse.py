@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import TypeGuard, cast
 
 import numpy as np
 from xdsl.dialects.builtin import (
@@ -249,15 +250,17 @@ def _dense_list(body: str, tensor: TensorType, shape, count: int, dtype: str):
         if len(values) == count
         else np.full(count, values[0], dtype=dtype)
     )
+    # _int_dtype took only an integer or index element type
+    integer_tensor = cast(TensorType[IntegerType | IndexType], tensor)
     return DenseIntOrFPElementsAttr(
-        tensor, BytesAttr(array.tobytes())
+        integer_tensor, BytesAttr(array.tobytes())
     )  # xDSL stores splats expanded
 
 
 # --------------------------------------------------------------------------- op lines
 
 
-def _is_plain_tosa(op_cls) -> bool:
+def _is_plain_tosa(op_cls) -> TypeGuard[type[TosaOp]]:
     return (
         isinstance(op_cls, type)
         and issubclass(op_cls, TosaOp)

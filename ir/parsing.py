@@ -53,6 +53,8 @@ from ir.fast_parse import MAX_SPLAT_ELEMENTS, LineCache, parse_op_line
 from ir.speedups.dense_literal import parse_dense_literal_type
 
 #: the op name at the start of an op's text: ``%a, %b = "tosa.x"`` or ``%a = tosa.x``
+#: the mark ``_named`` leaves on a ParseError it has named
+_OP_NAMED = "op_named"
 _OP_NAME = re.compile(r'(?:%[^\s=,]+\s*(?:,\s*%[^\s=,]+\s*)*=\s*)?"?([A-Za-z_][\w$.]*)')
 #: MLIR's limit on an integer type's width
 MAX_INTEGER_WIDTH = (1 << 24) - 1
@@ -144,13 +146,13 @@ class MlirParser(Parser):
     def _named(self, start: int, err: ParseError) -> ParseError:
         """``err`` naming the innermost op it happened in (once: the ops around it
         leave the name alone)."""
-        if getattr(err, "op_named", False):
+        if getattr(err, _OP_NAMED, False):
             return err
         named = _OP_NAME.match(self.lexer.input.content, start)
         op_name = named and self._full_name(named[1])
         if op_name and not err.msg.startswith(f"'{op_name}'"):
             err.msg = f"'{op_name}' op: {_said(err)}"
-        err.op_named = True  # a mark on this instance: ParseError declares no such field
+        setattr(err, _OP_NAMED, True)  # a mark on this instance: ParseError has no such field
         return err
 
     def _full_name(self, written: str) -> str:

@@ -149,7 +149,8 @@ def spec_tables(check: Checker, op: IRDLOperation) -> None:
 
 #: findings (rule, message) of ``spec_tables`` by target and op signature
 #: (``ir.speedups.identity``: identity keys stay valid while held)
-_FINDINGS = SignatureMemo()
+#: (rule, message) of each finding, by signature and target
+_FINDINGS: SignatureMemo[list[tuple[str, str]]] = SignatureMemo()
 
 
 def _memo_key(op: IRDLOperation, check: Checker) -> tuple[tuple | None, tuple]:

@@ -13,10 +13,12 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from tosa.DType import DType
 from tosa.TosaGraph import TosaGraph
+from tosa.TosaRegion import TosaRegion
 from xdsl.ir import Operation
 
 from ir.diagnostics import describe_op, op_place
@@ -139,7 +141,8 @@ def decode(data: bytes | bytearray | memoryview) -> FbGraph:
         regions: dict[str, list[FbBlock]] = {}
         for r in range(_length(graph.RegionsLength(), "regions", buf)):
             where = f"region {r}"
-            region = graph.Regions(r)
+            # None only when the vector is absent, and then RegionsLength() is 0
+            region = cast(TosaRegion, graph.Regions(r))
             name = _text(region.Name())
             where = f"region '{name}'"
             if name in regions:
@@ -282,7 +285,7 @@ def _data(array, shape: tuple[int, ...], dtype: int, where: str) -> memoryview |
             f"{where}: {array.size} bytes of data for {count} elements of {DTYPE_NAMES[dtype]} "
             f"(need {need})"
         )
-    return memoryview(np.ascontiguousarray(array[:need]))
+    return np.ascontiguousarray(array[:need]).data  # a memoryview of those bytes
 
 
 def _operator(o, where: str) -> FbOperator:

@@ -33,7 +33,10 @@ def machine() -> str:
     import os
 
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, load average {load}"
+    return (
+        f"{os.cpu_count()} cores, {platform.machine()}, Python {platform.python_version()}, "
+        f"load average {load}"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -201,18 +201,23 @@ def main(argv: list[str] | None = None) -> int:
         "",
         f"Sources: {len(texts)} texts ({', '.join(texts)}), {text_seconds:.0f} s.",
         "",
-        "| texts | ok (still valid) | positioned error | unpositioned error | crash | hang (> 1 s, < 100 kB) | slow once, fast again | slowest under 100 kB |",
+        "| texts | ok (still valid) | positioned error | unpositioned error | crash | hang (> 1 s, "
+        "< 100 kB) | slow once, fast again | slowest under 100 kB |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
-        f"| {args.inputs} | {kinds['ok']} | {kinds['error']} | {kinds['unpositioned']} | {kinds['crash']} | {kinds['hang']} "
+        f"| {args.inputs} | {kinds['ok']} | {kinds['error']} | {kinds['unpositioned']} | "
+        f"{kinds['crash']} | {kinds['hang']} "
         f"| {kinds['slow once, fast again']} | {worst:.3f} s |",
         "",
         "| corrupted flatbuffers | read | FlatbufferError | crash | hang |",
         "| --- | --- | --- | --- | --- |",
-        f"| {args.flatbuffers} | {fb_kinds['ok']} | {fb_kinds['error']} | {fb_kinds['crash']} | {fb_kinds['hang']} |",
+        f"| {args.flatbuffers} | {fb_kinds['ok']} | {fb_kinds['error']} | {fb_kinds['crash']} | "
+        f"{fb_kinds['hang']} |",
         "",
-        "| tosa-ir-opt sample | exit 1 or 2, one error line each, no traceback, no output file | exit 1 | exit 2 | other |",
+        "| tosa-ir-opt sample | exit 1 or 2, one error line each, no traceback, no output file | "
+        "exit 1 | exit 2 | other |",
         "| --- | --- | --- | --- | --- |",
-        f"| {sum(v for k, v in opt_kinds.items() if k in ('clean', 'bad'))} | {opt_kinds['clean']} | "
+        f"| {sum(v for k, v in opt_kinds.items() if k in ('clean', 'bad'))} | "
+        f"{opt_kinds['clean']} | "
         f"{opt_kinds['exit 1']} | {opt_kinds['exit 2']} | {opt_kinds['bad']} |",
     ]
     for title, items in (

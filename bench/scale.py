@@ -109,8 +109,8 @@ def run(runs: int, quick: bool) -> Results:
         n = max(2, runs // 2) if size.large else runs
         row_t, row_m = [], []
         for name, (fn, setup) in operations.items():
-            t = timed(fn, n, lambda inputs=inputs: setup(inputs)).median
-            peak = peak_memory(fn, lambda inputs=inputs: setup(inputs))
+            t = timed(fn, n, lambda inputs=inputs, setup=setup: setup(inputs)).median
+            peak = peak_memory(fn, lambda inputs=inputs, setup=setup: setup(inputs))
             seconds.setdefault(size.label, {})[name] = t
             per_op.setdefault(size.label, {})[name] = t / ops
             peaks.setdefault(size.label, {})[name] = peak
@@ -120,14 +120,20 @@ def run(runs: int, quick: bool) -> Results:
         memory.add(size.label, mb(weights), *row_m)
         del inputs
     times.notes += [
-        f"medians of {runs} runs ({max(2, runs // 2)} for 10k ops and 100 MB), garbage collector off during each call (as timeit)",
-        "ops: every op inside the function, constants included (about 3/4 of them, as in MobileNetV2)",
-        "import from FX is measured on the real models only (part 1, 'import µs/IR op'): a synthetic TOSA-level FX graph needs ExecuTorch's fake tensors and metadata on every node",
-        "stages: legalize-unsigned-io,canonicalize without the verification between them (that is 'verify')",
+        f"medians of {runs} runs ({max(2, runs // 2)} for 10k ops and 100 MB), garbage collector "
+        "off during each call (as timeit)",
+        "ops: every op inside the function, constants included (about 3/4 of them, as in "
+        "MobileNetV2)",
+        "import from FX is measured on the real models only (part 1, 'import µs/IR op'): a "
+        "synthetic TOSA-level FX graph needs ExecuTorch's fake tensors and metadata on every node",
+        "stages: legalize-unsigned-io,canonicalize without the verification between them (that is "
+        "'verify')",
     ]
     memory.notes += [
-        "tracemalloc peak during one call, above what existed before it: the input is not counted, the output is",
-        "print (round trip) is outside the memory target: its text is two hex digits per weight byte",
+        "tracemalloc peak during one call, above what existed before it: the input is not counted, "
+        "the output is",
+        "print (round trip) is outside the memory target: its text is two hex digits per weight "
+        "byte",
     ]
     results = Results([times, memory])
     results.targets += _targets(per_op, seconds, peaks, weights_of, operations)

@@ -30,7 +30,10 @@ TENSOR_NAME = "tosa.tensor_name"
 #: refilled with random data per block (by the value's name in the text below)
 RANDOM_CONSTANTS = ("w", "b", "out_m")
 
-_CONST = '\n    %{n} = "tosa.const"() <{{values = dense<{v}> : tensor<{k}x{t}>}}> : () -> tensor<{k}x{t}>'
+_CONST = (
+    '\n    %{n} = "tosa.const"() <{{values = dense<{v}> : tensor<{k}x{t}>}}>'
+    " : () -> tensor<{k}x{t}>"
+)
 _RESCALE = (
     "\n    %{n} = tosa.rescale %{src}, %{n}_m, %{n}_s, %{n}_izp, %{n}_ozp {{input_unsigned = {iu},"
     " output_unsigned = {ou}, per_channel = {pc}, rounding_mode = SINGLE_ROUND, scale32 = true}}"
@@ -38,11 +41,15 @@ _RESCALE = (
     " -> tensor<{s}x{ot}>"
 )
 _CONV = (
-    "\n    %conv = tosa.conv2d %arg0, %w, %b, %czp, %wzp {{acc_type = i32, dilation = array<i64: 1, 1>,"
+    "\n    %conv = tosa.conv2d %arg0, %w, %b, %czp, %wzp"
+    " {{acc_type = i32, dilation = array<i64: 1, 1>,"
     " pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>}} : (tensor<{s}xi8>,"
     " tensor<{c}x1x1x{c}xi8>, tensor<{c}xi32>, tensor<1xi8>, tensor<1xi8>) -> tensor<{s}xi32>"
 )
-_CLAMP = "\n    %act = tosa.clamp %out {{max_val = 127 : i8, min_val = -128 : i8}} : (tensor<{s}xi8>) -> tensor<{s}xi8>"
+_CLAMP = (
+    "\n    %act = tosa.clamp %out {{max_val = 127 : i8, min_val = -128 : i8}}"
+    " : (tensor<{s}xi8>) -> tensor<{s}xi8>"
+)
 _ADD = "\n    %sum = tosa.add %ra, %rb : (tensor<{s}xi32>, tensor<{s}xi32>) -> tensor<{s}xi32>"
 
 #: zero point of each element type at the boundaries and inside
@@ -91,7 +98,8 @@ def pieces_text(channels: int, spatial: int) -> str:
     text = "module {\n"
     for name, (in_t, out_t, (body, result)) in functions.items():
         text += (
-            f"  func.func @{name}(%arg0: tensor<{shape}x{in_t}>) -> tensor<{shape}x{out_t}> {{{body}\n"
+            f"  func.func @{name}(%arg0: tensor<{shape}x{in_t}>) -> tensor<{shape}x{out_t}> "
+            f"{{{body}\n"
             f"    return %{result} : tensor<{shape}x{out_t}>\n  }}\n"
         )
     return text + "}\n"

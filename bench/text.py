@@ -90,6 +90,7 @@ def run(runs: int, quick: bool) -> Results:
             )
         )
     table.notes.append(
-        "tosa-opt: one subprocess call each (process start included, nothing subtracted) on the round-trip text"
+        "tosa-opt: one subprocess call each (process start included, nothing subtracted) on the "
+        "round-trip text"
     )
     return results

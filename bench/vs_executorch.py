@@ -138,9 +138,13 @@ def run(runs: int, quick: bool) -> Results:
             sizes.append(_compare(name, model, partition, runs, compare, stages, results))
         captures.add(model.name, f"{captured.seconds:.1f} s", ", ".join(sizes))
     compare.notes += [
-        f"medians of {runs} runs, the two sides interleaved; ours = fx_to_ir + run_pipeline('{PIPELINE}', verify before and after each pass) + to_flatbuffer",
-        "ExecuTorch = TOSABackend._preprocess with ArmPassManager skipped (graph already transformed): serializer set-up, node visitors, serialize(); bytes identical to TOSABackend.preprocess's",
-        "peak traced: tracemalloc peak of one run (Python heap and numpy buffers; not C++ heaps, so ExecuTorch's C++ tosa_serializer is undercounted)",
+        f"medians of {runs} runs, the two sides interleaved; ours = fx_to_ir + "
+        f"run_pipeline('{PIPELINE}', verify before and after each pass) + to_flatbuffer",
+        "ExecuTorch = TOSABackend._preprocess with ArmPassManager skipped (graph already "
+        "transformed): serializer set-up, node visitors, serialize(); bytes identical to "
+        "TOSABackend.preprocess's",
+        "peak traced: tracemalloc peak of one run (Python heap and numpy buffers; not C++ heaps, "
+        "so ExecuTorch's C++ tosa_serializer is undercounted)",
     ]
     results.tables += [compare, stages, captures]
     return results

@@ -44,8 +44,9 @@ class CompileResult:
     """What ``compile_partition`` made of one partition.
 
     ``stages`` holds the module after each stage (the typed input first; copies, but the
-    last one is ``module``), ``module`` the final stage (the one the flatbuffer holds); ``dumps`` the stage
-    files written and ``flatbuffer_path`` the ``.tosa`` (both only with a ``dump_dir``).
+    last one is ``module``), ``module`` the final stage (the one the flatbuffer holds);
+    ``dumps`` the stage files written and ``flatbuffer_path`` the ``.tosa`` (both only with a
+    ``dump_dir``).
     ``checked`` is the flatbuffer with the records the writer planned, which the runtime
     (reference model, Vela) takes without decoding and verifying it again.
     A failing stage raises instead (see ``compile_partition``): a result is always clean.

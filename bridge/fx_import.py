@@ -201,7 +201,8 @@ class _GraphImporter:
         if list(data.shape) != list(declared.get_shape()):
             raise FxImportError.at(
                 node,
-                f"constant data has shape {list(data.shape)}, graph says {list(declared.get_shape())}",
+                f"constant data has shape {list(data.shape)}, graph says "
+                f"{list(declared.get_shape())}",
             )
         op = const(data, declared.element_type)
         op.location = location

@@ -370,7 +370,8 @@ def multipliers_and_shifts(scales: np.ndarray, width: int) -> tuple[np.ndarray, 
     if bad.any():
         i = int(np.argmax(bad))
         raise ValueError(
-            f"scale {float(scales[i])!r} gives multiplier {int(multipliers[i])} and shift {int(shifts[i])}; "
+            f"scale {float(scales[i])!r} gives multiplier {int(multipliers[i])} and shift "
+            f"{int(shifts[i])}; "
             "TOSA needs multiplier >= 0 and shift in [2, 62]"
         )
     return multipliers, shifts
@@ -627,7 +628,8 @@ def import_cast_to_block_scaled(ctx: RuleContext, x, block_size, output_dtype=""
     if isinstance(types[0].element_type, IntegerType):
         raise FxImportError.at(
             ctx.node,
-            f"block-scaled payload {output_dtype!r} has no TOSA type (uint8 without a special dtype)",
+            f"block-scaled payload {output_dtype!r} has no TOSA type (uint8 without a special "
+            "dtype)",
         )
     return _emit(
         ctx,

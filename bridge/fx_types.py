@@ -87,7 +87,8 @@ def static_shape(tensor: torch.Tensor) -> list[int]:
     for index, dim in enumerate(tensor.shape):
         if isinstance(dim, torch.SymInt) and dim.node.maybe_as_int() is None:
             raise UnsupportedTypeError(
-                f"dimension {index} of shape {tuple(tensor.shape)} is dynamic ({dim}); TOSA 1.0 shapes are static"
+                f"dimension {index} of shape {tuple(tensor.shape)} is dynamic ({dim}); TOSA 1.0 "
+                "shapes are static"
             )
     return [int(d) for d in tensor.shape]
 

@@ -231,7 +231,8 @@ def _backend(compile_spec, capture: Capture | None) -> type[BackendDetails]:
     if capture is not None:
         if isinstance(compile_spec, EthosUCompileSpec):
             raise ValueError(
-                "capture records TOSA-level partitions: give a TosaCompileSpec, not an EthosUCompileSpec"
+                "capture records TOSA-level partitions: give a TosaCompileSpec, not an "
+                "EthosUCompileSpec"
             )
         return TosaCaptureBackend
     return EthosUIRBackend if isinstance(compile_spec, EthosUCompileSpec) else TosaIRBackend

@@ -12,9 +12,9 @@ A node with a dynamic (symbolic) dimension stays on the CPU too: a TOSA 1.0 tens
 static shape (ExecuTorch 1.5.1 writes such a dimension as -1, which no TOSA 1.0 tool
 reads as a shape, and its own tests of that do not run the file).
 
-Only ops whose tensors are integer or bool are asked about the profiles: their TOSA operator sees the
-same element types as the edge node (no quantization in between). A float edge node in an
-integer graph is quantized later, and its TOSA types are not known here.
+Only ops whose tensors are integer or bool are asked about the profiles: their TOSA operator
+sees the same element types as the edge node (no quantization in between). A float edge node
+in an integer graph is quantized later, and its TOSA types are not known here.
 """
 
 from __future__ import annotations

@@ -75,7 +75,10 @@ def _parse_args(parser: argparse.ArgumentParser, argv: list[str] | None):
 def _internal(err: Exception, label: str) -> str:
     """An exception no step expected (a bug of ours, reached by this input): one line
     that says so, instead of a traceback."""
-    return f"{label}: error: internal error ({type(err).__name__}: {_first_line(err)}); please report it with the input"
+    return (
+        f"{label}: error: internal error ({type(err).__name__}: {_first_line(err)}); "
+        "please report it with the input"
+    )
 
 
 def _checked_spec(spec: str, label: str, option: str = "--verify"):

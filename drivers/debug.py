@@ -510,7 +510,8 @@ def _partition_rows(
     _proxies(ops, rows, row_of_value, points)
     if any(op.regions for op in ops):
         notes.append(
-            "ops inside cond_if/while_loop regions are not compared (only the control-flow op's results)"
+            "ops inside cond_if/while_loop regions are not compared (only the control-flow op's "
+            "results)"
         )
     return rows
 
@@ -652,7 +653,8 @@ def _proxies(ops, rows: list[Row], row_of_value: dict, points: dict) -> None:
         what = f"i{width} value" if width not in (None, 8, 16) else "value"
         row.note = (
             row.note
-            or f"{what} has no torch counterpart: the numbers are row {target.index}'s ({target.op})"
+            or f"{what} has no torch counterpart: the numbers are row {target.index}'s "
+            f"({target.op})"
         )
         row.proxy_of = target.index
         row.compared_with = target.compared_with
@@ -804,7 +806,10 @@ def _fill_float(row: Row, got, want, threshold: Threshold) -> None:
 
 
 def format_report(report: Report) -> str:
-    header = f"{'#':>3} {'op':<22} {'tensor':<30} {'error (TOSA vs quantized torch)':<46} {'quant. error (max/mean)':<24} source"
+    header = (
+        f"{'#':>3} {'op':<22} {'tensor':<30} {'error (TOSA vs quantized torch)':<46} "
+        f"{'quant. error (max/mean)':<24} source"
+    )
     lines = [header]
     for row in report.rows:
         quant = ""
@@ -822,7 +827,8 @@ def format_report(report: Report) -> str:
     else:
         r = report.first
         lines.append(
-            f"first: row {r.index} {r.op} {r.tensor_name!r} (FX node {r.fx_node!r}, {r.location or 'no source'}): "
+            f"first: row {r.index} {r.op} {r.tensor_name!r} (FX node {r.fx_node!r}, "
+            f"{r.location or 'no source'}): "
             f"{r.error_text()}, compared with {r.compared_with}{'; ' + r.note if r.note else ''}"
         )
     lines.extend(f"note: {n}" for n in report.notes)

@@ -219,7 +219,8 @@ def _review(result, index: int, what: str, placements: dict) -> str:
     typed_main = next(op for op in result.stages[0].module.walk() if op.name == "func.func")
     counts = ", ".join(f"{stage.name} {_count_tosa_ops(stage.module)}" for stage in result.stages)
     header = (
-        f"// partition {index} of {what}: final stage of {result.name}/, Vela's placement above each op\n"
+        f"// partition {index} of {what}: final stage of {result.name}/, "
+        "Vela's placement above each op\n"
         f"// TOSA ops per stage: {counts}\n"
         f"// typed stage: @{typed_main.sym_name.data} {typed_main.function_type}\n"
     )
@@ -237,22 +238,25 @@ def _report(
     from tosa_flatbuffer import check_flatbuffer
 
     lines = [
-        f"wrote {out}/: per partition tag<i>/NN-<stage>.mlir, tag<i>.review.mlir, tag<i>.tosa; {pte.name} ({pte.stat().st_size} bytes)"
+        f"wrote {out}/: per partition tag<i>/NN-<stage>.mlir, tag<i>.review.mlir, tag<i>.tosa; "
+        f"{pte.name} ({pte.stat().st_size} bytes)"
     ]
     if len(flatbuffers) != 1:
-        return lines + [
-            f"{len(flatbuffers)} partitions: the torch comparison needs the whole model in one"
+        return [
+            *lines,
+            f"{len(flatbuffers)} partitions: the torch comparison needs the whole model in one",
         ], {}
     (flatbuffer,) = flatbuffers
     flatbuffer = check_flatbuffer(flatbuffer)  # once, for the reference runs and Vela
     expected_tuples = [tuple(e) if isinstance(e, (tuple, list)) else (e,) for e in expected]
     lines.append(
-        f"{compare_with_torch(flatbuffer, checks, expected_tuples, quantization)} ({len(flatbuffer)}-byte .tosa)"
+        f"{compare_with_torch(flatbuffer, checks, expected_tuples, quantization)} "
+        f"({len(flatbuffer)}-byte .tosa)"
     )
     try:
         vela = compile_vela(flatbuffer)
     except VelaError as err:
-        return lines + [f"Vela: {str(err).splitlines()[0]}"], {}
+        return [*lines, f"Vela: {str(err).splitlines()[0]}"], {}
     lines.extend(vela.summary.format().splitlines())
     return lines, {0: placement_by_name(vela.summary.placement)}
 

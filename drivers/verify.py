@@ -71,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:
         first = (str(err).splitlines() or [""])[0]
         print(
-            f"{args.file}: error: internal error ({type(err).__name__}: {first}); please report it with the input",
+            f"{args.file}: error: internal error ({type(err).__name__}: {first}); please report it "
+            "with the input",
             file=sys.stderr,
         )
         return 2

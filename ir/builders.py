@@ -7,9 +7,11 @@ it back is ``np.frombuffer`` over the same bytes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 from xdsl.dialects.builtin import (
+    AnyDenseElement,
     BytesAttr,
     DenseIntOrFPElementsAttr,
     IndexType,
@@ -27,8 +29,10 @@ def dense_from_numpy(array: np.ndarray, element_type: Attribute) -> DenseIntOrFP
     """Elements attribute over ``array``'s bytes, cast once to the storage dtype."""
     dtype = storage_dtype(element_type).newbyteorder("<")
     data = np.ascontiguousarray(array, dtype=dtype).tobytes()
+    # storage_dtype took only an integer, index or float element type
+    dense_element = cast(AnyDenseElement, element_type)
     return DenseIntOrFPElementsAttr(
-        interned(TensorType(element_type, array.shape)), BytesAttr(data)
+        interned(TensorType(dense_element, array.shape)), BytesAttr(data)
     )
 
 

@@ -2,10 +2,12 @@
 
 xDSL's parser lexes every token through Python code and parses every attribute anew:
 about 0.45 ms per op, 4-5 s for a 10k-op module. Almost all lines of a printed TOSA
-module have one of two shapes,
+module have one of two shapes (one line each, wrapped here),
 
-    %12 = "tosa.const"() <{values = dense<...> : tensor<...>}> {tosa.tensor_name = "w"} : () -> tensor<...>
-    %13 = tosa.conv2d %3, %4, %5 {acc_type = i32, pad = array<i64: 0, 0, 0, 0>} : (tensor<...>, ...) -> tensor<...>
+    %12 = "tosa.const"() <{values = dense<...> : tensor<...>}> {tosa.tensor_name = "w"}
+        : () -> tensor<...>
+    %13 = tosa.conv2d %3, %4, %5 {acc_type = i32, pad = array<i64: 0, 0, 0, 0>}
+        : (tensor<...>, ...) -> tensor<...>
 
 and repeat a small set of types and attribute values. ``parse_op_line`` reads such a line
 with string operations, takes types and attribute values from a per-parse cache (each
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import TypeGuard, cast
 
 import numpy as np
 from xdsl.dialects.builtin import (
@@ -247,15 +250,17 @@ def _dense_list(body: str, tensor: TensorType, shape, count: int, dtype: str):
         if len(values) == count
         else np.full(count, values[0], dtype=dtype)
     )
+    # _int_dtype took only an integer or index element type
+    integer_tensor = cast(TensorType[IntegerType | IndexType], tensor)
     return DenseIntOrFPElementsAttr(
-        tensor, BytesAttr(array.tobytes())
+        integer_tensor, BytesAttr(array.tobytes())
     )  # xDSL stores splats expanded
 
 
 # --------------------------------------------------------------------------- op lines
 
 
-def _is_plain_tosa(op_cls) -> bool:
+def _is_plain_tosa(op_cls) -> TypeGuard[type[TosaOp]]:
     return (
         isinstance(op_cls, type)
         and issubclass(op_cls, TosaOp)

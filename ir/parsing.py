@@ -53,6 +53,8 @@ from ir.fast_parse import MAX_SPLAT_ELEMENTS, LineCache, parse_op_line
 from ir.speedups.dense_literal import parse_dense_literal_type
 
 #: the op name at the start of an op's text: ``%a, %b = "tosa.x"`` or ``%a = tosa.x``
+#: the mark ``_named`` leaves on a ParseError it has named
+_OP_NAMED = "op_named"
 _OP_NAME = re.compile(r'(?:%[^\s=,]+\s*(?:,\s*%[^\s=,]+\s*)*=\s*)?"?([A-Za-z_][\w$.]*)')
 #: MLIR's limit on an integer type's width
 MAX_INTEGER_WIDTH = (1 << 24) - 1
@@ -144,13 +146,13 @@ class MlirParser(Parser):
     def _named(self, start: int, err: ParseError) -> ParseError:
         """``err`` naming the innermost op it happened in (once: the ops around it
         leave the name alone)."""
-        if getattr(err, "op_named", False):
+        if getattr(err, _OP_NAMED, False):
             return err
         named = _OP_NAME.match(self.lexer.input.content, start)
         op_name = named and self._full_name(named[1])
         if op_name and not err.msg.startswith(f"'{op_name}'"):
             err.msg = f"'{op_name}' op: {_said(err)}"
-        err.op_named = True  # a mark on this instance: ParseError declares no such field
+        setattr(err, _OP_NAMED, True)  # a mark on this instance: ParseError has no such field
         return err
 
     def _full_name(self, written: str) -> str:
@@ -306,7 +308,8 @@ def parse_module(text: str, *, name: str = "<text>", verify: bool = True) -> Mod
         parser = MlirParser(make_context(), text, name)  # lexes the first token
         module = parser.parse_module()
     except ParseError as err:
-        # ParseError also serves xDSL's bytecode reader; MlirParser reads text, so its span is a Span[str]
+        # ParseError also serves xDSL's bytecode reader; MlirParser reads text, so its span is
+        # a Span[str]
         raise IRParseError(_format(cast(Span[str], err.span), _said(err))) from None
     except Exception as err:
         span = parser._current_token.span if parser is not None else Span(0, 0, Input(text, name))
@@ -349,7 +352,8 @@ def _format(span: Span[str], message: str) -> str:
     column = span.start - line_start
     cut = max(0, column - _CONTEXT)
     shown = text[line_start + cut : min(line_end, line_start + column + _CONTEXT)]
-    return f"{location.file}:{location.line}:{location.col}: {message}\n{shown}\n{' ' * (column - cut)}^"
+    caret = " " * (column - cut) + "^"
+    return f"{location.file}:{location.line}:{location.col}: {message}\n{shown}\n{caret}"
 
 
 __all__ = ["IRParseError", "LinearLexer", "MlirParser", "make_context", "parse_module"]

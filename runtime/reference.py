@@ -297,7 +297,8 @@ def _wire_inputs(expected: Sequence[IoTensor], given: Sequence[np.ndarray]) -> l
     if len(given) != len(expected):
         wanted = ", ".join(f"{t.name!r} {_describe(t.dtype, t.shape)}" for t in expected)
         raise ReferenceModelError(
-            f"input mismatch: the graph takes {len(expected)} input(s) ({wanted}), given {len(given)}",
+            f"input mismatch: the graph takes {len(expected)} input(s) ({wanted}), given "
+            f"{len(given)}",
             status="INPUT_MISMATCH",
         )
     return [
@@ -311,7 +312,8 @@ def _wire_input(index: int, tensor: IoTensor, array: np.ndarray) -> np.ndarray:
     where = f"input {index} {tensor.name!r}"
     if not isinstance(array, np.ndarray):
         raise ReferenceModelError(
-            f"input mismatch: {where} expects a numpy array {_describe(tensor.dtype, tensor.shape)}, "
+            f"input mismatch: {where} expects a numpy array "
+            f"{_describe(tensor.dtype, tensor.shape)}, "
             f"given {type(array).__name__}",
             status="INPUT_MISMATCH",
             input_index=index,
@@ -350,7 +352,8 @@ def _signedness_hint(tensor: IoTensor, given: np.dtype) -> str:
     if not tensor.unsigned and given == _UNSIGNED_DTYPES.get(tensor.tosa_dtype):
         return (
             f" (the graph reads this {tensor.tosa_dtype} tensor as signed: "
-            f"{np.dtype(given).name} is only taken where a RESCALE with input_unsigned = true consumes it)"
+            f"{np.dtype(given).name} is only taken where a RESCALE with input_unsigned = true "
+            "consumes it)"
         )
     return ""
 
@@ -468,7 +471,8 @@ _BACKTRACE_START = "Attaching debugger to pid"
 _BACKTRACE_END = re.compile(r"^\[Inferior \d+ \(process \d+\) detached\]")
 # Lines the reference model itself writes; they end a backtrace block gdb did not close.
 _MODEL_LINE = re.compile(
-    r"^(WARNING AT |\w+\(\) fails AT |FATAL ERROR|ASSERTION AT |ERROR: |Operator validation error|Graph result)"
+    r"^(WARNING AT |\w+\(\) fails AT |FATAL ERROR|ASSERTION AT |ERROR: "
+    r"|Operator validation error|Graph result)"
 )
 
 

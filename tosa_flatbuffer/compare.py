@@ -58,7 +58,10 @@ def _block_difference(a: FbBlock, b: FbBlock) -> str | None:
             y.inputs,
             y.outputs,
         ):
-            return f"operator {k}: {x.op}{x.inputs}->{x.outputs} {x.attributes} != {y.op}{y.inputs}->{y.outputs} {y.attributes}"
+            return (
+                f"operator {k}: {x.op}{x.inputs}->{x.outputs} {x.attributes} != "
+                f"{y.op}{y.inputs}->{y.outputs} {y.attributes}"
+            )
     return None
 
 

@@ -13,10 +13,12 @@ from __future__ import annotations
 import math
 import struct
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 from tosa.DType import DType
 from tosa.TosaGraph import TosaGraph
+from tosa.TosaRegion import TosaRegion
 from xdsl.ir import Operation
 
 from ir.diagnostics import describe_op, op_place
@@ -139,7 +141,8 @@ def decode(data: bytes | bytearray | memoryview) -> FbGraph:
         regions: dict[str, list[FbBlock]] = {}
         for r in range(_length(graph.RegionsLength(), "regions", buf)):
             where = f"region {r}"
-            region = graph.Regions(r)
+            # None only when the vector is absent, and then RegionsLength() is 0
+            region = cast(TosaRegion, graph.Regions(r))
             name = _text(region.Name())
             where = f"region '{name}'"
             if name in regions:
@@ -178,7 +181,8 @@ def _check_header(buf: memoryview) -> None:
         raise FlatbufferError(f"graph: {len(buf)} bytes is too short for a TOSA flatbuffer")
     if bytes(buf[4:8]) != FILE_IDENTIFIER:
         raise FlatbufferError(
-            f"graph: file identifier is {bytes(buf[4:8])!r}, not {FILE_IDENTIFIER!r}: not a TOSA flatbuffer"
+            f"graph: file identifier is {bytes(buf[4:8])!r}, not {FILE_IDENTIFIER!r}: not a TOSA "
+            "flatbuffer"
         )
     root = struct.unpack_from("<I", buf, 0)[0]
     if root + 4 > len(buf):
@@ -196,7 +200,8 @@ def _version(graph: TosaGraph) -> tuple[int, int, int, bool]:
     if major != 1 or minor > 1:
         text = f"{major}.{minor}.{version[2]}" + (" draft" if version[3] else "")
         raise FlatbufferError(
-            f"TOSA version {text} is not supported (this reads TOSA 1.0 files, and 1.1 drafts holding 1.0 operators)"
+            f"TOSA version {text} is not supported (this reads TOSA 1.0 files, and 1.1 drafts "
+            "holding 1.0 operators)"
         )
     return version
 
@@ -277,9 +282,10 @@ def _data(array, shape: tuple[int, ...], dtype: int, where: str) -> memoryview |
     need = count * 8 if dtype == DType.SHAPE else file_size(count, CODEC_BY_DTYPE[dtype])
     if array.size < need:
         raise FlatbufferError(
-            f"{where}: {array.size} bytes of data for {count} elements of {DTYPE_NAMES[dtype]} (need {need})"
+            f"{where}: {array.size} bytes of data for {count} elements of {DTYPE_NAMES[dtype]} "
+            f"(need {need})"
         )
-    return memoryview(np.ascontiguousarray(array[:need]))
+    return np.ascontiguousarray(array[:need]).data  # a memoryview of those bytes
 
 
 def _operator(o, where: str) -> FbOperator:
@@ -339,7 +345,8 @@ def _check_references(fb: FbGraph) -> None:
                 for name in (*op.inputs, *op.outputs):
                     if name not in block.tensors:
                         raise FlatbufferError(
-                            f"{where} operator {index} ({op.op}): tensor '{name}' is not in the block"
+                            f"{where} operator {index} ({op.op}): tensor '{name}' is not in the "
+                            "block"
                         )
                 for key, value in op.attributes.items():
                     if key.endswith("_graph") and value not in fb.regions:

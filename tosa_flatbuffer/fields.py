@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 from xdsl.dialects.builtin import (
+    AnyFloat,
     DenseArrayBase,
     FloatAttr,
     IntegerAttr,
@@ -20,6 +22,7 @@ from xdsl.dialects.builtin import (
     i32,
     i64,
 )
+from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import Attribute
 
 from ir.dialects.tosa_ext import (
@@ -69,20 +72,20 @@ class FieldError(ValueError):
 # ----------------------------------------------------------------------------- IR -> file
 
 
-def _bool_to_file(value: Attribute | None, ctx: FieldContext):
+def _bool_to_file(value: IntegerAttr | None, ctx: FieldContext):
     return bool(value.value.data) if value is not None else False
 
 
-def _int_to_file(value: Attribute, ctx: FieldContext):
+def _int_to_file(value: IntegerAttr, ctx: FieldContext):
     return int(value.value.data)
 
 
-def _list_to_file(value: DenseArrayBase, ctx: FieldContext):
+def _list_to_file(value: DenseArrayBase[IntegerType], ctx: FieldContext):
     return np.asarray(value.get_values(), dtype=np.int32)
 
 
-def _value_bytes_to_file(value: Attribute, ctx: FieldContext):
-    codec = codec_of(ctx.element_type)
+def _value_bytes_to_file(value: IntegerAttr | FloatAttr, ctx: FieldContext):
+    codec = codec_of(ctx.element_type) if ctx.element_type is not None else None
     if codec is None:
         raise FieldError(f"{ctx.name}: no TOSA storage for element type {ctx.element_type}")
     scalar = value.value.data
@@ -105,8 +108,8 @@ def _acc_type_to_file(value: Attribute, ctx: FieldContext):
 
 
 def _enum_to_file(kind: Kind) -> Callable:
-    def convert(value: Attribute, ctx: FieldContext):
-        ir_name = value.data.value
+    def convert(value: EnumAttribute, ctx: FieldContext):
+        ir_name = cast(str, value.data.value)  # a StrEnum member's value
         return getattr(ENUMS[kind], _SCHEMA_SPELLING.get(ir_name, ir_name))
 
     return convert
@@ -145,9 +148,10 @@ def _value_bytes_from_file(value, ctx: FieldContext):
         raise FieldError(f"{ctx.name}: cannot read a bound for element type {ctx.element_type}")
     raw = np.asarray(value, dtype=np.uint8).tobytes()
     scalar = np.frombuffer(ir_bytes(raw, 1, codec), dtype=codec.numpy)[0]
-    if isinstance(codec.ir_type, IntegerType):
-        return IntegerAttr(int(scalar), codec.ir_type)
-    return FloatAttr(float(scalar), codec.ir_type)
+    ir_type = codec.ir_type
+    if isinstance(ir_type, IntegerType):
+        return IntegerAttr(int(scalar), ir_type)
+    return FloatAttr(float(scalar), cast(AnyFloat, ir_type))  # the codecs' other types
 
 
 def _string_from_file(value, ctx: FieldContext):
@@ -170,7 +174,7 @@ def _enum_from_file(kind: Kind) -> Callable:
     ir_enum, ir_attr = _IR_ENUMS[kind]
 
     def convert(value, ctx: FieldContext):
-        name = names.get(value)
+        name = names.get(value, "")  # no such value: "" is no member either
         ir_name = _IR_SPELLING.get(name, name)
         if ir_name not in ir_enum.__members__:
             raise FieldError(f"{ctx.name}: {value} is not a valid {ENUMS[kind].__name__}")

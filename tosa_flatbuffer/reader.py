@@ -9,19 +9,22 @@ Location text written by us or by MLIR (``loc(...)``) becomes the op's location 
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import cast
 
 import numpy as np
 from xdsl.dialects.builtin import (
+    AnyDenseElement,
     BytesAttr,
     DenseIntOrFPElementsAttr,
     IndexType,
+    LocationAttr,
     ModuleOp,
     StringAttr,
     TensorType,
     UnknownLoc,
 )
 from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Attribute, Block, Region, SSAValue
+from xdsl.ir import Attribute, Block, OpResult, Region, SSAValue
 from xdsl.utils.exceptions import ParseError, VerifyException
 
 from ir.builders import dense_from_numpy
@@ -71,7 +74,8 @@ def dense_of(t: FbTensor) -> DenseIntOrFPElementsAttr:
             TensorType(IndexType(), [t.shape[0]]), BytesAttr(bytes(data))
         )
     codec = CODEC_BY_DTYPE[t.dtype]
-    return DenseIntOrFPElementsAttr(ir_type(t), BytesAttr(to_ir_bytes(data, t.count, codec)))
+    tensor = cast(TensorType[AnyDenseElement], ir_type(t))  # of the codec's element type
+    return DenseIntOrFPElementsAttr(tensor, BytesAttr(to_ir_bytes(data, t.count, codec)))
 
 
 class _Reader:
@@ -119,7 +123,7 @@ class _Reader:
             ReturnOp(*results) if terminator is ReturnOp else YieldOp.create(operands=results)
         )
 
-    def _const_from_tensor(self, block: Block, t: FbTensor, where: str) -> SSAValue:
+    def _const_from_tensor(self, block: Block, t: FbTensor, where: str) -> OpResult:
         if t.data is None and t.count:
             raise FlatbufferError(f"{where}: tensor '{t.name}' is used but nothing produces it")
         cls = ConstOp if t.dtype in CODEC_BY_DTYPE else ConstShapeOp
@@ -134,8 +138,9 @@ class _Reader:
             return self._variable_write(block, fb, op, values, where)
         if op.op in ("CONST", "CONST_SHAPE"):
             (name,) = op.outputs
-            values[name] = self._const_from_tensor(block, fb.tensors[name], where)
-            block.ops.last.location = _location(op.location, self.ctx)
+            const = self._const_from_tensor(block, fb.tensors[name], where)
+            values[name] = const
+            const.op.location = _location(op.location, self.ctx)
             return
         operand_names = op.inputs
         props = {}
@@ -249,7 +254,7 @@ def _topological(fb: FbBlock, where: str) -> list[FbOperator]:
     return order
 
 
-def _location(text: str, ctx) -> Attribute:
+def _location(text: str, ctx) -> LocationAttr:
     """The op's location from its text: the usual forms read directly
     (``ir.speedups.locations``), anything else by xDSL's parser."""
     if not text:

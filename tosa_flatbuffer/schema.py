@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
+from typing import cast
 
 import numpy as np
 from tosa.Attribute import Attribute as FbAttribute
@@ -73,7 +74,7 @@ _ATTRIBUTE_BY_SQUASHED = {
 FILE_OP_CODE = {"VARIABLE_READ": Op.IDENTITY, "VARIABLE_WRITE": Op.IDENTITY}
 
 
-def file_op_code(spec_name: str) -> int:
+def file_op_code(spec_name: str) -> int | None:
     return FILE_OP_CODE.get(spec_name, getattr(Op, spec_name, None))
 
 
@@ -106,7 +107,7 @@ def attribute_table(spec_name: str) -> AttributeTable:
 
 
 def _source(module: ModuleType) -> str:
-    with open(module.__file__, encoding="utf-8") as f:
+    with open(cast(str, module.__file__), encoding="utf-8") as f:  # a .py module has one
         return f.read()
 
 

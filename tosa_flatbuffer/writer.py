@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import io
+from typing import cast
 
 import flatbuffers
 import numpy as np
@@ -31,11 +32,12 @@ from xdsl.dialects.builtin import (
     DenseIntOrFPElementsAttr,
     ModuleOp,
     ShapedType,
+    StringAttr,
     TensorType,
     UnknownLoc,
 )
 from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Block, Operation, SSAValue
+from xdsl.ir import Block, Operation, OpResult, SSAValue
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
@@ -164,7 +166,10 @@ class _Planner:
     def _variables(self, fb: FbBlock, names: _Names) -> None:
         for symbol, var in self.variables.items():
             tensor_name = names.claim(symbol, symbol)
-            data = _data_of(var.initial_value) if var.initial_value is not None else None
+            initial = cast(
+                DenseIntOrFPElementsAttr | None, var.initial_value
+            )  # as a const's values
+            data = _data_of(initial) if initial is not None else None
             fb.tensors[tensor_name] = _tensor(
                 tensor_name, var.tensor_type(), data, var, variable=True, variable_name=symbol
             )
@@ -189,7 +194,8 @@ class _Planner:
         outputs = [values[r] for r in op.results]
         data = None
         if isinstance(op, (ConstOp, ConstShapeOp)):
-            data = _data_of(op.values)
+            # the bytes of a dense literal (an elided dense_resource has none to write)
+            data = _data_of(cast(DenseIntOrFPElementsAttr, op.values))
         for result, out in zip(op.results, outputs):
             fb.tensors[out] = _tensor(out, result.type, data, op)
         if isinstance(op, VariableReadOp):
@@ -204,7 +210,7 @@ class _Planner:
         )
 
     def _variable_tensor(self, op: Operation, fb: FbBlock) -> str:
-        symbol = op.properties["name"].data
+        symbol = cast(StringAttr, op.properties["name"]).data
         tensor = next(
             (t for t in fb.tensors.values() if t.variable and t.variable_name == symbol), None
         )
@@ -218,7 +224,8 @@ class _Planner:
         except KeyError:
             return {}
         element = (
-            op.operands[0].type.element_type
+            # xDSL's ShapedType declares no element_type; each of its builtin types has one
+            op.operands[0].type.element_type  # pyright: ignore[reportAttributeAccessIssue]
             if op.operands and isinstance(op.operands[0].type, ShapedType)
             else None
         )
@@ -250,9 +257,8 @@ class _Planner:
 
 
 def _own_name(value: SSAValue) -> str:
-    owner = value.owner
-    if isinstance(owner, Operation):
-        return tensor_names(owner)[value.index]
+    if isinstance(value, OpResult):  # an op's (a block argument's owner is its block)
+        return tensor_names(value.op)[value.index]
     return ""
 
 
@@ -305,7 +311,7 @@ def _location_text(op: Operation) -> str:
 def _software_version() -> tuple[int, int, int, str]:
     """The serialization library's version, as ExecuTorch's and MLIR's writers record it."""
     parts = importlib.metadata.version("tosa-tools").split(".")
-    numbers = [int(p) if p.isdigit() else 0 for p in (parts + ["0", "0", "0"])[:3]]
+    numbers = [int(p) if p.isdigit() else 0 for p in [*parts, "0", "0", "0"][:3]]
     return numbers[0], numbers[1], numbers[2], ""
 
 
@@ -519,7 +525,8 @@ def first_1_1_op(module: ModuleOp) -> Operation | None:
         if isinstance(op, TOSA_1_1_OPS):
             return op
         for value in (*op.operands, *op.results):
-            codec = codec_of(getattr(value.type, "element_type", None))
+            element = getattr(value.type, "element_type", None)
+            codec = codec_of(element) if element is not None else None
             if codec is not None and codec.version == "1.1":
                 return op
     return None
@@ -537,7 +544,8 @@ def _check_module(module: ModuleOp) -> None:
                 raise FlatbufferError.at(
                     op,
                     f"value of type {value.type} cannot be written to a TOSA 1.0 "
-                    "flatbuffer (signed/unsigned integers belong to the typed stage: run legalize-unsigned-io)",
+                    "flatbuffer (signed/unsigned integers belong to the typed stage: run "
+                    "legalize-unsigned-io)",
                 )
     try:
         module.verify()

@@ -1,14 +1,15 @@
 """``tosa-ir view FILE``: the module in Model Explorer, with its overlays.
 
 ``tosa-ir view FILE [--overlay cycles|placement|error|PATH.json ...] [--modules FILE.json]
-[--no-browser] [--host HOST] [--port PORT]`` reads FILE (``.mlir`` of any stage or ``.tosa``) through
-``drivers.explorer.graph`` first, so bad input is one line and no server starts; then it
-starts Model Explorer's local server with the adapter (``drivers.explorer.main``) and
-the node data files, prints the URL and serves until Ctrl+C. Without ``--overlay`` it
-loads every overlay found next to FILE (``drivers.explorer.overlays.find_overlays``);
-with it, exactly those, and a kind that is not there is an error. The graph's layers are
-the model's modules from the ``<partition>.modules.json`` beside FILE, or from
-``--modules``; the source lines without one.
+[--no-browser] [--host HOST] [--port PORT]`` reads FILE (``.mlir`` of any stage or
+``.tosa``) through ``drivers.explorer.graph`` first, so bad input is one line and no server
+starts; then it starts Model Explorer's local server with the adapter
+(``drivers.explorer.main``) and the node data files, prints the URL and serves until Ctrl+C.
+Without ``--overlay`` it loads every overlay found next to FILE
+(``drivers.explorer.overlays.find_overlays``); with it, exactly those, and a kind that is
+not there is an error. The graph's layers are the model's modules from the
+``<partition>.modules.json`` beside FILE, or from ``--modules``; the source lines without
+one.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from functools import cache
 
 from xdsl.dialects.builtin import TensorType, UnitAttr
 from xdsl.dialects.utils import EnumAttribute
-from xdsl.ir import Attribute, SSAValue
+from xdsl.ir import Attribute, SSAValue, TypeAttribute
 from xdsl.irdl import IRDLOperation, OpDef
 from xdsl.parser import Parser
 from xdsl.printer import Printer
@@ -169,7 +169,7 @@ def print_type_list(printer: Printer, types: Sequence[Attribute]) -> None:
     printer.print_string(")")
 
 
-def parse_type_list(parser: Parser) -> list[Attribute]:
+def parse_type_list(parser: Parser) -> list[TypeAttribute]:
     """What ``print_type_list`` prints."""
     if parser.parse_optional_punctuation("(") is not None:
         if parser.parse_optional_punctuation(")") is not None:

@@ -23,7 +23,7 @@ and the types and enums (``ir.dialects.tosa_types``, re-exported here).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
+from typing import ClassVar, cast
 
 from xdsl.dialects.builtin import (
     AnyTensorType,
@@ -38,9 +38,20 @@ from xdsl.dialects.builtin import (
     i64,
 )
 from xdsl.dialects.utils import EnumAttribute
-from xdsl.ir import Attribute, Dialect, Region, SSAValue, TypeAttribute
+from xdsl.ir import (
+    Attribute,
+    AttributeInvT,
+    Block,
+    Dialect,
+    Region,
+    SSAValue,
+    SSAValues,
+    TypeAttribute,
+    TypedAttribute,
+)
 from xdsl.irdl import (
     AnyAttr,
+    IRDLAttrConstraint,
     IRDLOperation,
     irdl_op_definition,
     operand_def,
@@ -90,6 +101,21 @@ from ir.spec import operator_spec
 #: time instead of reaching verifiers that read its bytes as something else
 I64_ARRAY = DenseArrayBase.constr(i64)
 I32_ARRAY = DenseArrayBase.constr(i32)
+
+
+def typed_operand_def(constraint: IRDLAttrConstraint[AttributeInvT]) -> SSAValue[AttributeInvT]:
+    """``operand_def``, typed the way xDSL types ``result_def``: xDSL 0.74 declares every
+    operand an ``SSAValue[Attribute]`` whatever its constraint, so each ``op.input.type``
+    would need a cast. The field is ``operand_def``'s own; only its static type differs."""
+    return cast(SSAValue[AttributeInvT], operand_def(constraint))
+
+
+def typed_var_operand_def(
+    constraint: IRDLAttrConstraint[AttributeInvT],
+) -> SSAValues[SSAValue[AttributeInvT]]:
+    """``var_operand_def``, typed by its constraint (see ``typed_operand_def``)."""
+    return cast(SSAValues[SSAValue[AttributeInvT]], var_operand_def(constraint))
+
 
 # --------------------------------------------------------------------------- base op
 
@@ -153,7 +179,9 @@ class TosaOp(IRDLOperation):
         """Family-specific structural rules; the spec-table checks already ran."""
 
 
-def _same_rank_broadcast(op: TosaOp, *values: SSAValue, out: SSAValue) -> None:
+def _same_rank_broadcast(
+    op: TosaOp, *values: SSAValue[AnyTensorType], out: SSAValue[AnyTensorType]
+) -> None:
     shapes = [v.type.get_shape() for v in values]
     out_shape = out.type.get_shape()
     for s in shapes:
@@ -161,7 +189,8 @@ def _same_rank_broadcast(op: TosaOp, *values: SSAValue, out: SSAValue) -> None:
             fail(
                 op,
                 "broadcast",
-                f"operands and result must have the same rank, got {[len(x) for x in shapes]} -> {len(out_shape)}",
+                f"operands and result must have the same rank, got {[len(x) for x in shapes]} -> "
+                f"{len(out_shape)}",
             )
     for d, dims in enumerate(zip(*shapes, out_shape)):
         *ins, o = dims
@@ -179,19 +208,21 @@ class SameShapeOp(TosaOp):
     runs them after it (``super().verify_structure()`` first)."""
 
     def verify_structure(self) -> None:
-        if self.operands[0].type.get_shape() != self.results[0].type.get_shape():
+        # every such op declares its first operand and result as tensors (IRDL checked them)
+        operand, result = (cast(AnyTensorType, v.type) for v in (self.operands[0], self.results[0]))
+        if operand.get_shape() != result.get_shape():
             fail(self, "shape", "result shape must equal the input shape")
 
 
 class ElementwiseUnaryOp(SameShapeOp):
-    input1 = operand_def(AnyTensorType)
+    input1 = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     traits = traits_def(Pure())
 
 
 class ElementwiseBinaryOp(TosaOp):
-    input1 = operand_def(AnyTensorType)
-    input2 = operand_def(AnyTensorType)
+    input1 = typed_operand_def(AnyTensorType)
+    input2 = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     traits = traits_def(Pure())
 
@@ -205,7 +236,7 @@ class NanModeBinaryOp(ElementwiseBinaryOp):
 
 
 class ReductionOp(TosaOp):
-    input = operand_def(AnyTensorType)
+    input = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     axis = prop_def(IntegerAttr)
     traits = traits_def(Pure())
@@ -231,11 +262,11 @@ class ConvOpBase(TosaOp):
     """conv2d, conv3d, depthwise_conv2d, transpose_conv2d: input, weight, bias, input_zp,
     weight_zp; the ranks come from the spec table."""
 
-    input = operand_def(AnyTensorType)
-    weight = operand_def(AnyTensorType)
-    bias = operand_def(AnyTensorType)
-    input_zp = operand_def(AnyTensorType)
-    weight_zp = operand_def(AnyTensorType)
+    input = typed_operand_def(AnyTensorType)
+    weight = typed_operand_def(AnyTensorType)
+    bias = typed_operand_def(AnyTensorType)
+    input_zp = typed_operand_def(AnyTensorType)
+    weight_zp = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     acc_type = prop_def(TypeAttribute)
     local_bound = opt_prop_def(IntegerAttr)
@@ -255,7 +286,7 @@ class ConvOp(ConvOpBase):
 class ArgMaxOp(TosaOp):
     name = "tosa.argmax"
     ENUM_PROPS: ClassVar = {"nan_mode": NanModeAttr}
-    input = operand_def(AnyTensorType)
+    input = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     axis = prop_def(IntegerAttr)
     nan_mode = prop_def(NanModeAttr, default_value=NanModeAttr(NanMode.PROPAGATE))
@@ -273,9 +304,9 @@ class ArgMaxOp(TosaOp):
 @irdl_op_definition
 class AvgPool2DOp(TosaOp):
     name = "tosa.avg_pool2d"
-    input = operand_def(AnyTensorType)
-    input_zp = operand_def(AnyTensorType)
-    output_zp = operand_def(AnyTensorType)
+    input = typed_operand_def(AnyTensorType)
+    input_zp = typed_operand_def(AnyTensorType)
+    output_zp = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     kernel = prop_def(I64_ARRAY)
     stride = prop_def(I64_ARRAY)
@@ -293,8 +324,8 @@ class TransposeConv2DOp(ConvOpBase):
 @irdl_op_definition
 class FFT2DOp(TosaOp):
     name = "tosa.fft2d"
-    input_real = operand_def(AnyTensorType)
-    input_imag = operand_def(AnyTensorType)
+    input_real = typed_operand_def(AnyTensorType)
+    input_imag = typed_operand_def(AnyTensorType)
     output_real = result_def(AnyTensorType)
     output_imag = result_def(AnyTensorType)
     inverse = prop_def(IntegerAttr)
@@ -306,10 +337,10 @@ class FFT2DOp(TosaOp):
 @irdl_op_definition
 class MatMulOp(TosaOp):
     name = "tosa.matmul"
-    a = operand_def(AnyTensorType)
-    b = operand_def(AnyTensorType)
-    a_zp = operand_def(AnyTensorType)
-    b_zp = operand_def(AnyTensorType)
+    a = typed_operand_def(AnyTensorType)
+    b = typed_operand_def(AnyTensorType)
+    a_zp = typed_operand_def(AnyTensorType)
+    b_zp = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     traits = traits_def(Pure())
 
@@ -318,7 +349,7 @@ class MatMulOp(TosaOp):
 class MaxPool2DOp(TosaOp):
     name = "tosa.max_pool2d"
     ENUM_PROPS: ClassVar = {"nan_mode": NanModeAttr}
-    input = operand_def(AnyTensorType)
+    input = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     kernel = prop_def(I64_ARRAY)
     stride = prop_def(I64_ARRAY)
@@ -330,7 +361,7 @@ class MaxPool2DOp(TosaOp):
 @irdl_op_definition
 class RFFT2DOp(TosaOp):
     name = "tosa.rfft2d"
-    input_real = operand_def(AnyTensorType)
+    input_real = typed_operand_def(AnyTensorType)
     output_real = result_def(AnyTensorType)
     output_imag = result_def(AnyTensorType)
     local_bound = opt_prop_def(IntegerAttr)
@@ -345,7 +376,7 @@ class RFFT2DOp(TosaOp):
 class ClampOp(SameShapeOp):
     name = "tosa.clamp"
     ENUM_PROPS: ClassVar = {"nan_mode": NanModeAttr}
-    input = operand_def(AnyTensorType)
+    input = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     min_val = prop_def(AnyAttr())
     max_val = prop_def(AnyAttr())
@@ -376,9 +407,9 @@ class ArithmeticRightShiftOp(ElementwiseBinaryOp):
 @irdl_op_definition
 class MulOp(TosaOp):
     name = "tosa.mul"
-    input1 = operand_def(AnyTensorType)
-    input2 = operand_def(AnyTensorType)
-    shift = operand_def(AnyTensorType)
+    input1 = typed_operand_def(AnyTensorType)
+    input2 = typed_operand_def(AnyTensorType)
+    shift = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     traits = traits_def(Pure())
 
@@ -389,8 +420,8 @@ class MulOp(TosaOp):
 @irdl_op_definition
 class TableOp(SameShapeOp):
     name = "tosa.table"
-    input1 = operand_def(AnyTensorType)
-    table = operand_def(AnyTensorType)
+    input1 = typed_operand_def(AnyTensorType)
+    table = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     traits = traits_def(Pure())
 
@@ -401,9 +432,9 @@ class TableOp(SameShapeOp):
 @irdl_op_definition
 class NegateOp(SameShapeOp):
     name = "tosa.negate"
-    input1 = operand_def(AnyTensorType)
-    input1_zp = operand_def(AnyTensorType)
-    output_zp = operand_def(AnyTensorType)
+    input1 = typed_operand_def(AnyTensorType)
+    input1_zp = typed_operand_def(AnyTensorType)
+    output_zp = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     traits = traits_def(Pure())
 
@@ -411,9 +442,9 @@ class NegateOp(SameShapeOp):
 @irdl_op_definition
 class SelectOp(TosaOp):
     name = "tosa.select"
-    input1 = operand_def(AnyTensorType)
-    input2 = operand_def(AnyTensorType)
-    input3 = operand_def(AnyTensorType)
+    input1 = typed_operand_def(AnyTensorType)
+    input2 = typed_operand_def(AnyTensorType)
+    input3 = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     traits = traits_def(Pure())
 
@@ -427,7 +458,7 @@ class SelectOp(TosaOp):
 @irdl_op_definition
 class ConcatOp(TosaOp):
     name = "tosa.concat"
-    input1 = var_operand_def(AnyTensorType)
+    input1 = typed_var_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     axis = prop_def(IntegerAttr)
     traits = traits_def(Pure())
@@ -447,9 +478,9 @@ class ConcatOp(TosaOp):
 @irdl_op_definition
 class PadOp(TosaOp):
     name = "tosa.pad"
-    input1 = operand_def(AnyTensorType)
-    padding = operand_def(ShapeType)
-    pad_const = operand_def(AnyTensorType)
+    input1 = typed_operand_def(AnyTensorType)
+    padding = typed_operand_def(ShapeType)
+    pad_const = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     traits = traits_def(Pure())
 
@@ -462,8 +493,8 @@ class PadOp(TosaOp):
 @irdl_op_definition
 class ReshapeOp(TosaOp):
     name = "tosa.reshape"
-    input1 = operand_def(AnyTensorType)
-    shape = operand_def(ShapeType)
+    input1 = typed_operand_def(AnyTensorType)
+    shape = typed_operand_def(ShapeType)
     output = result_def(AnyTensorType)
     traits = traits_def(Pure())
 
@@ -475,7 +506,7 @@ class ReshapeOp(TosaOp):
 @irdl_op_definition
 class ReverseOp(TosaOp):
     name = "tosa.reverse"
-    input1 = operand_def(AnyTensorType)
+    input1 = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     axis = prop_def(IntegerAttr)
     traits = traits_def(Pure())
@@ -484,9 +515,9 @@ class ReverseOp(TosaOp):
 @irdl_op_definition
 class SliceOp(TosaOp):
     name = "tosa.slice"
-    input1 = operand_def(AnyTensorType)
-    start = operand_def(ShapeType)
-    size = operand_def(ShapeType)
+    input1 = typed_operand_def(AnyTensorType)
+    start = typed_operand_def(ShapeType)
+    size = typed_operand_def(ShapeType)
     output = result_def(AnyTensorType)
     traits = traits_def(Pure())
 
@@ -500,8 +531,8 @@ class SliceOp(TosaOp):
 @irdl_op_definition
 class TileOp(TosaOp):
     name = "tosa.tile"
-    input1 = operand_def(AnyTensorType)
-    multiples = operand_def(ShapeType)
+    input1 = typed_operand_def(AnyTensorType)
+    multiples = typed_operand_def(ShapeType)
     output = result_def(AnyTensorType)
     traits = traits_def(Pure())
 
@@ -509,7 +540,7 @@ class TileOp(TosaOp):
 @irdl_op_definition
 class TransposeOp(TosaOp):
     name = "tosa.transpose"
-    input1 = operand_def(AnyTensorType)
+    input1 = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     perms = prop_def(I32_ARRAY)
     traits = traits_def(Pure())
@@ -527,8 +558,8 @@ class TransposeOp(TosaOp):
 @irdl_op_definition
 class GatherOp(TosaOp):
     name = "tosa.gather"
-    values = operand_def(AnyTensorType)
-    indices = operand_def(AnyTensorType)
+    values = typed_operand_def(AnyTensorType)
+    indices = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     traits = traits_def(Pure())
 
@@ -536,9 +567,9 @@ class GatherOp(TosaOp):
 @irdl_op_definition
 class ScatterOp(TosaOp):
     name = "tosa.scatter"
-    values_in = operand_def(AnyTensorType)
-    indices = operand_def(AnyTensorType)
-    input = operand_def(AnyTensorType)
+    values_in = typed_operand_def(AnyTensorType)
+    indices = typed_operand_def(AnyTensorType)
+    input = typed_operand_def(AnyTensorType)
     values_out = result_def(AnyTensorType)
 
 
@@ -549,10 +580,10 @@ class ScatterOp(TosaOp):
 class ResizeOp(TosaOp):
     name = "tosa.resize"
     ENUM_PROPS: ClassVar = {"mode": ResizeModeAttr}
-    input = operand_def(AnyTensorType)
-    scale = operand_def(ShapeType)
-    offset = operand_def(ShapeType)
-    border = operand_def(ShapeType)
+    input = typed_operand_def(AnyTensorType)
+    scale = typed_operand_def(ShapeType)
+    offset = typed_operand_def(ShapeType)
+    border = typed_operand_def(ShapeType)
     output = result_def(AnyTensorType)
     mode = prop_def(ResizeModeAttr)
     traits = traits_def(Pure())
@@ -564,7 +595,7 @@ class ResizeOp(TosaOp):
 @irdl_op_definition
 class CastOp(TosaOp):
     name = "tosa.cast"
-    input = operand_def(AnyTensorType)
+    input = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     traits = traits_def(Pure())
 
@@ -576,11 +607,11 @@ class RescaleOp(SameShapeOp):
 
     name = "tosa.rescale"
     ENUM_PROPS: ClassVar = {"rounding_mode": RoundingModeAttr}
-    input = operand_def(AnyTensorType)
-    multiplier = operand_def(AnyTensorType)
-    shift = operand_def(AnyTensorType)
-    input_zp = operand_def(AnyTensorType)
-    output_zp = operand_def(AnyTensorType)
+    input = typed_operand_def(AnyTensorType)
+    multiplier = typed_operand_def(AnyTensorType)
+    shift = typed_operand_def(AnyTensorType)
+    input_zp = typed_operand_def(AnyTensorType)
+    output_zp = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
     scale32 = prop_def(IntegerAttr)
     rounding_mode = prop_def(RoundingModeAttr)
@@ -619,7 +650,8 @@ class ConstOp(IRDLOperation):
             fail(
                 self,
                 "element-type",
-                f"values type {type_text(values.type)} must equal the result type {type_text(self.output.type)}",
+                f"values type {type_text(values.type)} must equal the result type "
+                f"{type_text(self.output.type)}",
             )
 
 
@@ -673,7 +705,7 @@ class IfOp(TosaOp):
     """``tosa.cond_if %c (%a = %x) : tensor<i1> (types) -> types {then} else {else}``."""
 
     name = "tosa.cond_if"
-    condition = operand_def(AnyTensorType)
+    condition = typed_operand_def(AnyTensorType)
     input_list = var_operand_def(AnyAttr())
     output_list = var_result_def(AnyAttr())
     then_graph = region_def()
@@ -686,7 +718,8 @@ class IfOp(TosaOp):
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
         printer.print_operand(self.condition)
-        then_block = self.then_graph.blocks.first
+        # a parsed or built cond_if has its entry block (parse makes one, verify requires it)
+        then_block = cast(Block, self.then_graph.blocks.first)
         if self.input_list:
             printer.print_string(" ")
             print_named_args(printer, then_block.args, self.input_list)
@@ -738,7 +771,8 @@ class IfOp(TosaOp):
             )
 
 
-def _check_region_signature(op, region: Region, label: str, arg_types, yield_types) -> None:
+def _check_region_signature(op, region: Region, label: str, arg_types, yield_types) -> YieldOp:
+    """The region's terminator, once its block, arguments and yield are as the op needs."""
     block = region.blocks.first
     if block is None:
         fail(op, "region", f"{label} region is empty")
@@ -749,6 +783,7 @@ def _check_region_signature(op, region: Region, label: str, arg_types, yield_typ
         fail(op, "region", f"{label} region must end with tosa.yield")
     if yield_types is not None and tuple(terminator.inputs.types) != tuple(yield_types):
         fail(op, "region", f"{label} region must yield the op's result types")
+    return terminator
 
 
 @irdl_op_definition
@@ -767,7 +802,8 @@ class WhileOp(TosaOp):
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
-        print_named_args(printer, self.cond_graph.blocks.first.args, self.input_list)
+        cond_block = cast(Block, self.cond_graph.blocks.first)  # as cond_if's then_block
+        print_named_args(printer, cond_block.args, self.input_list)
         printer.print_string(" : ")
         printer.print_function_type(self.input_list.types, self.output_list.types)
         printer.print_string(" ")
@@ -801,9 +837,8 @@ class WhileOp(TosaOp):
         types = self.input_list.types
         if tuple(types) != tuple(self.output_list.types):
             fail(self, "region", "results must have the types of the inputs")
-        _check_region_signature(self, self.cond_graph, "cond", types, None)
+        cond_yield = _check_region_signature(self, self.cond_graph, "cond", types, None)
         _check_region_signature(self, self.body_graph, "body", types, types)
-        cond_yield = self.cond_graph.blocks.first.last_op
         if len(cond_yield.inputs) != 1 or element_type_name(cond_yield.inputs[0].type) != "i1":
             fail(self, "region", "cond region must yield one tensor of i1")
 
@@ -823,7 +858,9 @@ class VariableOp(IRDLOperation):
     traits = traits_def(SymbolOpInterface())
 
     def tensor_type(self) -> TensorType:
-        return TensorType(self.type, [int(x) for x in self.var_shape.get_values()])
+        # parse and the flatbuffer reader store the shape as index-typed dense elements
+        shape = cast(DenseIntOrFPElementsAttr[IndexType], self.var_shape)
+        return TensorType(self.type, [int(x) for x in shape.get_values()])
 
     def print(self, printer: Printer) -> None:
         printer.print_string(" ")
@@ -843,10 +880,11 @@ class VariableOp(IRDLOperation):
         initial = None
         if parser.parse_optional_punctuation("=") is not None:
             initial = parser.parse_attribute()
-            ttype = initial.type
+            # the initial value is a dense (or dense_resource) tensor literal
+            ttype = cast(AnyTensorType, cast(TypedAttribute, initial).get_type())
         else:
             parser.parse_punctuation(":")
-            ttype = parser.parse_type()
+            ttype = cast(AnyTensorType, parser.parse_type())
         props = {
             "sym_name": name,
             "var_shape": _index_dense(ttype.get_shape()),
@@ -865,11 +903,12 @@ def _check_variable_type(op: IRDLOperation, symbol: StringAttr, used: Attribute)
     """A read or write must use the type its ``tosa.variable`` declares (when the op sits
     in a module that declares it; a lone op has nothing to check against)."""
     top = op
-    while top.parent_op() is not None:
-        top = top.parent_op()
-    if top is op or not top.regions or top.regions[0].blocks.first is None:
+    while (parent := top.parent_op()) is not None:
+        top = parent
+    block = top.regions[0].blocks.first if top.regions else None
+    if top is op or block is None:
         return
-    for decl in top.regions[0].blocks.first.ops:
+    for decl in block.ops:
         if not isinstance(decl, VariableOp) or decl.sym_name != symbol:
             continue
         declared = decl.tensor_type()
@@ -885,7 +924,7 @@ def _check_variable_type(op: IRDLOperation, symbol: StringAttr, used: Attribute)
 @irdl_op_definition
 class VariableWriteOp(IRDLOperation):
     name = "tosa.variable_write"
-    input1 = operand_def(AnyTensorType)
+    input1 = typed_operand_def(AnyTensorType)
     name_ = prop_def(StringAttr, prop_name="name")
 
     def verify_(self) -> None:
@@ -956,7 +995,7 @@ class ConstShapeOp(TosaOp):
             )
 
 
-# --------------------------------------------------------------------------- TOSA 1.1: block-scaled (MXFP)
+# ------------------------------------------------------------------ TOSA 1.1: block-scaled (MXFP)
 # Data in an 8/6/4-bit float format with one f8E8M0FNU scale per block of ``block_size``
 # elements along the last axis; MLIR's syntax (LLVM 23), the 1.1 draft's operand order.
 
@@ -970,31 +1009,31 @@ class BlockScaledOp(TosaOp):
 @irdl_op_definition
 class Conv2DBlockScaledOp(BlockScaledOp):
     name = "tosa.conv2d_block_scaled"
-    input_data = operand_def(AnyTensorType)
-    input_scale = operand_def(AnyTensorType)
-    weight_data = operand_def(AnyTensorType)
-    weight_scale = operand_def(AnyTensorType)
-    bias = operand_def(AnyTensorType)
-    pad = operand_def(ShapeType)
-    stride = operand_def(ShapeType)
-    dilation = operand_def(ShapeType)
+    input_data = typed_operand_def(AnyTensorType)
+    input_scale = typed_operand_def(AnyTensorType)
+    weight_data = typed_operand_def(AnyTensorType)
+    weight_scale = typed_operand_def(AnyTensorType)
+    bias = typed_operand_def(AnyTensorType)
+    pad = typed_operand_def(ShapeType)
+    stride = typed_operand_def(ShapeType)
+    dilation = typed_operand_def(ShapeType)
     output = result_def(AnyTensorType)
 
 
 @irdl_op_definition
 class MatMulTBlockScaledOp(BlockScaledOp):
     name = "tosa.matmul_t_block_scaled"
-    a_data = operand_def(AnyTensorType)
-    a_scale = operand_def(AnyTensorType)
-    b_data = operand_def(AnyTensorType)
-    b_scale = operand_def(AnyTensorType)
+    a_data = typed_operand_def(AnyTensorType)
+    a_scale = typed_operand_def(AnyTensorType)
+    b_data = typed_operand_def(AnyTensorType)
+    b_scale = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
 
 
 @irdl_op_definition
 class CastToBlockScaledOp(BlockScaledOp):
     name = "tosa.cast_to_block_scaled"
-    input_data = operand_def(AnyTensorType)
+    input_data = typed_operand_def(AnyTensorType)
     output_data = result_def(AnyTensorType)
     output_scale = result_def(AnyTensorType)
     RESULT_NAMES: ClassVar = ("output_data", "output_scale")
@@ -1003,8 +1042,8 @@ class CastToBlockScaledOp(BlockScaledOp):
 @irdl_op_definition
 class CastFromBlockScaledOp(BlockScaledOp):
     name = "tosa.cast_from_block_scaled"
-    input_data = operand_def(AnyTensorType)
-    input_scale = operand_def(AnyTensorType)
+    input_data = typed_operand_def(AnyTensorType)
+    input_scale = typed_operand_def(AnyTensorType)
     output = result_def(AnyTensorType)
 
 

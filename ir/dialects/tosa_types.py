@@ -9,6 +9,7 @@ in the ``TOSA`` dialect and re-exports them) because the spec-structure checks
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import ClassVar, cast
 
 from xdsl.dialects.builtin import IntAttr
 from xdsl.dialects.utils import EnumAttribute
@@ -69,8 +70,12 @@ class BlockSize(StrEnum):
 class _AngleEnum:
     """Generic form ``#tosa.nan_mode<IGNORE>``; custom op forms print the bare value."""
 
+    # as ``EnumAttribute``, the other base of each user, declares it (its ``data`` is typed
+    # by each user's enum, so it is read through ``EnumAttribute`` below)
+    enum_type: ClassVar[type[StrEnum]]
+
     def print_parameter(self, printer: Printer) -> None:
-        printer.print_string(f"<{self.data}>")
+        printer.print_string(f"<{cast(EnumAttribute, self).data}>")
 
     @classmethod
     def parse_parameter(cls, parser: AttrParser):

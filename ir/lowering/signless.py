@@ -390,7 +390,8 @@ def make_signless(module: ModuleOp) -> None:
                         )
                         new_arg.location = location
         if isinstance(op, ConstOp) and is_unsigned(op.output.type):
-            # dense bytes, retyped; an elided (dense_resource) constant has none and fails here as before
+            # dense bytes, retyped; an elided (dense_resource) constant has none and fails here
+            # as before
             values = cast(DenseIntOrFPElementsAttr, op.values)
             signless_type = cast(
                 TensorType[IntegerType], _signless(values.type)

@@ -14,8 +14,10 @@ same switch.
 
 | speed-up | module | xDSL path it replaces |
 | --- | --- | --- |
-| fast op-line parse | ``ir.fast_parse`` (registered here) | ``Parser.parse_operation`` on the lines our printer writes |
-| dense-literal type constraint | ``dense_literal`` | ``_parse_dense_literal_type`` rebuilding its constraint per attribute |
+| fast op-line parse | ``ir.fast_parse`` (registered here) | ``Parser.parse_operation`` on |
+| | | the lines our printer writes |
+| dense-literal type constraint | ``dense_literal`` | ``_parse_dense_literal_type`` rebuilding |
+| | | its constraint per attribute |
 | interned types | ``identity`` | one type object per op (equal, not identical) |
 | verify memo | ``identity`` | IRDL + our verifiers run afresh on every op |
 | spec-findings memo | ``identity`` | ``ir.verify``'s spec tables evaluated afresh on every op |

@@ -11,6 +11,7 @@ same order, the same messages; only the constraint object is shared. Off with
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeAlias
 
 from xdsl.dialects.builtin import (
     DYNAMIC_INDEX,
@@ -20,7 +21,6 @@ from xdsl.dialects.builtin import (
     IntegerType,
     RankedStructure,
 )
-from xdsl.ir import Attribute
 from xdsl.irdl import base
 from xdsl.parser import Parser
 
@@ -30,7 +30,13 @@ from ir.speedups import ENABLED
 _DENSE_LITERAL_TYPE = base(RankedStructure[IntegerType | IndexType | AnyFloat | ComplexType])
 
 
-def parse_dense_literal_type(parser: Parser, xdsl_path: Callable[[], Attribute]) -> Attribute:
+#: the types a dense literal may have (xDSL's ``_parse_dense_literal_type`` return type)
+DenseLiteralType: TypeAlias = RankedStructure[IntegerType | IndexType | AnyFloat | ComplexType]
+
+
+def parse_dense_literal_type(
+    parser: Parser, xdsl_path: Callable[[], DenseLiteralType]
+) -> DenseLiteralType:
     """The literal's type as ``xdsl_path`` (xDSL's own method, bound to ``parser``)
     reads and checks it."""
     if not ENABLED:

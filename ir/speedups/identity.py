@@ -30,6 +30,7 @@ Off with ``TOSA_IR_NO_SPEEDUPS=1``: nothing is interned or remembered.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Generic, TypeVar, cast
 
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DenseResourceAttr
 from xdsl.ir import Attribute, Operation
@@ -40,6 +41,11 @@ from ir.dialects.tosa_ext import TOSA_OPS, VERIFY_READS_MODULE
 from ir.speedups import ENABLED
 
 _DENSE = (DenseIntOrFPElementsAttr, DenseResourceAttr)
+
+#: what a ``SignatureMemo`` remembers per key
+Value = TypeVar("Value")
+#: the attribute class ``interned`` takes and gives back
+AttributeT = TypeVar("AttributeT", bound=Attribute)
 
 
 def signature(op: Operation) -> tuple[tuple, tuple]:
@@ -57,19 +63,19 @@ def signature(op: Operation) -> tuple[tuple, tuple]:
     return (tuple(properties), *map(id, parts)), tuple(parts)
 
 
-class SignatureMemo:
+class SignatureMemo(Generic[Value]):
     """A bounded map from signature keys to values, holding each key's objects (so its
     ids stay theirs); cleared when full (a parsed model needs a few dozen entries)."""
 
     def __init__(self, limit: int = 20_000) -> None:
         self._limit = limit
-        self._entries: dict[tuple, tuple[object, tuple]] = {}
+        self._entries: dict[tuple, tuple[Value, tuple]] = {}
 
-    def get(self, key: tuple) -> object | None:
+    def get(self, key: tuple) -> Value | None:
         found = self._entries.get(key) if ENABLED else None
         return None if found is None else found[0]
 
-    def put(self, key: tuple, value: object, objects: tuple) -> None:
+    def put(self, key: tuple, value: Value, objects: tuple) -> None:
         if not ENABLED:
             return
         if len(self._entries) >= self._limit:
@@ -77,7 +83,7 @@ class SignatureMemo:
         self._entries[key] = (value, objects)
 
 
-_VERIFIED = SignatureMemo()
+_VERIFIED: SignatureMemo[bool] = SignatureMemo()
 
 
 def _memoized(verify_):
@@ -114,14 +120,14 @@ _INTERNED: dict[Attribute, Attribute] = {}
 _INTERNED_LIMIT = 50_000
 
 
-def interned(attr: Attribute) -> Attribute:
+def interned(attr: AttributeT) -> AttributeT:
     """One object for every equal attribute (types, mostly), so a module whose ops share
     their type objects verifies once per distinct signature, not once per op."""
     if not ENABLED:
         return attr
     found = _INTERNED.get(attr)
     if found is not None:
-        return found
+        return cast(AttributeT, found)  # equal attributes are of one class (dataclass ==)
     if len(_INTERNED) >= _INTERNED_LIMIT:
         _INTERNED.clear()
     _INTERNED[attr] = attr

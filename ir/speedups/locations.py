@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 
-from xdsl.dialects.builtin import FileLineColLoc, IntAttr, NameLoc, StringAttr
+from xdsl.dialects.builtin import FileLineColLoc, IntAttr, LocationAttr, NameLoc, StringAttr
 from xdsl.ir import Attribute
 
 from ir.speedups import ENABLED
@@ -52,7 +52,7 @@ def plain_location_text(location: Attribute) -> str | None:
     return f"loc({where})" if name is None else f'loc("{name}"({where}))'
 
 
-def plain_location(text: str) -> Attribute | None:
+def plain_location(text: str) -> LocationAttr | None:
     """The location ``text`` of one of the two plain forms reads as; None for any other
     text or the speed-ups off."""
     if not ENABLED:

@@ -14,7 +14,8 @@ RULES: dict[str, Rule] = {
         # -- stage: where signedness may appear
         Rule(
             "structure",
-            "op structure: operand/result counts, ranks, element types shared by a spec type variable",
+            "op structure: operand/result counts, ranks, element types shared by a spec type "
+            "variable",
             "TOSA 1.0.2 operator arguments",
         ),
         Rule(
@@ -24,7 +25,8 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "uint8-io-only",
-            "in the typed stage ui8/ui16 appear only on function arguments/results and their boundary RESCALEs",
+            "in the typed stage ui8/ui16 appear only on function arguments/results and their "
+            "boundary RESCALEs",
             _IO,
         ),
         Rule(
@@ -39,13 +41,15 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "unsigned-flag-placement",
-            "input_unsigned only on a RESCALE of a function argument, output_unsigned only on one feeding only the return; never inside cond/while",
+            "input_unsigned only on a RESCALE of a function argument, output_unsigned only on one "
+            "feeding only the return; never inside cond/while",
             _IO,
         ),
         # -- RESCALE ERROR_IF / REQUIRE
         Rule(
             "rescale-zero-point",
-            "zero points: non-zero only for 8-bit or unsigned 16-bit; unsigned 16-bit is 0 or 32768",
+            "zero points: non-zero only for 8-bit or unsigned 16-bit; unsigned 16-bit is 0 or "
+            "32768",
             f"{_RESCALE} ERROR_IF",
         ),
         Rule(
@@ -65,7 +69,8 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "rescale-per-channel",
-            "per_channel needs rank >= 1; multiplier/shift have one entry per channel (last dim), else one",
+            "per_channel needs rank >= 1; multiplier/shift have one entry per channel (last dim), "
+            "else one",
             f"{_RESCALE} ERROR_IF, [NC]",
         ),
         Rule("rescale-shift", "every shift is in [2, 62]", "TOSA 1.0.2 apply_scale_32/16 REQUIRE"),
@@ -80,7 +85,8 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "spec-version",
-            "the operator exists in the spec string's TOSA version (block-scaled MXFP operators are 1.1)",
+            "the operator exists in the spec string's TOSA version (block-scaled MXFP operators "
+            "are 1.1)",
             "TOSA 1.0.2 / 1.1 draft operator lists",
         ),
         Rule(
@@ -95,7 +101,8 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "shape",
-            "shapes agree with the operator's argument shapes (shared dimension names, fixed lengths)",
+            "shapes agree with the operator's argument shapes (shared dimension names, fixed "
+            "lengths)",
             "TOSA 1.0.2 operator arguments",
         ),
         Rule(
@@ -105,7 +112,8 @@ RULES: dict[str, Rule] = {
         ),
         Rule(
             "attribute-range",
-            "attributes, constant operands and size limits are in range (stride, pad, kernel, axis, MUL shift, RESIZE scale and 16384 limit, FFT powers of two, ...)",
+            "attributes, constant operands and size limits are in range (stride, pad, kernel, "
+            "axis, MUL shift, RESIZE scale and 16384 limit, FFT powers of two, ...)",
             "TOSA 1.0.2 ERROR_IF / REQUIRE",
         ),
         Rule(

@@ -3,7 +3,7 @@
 A ``Diagnostic`` prints the way compilers print errors, so editors and reviewers can jump
 to it::
 
-    model.py:12: error: [rescale-shift] 'tosa.rescale' (FX node 'conv2d'): shift 70 is outside [2, 62]
+    net.py:12: error: [rescale-shift] 'tosa.rescale' (FX node 'conv'): shift 70 is outside [2, 62]
 
 ``VerificationError`` carries every diagnostic of one run, not just the first.
 """

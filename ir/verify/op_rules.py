@@ -75,13 +75,15 @@ ZERO_POINT, OUTPUT_SHAPE, ATTRIBUTE_RANGE = "zero-point", "output-shape", "attri
 #: (dimension, attribute suffix, pad before, pad after) of each spatial dimension, in order
 _HW = (("height", "y", "top", "bottom"), ("width", "x", "left", "right"))
 _DHW = (("depth", "d", "d0", "d1"), *_HW)
-#: convolution -> (spatial dims, first spatial axis of the weight); input and output are [N, *spatial, C]
+#: convolution -> (spatial dims, first spatial axis of the weight); input and output are
+#: [N, *spatial, C]
 _CONVOLUTIONS = {
     Conv2DOp: (_HW, 1),  # weight [OC,KH,KW,IC]
     Conv3DOp: (_DHW, 1),  # weight [OC,KD,KH,KW,IC]
     DepthwiseConv2DOp: (_HW, 0),  # weight [KH,KW,C,M]
 }
-#: op -> (spec name, operand) of each zero point; a zero point is typed like its data (in_t, weight_t, ...)
+#: op -> (spec name, operand) of each zero point; a zero point is typed like its data
+#: (in_t, weight_t, ...)
 _ZERO_POINTS = {
     ConvOpBase: (("input_zp", "input_zp"), ("weight_zp", "weight_zp")),
     AvgPool2DOp: (("input_zp", "input_zp"), ("output_zp", "output_zp")),
@@ -192,7 +194,7 @@ def zero_points(check: Checker, op: Operation) -> None:
         )
 
 
-# --------------------------------------------------------------------------- convolution and pooling
+# ------------------------------------------------------------------------ convolution and pooling
 
 
 @op_rule(*_CONVOLUTIONS)
@@ -259,7 +261,8 @@ def transpose_convolution(check: Checker, op: TransposeConv2DOp) -> None:
 @op_rule(AvgPool2DOp, MaxPool2DOp)
 def pooling(check: Checker, op: AvgPool2DOp | MaxPool2DOp) -> None:
     """kernel >= 1, stride >= 1, 0 <= pad < kernel (a window wholly in the padding would
-    average over nothing), and ``O == idiv_check(I + pad_before + pad_after - kernel, stride) + 1``."""
+    average over nothing), and
+    ``O == idiv_check(I + pad_before + pad_after - kernel, stride) + 1``."""
     values = _attrs(op, {"kernel": 2, "stride": 2, "pad": 4})
     if values is None:
         return
@@ -271,7 +274,8 @@ def pooling(check: Checker, op: AvgPool2DOp | MaxPool2DOp) -> None:
     for i, (name, ax, before, after) in enumerate(_HW):
         k, pads = kernel[i], pad[2 * i : 2 * i + 2]
         if k < 1:
-            continue  # reported above; pad < kernel and the output size mean nothing without a kernel
+            # reported above; pad < kernel and the output size mean nothing without a kernel
+            continue
         for side, p in zip((before, after), pads, strict=True):
             if p >= k:
                 check.report(ATTRIBUTE_RANGE, op, f"pad_{side} {p} >= kernel_{ax} {k}")
@@ -346,7 +350,8 @@ def slice_(check: Checker, op: SliceOp) -> None:
     for i, (b, s, dim) in enumerate(zip(start.tolist(), size.tolist(), x, strict=True)):
         if b < 0:
             check.report(ATTRIBUTE_RANGE, op, f"start[{i}] {b} < 0")
-        # MLIR's shape inference reads size -1 as "to the end" (TF style); the spec requires size >= 1.
+        # MLIR's shape inference reads size -1 as "to the end" (TF style); the spec requires
+        # size >= 1.
         if s < 1:
             check.report(ATTRIBUTE_RANGE, op, f"size[{i}] {s} < 1")
         elif dim >= 0 and b + s > dim:

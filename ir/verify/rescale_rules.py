@@ -52,7 +52,8 @@ def zero_points(check: Checker, op: RescaleOp) -> None:
             check.report(
                 "rescale-zero-point",
                 op,
-                f"{side}_zp {zp_value} must be 0 for a {'unsigned ' if unsigned else ''}{width}-bit {side}; "
+                f"{side}_zp {zp_value} must be 0 for a "
+                f"{'unsigned ' if unsigned else ''}{width}-bit {side}; "
                 "only 8-bit and unsigned 16-bit sides have zero points",
             )
 
@@ -104,7 +105,8 @@ def unsigned_sides(check: Checker, op: RescaleOp) -> None:
         check.report(
             "rescale-unsigned",
             op,
-            f"output_unsigned with an i{in_width} input: write i{in_width} -> i8, then i8 -> u8 (legalize-unsigned-io)",
+            f"output_unsigned with an i{in_width} input: write i{in_width} -> i8, then i8 -> u8 "
+            "(legalize-unsigned-io)",
         )
 
 

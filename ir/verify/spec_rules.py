@@ -149,7 +149,8 @@ def spec_tables(check: Checker, op: IRDLOperation) -> None:
 
 #: findings (rule, message) of ``spec_tables`` by target and op signature
 #: (``ir.speedups.identity``: identity keys stay valid while held)
-_FINDINGS = SignatureMemo()
+#: (rule, message) of each finding, by signature and target
+_FINDINGS: SignatureMemo[list[tuple[str, str]]] = SignatureMemo()
 
 
 def _memo_key(op: IRDLOperation, check: Checker) -> tuple[tuple | None, tuple]:
@@ -357,7 +358,8 @@ def shapes(check: Checker, op: Operation, spec: dict, pairs, env: dict, origin: 
             check.report(
                 "shape",
                 op,
-                f"{arg['name']} dimension {i} is {size}, but {expr} = {_number(want)}{source} ({arg['shape']})",
+                f"{arg['name']} dimension {i} is {size}, but {expr} = {_number(want)}{source} "
+                f"({arg['shape']})",
             )
     for arg in spec["arguments"]:
         if arg["category"] != "attribute" or arg["type"] != "tensor_t":
@@ -406,7 +408,8 @@ def level_limits(check: Checker, op: Operation, spec: dict, env: dict) -> None:
             check.report(
                 "level",
                 op,
-                f"{expr} = {_number(value)} > {limit} {maximum} (level {check.target.level}, {arg['name']})",
+                f"{expr} = {_number(value)} > {limit} {maximum} (level {check.target.level}, "
+                f"{arg['name']})",
             )
 
 
@@ -423,7 +426,8 @@ def tensor_sizes_and_nesting(check: Checker, module: ModuleOp) -> None:
                 check.report(
                     "level",
                     op,
-                    f"nesting depth {depth} > MAX_NESTING {max_nesting} (level {check.target.level})",
+                    f"nesting depth {depth} > MAX_NESTING {max_nesting} (level "
+                    f"{check.target.level})",
                 )
         for value in defined_values(op):
             t = value.type
@@ -435,7 +439,8 @@ def tensor_sizes_and_nesting(check: Checker, module: ModuleOp) -> None:
                 check.report(
                     "level",
                     op,
-                    f"tensor of {size} bytes > (1 << MAX_LOG2_SIZE) - 1 = {max_size} (level {check.target.level})",
+                    f"tensor of {size} bytes > (1 << MAX_LOG2_SIZE) - 1 = {max_size} (level "
+                    f"{check.target.level})",
                 )
 
 

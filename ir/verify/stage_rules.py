@@ -108,7 +108,8 @@ def _typed_unsigned(check: Checker, op: Operation, value: SSAValue) -> None:
             check.report(
                 "uint8-io-only",
                 use.operation,
-                f"reads the unsigned output {type_text(value.type)} of a boundary RESCALE; only the return may",
+                f"reads the unsigned output {type_text(value.type)} of a boundary RESCALE; only "
+                "the return may",
             )
 
 
@@ -139,7 +140,8 @@ def _unsigned_constant(check: Checker, op: ConstOp) -> None:
         check.report(
             "uint8-io-only",
             user,
-            f"uses the unsigned constant {type_text(op.output.type)}, which may only be a boundary RESCALE's zero point",
+            f"uses the unsigned constant {type_text(op.output.type)}, which may only be a boundary "
+            "RESCALE's zero point",
         )
 
 
@@ -167,7 +169,8 @@ def unsigned_results(check: Checker, module: ModuleOp) -> None:
             check.report(
                 "unsigned-output-flag",
                 where,
-                f"function result #{index} ({type_text(value.type)}) must come from a RESCALE with output_unsigned = true",
+                f"function result #{index} ({type_text(value.type)}) must come from a RESCALE with "
+                "output_unsigned = true",
             )
 
 

@@ -82,7 +82,8 @@ def parse_spec(text: str) -> Target:
     )
     if version is None:
         raise SpecError(
-            f"{text!r}: TOSA version {written} is not supported (this project implements 1.0 and 1.1)"
+            f"{text!r}: TOSA version {written} is not supported (this project implements 1.0 and "
+            "1.1)"
         )
     extension_names = _extension_names(version)
     no_extension = _NO_EXTENSION | (_NO_EXTENSION_1_1 if version == "1.1" else set())

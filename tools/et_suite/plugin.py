@@ -189,7 +189,7 @@ def _reason(report) -> str:
         # a VerificationError says "N violations of SPEC:" first; its first diagnostic
         # (the line with "error:") is the reason
         detail = next((line.strip() for line in lines[1:] if "error:" in line), "")
-        return " ".join(filter(None, lines[:1] + [detail]))[:500]
+        return " ".join(filter(None, [*lines[:1], detail]))[:500]
     text = str(longrepr or "").strip().splitlines()
     return text[-1][:400] if text else ""
 

@@ -170,7 +170,8 @@ def write_report(
     lines = [
         f"# ExecuTorch Arm suite, stock vs `{mode}`",
         "",
-        f"{summary['ids']} ids: stock run on {summary['stock_run']}, passed {summary['stock_passed']}; "
+        f"{summary['ids']} ids: stock run on {summary['stock_run']}, passed "
+        f"{summary['stock_passed']}; "
         f"ours passed {summary['ours_passed']}; passes stock, fails with ours: "
         f"{len(summary['regressions'])}; fails stock, passes with ours: {len(summary['fixed'])}; "
         f"passed without our step running: {len(summary['never_swapped'])}",
@@ -204,7 +205,8 @@ def write_report(
         s, o = stock.get(i, {}), ours.get(i, {})
         reason = (o.get("reason") or "").replace("|", "\\|")[:160]
         lines.append(
-            f"| `{i}` | {s.get('outcome', '-')} | {o.get('outcome', '-')} | {o.get('calls', '-')} | {reason} |"
+            f"| `{i}` | {s.get('outcome', '-')} | {o.get('outcome', '-')} | {o.get('calls', '-')} "
+            f"| {reason} |"
         )
     path = run_dir / "report.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -299,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{modes[0]}: {len(ids) - len(bad)} of {len(ids)} passed")
         for i in bad:
             print(
-                f"  {i}: {ours.get(i, {}).get('reason') or ours.get(i, {}).get('outcome', 'not run')}"
+                f"  {i}: "
+                f"{ours.get(i, {}).get('reason') or ours.get(i, {}).get('outcome', 'not run')}"
             )
         return 1 if bad else 0
     stock = load(reports["stock"])
@@ -311,12 +314,14 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{mode}: {summary['ids']} ids, stock run on {summary['stock_run']} and passed "
             f"{summary['stock_passed']}, ours passed "
-            f"{summary['ours_passed']}, regressions {len(summary['regressions'])}, graphs differing "
-            f"from ExecuTorch's {len(summary['differing'])} of {len(summary['compared'])} compared ({path})"
+            f"{summary['ours_passed']}, regressions {len(summary['regressions'])}, graphs "
+            f"differing from ExecuTorch's {len(summary['differing'])} of "
+            f"{len(summary['compared'])} compared ({path})"
         )
         for i in summary["regressions"]:
             print(
-                f"  REGRESSION {i}: {ours.get(i, {}).get('reason') or ours.get(i, {}).get('outcome', 'not run')}"
+                f"  REGRESSION {i}: "
+                f"{ours.get(i, {}).get('reason') or ours.get(i, {}).get('outcome', 'not run')}"
             )
         status |= bool(summary["regressions"])
     return status

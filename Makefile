@@ -30,10 +30,13 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 browser:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 
-# the import layers of pyproject.toml's [tool.importlinter], then ruff
+# the import layers of pyproject.toml's [tool.importlinter], ruff (rules and format), then
+# basedpyright's basic checks on ir/ and tosa_flatbuffer/
 lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/basedpyright
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m bench

@@ -53,7 +53,8 @@ def collect(root: Path) -> list[str]:
     ids = [line for line in result.stdout.splitlines() if "::" in line]
     # A file that fails to collect drops out of the part silently otherwise, and shifts
     # every --shard after it: say which (models/ whose dependencies this machine lacks)
-    failed = sorted({line.split()[1] for line in result.stdout.splitlines() if line.startswith("ERROR ")})
+    lines = result.stdout.splitlines()
+    failed = sorted({line.split()[1] for line in lines if line.startswith("ERROR ")})
     if failed:
         print(f"not collected ({len(failed)} files): {', '.join(failed)}", file=sys.stderr)
     if not ids:

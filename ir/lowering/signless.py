@@ -5,15 +5,20 @@ TOSA 1.0 has no unsigned tensor types; unsigned meaning lives only in RESCALE's
 move as an IR transformation, checked rather than blind (MLIR's
 ``--tosa-convert-integer-type-to-signless`` just drops the signedness):
 
-1. the boundary is placed where it is missing: a ``ui8`` function argument read by
-   data movement (``concat``, ``reshape``, ``transpose``, ``slice``, ``tile``,
-   ``reverse``) or returned as is gets a boundary RESCALE (``input_unsigned``, scale 1,
-   zero point 0 -> -128: the same real values as signless int8), or shares the one it
-   already has when that one is such a unit RESCALE; the data movement behind it becomes
-   signless, and a function result declared ``ui8`` that is now int8 gets an
-   ``output_unsigned`` unit RESCALE in front of the return. Each inserted op is located
-   at the op it serves (its FX node and source line) and named after the IO
-   (``<input>_signed``, ``<output>_unsigned``);
+1. the boundary is placed where it is missing. The ui8 values that are not at the
+   boundary form webs of values moved into one another — through data movement
+   (``concat``, ``reshape``, ``transpose``, ``slice``, ``tile``, ``reverse``) and through
+   ``cond_if`` / ``while_loop``, whose inputs, region arguments, yields and results are
+   one value each (a region's arguments are not graph IO: the boundary is the outer
+   function). Each web turns signless int8 whole: a function argument in it gets a
+   boundary RESCALE (``input_unsigned``, scale 1, zero point 0 -> -128: the same real
+   values as signless int8), or shares the one it already has when that one is such a
+   unit RESCALE; a function result declared ``ui8`` that is now int8 gets an
+   ``output_unsigned`` unit RESCALE in front of the return; a RESCALE inside the web
+   that reads or writes it unsigned (in a branch, a loop body, behind data movement)
+   drops the flag for its zero point moved by -128. Each inserted op is located at the
+   op it serves (its FX node and source line) and named after the IO (``<input>_signed``,
+   ``<output>_unsigned``);
 2. every unsigned value must then sit at the boundary: a function argument read only as
    the input of RESCALEs with ``input_unsigned``, a RESCALE result with
    ``output_unsigned`` read only by the return, or the zero-point constant of such a
@@ -28,7 +33,7 @@ move as an IR transformation, checked rather than blind (MLIR's
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import numpy as np
@@ -44,8 +49,8 @@ from xdsl.dialects.builtin import (
     StringAttr,
     TensorType,
 )
-from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Attribute, Block, BlockArgument, Operation, SSAValue, Use
+from xdsl.dialects.func import FuncOp
+from xdsl.ir import Attribute, Block, BlockArgument, Operation, OpResult, SSAValue, Use
 from xdsl.passes import ModulePass
 from xdsl.rewriter import InsertPoint, Rewriter
 
@@ -54,6 +59,7 @@ from ir.defaults import DEFAULT_SPEC
 from ir.dialects.tosa_ext import (
     ConcatOp,
     ConstOp,
+    IfOp,
     RescaleOp,
     ReshapeOp,
     ReverseOp,
@@ -62,6 +68,8 @@ from ir.dialects.tosa_ext import (
     SliceOp,
     TileOp,
     TransposeOp,
+    WhileOp,
+    YieldOp,
 )
 from ir.lowering import entry_block, terminator
 from ir.tensor_names import TENSOR_NAME, function_tensor_names, set_tensor_names, tensor_names
@@ -198,59 +206,208 @@ def _unit_rescale(
     return rescale
 
 
-def _unsigned_flow(block: Block) -> tuple[list[BlockArgument], list[Operation]] | None:
-    """The ui8 arguments that need a boundary and the data movement their values flow
-    through, or None when some of that flow reaches an op that is neither data movement
-    nor the return (arithmetic on ui8, a misplaced flag: left whole for the check to
-    refuse, with every diagnostic)."""
-    # an unsigned argument is a tensor of unsigned integers (a scalar one fails here as before)
-    args = [
+def _data_operands(op: Operation) -> tuple[SSAValue, ...]:
+    """The operands whose elements a data-movement op moves (a concat's every input,
+    the others' first; shapes, multiples and starts are not data)."""
+    return tuple(op.operands) if isinstance(op, ConcatOp) else tuple(op.operands[:1])
+
+
+def _region_args(op: IfOp | WhileOp, index: int) -> list[BlockArgument]:
+    """The block arguments input ``index`` of a cond_if / while_loop becomes."""
+    regions = (op.then_graph, op.else_graph) if isinstance(op, IfOp) else op.regions
+    return [cast(Block, region.blocks.first).args[index] for region in regions]
+
+
+def _yielded(op: IfOp | WhileOp, index: int) -> list[SSAValue]:
+    """What the regions of ``op`` yield as its result ``index`` (a while_loop's cond
+    region yields the condition, not a result)."""
+    regions = (op.then_graph, op.else_graph) if isinstance(op, IfOp) else (op.body_graph,)
+    return [terminator(region.blocks.first).operands[index] for region in regions]
+
+
+@dataclass
+class _UnsignedWeb:
+    """The ui8 values that must turn signless together, and where the web ends.
+
+    Two values are tied when one is moved into the other: a data-movement op's input and
+    output (every input of a concat with each other), a cond_if / while_loop input, the
+    region arguments it becomes, what the regions yield and the op's result (a loop's
+    carried value in all of its places). A web ends at a function argument, at the
+    function's return, and at a RESCALE that reads or writes the unsigned value; the
+    arguments get a boundary RESCALE, the return an ``output_unsigned`` one, and a RESCALE
+    inside the web (not reading a function argument, not read only by the return: a
+    region's, or one behind data movement) drops its flag for the zero point moved by 128,
+    which is exact: ``u - zp == (u - 128) - (zp - 128)``, and the clamp to [0, 255] is the
+    clamp to [-128, 127] shifted.
+    """
+
+    arguments: list[BlockArgument] = field(default_factory=list)
+    values: dict[SSAValue, None] = field(default_factory=dict)  # ordered set, args excluded
+    reads_unsigned: list[RescaleOp] = field(default_factory=list)
+    writes_unsigned: list[RescaleOp] = field(default_factory=list)
+
+
+def _is_8bit_unsigned(value: SSAValue) -> bool:
+    t = value.type
+    return (
+        isinstance(t, TensorType)
+        and is_unsigned(t)
+        and cast(TensorType[IntegerType], t).element_type.width.data == 8
+    )
+
+
+def _is_boundary_output(rescale: RescaleOp, ret: Operation) -> bool:
+    return all(u.operation is ret for u in rescale.output.uses)
+
+
+def _ties_of_definition(value: SSAValue, web: _UnsignedWeb, entry: Block) -> list[SSAValue] | None:
+    """The values tied to ``value`` by what defines it; None when that is not data
+    movement, control flow or a RESCALE (arithmetic producing ui8: not legalized)."""
+    if isinstance(value, BlockArgument):
+        if value.block is entry:
+            return []
+        parent = value.block.parent_op()
+        if isinstance(parent, IfOp):
+            return [parent.input_list[value.index]]
+        if isinstance(parent, WhileOp):
+            return [parent.input_list[value.index]]
+        return None
+    op = value.owner
+    if isinstance(op, DATA_MOVEMENT):
+        return list(_data_operands(op))
+    if isinstance(op, IfOp | WhileOp):
+        index = cast(OpResult, value).index
+        return (
+            [*_yielded(op, index), op.input_list[index]]
+            if isinstance(op, WhileOp)
+            else (_yielded(op, index))
+        )
+    if isinstance(op, RescaleOp) and _flag(op, "output_unsigned"):
+        if op not in web.writes_unsigned:
+            web.writes_unsigned.append(op)
+        return []
+    return None
+
+
+def _ties_of_use(use: Use, web: _UnsignedWeb, ret: Operation) -> list[SSAValue] | None:
+    """The values tied to a value by ``use``; None when the use is arithmetic (or a
+    misplaced flag), which this pass does not legalize."""
+    op, index = use.operation, use.index
+    if op is ret:
+        return []
+    if isinstance(op, RescaleOp) and index == 0 and _flag(op, "input_unsigned"):
+        if op not in web.reads_unsigned:
+            web.reads_unsigned.append(op)
+        return []
+    if isinstance(op, DATA_MOVEMENT):
+        return [op.results[0]] if index < len(_data_operands(op)) else None
+    if isinstance(op, IfOp):
+        return list(_region_args(op, index - 1)) if index > 0 else None
+    if isinstance(op, WhileOp):
+        return [*_region_args(op, index), op.results[index]]
+    if isinstance(op, YieldOp):
+        parent = op.parent_op()
+        in_results = isinstance(parent, IfOp) or (
+            isinstance(parent, WhileOp) and op.parent_region() is parent.body_graph
+        )
+        return [cast(IfOp | WhileOp, parent).results[index]] if in_results else None
+    return None
+
+
+def _unsigned_web(func: FuncOp) -> _UnsignedWeb | None:
+    """Every ui8 value that is not at the boundary and what it is tied to, or None when
+    some of it reaches an op that only moves nothing (arithmetic on ui8, a ui8 next to a
+    signed value, a zero point that is not a constant): left whole for the check to
+    refuse, with every diagnostic."""
+    entry = entry_block(func)
+    ret = terminator(func.body.blocks.last)
+    web = _UnsignedWeb()
+    pending: list[SSAValue] = [
         a
-        for a in block.args
-        if is_unsigned(a.type)
-        and cast(TensorType[IntegerType], a.type).element_type.width.data == 8
+        for a in entry.args
+        if _is_8bit_unsigned(a) and any(not _boundary_input_use(u) for u in a.uses)
     ]
-    needs = [a for a in args if any(not _boundary_input_use(u) for u in a.uses)]
-    moved: list[Operation] = []
-    pending = [u for a in needs for u in a.uses if not _boundary_input_use(u)]
+    pending += [
+        op.output
+        for op in func.walk()
+        if isinstance(op, RescaleOp)
+        and _flag(op, "output_unsigned")
+        and _is_8bit_unsigned(op.output)
+        and not _is_boundary_output(op, ret)
+    ]
+    seen: set[SSAValue] = set()
     while pending:
-        use = pending.pop()
-        op = use.operation
-        if isinstance(op, ReturnOp) or op in moved:
+        value = pending.pop(0)
+        if value in seen:
             continue
-        if not isinstance(op, DATA_MOVEMENT) or (not isinstance(op, ConcatOp) and use.index != 0):
+        seen.add(value)
+        if not _is_8bit_unsigned(value):
+            return None  # tied to a signed value, or 16-bit
+        is_argument = isinstance(value, BlockArgument) and value.block is entry
+        if is_argument:
+            web.arguments.append(cast(BlockArgument, value))
+        else:
+            web.values[value] = None
+        ties = _ties_of_definition(value, web, entry)
+        if ties is None:
             return None
-        tensors = op.operands if isinstance(op, ConcatOp) else op.operands[:1]
-        if not all(is_unsigned(v.type) for v in tensors):
-            return None  # a ui8 operand next to a signed one: not a typed graph we know
-        moved.append(op)
-        pending.extend(op.results[0].uses)
-    for op in moved:
-        tensors = op.operands if isinstance(op, ConcatOp) else op.operands[:1]
-        for v in tensors:
-            if not (v in needs or (isinstance(v.owner, Operation) and v.owner in moved)):
-                return None  # reads ui8 from something that is not legalized with it
-    return needs, moved
+        for use in value.uses:
+            if is_argument and _boundary_input_use(use):
+                continue  # stays on the argument: the boundary it already has
+            found = _ties_of_use(use, web, ret)
+            if found is None:
+                return None
+            ties += found
+        pending += ties
+    zero_points = [r.input_zp for r in web.reads_unsigned]
+    zero_points += [r.output_zp for r in web.writes_unsigned]
+    if not all(_is_scalar_const(zp) for zp in zero_points):
+        return None
+    web.arguments.sort(key=lambda a: a.index)
+    return web
+
+
+def _is_scalar_const(value: SSAValue) -> bool:
+    found = _const_value(value)
+    return found is not None and found.size == 1
+
+
+def _drop_flag(rescale: RescaleOp, flag: str, zp_index: int) -> None:
+    """``rescale`` reads (``input_unsigned``) or writes (``output_unsigned``) signless
+    int8 instead: the flag off, its zero point moved by -128."""
+    old = rescale.operands[zp_index]
+    value = _const_value(old)
+    assert value is not None  # checked by _unsigned_web
+    unsigned = int(value[0]) & 0xFF  # a ui8 constant read as stored
+    names = tensor_names(old.owner) if isinstance(old.owner, Operation) else [None]
+    name = f"{names[0] or tensor_names(rescale)[0] or 'rescale'}_signed"
+    c = const(np.array([unsigned - _UNSIGNED_8BIT_OFFSET], dtype=np.int8), IntegerType(8))
+    c.location = rescale.location
+    set_tensor_names(c, [name])
+    Rewriter.insert_op(c, InsertPoint.before(rescale))
+    rescale.operands[zp_index] = c.results[0]
+    rescale.properties[flag] = IntegerAttr.from_bool(False)
+    if isinstance(old.owner, ConstOp) and not old.uses:
+        Rewriter.erase_op(old.owner)
 
 
 def place_boundary(func: FuncOp) -> list[RescaleOp]:
     """Step 1 on one function; returns the RESCALEs it inserted (none when the ui8 flow
     cannot be legalized as a whole: the check then refuses it)."""
-    block = entry_block(func)
-    flow = _unsigned_flow(block)
-    if flow is None or not flow[0]:
+    web = _unsigned_web(func)
+    if web is None:
         return []
-    needs, moved = flow
+    block = entry_block(func)
     arg_names, res_names = function_tensor_names(func)
     inserted: list[RescaleOp] = []
     anchor = block.first_op  # the new RESCALEs go in front, in argument order
-    assert anchor is not None  # the arguments in `needs` have uses, so the block has ops
-    for arg in needs:
+    for arg in web.arguments:
+        assert anchor is not None  # the argument has uses, so the block has ops
         stray = [use for use in arg.uses if not _boundary_input_use(use)]
         boundary = (_boundary_rescale(u) for u in arg.uses)
         shared = next((r for r in boundary if r is not None and _is_unit_input_rescale(r)), None)
         if shared is None:
-            first = min((use.operation for use in stray), key=block.get_operation_index)
+            first = min((use.operation for use in stray), key=_position_in(block))
             name = f"{arg_names[arg.index] or f'arg{arg.index}'}_signed"
             shared = _unit_rescale(
                 block, anchor, arg, _signless(arg.type), True, name, first.location
@@ -258,10 +415,27 @@ def place_boundary(func: FuncOp) -> list[RescaleOp]:
             inserted.append(shared)
         for use in stray:
             use.operation.operands[use.index] = shared.output
-    for op in sorted(moved, key=block.get_operation_index):
-        Rewriter.replace_value_with_new_type(op.results[0], _signless(op.results[0].type))
+    for rescale in web.reads_unsigned:
+        _drop_flag(rescale, "input_unsigned", 3)
+    for rescale in web.writes_unsigned:
+        _drop_flag(rescale, "output_unsigned", 4)
+    for value in web.values:
+        new = Rewriter.replace_value_with_new_type(value, _signless(value.type))
+        if isinstance(value, BlockArgument):
+            cast(BlockArgument, new).location = value.location  # a block argument's is one
     inserted.extend(_place_outputs(func, res_names))
     return inserted
+
+
+def _position_in(block: Block):
+    """A sort key: the index in ``block`` of the op, or of its ancestor there."""
+
+    def key(op: Operation) -> int:
+        while op.parent_block() is not block:
+            op = cast(Operation, op.parent_op())
+        return block.get_operation_index(op)
+
+    return key
 
 
 def _place_outputs(func: FuncOp, res_names: list[str]) -> list[RescaleOp]:

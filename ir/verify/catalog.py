@@ -126,6 +126,12 @@ RULES: dict[str, Rule] = {
             "rank, kernel, stride, scale, tensor size, nesting and list size within the level",
             "TOSA 1.0.2 levels",
         ),
+        Rule(
+            "region-isolated",
+            "a cond_if / while_loop region reads only its own arguments and values, none of the "
+            "enclosing graph's",
+            "TOSA 1.0.2 COND_IF / WHILE_LOOP: then/else/cond/body are graphs of their own",
+        ),
     )
 }
 

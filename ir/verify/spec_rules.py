@@ -444,6 +444,32 @@ def tensor_sizes_and_nesting(check: Checker, module: ModuleOp) -> None:
                 )
 
 
+@op_rule(IfOp, WhileOp, group="spec")
+def region_isolated(check: Checker, op: IfOp | WhileOp) -> None:
+    """The regions are the spec's then/else (cond/body) graphs, each a graph of its own
+    (MLIR's strict validation: "isolated from above"): a value of the enclosing graph
+    read inside has no name in the region's flatbuffer block. One report per region."""
+    for label, region in zip(_REGION_LABELS[type(op)], op.regions):
+        inside: set[SSAValue] = set()
+        for block in region.blocks:
+            inside.update(block.args)
+        for nested in region.walk():
+            inside.update(defined_values(nested))
+        for nested in region.walk():
+            outer = next((v for v in nested.operands if v not in inside), None)
+            if outer is not None:
+                check.report(
+                    "region-isolated",
+                    nested,
+                    f"reads a value defined outside the {label} region of its "
+                    f"'{op.name}'; pass it in as an input",
+                )
+                break
+
+
+_REGION_LABELS = {IfOp: ("then", "else"), WhileOp: ("cond", "body")}
+
+
 def _tensor_bytes(t) -> int | None:
     """Bytes of a static tensor type (None for anything else)."""
     if not isinstance(t, TensorType) or any(d < 0 for d in t.get_shape()):

@@ -74,25 +74,28 @@ module {{
 
 
 def _nested_cond(depth: int) -> str:
-    """``depth`` cond_ifs, each in the then-branch of the one outside it."""
+    """``depth`` cond_ifs, each in the then-branch of the one outside it (the predicate
+    passed in as an input: a region is isolated from above)."""
     t = "tensor<4xi32>"
 
     def cond(level: int, indent: str) -> str:
-        inner = f"%x{level + 1}"
+        c, x = f"%c{level + 1}", f"%x{level + 1}"
+        args = f"{c}: tensor<i1>, {x}: {t}"
         then = (
             f"{cond(level + 1, indent + '  ')}\n{indent}  tosa.yield %r{level + 1} : {t}"
             if level + 1 < depth
-            else f"{indent}  tosa.yield {inner} : {t}"
+            else f"{indent}  tosa.yield {x} : {t}"
         )
         return (
-            f"{indent}%r{level} = tosa.cond_if %c (%x{level + 1} = %x{level}) : tensor<i1> ({t}) -> {t} {{\n"
-            f"{indent}^bb0({inner}: {t}):\n{then}\n{indent}}} else {{\n"
-            f"{indent}^bb0({inner}: {t}):\n{indent}  tosa.yield {inner} : {t}\n{indent}}}"
+            f"{indent}%r{level} = tosa.cond_if %c{level} ({c} = %c{level}, {x} = %x{level}) : "
+            f"tensor<i1> (tensor<i1>, {t}) -> {t} {{\n"
+            f"{indent}^bb0({args}):\n{then}\n{indent}}} else {{\n"
+            f"{indent}^bb0({args}):\n{indent}  tosa.yield {x} : {t}\n{indent}}}"
         )
 
     return f"""
 module {{
-  func.func @main(%c: tensor<i1>, %x0: {t}) -> {t} {{
+  func.func @main(%c0: tensor<i1>, %x0: {t}) -> {t} {{
 {cond(0, "    ")}
     return %r0 : {t}
   }}
@@ -279,6 +282,10 @@ FAULTS: dict[str, tuple[str, str, str | None, str, str | None]] = {
                    "tosa.clamp %arg0 {max_val = 9 : i16, min_val = 0 : i16} : (tensor<4xi16>) -> tensor<4xi16>",
                    "tensor<4xi16>"), "TOSA-1.0+INT", None, "profile", "the_op"),
     "cond_if without cf": (_nested_cond(1), "TOSA-1.0+INT", None, "profile", None),
+    # what tosa-opt's strict validation calls "requires the 'then' region is isolated from above"
+    "cond_if reads an outer value": (
+        _nested_cond(2).replace("tosa.cond_if %c1 (", "tosa.cond_if %c0 ("),
+        "TOSA-1.0+INT+cf", None, "region-isolated", None),
     "zero point not constant": (
         _sub(_sub(CONV, "%b: tensor<2xi32>)", "%b: tensor<2xi32>, %zi: tensor<1xi8>)"), CONV_ZP, ""),
         "TOSA-1.0+INT", None, "compile-time-constant", "conv"),

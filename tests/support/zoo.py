@@ -265,6 +265,31 @@ class Cond(nn.Module):
         return torch.cond(x.sum() > 0, true_branch, false_branch, [x])
 
 
+class NestedCond(nn.Module):
+    """A ``torch.cond`` in a branch of another, each predicate data dependent.
+
+    The branches compute without float constants: with one (``sigmoid(a) * 2.0``) the
+    quantized constant sits in the nested branch's graph module, and torch's decomposition
+    in ``to_edge`` fails on it ("Attempting to use FunctionalTensor on its own") with int8
+    IO as well, ExecuTorch's partitioner or ours.
+    """
+
+    def forward(self, x):
+        def inner_true(a):
+            return torch.sigmoid(a)
+
+        def inner_false(a):
+            return torch.relu(a)
+
+        def outer_true(a):
+            return torch.cond(a.amax() > 1.0, inner_true, inner_false, [a])
+
+        def outer_false(a):
+            return torch.tanh(a)
+
+        return torch.cond(x.sum() > 0, outer_true, outer_false, [x])
+
+
 class WhileLoop(nn.Module):
     """``while_loop``: double ``x`` until its sum reaches a limit (a buffer the condition
     captures, lifted into an extra loop input).
@@ -439,6 +464,8 @@ ZOO: tuple[ZooCase, ...] = (
     # (no +cf: the cond is never delegated, at most its predicate) and int-uint8-io (see
     # CONTROL_FLOW).
     ZooCase("cond", _seeded(14, Cond), _inputs((1, 4, 8), seed=14), CONTROL_FLOW),
+    # a cond in the then branch of a cond; the example input takes both then branches.
+    ZooCase("nested_cond", _seeded(16, NestedCond), _inputs((1, 4, 8), seed=16), CONTROL_FLOW),
     # while_loop with reduce_sum/greater in the cond region and add in the body.
     # fp-cf 10+3 | int-cf 22+47 | int16-cf 19+35. 1.5-2.7 s each. Left out: fp/int/int16
     # (no +cf: nothing delegated) and int-uint8-io (see CONTROL_FLOW).
@@ -523,15 +550,13 @@ UINT8_IO_CASES: dict[str, Uint8IOCase] = {case.name: case for case in UINT8_IO_Z
 
 # Control flow with uint8 IO on UINT8_IO_CF_SPEC: ExecuTorch 1.5.1 fails inside its passes
 # (the quantizer's submodule driver puts uint8 Q/DQ inside the regions; see CONTROL_FLOW);
-# bridge.Partitioner delegates each whole. The zoo's cond and while_loop. (A nested cond is
-# not here: ExecuTorch 1.5.1 fails on it with int8 IO too, its inner predicate computed in
-# the branch with "Attempting to use FunctionalTensor on its own", passed in as an operand
-# with "ExportPassBase doesn't support changing the placeholders".)
+# bridge.Partitioner delegates each whole. The zoo's cond, nested cond and while_loop.
 UINT8_IO_CF_SPEC = "TOSA-1.0+INT+cf"
 UINT8_IO_CONTROL_FLOW: dict[
     str, tuple[Callable[[], nn.Module], Callable[[], tuple[torch.Tensor, ...]]]
 ] = {
     "cond": (CASES["cond"].factory, CASES["cond"].inputs_factory),
+    "nested_cond": (CASES["nested_cond"].factory, CASES["nested_cond"].inputs_factory),
     "while_loop": (CASES["while_loop"].factory, CASES["while_loop"].inputs_factory),
 }
 

@@ -10,7 +10,8 @@ that verified once verifies again, with the same findings.
 - ``memoize_verify`` (replaces: xDSL's generated ``verify_`` run on every op): a signature
   whose verification passed is remembered; failures never are (they raise, and raise
   again), so every error is xDSL's own.
-- ``SignatureMemo`` (also ``ir.verify.spec_rules``' findings by signature and target).
+- ``SignatureMemo`` (also ``ir.verify.core.check_op``'s findings of every op rule, by
+  ``rules_signature``: the signature plus the constants the op reads).
 - ``interned`` (replaces: a fresh type object per op): one object for equal attributes,
   so a module built op by op, or read from a flatbuffer, shares its type objects.
 
@@ -29,6 +30,7 @@ Off with ``TOSA_IR_NO_SPEEDUPS=1``: nothing is interned or remembered.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from typing import Generic, TypeVar, cast
 
@@ -37,7 +39,7 @@ from xdsl.ir import Attribute, Operation
 from xdsl.irdl import IRDLOperation
 from xdsl.traits import Pure
 
-from ir.dialects.tosa_ext import TOSA_OPS, VERIFY_READS_MODULE
+from ir.dialects.tosa_ext import TOSA_OPS, VERIFY_READS_MODULE, ConstOp, ConstShapeOp
 from ir.speedups import ENABLED
 
 _DENSE = (DenseIntOrFPElementsAttr, DenseResourceAttr)
@@ -63,24 +65,70 @@ def signature(op: Operation) -> tuple[tuple, tuple]:
     return (tuple(properties), *map(id, parts)), tuple(parts)
 
 
+#: constant contents up to this many bytes are keyed by value (zero points, shifts, shapes:
+#: equal in many ops); larger ones (weights, per-channel multipliers) by identity
+_CONTENT_KEY_BYTES = 256
+_CONSTANTS = (ConstOp, ConstShapeOp)
+
+
+def rules_signature(op: Operation) -> tuple[tuple | None, tuple, tuple]:
+    """(key, objects, guards): what the op rules of ``ir.verify`` read of ``op``: its
+    ``signature`` and, per operand, whether it is a constant and that constant's values
+    (small ones by their bytes, large ones by the identity of their bytes attribute,
+    which ``guards`` holds weakly: the memo keeps no weights alive). The key is None for
+    an op with regions or successors, whose rules may read more."""
+    if op.regions or op.successors:
+        return None, (), ()
+    key, objects = signature(op)
+    operands: list = []
+    held: list = []
+    guards: list = []
+    for operand in op.operands:
+        owner = operand.owner
+        if not isinstance(owner, _CONSTANTS):
+            operands.append(0)
+            continue
+        values = owner.values
+        if not isinstance(values, DenseIntOrFPElementsAttr):
+            operands.append(1)  # a constant whose values rules cannot read (elided)
+            continue
+        data = values.data
+        content = data.data
+        held.append(values.type)
+        if type(content) is bytes and len(content) <= _CONTENT_KEY_BYTES:
+            operands.append((id(values.type), content))
+        else:
+            operands.append((id(values.type), id(data)))
+            guards.append(data)
+    return (key, tuple(operands)), (objects, tuple(held)), tuple(guards)
+
+
 class SignatureMemo(Generic[Value]):
     """A bounded map from signature keys to values, holding each key's objects (so its
-    ids stay theirs); cleared when full (a parsed model needs a few dozen entries)."""
+    ids stay theirs); cleared when full (a parsed model needs a few dozen entries).
+    ``guards`` are objects a key names by id but the memo must not keep alive: held
+    weakly, and an entry whose guard died is forgotten (its id may be another's now)."""
 
     def __init__(self, limit: int = 20_000) -> None:
         self._limit = limit
-        self._entries: dict[tuple, tuple[Value, tuple]] = {}
+        self._entries: dict[tuple, tuple[Value, tuple, tuple]] = {}
 
     def get(self, key: tuple) -> Value | None:
         found = self._entries.get(key) if ENABLED else None
-        return None if found is None else found[0]
+        if found is None:
+            return None
+        value, _, guards = found
+        if any(guard() is None for guard in guards):
+            del self._entries[key]
+            return None
+        return value
 
-    def put(self, key: tuple, value: Value, objects: tuple) -> None:
+    def put(self, key: tuple, value: Value, objects: tuple, guards: tuple = ()) -> None:
         if not ENABLED:
             return
         if len(self._entries) >= self._limit:
             self._entries.clear()
-        self._entries[key] = (value, objects)
+        self._entries[key] = (value, objects, tuple(weakref.ref(guard) for guard in guards))
 
 
 _VERIFIED: SignatureMemo[bool] = SignatureMemo()
@@ -134,4 +182,4 @@ def interned(attr: AttributeT) -> AttributeT:
     return attr
 
 
-__all__ = ["SignatureMemo", "interned", "memoize_verify", "signature"]
+__all__ = ["SignatureMemo", "interned", "memoize_verify", "rules_signature", "signature"]

@@ -3,8 +3,12 @@ small readers rules use to look at types, attributes and constants.
 
 Rules are plain functions registered by decorator, JAX-style: ``@op_rule(RescaleOp)``
 for a rule on every op of a class (subclasses included), ``@module_rule`` for a rule that
-needs the whole module (function boundaries, nesting). Each belongs to a group, and each
-group is one verifier pass:
+needs the whole module (function boundaries, nesting). An op rule reads only the op: its
+class, operand and result types, properties, which operands are ``tosa.const`` /
+``tosa.const_shape`` results and those constants' values, the target, and the stage when
+registered with ``reads_stage=True``. ``check_op`` remembers findings by exactly that, and
+incremental verification (``ir.verify.incremental``) relies on it. Each belongs to a
+group, and each group is one verifier pass:
 
 - ``stage``: where signedness may appear (typed vs signless);
 - ``rescale``: RESCALE's ERROR_IF and REQUIRE lines;
@@ -32,6 +36,7 @@ from ir.builders import numpy_from_dense
 from ir.dialects.syntax import type_text
 from ir.dialects.tosa_ext import ConstOp, ConstShapeOp
 from ir.spec import CONCRETE_ELEMENT_TYPES
+from ir.speedups.identity import SignatureMemo, rules_signature
 from ir.verify.catalog import RULES
 from ir.verify.diagnostic import Diagnostic
 from ir.verify.target import Target
@@ -58,21 +63,25 @@ OpRule = Callable[[Checker, Operation], None]
 ModuleRule = Callable[[Checker, ModuleOp], None]
 OpT = TypeVar("OpT", bound=Operation)
 
-_OP_RULES: list[tuple[str, tuple[type[Operation], ...], OpRule]] = []
+#: (group, op classes, rule, whether it reads ``check.stage``)
+_OP_RULES: list[tuple[str, tuple[type[Operation], ...], OpRule, bool]] = []
 _MODULE_RULES: list[tuple[str, ModuleRule]] = []
 
 
 def op_rule(
-    *op_classes: type[OpT], group: str = "spec"
+    *op_classes: type[OpT], group: str = "spec", reads_stage: bool = False
 ) -> Callable[[Callable[[Checker, OpT], None]], Callable[[Checker, OpT], None]]:
     """Register a rule for the ops of ``op_classes``; the rule may name the op by their
-    class (``op: RescaleOp``), since ``rules_for`` hands it no other op."""
+    class (``op: RescaleOp``), since ``rules_for`` hands it no other op. A rule that reads
+    ``check.stage`` says so (``reads_stage``): a pass that changes the stage changes its
+    verdict on ops the pass did not touch."""
     assert group in GROUPS, group
 
     def register(rule: Callable[[Checker, OpT], None]) -> Callable[[Checker, OpT], None]:
         # Stored as a rule on any Operation: rules_for only calls it on instances of op_classes.
-        _OP_RULES.append((group, op_classes, cast(OpRule, rule)))
+        _OP_RULES.append((group, op_classes, cast(OpRule, rule), reads_stage))
         rules_for.cache_clear()
+        reads_stage_for.cache_clear()
         return rule
 
     return register
@@ -92,9 +101,47 @@ def module_rule(group: str) -> Callable[[ModuleRule], ModuleRule]:
 def rules_for(op_class: type[Operation], groups: tuple[str, ...]) -> tuple[OpRule, ...]:
     return tuple(
         rule
-        for group, classes, rule in _OP_RULES
+        for group, classes, rule, _ in _OP_RULES
         if group in groups and issubclass(op_class, classes)
     )
+
+
+@cache
+def reads_stage_for(op_class: type[Operation], groups: tuple[str, ...]) -> bool:
+    """Whether some rule of ``groups`` on ``op_class`` reads the stage."""
+    return any(
+        reads
+        for group, classes, _, reads in _OP_RULES
+        if group in groups and issubclass(op_class, classes)
+    )
+
+
+#: findings (rule, message) of ``check_op``, by what the op rules read
+#: (``ir.speedups.identity.rules_signature``), the groups, the target and the stage
+_FINDINGS: SignatureMemo[tuple[tuple[str, str], ...]] = SignatureMemo()
+
+
+def check_op(check: Checker, op: Operation, groups: tuple[str, ...]) -> None:
+    """Every op rule of ``groups`` on ``op``, in registration order. An op whose rules
+    read nothing but what ``rules_signature`` keys (every op without regions or
+    successors) gets the findings of an earlier op with the same key: a table lookup."""
+    rules = rules_for(type(op), groups)
+    if not rules:
+        return
+    key, objects, guards = rules_signature(op)
+    if key is not None:
+        key = (groups, check.target, check.stage, key)
+        known = _FINDINGS.get(key)
+        if known is not None:
+            for rule, message in known:
+                check.report(rule, op, message)
+            return
+    start = len(check.diagnostics)
+    for rule in rules:
+        rule(check, op)
+    if key is not None:
+        found = tuple((d.rule, d.message) for d in check.diagnostics[start:])
+        _FINDINGS.put(key, found, objects, guards)
 
 
 def module_rules(groups: tuple[str, ...]) -> tuple[ModuleRule, ...]:
@@ -219,8 +266,10 @@ __all__ = [
     "is_signed_or_unsigned",
     "is_unsigned",
     "module_rule",
+    "check_op",
     "module_rules",
     "op_rule",
+    "reads_stage_for",
     "ranked_shape",
     "rules_for",
     "shape",

@@ -66,6 +66,7 @@ from ir.dialects.tosa_ext import (
 from ir.lowering import entry_block, terminator
 from ir.tensor_names import TENSOR_NAME, function_tensor_names, set_tensor_names, tensor_names
 from ir.verify import Diagnostic, VerificationError, diagnose
+from ir.verify.incremental import Changes, Watched, touches_signedness
 
 #: offset between an unsigned 8-bit value and the signed one with the same meaning
 _UNSIGNED_8BIT_OFFSET = 128
@@ -416,12 +417,24 @@ class LegalizeUnsignedIO(ModulePass):
     name = "legalize-unsigned-io"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
+        self.apply_reporting(ctx, op)
+
+    def apply_reporting(self, ctx: Context, op: ModuleOp) -> Changes:
+        """Apply, and return what changed for ``run_pipeline``'s verification. Every op
+        the steps above modify in place has a signed or unsigned value or flag
+        (``touches_signedness``); the others they create. A module without any has
+        nothing to legalize and nothing the check could refuse: it is left as it is
+        (its structure is the pipeline's input verification's business)."""
+        watched = Watched(op, touches_signedness)
+        if not watched.suspects:
+            return Changes()
         for func in [f for f in op.body.block.ops if isinstance(f, FuncOp)]:
             place_boundary(func)
         check_unsigned_at_boundary(op)
         for rescale in [o for o in op.walk() if isinstance(o, RescaleOp) and _needs_split(o)]:
             split_wide_to_unsigned(rescale)
         make_signless(op)
+        return watched.changes(op)
 
 
 def to_signless(module: ModuleOp) -> ModuleOp:

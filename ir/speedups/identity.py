@@ -34,7 +34,7 @@ Off with ``TOSA_IR_NO_SPEEDUPS=1``: nothing is interned or remembered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar, cast
 
 from xdsl.dialects.builtin import (
@@ -87,6 +87,28 @@ _CANONICAL_BY_VALUE: dict[Attribute, Attribute] = {}
 _CANONICAL_LIMIT = 50_000
 
 
+def _same(attr: Attribute) -> Attribute:
+    return attr
+
+
+def _class_test(classes: tuple[type, ...]) -> Callable[[type], bool]:
+    """``issubclass(cls, classes)``, remembered per class (xDSL's attribute and op classes
+    are ABCs, whose ``isinstance`` is slow)."""
+    known: dict[type, bool] = {}
+
+    def test(cls: type) -> bool:
+        found = known.get(cls)
+        if found is None:
+            found = known[cls] = issubclass(cls, classes)
+        return found
+
+    return test
+
+
+_is_dense = _class_test(_DENSE)
+_is_by_value = _class_test(_BY_VALUE)
+
+
 def canonical(attr: Attribute) -> Attribute:
     """The first-seen attribute equal to ``attr`` when its kind compares exactly
     (``_BY_VALUE``), else ``attr``: a key by id that compares such attributes by value,
@@ -94,7 +116,7 @@ def canonical(attr: Attribute) -> Attribute:
     known = _CANONICAL.get(id(attr))
     if known is not None:
         return known[1]
-    if not isinstance(attr, _BY_VALUE):
+    if not _is_by_value(type(attr)):
         return attr
     if len(_CANONICAL) >= _CANONICAL_LIMIT:
         _CANONICAL.clear()
@@ -109,15 +131,15 @@ def signature(op: Operation) -> tuple[tuple, tuple]:
     result types, properties; a dense attribute by its class and type only); the key is
     the property names and the ids of those objects, each taken as its canonical equal
     (``canonical``) when its kind compares exactly."""
-    parts: list = [type(op), *[o.type for o in op.operands], None, *[r.type for r in op.results]]
+    c = canonical if ENABLED else _same
+    parts: list = [type(op), *[c(o.type) for o in op.operands], None]
+    parts += [c(r.type) for r in op.results]
     properties = op.properties
     for attr in properties.values():
-        if isinstance(attr, _DENSE):
-            parts += [type(attr), attr.type]  # not the (maybe 100 MB) contents
+        if _is_dense(type(attr)):
+            parts += [type(attr), c(attr.type)]  # not the (maybe 100 MB) contents
         else:
-            parts.append(attr)
-    if ENABLED:
-        parts = [canonical(part) if isinstance(part, Attribute) else part for part in parts]
+            parts.append(c(attr))
     # names by value: equal names are often distinct strings
     return (tuple(properties), *map(id, parts)), tuple(parts)
 
@@ -139,7 +161,8 @@ class MemoKey:
         return isinstance(other, MemoKey) and self.parts == other.parts
 
 
-_CONSTANTS = (ConstOp, ConstShapeOp)
+_is_constant = _class_test((ConstOp, ConstShapeOp))
+_is_elements = _class_test((DenseIntOrFPElementsAttr,))
 
 
 def rules_signature(op: Operation) -> tuple[MemoKey | None, tuple]:
@@ -152,9 +175,7 @@ def rules_signature(op: Operation) -> tuple[MemoKey | None, tuple]:
         return None, ()
     key, objects = signature(op)
     constants = tuple(
-        (2 if isinstance(o.owner.values, DenseIntOrFPElementsAttr) else 1)
-        if isinstance(o.owner, _CONSTANTS)
-        else 0
+        (2 if _is_elements(type(o.owner.values)) else 1) if _is_constant(type(o.owner)) else 0
         for o in op.operands
     )
     return MemoKey((key, constants)), objects

@@ -137,7 +137,8 @@ def signature(op: Operation) -> tuple[tuple, tuple]:
     properties = op.properties
     for attr in properties.values():
         if _is_dense(type(attr)):
-            parts += [type(attr), c(attr.type)]  # not the (maybe 100 MB) contents
+            dense = cast(DenseIntOrFPElementsAttr | DenseResourceAttr, attr)
+            parts += [type(attr), c(dense.type)]  # not the (maybe 100 MB) contents
         else:
             parts.append(c(attr))
     # names by value: equal names are often distinct strings
@@ -175,7 +176,9 @@ def rules_signature(op: Operation) -> tuple[MemoKey | None, tuple]:
         return None, ()
     key, objects = signature(op)
     constants = tuple(
-        (2 if _is_elements(type(o.owner.values)) else 1) if _is_constant(type(o.owner)) else 0
+        (2 if _is_elements(type(cast(ConstOp, o.owner).values)) else 1)
+        if _is_constant(type(o.owner))
+        else 0
         for o in op.operands
     )
     return MemoKey((key, constants)), objects

@@ -119,7 +119,6 @@ class Changes:
         )
 
 
-
 class Watched:
     """A module before a pass that modifies in place only the ops ``suspect`` picks,
     and may create ops: ``changes()`` after the pass reports those suspects and every op

@@ -5,8 +5,9 @@
 ``run_pipeline`` applies a pipeline string of registered passes (``available_passes()``:
 the stages and the verifiers, with options as ``verify-spec{tosa_spec="TOSA-1.0+INT"}``),
 verifies the module before the first pass and after each one against the spec (on by
-default: a pass that breaks a rule is named in the error's note), and with ``dump_dir``
-prints the module before and after each pass into numbered files (``00-input.mlir``,
+default: a pass that breaks a rule is named in the error's note; the input in full, then
+what each pass changed, ``ir.verify.incremental``, or in full with ``verify_each``), and
+with ``dump_dir`` prints the module before and after each pass into numbered files (``00-input.mlir``,
 ``01-legalize-unsigned-io.mlir``, ...): MLIR's ``--mlir-print-ir-after-all`` as files a
 reviewer can diff. The text is deterministic, so the files are byte-stable across runs.
 """
@@ -116,9 +117,9 @@ def run_pipeline(
     def check(after: str, groups: tuple[str, ...], changes: Changes, stage_before: str) -> str:
         """Verify (all of it, or what ``changes`` says); return the stage now."""
         nonlocal verified
-        stage = ir.verify.detect_stage(module)
         if not verify:
-            return stage
+            return stage_before
+        stage = ir.verify.detect_stage(module)
         unverified = tuple(g for g in groups if g not in verified)
         verified = groups
         if not changes.everything and incremental.clean_after(

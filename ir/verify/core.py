@@ -128,7 +128,7 @@ def has_op_rules(groups: tuple[str, ...]) -> bool:
 _reads: list[SSAValue] | None = None
 #: a rule's findings are remembered only if the constants it read hold at most this many
 #: bytes (the key keeps them; weights are never read)
-_MEMO_READ_BYTES = 1 << 16
+_MEMO_READ_BYTES = 1 << 14
 _MEMO_TABLE_LIMIT = 256
 
 

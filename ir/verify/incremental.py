@@ -103,9 +103,13 @@ class Changes:
         for nested in op.walk():
             for result in nested.results:
                 self.around_erased.update(use.operation for use in result.uses)
-        for neighbour in (op.prev_op, op.next_op, op.parent_op()):
+        for neighbour in (op.prev_op, op.next_op):
             if neighbour is not None:
                 self.around_erased.add(neighbour)
+        parent = op.parent_op()
+        while parent is not None:
+            self.around_erased.add(parent)
+            parent = parent.parent_op()
         if op.parent is not None:
             self.blocks.add(op.parent)
 

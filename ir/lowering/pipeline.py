@@ -9,7 +9,8 @@ default: a pass that breaks a rule is named in the error's note; the input in fu
 what each pass changed, ``ir.verify.incremental``, or in full with ``verify_each``), and
 with ``dump_dir`` prints the module before and after each pass into numbered files
 (``00-input.mlir``, ``01-legalize-unsigned-io.mlir``, ...): MLIR's
-``--mlir-print-ir-after-all`` as files a reviewer can diff. The text is deterministic, so the files are byte-stable across runs.
+``--mlir-print-ir-after-all`` as files a reviewer can diff. The text is deterministic, so
+the files are byte-stable across runs.
 """
 
 from __future__ import annotations

@@ -83,6 +83,12 @@ def _opt_parser(prog: str = "tosa-ir-opt") -> argparse.ArgumentParser:
     )
     check.add_argument("--no-verify", action="store_true", help="skip verification")
     parser.add_argument(
+        "--verify-each",
+        action="store_true",
+        help="verify the whole module after each pass (default: the input whole, then what "
+        "each pass changed)",
+    )
+    parser.add_argument(
         "-o",
         "--output",
         type=Path,
@@ -126,7 +132,8 @@ def _opt(args: argparse.Namespace) -> None:
     target = _checked_spec(args.verify, label)
     passes = _checked_pipeline(args.pipeline, label)
     module = read_module(args.file)
-    _run_passes(module, passes, target, not args.no_verify, args.print_ir_after_each, label)
+    verify = not args.no_verify
+    _run_passes(module, passes, target, verify, args.print_ir_after_each, label, args.verify_each)
     data = _render(module, writes_flatbuffer, args.review, label)
     if args.output is None:
         sys.stdout.write(data)
@@ -137,7 +144,9 @@ def _opt(args: argparse.Namespace) -> None:
         raise CliError(EXIT_USAGE, f"{args.output}: error: cannot write: {err.strerror}") from None
 
 
-def _run_passes(module, passes, target, verify: bool, dump_dir, label: str) -> None:
+def _run_passes(
+    module, passes, target, verify: bool, dump_dir, label: str, verify_each: bool = False
+) -> None:
     """The pipeline; violations become their diagnostic lines (exit 1). A pass that
     refuses its input with a plain error says so in one line, also exit 1."""
     from xdsl.utils.exceptions import DiagnosticException
@@ -146,7 +155,9 @@ def _run_passes(module, passes, target, verify: bool, dump_dir, label: str) -> N
     from ir.verify import VerificationError
 
     try:
-        run_pipeline(module, passes, spec=target, verify=verify, dump_dir=dump_dir)
+        run_pipeline(
+            module, passes, spec=target, verify=verify, verify_each=verify_each, dump_dir=dump_dir
+        )
     except VerificationError as err:
         raise _violations(err, label) from None
     except (ValueError, DiagnosticException) as err:

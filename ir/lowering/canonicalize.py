@@ -3,7 +3,8 @@
 Each pattern below folds only where the TOSA 1.0.2 pseudo-code gives the very same
 values, ERROR_IF and REQUIRE outcomes included, for every possible input; each class
 says why its fold is exact. The patterns are xDSL ``RewritePattern``s applied by a
-greedy ``PatternRewriteWalker`` until nothing changes:
+greedy ``PatternRewriteWalker`` until nothing changes, each op offered only the patterns
+whose ``ROOTS`` it is an instance of (``ByOpType``):
 
 1. ``MergeIdenticalConstants``: ``tosa.const``/``tosa.const_shape`` with the same type and
    the same bytes in one block become one (ExecuTorch writes one zero-point constant per
@@ -25,20 +26,22 @@ is never replaced, so the graph's outputs keep their tensors and names.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import ClassVar
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerType, ModuleOp, TensorType
-from xdsl.ir import Operation, SSAValue
+from xdsl.ir import Attribute, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
-    GreedyRewritePatternApplier,
     PatternRewriter,
     PatternRewriteWalker,
     RewritePattern,
     op_type_rewrite_pattern,
 )
 from xdsl.traits import IsTerminator, Pure
+from xdsl.transforms.dead_code_elimination import is_trivially_dead
 
 from ir.dialects.tosa_ext import (
     ConstOp,
@@ -49,6 +52,7 @@ from ir.dialects.tosa_ext import (
     TransposeOp,
 )
 from ir.verify.core import constant_ints, flag
+from ir.verify.incremental import Changes
 
 CONST_OPS = (ConstOp.name, ConstShapeOp.name)
 
@@ -94,20 +98,38 @@ class MergeIdenticalConstants(RewritePattern):
     so only constants of one block may merge.
     """
 
+    ROOTS: ClassVar[tuple[type[Operation], ...]] = (Operation,)
+
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
         for region in op.regions:
             for block in region.blocks:
                 first: dict[tuple, SSAValue] = {}
+                types = _EqualTypes()
                 for const in list(block.ops):
                     if not isinstance(const, ConstOp | ConstShapeOp):
                         continue
                     values = const.values
                     if not isinstance(values, DenseIntOrFPElementsAttr):
                         continue
-                    key = (const.name, const.output.type, values.type, values.data.data)
-                    kept = first.setdefault(key, const.output)
+                    key = (const.name, types.id(const.output.type), types.id(values.type))
+                    kept = first.setdefault((*key, values.data.data), const.output)
                     if kept is not const.output:
                         _forward(const, kept, rewriter)
+
+
+class _EqualTypes:
+    """One id per class of equal types: a key by ``id`` that compares types by value,
+    hashing each type object once (an xDSL type hashes through all its parameters)."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[int, tuple[Attribute, int]] = {}  # holds the type: its id stays
+        self._by_value: dict[Attribute, int] = {}
+
+    def id(self, t: Attribute) -> int:
+        known = self._by_id.get(id(t))
+        if known is None:
+            known = self._by_id[id(t)] = (t, self._by_value.setdefault(t, id(t)))
+        return known[1]
 
 
 # --------------------------------------------------------------------------- 2. transpose
@@ -119,6 +141,8 @@ class FoldIdentityTranspose(RewritePattern):
     Exact: TRANSPOSE writes ``output[index] = input[perms applied to index]``, which for
     the identity permutation is ``input[index]``; the result type equals the input type.
     """
+
+    ROOTS: ClassVar[tuple[type[Operation], ...]] = (TransposeOp,)
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: TransposeOp, rewriter: PatternRewriter, /) -> None:
@@ -143,6 +167,8 @@ class FoldIdentityReshape(RewritePattern):
     ``tensor<?x?xi8>`` may still turn 2x3 into 3x2 (the shape operand decides).
     """
 
+    ROOTS: ClassVar[tuple[type[Operation], ...]] = (ReshapeOp,)
+
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: ReshapeOp, rewriter: PatternRewriter, /) -> None:
         out_type = op.output.type
@@ -159,6 +185,8 @@ class FoldReshapeOfReshape(RewritePattern):
     is reused, so no new constant and no new tensor name). The outer op keeps its name
     and stays in place; the inner one dies if nothing else reads it.
     """
+
+    ROOTS: ClassVar[tuple[type[Operation], ...]] = (ReshapeOp,)
 
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: ReshapeOp, rewriter: PatternRewriter, /) -> None:
@@ -226,6 +254,8 @@ class FoldUnityRescale(RewritePattern):
     The result is ``v`` bit for bit, and no REQUIRE or ERROR_IF of the original can fire.
     """
 
+    ROOTS: ClassVar[tuple[type[Operation], ...]] = (RescaleOp,)
+
     @op_type_rewrite_pattern
     def match_and_rewrite(self, op: RescaleOp, rewriter: PatternRewriter, /) -> None:
         if is_unity_rescale(op):
@@ -281,10 +311,12 @@ class EraseDeadPureOps(RewritePattern):
     results are kept; ops without the trait (variables, custom ops, control flow) too.
     """
 
+    ROOTS: ClassVar[tuple[type[Operation], ...]] = (Operation,)
+
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
-        if not op.results or op.has_trait(IsTerminator) or not op.has_trait(Pure):
+        if not op.results or any(result.first_use is not None for result in op.results):
             return
-        if any(result.uses for result in op.results):
+        if op.has_trait(IsTerminator) or not op.has_trait(Pure):
             return
         rewriter.erase(op)
 
@@ -301,6 +333,35 @@ PATTERNS: tuple[type[RewritePattern], ...] = (
 )
 
 
+class ByOpType(RewritePattern):
+    """xDSL's ``GreedyRewritePatternApplier`` (as ``canonicalize`` configures it: no
+    folding, trivially dead ops erased first, then the patterns in order until one acts),
+    but an op is offered only the patterns whose ``ROOTS`` it is an instance of, looked
+    up once per op class: a module of 700 ops is mostly constants, which no fold but the
+    dead-code ones matches."""
+
+    def __init__(self, patterns: Sequence[RewritePattern]) -> None:
+        self._patterns = tuple(patterns)
+        self._by_class: dict[type[Operation], tuple[RewritePattern, ...]] = {}
+
+    def _for(self, op_class: type[Operation]) -> tuple[RewritePattern, ...]:
+        found = self._by_class.get(op_class)
+        if found is None:
+            found = self._by_class[op_class] = tuple(
+                p for p in self._patterns if issubclass(op_class, getattr(p, "ROOTS", Operation))
+            )
+        return found
+
+    def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
+        if is_trivially_dead(op):
+            rewriter.erase(op)
+            return
+        for pattern in self._for(type(op)):
+            pattern.match_and_rewrite(op, rewriter)
+            if rewriter.has_done_action:
+                return
+
+
 @dataclass(frozen=True)
 class Canonicalize(ModulePass):
     """Apply every pattern above, greedily, until the module no longer changes."""
@@ -308,8 +369,15 @@ class Canonicalize(ModulePass):
     name = "canonicalize"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        applier = GreedyRewritePatternApplier([pattern() for pattern in PATTERNS], ctx=ctx)
-        PatternRewriteWalker(applier).rewrite_module(op)
+        self.apply_reporting(ctx, op)
+
+    def apply_reporting(self, ctx: Context, op: ModuleOp) -> Changes:
+        """Apply, and return what changed (every edit goes through the walker's
+        rewriter, whose listener records it) for ``run_pipeline``'s verification."""
+        changes = Changes()
+        applier = ByOpType([pattern() for pattern in PATTERNS])
+        PatternRewriteWalker(applier, listener=changes.listener()).rewrite_module(op)
+        return changes
 
 
 def canonicalize(module: ModuleOp) -> ModuleOp:
@@ -340,6 +408,7 @@ def canonicalize_stats(before: ModuleOp, after: ModuleOp) -> dict[str, tuple[int
 
 __all__ = [
     "PATTERNS",
+    "ByOpType",
     "Canonicalize",
     "EraseDeadPureOps",
     "FoldIdentityReshape",

@@ -5,10 +5,12 @@
 ``run_pipeline`` applies a pipeline string of registered passes (``available_passes()``:
 the stages and the verifiers, with options as ``verify-spec{tosa_spec="TOSA-1.0+INT"}``),
 verifies the module before the first pass and after each one against the spec (on by
-default: a pass that breaks a rule is named in the error's note), and with ``dump_dir``
-prints the module before and after each pass into numbered files (``00-input.mlir``,
-``01-legalize-unsigned-io.mlir``, ...): MLIR's ``--mlir-print-ir-after-all`` as files a
-reviewer can diff. The text is deterministic, so the files are byte-stable across runs.
+default: a pass that breaks a rule is named in the error's note; the input in full, then
+what each pass changed, ``ir.verify.incremental``, or in full with ``verify_each``), and
+with ``dump_dir`` prints the module before and after each pass into numbered files
+(``00-input.mlir``, ``01-legalize-unsigned-io.mlir``, ...): MLIR's
+``--mlir-print-ir-after-all`` as files a reviewer can diff. The text is deterministic, so
+the files are byte-stable across runs.
 """
 
 from __future__ import annotations
@@ -73,12 +75,20 @@ def run_pipeline(
     *,
     spec: str | Target = DEFAULT_SPEC,
     verify: bool = True,
+    verify_each: bool = False,
     dump_dir: str | Path | None = None,
     debuginfo: bool = True,
     on_pass: Callable[[int, int, str], None] | None = None,
     on_stage: Callable[[int, str, ModuleOp], None] | None = None,
 ) -> list[Path]:
     """Apply ``pipeline`` to ``module`` in place; return the dump files written.
+
+    Verification (``verify``, on by default): the input in full, then after each pass
+    what the pass changed, for a pass that reports it (``ir.verify.incremental``, which
+    argues why that verifies the output as fully as re-verifying everything); a pass
+    that does not report is followed by a full verification. ``verify_each`` verifies in
+    full after every pass (MLIR's ``mlir-opt`` default; ``tosa-ir-opt --verify-each``).
+    Either way a violation is reported with every diagnostic of the whole module.
 
     ``on_pass(index, total, name)`` is called before each pass (a progress bar's hook);
     ``on_stage(index, name, module)`` after the input (index 0, ``input``) and after each
@@ -88,6 +98,8 @@ def run_pipeline(
     """
     import ir
     import ir.verify
+    from ir.verify import incremental
+    from ir.verify.incremental import Changes, ReportsChanges
 
     target = as_target(spec)
     passes = parse_pipeline(pipeline) if isinstance(pipeline, str) else pipeline
@@ -101,30 +113,55 @@ def run_pipeline(
         write_atomically(path, ir.print_module(module, debuginfo=debuginfo))
         written.append(path)
 
-    def check(after: str, groups: tuple[str, ...] = ir.verify.GROUPS) -> None:
+    verified: tuple[str, ...] = ()  # the rule groups the module was last verified against
+
+    def check(after: str, groups: tuple[str, ...], changes: Changes, stage_before: str) -> str:
+        """Verify (all of it, or what ``changes`` says); return the stage now."""
+        nonlocal verified
         if not verify:
-            return
+            return stage_before
+        stage = ir.verify.detect_stage(module)
+        unverified = tuple(g for g in groups if g not in verified)
+        verified = groups
+        if not changes.everything and incremental.clean_after(
+            module,
+            target,
+            stage,
+            changes,
+            stage_changed=stage != stage_before,
+            groups=groups,
+            unverified=unverified,
+        ):
+            return stage
         try:
-            ir.verify.verify(module, target, groups=groups)
+            ir.verify.verify(module, target, stage, groups=groups)
         except ir.verify.VerificationError as err:
             err.add_note(f"(the module breaks these rules {after})")
             raise
+        return stage
+
+    def apply(pass_: ModulePass) -> Changes:
+        if verify and not verify_each and isinstance(pass_, ReportsChanges):
+            return pass_.apply_reporting(context, module)
+        pass_.apply(context, module)
+        return Changes(everything=True)
 
     dump(0, "input")
-    check("as it came in, before any pass", _input_groups(passes))
+    groups = _input_groups(passes)
+    stage = check("as it came in, before any pass", groups, Changes(everything=True), "")
     if on_stage is not None:
         on_stage(0, "input", module)
     for index, pass_ in enumerate(passes, 1):
         if on_pass is not None:
             on_pass(index, len(passes), pass_.name)
         try:
-            pass_.apply(context, module)
+            changes = apply(pass_)
         except ir.verify.VerificationError as err:
             err.add_note(f"(pass #{index} '{pass_.name}' refused the module)")
             raise
         dump(index, pass_.name)
         if not isinstance(pass_, ir.verify.VerifyPass):
-            check(f"after pass #{index} '{pass_.name}'")
+            stage = check(f"after pass #{index} '{pass_.name}'", ir.verify.GROUPS, changes, stage)
         if on_stage is not None:
             on_stage(index, pass_.name, module)
     return written

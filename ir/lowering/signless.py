@@ -73,7 +73,8 @@ from ir.dialects.tosa_ext import (
 )
 from ir.lowering import entry_block, terminator
 from ir.tensor_names import TENSOR_NAME, function_tensor_names, set_tensor_names, tensor_names
-from ir.verify import Diagnostic, VerificationError, diagnose
+from ir.verify import Diagnostic, VerificationError, as_target, diagnose
+from ir.verify.incremental import Changes, Watched, clean_after, touches_signedness
 
 #: offset between an unsigned 8-bit value and the signed one with the same meaning
 _UNSIGNED_8BIT_OFFSET = 128
@@ -590,12 +591,39 @@ class LegalizeUnsignedIO(ModulePass):
     name = "legalize-unsigned-io"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        for func in [f for f in op.body.block.ops if isinstance(f, FuncOp)]:
-            place_boundary(func)
+        _place(op)
         check_unsigned_at_boundary(op)
-        for rescale in [o for o in op.walk() if isinstance(o, RescaleOp) and _needs_split(o)]:
-            split_wide_to_unsigned(rescale)
-        make_signless(op)
+        _split_and_retype(op)
+
+    def apply_reporting(self, ctx: Context, op: ModuleOp) -> Changes:
+        """Apply to a module ``run_pipeline`` verified (every rule group but perhaps the
+        stage's), and return what changed. Every op the steps above modify in place has
+        a signed or unsigned value or flag (``touches_signedness``); the others they
+        create. A module without any has nothing to legalize and nothing the check could
+        refuse; otherwise the check's structural half is re-checked only where step 1
+        changed the verified module (``clean_after``), and in full when that finds
+        anything, for the same diagnostics."""
+        watched = Watched(op, touches_signedness)
+        if not watched.suspects:
+            return Changes()
+        _place(op)
+        placed = watched.changes(op)
+        target = as_target(DEFAULT_SPEC)
+        if not clean_after(op, target, _STAGE, placed, groups=("stage",), unverified=("stage",)):
+            check_unsigned_at_boundary(op)
+        _split_and_retype(op)
+        return watched.changes(op)
+
+
+def _place(module: ModuleOp) -> None:
+    for func in [f for f in module.body.block.ops if isinstance(f, FuncOp)]:
+        place_boundary(func)
+
+
+def _split_and_retype(module: ModuleOp) -> None:
+    for rescale in [o for o in module.walk() if isinstance(o, RescaleOp) and _needs_split(o)]:
+        split_wide_to_unsigned(rescale)
+    make_signless(module)
 
 
 def to_signless(module: ModuleOp) -> ModuleOp:

@@ -20,14 +20,17 @@ same switch.
 | | | its constraint per attribute |
 | interned types | ``identity`` | one type object per op (equal, not identical) |
 | verify memo | ``identity`` | IRDL + our verifiers run afresh on every op |
-| spec-findings memo | ``identity`` | ``ir.verify``'s spec tables evaluated afresh on every op |
+| op-rule findings memo | ``identity`` | ``ir.verify``'s op rules (spec tables, output |
+| | | shapes, RESCALE lines) evaluated afresh on every op |
 | printer type text | ``type_text`` | ``Printer.print_attribute`` on every tensor type |
 | flatbuffer locations | ``locations`` | a parser / printer per op location (``tosa_flatbuffer``) |
 
 Interning and the two memos are coupled through object identity: the memos key an op by
 the ids of its type and property objects, so they hit often only when equal types are
 one object (``identity.interned``). The memos hold the objects they key by, so an id in
-a key cannot be taken by another object while the entry lives.
+a key cannot be taken by another object while the entry lives; a large constant's bytes,
+which the findings memo keys by identity too, are held weakly instead, and an entry whose
+bytes died is dropped rather than matched.
 """
 
 from __future__ import annotations

@@ -10,15 +10,20 @@ that verified once verifies again, with the same findings.
 - ``memoize_verify`` (replaces: xDSL's generated ``verify_`` run on every op): a signature
   whose verification passed is remembered; failures never are (they raise, and raise
   again), so every error is xDSL's own.
-- ``SignatureMemo`` (also ``ir.verify.spec_rules``' findings by signature and target).
+- ``SignatureMemo`` (also ``ir.verify.core.check_op``'s findings of each op rule, by
+  ``rules_signature`` and the values of the constants the rule read).
 - ``interned`` (replaces: a fresh type object per op): one object for equal attributes,
   so a module built op by op, or read from a flatbuffer, shares its type objects.
 
 A signature is keyed by the identity of those objects, not their value: hashing xDSL
-attributes recurses through every parameter and costs as much as verifying. A memo holds
-the objects themselves, so while an entry lives no other object can take one of its ids:
-an equal key means the very same objects. Equal but distinct types simply miss. Exact,
-then: a hit is an op made of the very objects an earlier op verified with.
+attributes recurses through every parameter and costs as much as verifying. Each object
+is first taken to its canonical equal (``canonical``: hashed once per object, then found
+by id) when its kind compares exactly (integers, types, integer arrays, strings, enums;
+no floats, where ``0.0 == -0.0``), so equal types and properties of distinct objects
+(a fresh import's) share a key. A memo holds the objects themselves, so while an entry
+lives no other object can take one of its ids: an equal key means the very same (or
+exactly equal) objects. Exact, then: a hit is an op made of what an earlier op verified
+with.
 
 The verify memo is installed on the ``tosa`` dialect's ops when this module is imported;
 ``ir.builders`` imports it, so every ``import ir`` does (``ir/__init__.py`` says so too).
@@ -29,15 +34,31 @@ Off with ``TOSA_IR_NO_SPEEDUPS=1``: nothing is interned or remembered.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar, cast
 
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, DenseResourceAttr
+from xdsl.dialects.builtin import (
+    DenseArrayBase,
+    DenseIntOrFPElementsAttr,
+    DenseResourceAttr,
+    IndexType,
+    IntegerAttr,
+    IntegerType,
+    StringAttr,
+    TensorType,
+)
+from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import Attribute, Operation
 from xdsl.irdl import IRDLOperation
 from xdsl.traits import Pure
 
-from ir.dialects.tosa_ext import TOSA_OPS, VERIFY_READS_MODULE
+from ir.dialects.tosa_ext import (
+    TOSA_OPS,
+    VERIFY_READS_MODULE,
+    ConstOp,
+    ConstShapeOp,
+    ShapeType,
+)
 from ir.speedups import ENABLED
 
 _DENSE = (DenseIntOrFPElementsAttr, DenseResourceAttr)
@@ -48,19 +69,119 @@ Value = TypeVar("Value")
 AttributeT = TypeVar("AttributeT", bound=Attribute)
 
 
+#: attribute kinds whose equality is exact (equal ones print and verify alike), so that
+#: ``signature`` may key them by value: no floats (``0.0 == -0.0``) but in bytes
+_BY_VALUE = (
+    IntegerAttr,
+    IntegerType,
+    IndexType,
+    TensorType,
+    DenseArrayBase,
+    StringAttr,
+    EnumAttribute,
+    ShapeType,
+)
+#: id -> (the object, its canonical equal): each object hashed once while it is held
+_CANONICAL: dict[int, tuple[Attribute, Attribute]] = {}
+_CANONICAL_BY_VALUE: dict[Attribute, Attribute] = {}
+_CANONICAL_LIMIT = 50_000
+
+
+def _same(attr: Attribute) -> Attribute:
+    return attr
+
+
+def _class_test(classes: tuple[type, ...]) -> Callable[[type], bool]:
+    """``issubclass(cls, classes)``, remembered per class (xDSL's attribute and op classes
+    are ABCs, whose ``isinstance`` is slow)."""
+    known: dict[type, bool] = {}
+
+    def test(cls: type) -> bool:
+        found = known.get(cls)
+        if found is None:
+            found = known[cls] = issubclass(cls, classes)
+        return found
+
+    return test
+
+
+_is_dense = _class_test(_DENSE)
+_is_by_value = _class_test(_BY_VALUE)
+
+
+def canonical(attr: Attribute) -> Attribute:
+    """The first-seen attribute equal to ``attr`` when its kind compares exactly
+    (``_BY_VALUE``), else ``attr``: a key by id that compares such attributes by value,
+    hashing each object once (an xDSL attribute hashes through all its parameters)."""
+    known = _CANONICAL.get(id(attr))
+    if known is not None:
+        return known[1]
+    if not _is_by_value(type(attr)):
+        return attr
+    if len(_CANONICAL) >= _CANONICAL_LIMIT:
+        _CANONICAL.clear()
+        _CANONICAL_BY_VALUE.clear()
+    canonical = _CANONICAL_BY_VALUE.setdefault(attr, attr)
+    _CANONICAL[id(attr)] = (attr, canonical)
+    return canonical
+
+
 def signature(op: Operation) -> tuple[tuple, tuple]:
     """(key, objects): what op-local verification reads of ``op`` (class, operand and
     result types, properties; a dense attribute by its class and type only); the key is
-    the property names and the ids of those objects."""
-    parts: list = [type(op), *[o.type for o in op.operands], None, *[r.type for r in op.results]]
+    the property names and the ids of those objects, each taken as its canonical equal
+    (``canonical``) when its kind compares exactly."""
+    c = canonical if ENABLED else _same
+    parts: list = [type(op), *[c(o.type) for o in op.operands], None]
+    parts += [c(r.type) for r in op.results]
     properties = op.properties
     for attr in properties.values():
-        if isinstance(attr, _DENSE):
-            parts += [type(attr), attr.type]  # not the (maybe 100 MB) contents
+        if _is_dense(type(attr)):
+            dense = cast(DenseIntOrFPElementsAttr | DenseResourceAttr, attr)
+            parts += [type(attr), c(dense.type)]  # not the (maybe 100 MB) contents
         else:
-            parts.append(attr)
+            parts.append(c(attr))
     # names by value: equal names are often distinct strings
     return (tuple(properties), *map(id, parts)), tuple(parts)
+
+
+class MemoKey:
+    """A tuple key whose hash is computed once (a signature has dozens of parts and is
+    looked up once per rule)."""
+
+    __slots__ = ("_hash", "parts")
+
+    def __init__(self, parts: tuple) -> None:
+        self.parts = parts
+        self._hash = hash(parts)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MemoKey) and self.parts == other.parts
+
+
+_is_constant = _class_test((ConstOp, ConstShapeOp))
+_is_elements = _class_test((DenseIntOrFPElementsAttr,))
+
+
+def rules_signature(op: Operation) -> tuple[MemoKey | None, tuple]:
+    """(key, objects): what the op rules of ``ir.verify`` read of ``op`` before reading
+    any constant's values: its ``signature`` and which operands are constants (with
+    values a rule can read, or elided). The values a rule reads are keyed per rule
+    (``ir.verify.core.check_op``). None for an op with regions or successors, whose
+    rules may read more."""
+    if op.regions or op.successors:
+        return None, ()
+    key, objects = signature(op)
+    constants = tuple(
+        (2 if _is_elements(type(cast(ConstOp, o.owner).values)) else 1)
+        if _is_constant(type(o.owner))
+        else 0
+        for o in op.operands
+    )
+    return MemoKey((key, constants)), objects
 
 
 class SignatureMemo(Generic[Value]):
@@ -69,13 +190,13 @@ class SignatureMemo(Generic[Value]):
 
     def __init__(self, limit: int = 20_000) -> None:
         self._limit = limit
-        self._entries: dict[tuple, tuple[Value, tuple]] = {}
+        self._entries: dict[object, tuple[Value, tuple]] = {}
 
-    def get(self, key: tuple) -> Value | None:
+    def get(self, key: object) -> Value | None:
         found = self._entries.get(key) if ENABLED else None
         return None if found is None else found[0]
 
-    def put(self, key: tuple, value: Value, objects: tuple) -> None:
+    def put(self, key: object, value: Value, objects: tuple) -> None:
         if not ENABLED:
             return
         if len(self._entries) >= self._limit:
@@ -134,4 +255,12 @@ def interned(attr: AttributeT) -> AttributeT:
     return attr
 
 
-__all__ = ["SignatureMemo", "interned", "memoize_verify", "signature"]
+__all__ = [
+    "MemoKey",
+    "SignatureMemo",
+    "canonical",
+    "interned",
+    "memoize_verify",
+    "rules_signature",
+    "signature",
+]

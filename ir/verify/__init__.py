@@ -26,7 +26,7 @@ from ir.defaults import DEFAULT_SPEC
 from ir.diagnostics import failing_ops
 from ir.verify import op_rules, rescale_rules, spec_rules, stage_rules  # noqa: F401  (register rules)
 from ir.verify.catalog import RULES
-from ir.verify.core import GROUPS, SIGNLESS, TYPED, Checker, is_unsigned, module_rules, rules_for
+from ir.verify.core import GROUPS, SIGNLESS, TYPED, Checker, check_op, is_unsigned, module_rules
 from ir.verify.diagnostic import Diagnostic, Rule, VerificationError
 from ir.verify.target import SpecError, Target, as_target, parse_spec
 
@@ -79,8 +79,7 @@ def diagnose(
     for rule in module_rules(groups):
         rule(checker, module)
     for op in module.walk():
-        for rule in rules_for(type(op), groups):
-            rule(checker, op)
+        check_op(checker, op, groups)
     return checker.diagnostics
 
 

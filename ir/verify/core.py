@@ -3,8 +3,12 @@ small readers rules use to look at types, attributes and constants.
 
 Rules are plain functions registered by decorator, JAX-style: ``@op_rule(RescaleOp)``
 for a rule on every op of a class (subclasses included), ``@module_rule`` for a rule that
-needs the whole module (function boundaries, nesting). Each belongs to a group, and each
-group is one verifier pass:
+needs the whole module (function boundaries, nesting). An op rule reads only the op: its
+class, operand and result types, properties, which operands are ``tosa.const`` /
+``tosa.const_shape`` results and those constants' values, the target, and the stage when
+registered with ``reads_stage=True``. ``check_op`` remembers findings by exactly that, and
+incremental verification (``ir.verify.incremental``) relies on it. Each belongs to a
+group, and each group is one verifier pass:
 
 - ``stage``: where signedness may appear (typed vs signless);
 - ``rescale``: RESCALE's ERROR_IF and REQUIRE lines;
@@ -32,6 +36,8 @@ from ir.builders import numpy_from_dense
 from ir.dialects.syntax import type_text
 from ir.dialects.tosa_ext import ConstOp, ConstShapeOp
 from ir.spec import CONCRETE_ELEMENT_TYPES
+from ir.speedups import ENABLED as SPEEDUPS
+from ir.speedups.identity import MemoKey, SignatureMemo, canonical, rules_signature
 from ir.verify.catalog import RULES
 from ir.verify.diagnostic import Diagnostic
 from ir.verify.target import Target
@@ -58,20 +64,26 @@ OpRule = Callable[[Checker, Operation], None]
 ModuleRule = Callable[[Checker, ModuleOp], None]
 OpT = TypeVar("OpT", bound=Operation)
 
-_OP_RULES: list[tuple[str, tuple[type[Operation], ...], OpRule]] = []
+#: (group, op classes, rule, whether it reads ``check.stage``)
+_OP_RULES: list[tuple[str, tuple[type[Operation], ...], OpRule, bool]] = []
 _MODULE_RULES: list[tuple[str, ModuleRule]] = []
+_STAGE_RULES: set[OpRule] = set()
 
 
 def op_rule(
-    *op_classes: type[OpT], group: str = "spec"
+    *op_classes: type[OpT], group: str = "spec", reads_stage: bool = False
 ) -> Callable[[Callable[[Checker, OpT], None]], Callable[[Checker, OpT], None]]:
     """Register a rule for the ops of ``op_classes``; the rule may name the op by their
-    class (``op: RescaleOp``), since ``rules_for`` hands it no other op."""
+    class (``op: RescaleOp``), since ``rules_for`` hands it no other op. A rule that reads
+    ``check.stage`` says so (``reads_stage``): a pass that changes the stage changes its
+    verdict on ops the pass did not touch."""
     assert group in GROUPS, group
 
     def register(rule: Callable[[Checker, OpT], None]) -> Callable[[Checker, OpT], None]:
         # Stored as a rule on any Operation: rules_for only calls it on instances of op_classes.
-        _OP_RULES.append((group, op_classes, cast(OpRule, rule)))
+        _OP_RULES.append((group, op_classes, cast(OpRule, rule), reads_stage))
+        if reads_stage:
+            _STAGE_RULES.add(cast(OpRule, rule))
         rules_for.cache_clear()
         return rule
 
@@ -89,12 +101,148 @@ def module_rule(group: str) -> Callable[[ModuleRule], ModuleRule]:
 
 
 @cache
-def rules_for(op_class: type[Operation], groups: tuple[str, ...]) -> tuple[OpRule, ...]:
+def rules_for(
+    op_class: type[Operation], groups: tuple[str, ...], stage_only: bool = False
+) -> tuple[OpRule, ...]:
+    """The rules of ``groups`` on ``op_class``, in registration order; with
+    ``stage_only``, just those that read the stage."""
     return tuple(
         rule
-        for group, classes, rule in _OP_RULES
-        if group in groups and issubclass(op_class, classes)
+        for group, classes, rule, reads in _OP_RULES
+        if group in groups and issubclass(op_class, classes) and (reads or not stage_only)
     )
+
+
+def reads_stage_for(op_class: type[Operation], groups: tuple[str, ...]) -> bool:
+    """Whether some rule of ``groups`` on ``op_class`` reads the stage."""
+    return bool(rules_for(op_class, groups, True))
+
+
+def has_op_rules(groups: tuple[str, ...]) -> bool:
+    """Whether any op rule belongs to one of ``groups`` (the stage rules are all module
+    rules)."""
+    return any(group in groups for group, _, _, _ in _OP_RULES)
+
+
+#: the constants read (``constant``) by the rule ``check_op`` is running, else None
+_reads: list[SSAValue] | None = None
+#: a rule's findings are remembered only if the constants it read hold at most this many
+#: bytes (the key keeps them; weights are never read)
+_MEMO_READ_BYTES = 1 << 14
+_MEMO_TABLE_LIMIT = 256
+
+
+class _RuleFindings:
+    """One rule's findings on ops of one ``rules_signature``: by which operands' constant
+    values the rule read (in order) and those values."""
+
+    __slots__ = ("held", "tables")
+
+    def __init__(self) -> None:
+        self.tables: dict[tuple[int, ...], dict[tuple, tuple[tuple[str, str], ...]]] = {}
+        self.held: dict[int, Attribute] = {}  # the value types a key names by id
+
+    def lookup(self, op: Operation) -> tuple[tuple[str, str], ...] | None:
+        for indices, table in self.tables.items():
+            contents = _contents(op, indices)
+            found = table.get(contents) if contents is not None else None
+            if found is not None:
+                return found
+        return None
+
+    def add(self, op: Operation, indices: tuple[int, ...], findings) -> None:
+        contents = _contents(op, indices, self.held)
+        if contents is None:
+            return
+        table = self.tables.setdefault(indices, {})
+        if len(table) >= _MEMO_TABLE_LIMIT:
+            table.clear()
+        table[contents] = findings
+
+
+def _contents(op: Operation, indices: tuple[int, ...], held: dict | None = None) -> tuple | None:
+    """The values of the constant operands at ``indices`` (their type and bytes), None
+    when they hold more than ``_MEMO_READ_BYTES``."""
+    contents = []
+    size = 0
+    for i in indices:
+        values = cast(ConstOp, op.operands[i].owner).values
+        values = cast(DenseIntOrFPElementsAttr, values)
+        data = values.data.data
+        size += len(data)
+        if size > _MEMO_READ_BYTES:
+            return None
+        value_type = canonical(values.type)
+        if held is not None:
+            held[id(value_type)] = value_type
+        contents.append((id(value_type), data))
+    return tuple(contents)
+
+
+def _read_operands(op: Operation, reads: list[SSAValue]) -> tuple[int, ...] | None:
+    """The operand indices of the constants a rule read, in order; None if it read a
+    value that is no operand of ``op``."""
+    indices: list[int] = []
+    operands = op.operands
+    for value in reads:
+        index = next((i for i, o in enumerate(operands) if o is value), None)
+        if index is None:
+            return None
+        if index not in indices:
+            indices.append(index)
+    return tuple(indices)
+
+
+#: findings of each rule, by the rule, the target, the stage for a rule that reads it,
+#: and ``rules_signature``; then by the constants it read (``_RuleFindings``)
+_FINDINGS: SignatureMemo[_RuleFindings] = SignatureMemo()
+
+
+def check_op(
+    check: Checker, op: Operation, groups: tuple[str, ...], *, stage_only: bool = False
+) -> None:
+    """The op rules of ``groups`` on ``op`` (``stage_only``: those that read the stage),
+    in registration order.
+
+    Each rule's findings are remembered: for an op without regions or successors, a rule
+    is a function of what ``rules_signature`` keys and of the values of the constants it
+    reads (``constant`` records them). An op with the same key whose constants at those
+    operands hold the same values makes the rule read the same values in the same order,
+    so it gets the same findings: a table lookup instead of the rule."""
+    rules = rules_for(type(op), groups, stage_only)
+    if not rules:
+        return
+    key, objects = rules_signature(op) if SPEEDUPS else (None, ())
+    if key is None:
+        for rule in rules:
+            rule(check, op)
+        return
+    for rule in rules:
+        _check_rule(check, op, rule, key, objects)
+
+
+def _check_rule(check: Checker, op: Operation, rule: OpRule, key: MemoKey, objects) -> None:
+    global _reads
+    memo_key = (rule, check.target, check.stage if rule in _STAGE_RULES else None, key)
+    entry = _FINDINGS.get(memo_key)
+    known = entry.lookup(op) if entry is not None else None
+    if known is not None:
+        for rule_id, message in known:
+            check.report(rule_id, op, message)
+        return
+    start = len(check.diagnostics)
+    _reads = []
+    try:
+        rule(check, op)
+    finally:
+        reads, _reads = _reads, None
+    indices = _read_operands(op, reads)
+    if indices is None:
+        return
+    if entry is None:
+        entry = _RuleFindings()
+        _FINDINGS.put(memo_key, entry, objects)
+    entry.add(op, indices, tuple((d.rule, d.message) for d in check.diagnostics[start:]))
 
 
 def module_rules(groups: tuple[str, ...]) -> tuple[ModuleRule, ...]:
@@ -179,6 +327,8 @@ def constant(value: SSAValue) -> np.ndarray | None:
     values = owner.values
     if not isinstance(values, DenseIntOrFPElementsAttr):
         return None
+    if _reads is not None:
+        _reads.append(value)  # what check_op's findings memo keys this rule by
     return numpy_from_dense(values)
 
 
@@ -208,12 +358,14 @@ __all__ = [
     "TYPED",
     "Checker",
     "array_prop",
+    "check_op",
     "constant",
     "constant_ints",
     "defined_values",
     "dims_text",
     "element_type",
     "flag",
+    "has_op_rules",
     "int_width",
     "is_constant",
     "is_signed_or_unsigned",
@@ -222,6 +374,7 @@ __all__ = [
     "module_rules",
     "op_rule",
     "ranked_shape",
+    "reads_stage_for",
     "rules_for",
     "shape",
     "spec_type_name",

@@ -87,7 +87,7 @@ def rounding(check: Checker, op: RescaleOp) -> None:
         )
 
 
-@op_rule(RescaleOp, group="rescale")
+@op_rule(RescaleOp, group="rescale", reads_stage=True)
 def unsigned_sides(check: Checker, op: RescaleOp) -> None:
     in_width, out_width = int_width(op.input.type), int_width(op.output.type)
     in_unsigned, out_unsigned = flag(op, "input_unsigned"), flag(op, "output_unsigned")

@@ -38,7 +38,6 @@ from ir.dialects.tosa_ext import (
     WhileOp,
 )
 from ir.spec import tosa_spec
-from ir.speedups.identity import SignatureMemo, signature
 from ir.verify.core import (
     Checker,
     array_prop,
@@ -117,7 +116,9 @@ def _requirement_text(requirements: list[list[str]]) -> str:
 @op_rule(IRDLOperation, group="spec")
 def spec_tables(check: Checker, op: IRDLOperation) -> None:
     """One pass over an op's spec entry: its arguments and names are bound once. (Every
-    spec operator is an IRDLOperation; no other op has an entry.)"""
+    spec operator is an IRDLOperation; no other op has an entry.) Its findings are
+    remembered per signature with the other op rules' (``ir.verify.core.check_op``): a
+    parsed 10k-op module has a few dozen."""
     found = spec_of(type(op), check.target.version)
     if found is None:
         return
@@ -130,38 +131,12 @@ def spec_tables(check: Checker, op: IRDLOperation) -> None:
             f"{check.target.text} cannot run it",
         )
         return
-    key, objects = _memo_key(op, check)
-    known = _FINDINGS.get(key) if key is not None else None
-    if known is not None:
-        for rule, message in known:
-            check.report(rule, op, message)
-        return
-    start = len(check.diagnostics)
     pairs = _arguments(op, spec)
     type_support(check, op, name, spec, pairs)
     compile_time_constants(check, op, pairs)
     env, origin = _symbols(op, pairs)
     shapes(check, op, spec, pairs, env, origin)
     level_limits(check, op, spec, env)
-    if key is not None:
-        _FINDINGS.put(key, [(d.rule, d.message) for d in check.diagnostics[start:]], objects)
-
-
-#: findings (rule, message) of ``spec_tables`` by target and op signature
-#: (``ir.speedups.identity``: identity keys stay valid while held)
-#: (rule, message) of each finding, by signature and target
-_FINDINGS: SignatureMemo[list[tuple[str, str]]] = SignatureMemo()
-
-
-def _memo_key(op: IRDLOperation, check: Checker) -> tuple[tuple | None, tuple]:
-    """What the spec tables read of an op: its class, types and properties (dense
-    contents never; ``ir.speedups.identity.signature``), which operands are constants, and the
-    target; RESIZE also reads its scale's values, so it has no key. Ops with equal keys
-    get equal findings: a parsed 10k-op module has a few dozen keys."""
-    if isinstance(op, ResizeOp) or op.regions or op.successors:
-        return None, ()
-    key, objects = signature(op)
-    return (check.target, key, tuple(is_constant(o) for o in op.operands)), objects
 
 
 def type_support(check: Checker, op: Operation, name: str, spec: dict, pairs) -> None:

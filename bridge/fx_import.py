@@ -53,11 +53,15 @@ class _ModuleImporter:
     def __init__(self, exported_program, target: Target | None):
         self.ep = exported_program
         self.target = target
+        # the signature rebuilds this list on every read
+        self.user_inputs = (
+            None if exported_program is None else set(exported_program.graph_signature.user_inputs)
+        )
 
     def is_user_input(self, node: Node) -> bool:
-        if self.ep is None:
+        if self.user_inputs is None:
             return True
-        return node.name in self.ep.graph_signature.user_inputs
+        return node.name in self.user_inputs
 
     def constant_data(self, node: Node) -> torch.Tensor:
         """The tensor behind a parameter / buffer / lifted-constant placeholder: the one

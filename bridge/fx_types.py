@@ -15,6 +15,7 @@ from xdsl.ir import Attribute
 
 from ir.dialects.tosa_ext import ShapeType
 from ir.dtypes import BY_TOSA_NAME, storage_dtype
+from ir.speedups.shared_attrs import shared, tensor_type
 
 SPECIAL_DTYPE_META = "tosa_special_dtype"
 
@@ -97,12 +98,13 @@ def value_type(meta: dict) -> Attribute:
     """The IR type of an FX node's (first) value."""
     special = special_dtype_name(meta)
     if special == "SHAPE":
-        return ShapeType(len(meta["val"]))
+        rank = len(meta["val"])
+        return shared(("shape", rank), lambda: ShapeType(rank))
     tensor = first_fake_tensor(meta)
     element = SPECIAL_TO_ELEMENT.get(special) if special else None
     if element is None:
-        return TensorType(element_type(tensor.dtype), static_shape(tensor))
-    return TensorType(element, carried_shape(static_shape(tensor), tensor.dtype, element))
+        return tensor_type(element_type(tensor.dtype), static_shape(tensor))
+    return tensor_type(element, carried_shape(static_shape(tensor), tensor.dtype, element))
 
 
 def carried_shape(shape: list[int], dtype: torch.dtype, element: Attribute) -> list[int]:
@@ -114,7 +116,7 @@ def carried_shape(shape: list[int], dtype: torch.dtype, element: Attribute) -> l
 
 
 def tensor_type_of(tensor: torch.Tensor) -> TensorType:
-    return TensorType(element_type(tensor.dtype), static_shape(tensor))
+    return tensor_type(element_type(tensor.dtype), static_shape(tensor))
 
 
 def numpy_of(tensor: torch.Tensor, element: Attribute | None = None) -> np.ndarray:

@@ -22,7 +22,11 @@ from xdsl.ir import Attribute
 
 from ir.dialects.tosa_ext import ConstOp, ConstShapeOp, ShapeType
 from ir.dtypes import FLOAT_STORAGE, storage_dtype  # the one table of storage
-from ir.speedups.identity import interned
+from ir.speedups.shared_attrs import shared, tensor_type
+
+#: a constant of at most this many bytes (a zero point, a shift, a small shape) is one
+#: attribute object per value: models repeat a few such values hundreds of times
+SHARED_CONSTANT_BYTES = 64
 
 
 def dense_from_numpy(array: np.ndarray, element_type: Attribute) -> DenseIntOrFPElementsAttr:
@@ -31,9 +35,14 @@ def dense_from_numpy(array: np.ndarray, element_type: Attribute) -> DenseIntOrFP
     data = np.ascontiguousarray(array, dtype=dtype).tobytes()
     # storage_dtype took only an integer, index or float element type
     dense_element = cast(AnyDenseElement, element_type)
-    return DenseIntOrFPElementsAttr(
-        interned(TensorType(dense_element, array.shape)), BytesAttr(data)
-    )
+    shape = array.shape
+
+    def build() -> DenseIntOrFPElementsAttr:
+        return DenseIntOrFPElementsAttr(tensor_type(dense_element, shape), BytesAttr(data))
+
+    if len(data) > SHARED_CONSTANT_BYTES:
+        return build()
+    return shared(("dense", dense_element, shape, data), build)
 
 
 def flat_storage(attr: DenseIntOrFPElementsAttr) -> np.ndarray:

@@ -107,7 +107,10 @@ def _emit(ctx: RuleContext, spec_name: str, operands, result_types=None, propert
     if result_types is None:
         result_types = [ctx.result_type()]
     op = _op_class(spec_name).create(
-        operands=list(operands), result_types=list(result_types), properties=properties or {}
+        operands=list(operands),
+        result_types=list(result_types),
+        properties=properties or {},
+        location=ctx.location,
     )
     ctx.emit(op)
     return op.results[0] if len(op.results) == 1 else tuple(op.results)
@@ -137,7 +140,7 @@ def _zp(qargs, what: str, ctx: RuleContext) -> int:
     """
     zp = qargs.zp
     entries = list(zp) if isinstance(zp, (list, tuple)) else [zp]
-    if entries and all(z == entries[0] for z in entries):  # one per channel, all alike
+    if entries and entries.count(entries[0]) == len(entries):  # per channel, all alike
         entries = entries[:1]  # equal numbers are equal floats: the same answer, once
     values = {_integral(z, what, ctx) for z in entries}
     if len(values) != 1:

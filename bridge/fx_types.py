@@ -95,7 +95,8 @@ def static_shape(tensor: torch.Tensor) -> list[int]:
 
 
 def value_type(meta: dict) -> Attribute:
-    """The IR type of an FX node's (first) value."""
+    """The IR type of an FX node's (first) value: one object per distinct type
+    (``ir.speedups.shared_attrs``), so verifying a module checks each op signature once."""
     special = special_dtype_name(meta)
     if special == "SHAPE":
         rank = len(meta["val"])

@@ -22,6 +22,7 @@ from xdsl.dialects.builtin import FileLineColLoc, IntAttr, NameLoc, NoneAttr, St
 from xdsl.ir import Attribute
 
 from ir.diagnostics import format_place
+from ir.speedups.prechecked import name_loc
 from ir.speedups.shared_attrs import shared
 
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
@@ -94,11 +95,11 @@ def source_of(meta: dict) -> tuple[str, int] | None:
     return None
 
 
-def node_location(name: str, meta: dict) -> Attribute:
+def node_location(name: str, meta: dict) -> NameLoc:
     """``loc("node_name"("file.py":12:0))``, or ``loc("node_name")`` without a source."""
     source = source_of(meta)
     child = _no_source() if source is None else _file_line(*source)
-    return NameLoc(StringAttr(name), child)
+    return name_loc(name, child)
 
 
 def _no_source() -> Attribute:

@@ -12,15 +12,16 @@ from typing import cast
 import numpy as np
 from xdsl.dialects.builtin import (
     AnyDenseElement,
-    BytesAttr,
     DenseIntOrFPElementsAttr,
     IndexType,
     IntegerType,
+    LocationAttr,
 )
 from xdsl.ir import Attribute
 
 from ir.dialects.tosa_ext import ConstOp, ConstShapeOp, ShapeType
 from ir.dtypes import FLOAT_STORAGE, storage_dtype  # the one table of storage
+from ir.speedups.prechecked import dense_elements
 from ir.speedups.shared_attrs import shared, tensor_type
 
 #: a constant of at most this many bytes (a zero point, a shift, a small shape) is one
@@ -37,7 +38,7 @@ def dense_from_numpy(array: np.ndarray, element_type: Attribute) -> DenseIntOrFP
     shape = array.shape
 
     def build() -> DenseIntOrFPElementsAttr:
-        return DenseIntOrFPElementsAttr(tensor_type(dense_element, shape), BytesAttr(data))
+        return dense_elements(tensor_type(dense_element, shape), data)
 
     if len(data) > SHARED_CONSTANT_BYTES:
         return build()
@@ -64,8 +65,14 @@ def numpy_from_dense(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
 
 def const(array: np.ndarray, element_type: Attribute) -> ConstOp:
     """``tosa.const`` holding ``array``."""
-    values = dense_from_numpy(array, element_type)
-    return ConstOp.create(properties={"values": values}, result_types=[values.type])
+    return const_of(dense_from_numpy(array, element_type))
+
+
+def const_of(values: DenseIntOrFPElementsAttr, location: LocationAttr | None = None) -> ConstOp:
+    """``tosa.const`` holding ``values`` (an attribute many constants may share)."""
+    return ConstOp.create(
+        properties={"values": values}, result_types=[values.type], location=location
+    )
 
 
 def const_shape(values: Sequence[int]) -> ConstShapeOp:
@@ -78,6 +85,7 @@ def const_shape(values: Sequence[int]) -> ConstShapeOp:
 __all__ = [
     "FLOAT_STORAGE",
     "const",
+    "const_of",
     "const_shape",
     "dense_from_numpy",
     "flat_storage",

@@ -30,6 +30,7 @@ from ir.speedups import ENABLED
 from ir.speedups.identity import interned
 
 AttributeT = TypeVar("AttributeT", bound=Attribute)
+ElementT = TypeVar("ElementT", bound=Attribute)
 
 _SHARED: dict[Hashable, Attribute] = {}
 _LIMIT = 50_000
@@ -47,7 +48,7 @@ def shared(key: Hashable, build: Callable[[], AttributeT]) -> AttributeT:
     return found  # pyright: ignore[reportReturnType]  (the key determines the class)
 
 
-def tensor_type(element: Attribute, shape: Sequence[int]) -> TensorType:
+def tensor_type(element: ElementT, shape: Sequence[int]) -> TensorType[ElementT]:
     """``TensorType(element, shape)`` (static shape, no encoding), one per value."""
     dims = tuple(shape)
     if not all(type(d) is int for d in dims):  # xDSL takes IntAttr dims too: its own path

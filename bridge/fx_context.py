@@ -183,7 +183,7 @@ class RuleContext:
         unsigned zero point 200 in ``i8`` reads back as -56, as ExecuTorch writes it."""
         if isinstance(element, IntegerType):  # integer storage: one attribute per number
             number = int(value)
-            values = shared(("scalar", element, number), lambda: _scalar_values(number, element))
+            values = shared(("scalar", number), lambda: _scalar_values(number, element), element)
         else:
             values = _scalar_values(value, element)
         return self.emit(const_of(values, self.location), [name]).results[0]

@@ -333,14 +333,14 @@ def import_negate(ctx: RuleContext, x):
 
 def _int_attr(value, element: Attribute) -> IntegerAttr:
     number = int(value)
-    return shared(("int", number, element), lambda: IntegerAttr(number, element))
+    return shared(("int", number), lambda: IntegerAttr(number, element), element)
 
 
 def _float_attr(value, element: Attribute) -> FloatAttr:
     number = float(value)
     # keyed by its bits: -0.0 == 0.0, and they print differently
     bits = struct.pack("<d", number)
-    return shared(("float", bits, element), lambda: FloatAttr(number, element))
+    return shared(("float", bits), lambda: FloatAttr(number, element), element)
 
 
 @rule("tosa.CLAMP.default")

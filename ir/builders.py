@@ -42,7 +42,7 @@ def dense_from_numpy(array: np.ndarray, element_type: Attribute) -> DenseIntOrFP
 
     if len(data) > SHARED_CONSTANT_BYTES:
         return build()
-    return shared(("dense", dense_element, shape, data), build)
+    return shared(("dense", shape, data), build, dense_element)
 
 
 def flat_storage(attr: DenseIntOrFPElementsAttr) -> np.ndarray:

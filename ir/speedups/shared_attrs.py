@@ -9,11 +9,10 @@ dozen distinct values; and an op whose properties are fresh objects misses the v
 memo (``identity``), which keys by object identity.
 
 Here a builder names what it wants by plain Python values (``key``: a kind and its
-arguments, attribute objects included, which hash by value) and gets the object built
-the first time, by xDSL's own constructor: nothing is skipped, a bad value fails as it
-always did (a failure is not remembered), and a hit is an equal attribute. The object is
-the interned one (``identity.interned``), so ops built from it share it with the rest of
-the module.
+arguments; attributes among them by identity) and gets the object built the first time,
+by xDSL's own constructor: nothing is skipped, a bad value fails as it always did (a
+failure is not remembered), and a hit is an equal attribute. The object is the interned
+one (``identity.interned``), so ops built from it share it with the rest of the module.
 
 Off with ``TOSA_IR_NO_SPEEDUPS=1``: every call builds afresh.
 """
@@ -32,20 +31,25 @@ from ir.speedups.identity import interned
 AttributeT = TypeVar("AttributeT", bound=Attribute)
 ElementT = TypeVar("ElementT", bound=Attribute)
 
-_SHARED: dict[Hashable, Attribute] = {}
+#: key -> (the attribute, the objects whose ids are in the key: held, so the ids stay theirs)
+_SHARED: dict[Hashable, tuple[Attribute, tuple[Attribute, ...]]] = {}
 _LIMIT = 50_000
 
 
-def shared(key: Hashable, build: Callable[[], AttributeT]) -> AttributeT:
-    """The attribute ``build()`` gives, built once per ``key`` (which must determine it)."""
+def shared(key: Hashable, build: Callable[[], AttributeT], *by_identity: Attribute) -> AttributeT:
+    """The attribute ``build()`` gives, built once per ``key`` and ``by_identity``, which
+    together must determine it. ``by_identity`` are attributes it is built from, keyed by
+    their identity: hashing an attribute recurses through all its parameters, and an equal
+    but distinct one merely builds its own."""
     if not ENABLED:
         return build()
-    found = _SHARED.get(key)
+    full_key = (key, *map(id, by_identity)) if by_identity else key
+    found = _SHARED.get(full_key)
     if found is None:
         if len(_SHARED) >= _LIMIT:
             _SHARED.clear()
-        found = _SHARED[key] = interned(build())
-    return found  # pyright: ignore[reportReturnType]  (the key determines the class)
+        found = _SHARED[full_key] = (interned(build()), by_identity)
+    return found[0]  # pyright: ignore[reportReturnType]  (the key determines the class)
 
 
 def tensor_type(element: ElementT, shape: Sequence[int]) -> TensorType[ElementT]:
@@ -53,7 +57,7 @@ def tensor_type(element: ElementT, shape: Sequence[int]) -> TensorType[ElementT]
     dims = tuple(shape)
     if not all(type(d) is int for d in dims):  # xDSL takes IntAttr dims too: its own path
         return TensorType(element, dims)
-    return shared(("tensor", element, dims), lambda: TensorType(element, dims))
+    return shared(("tensor", dims), lambda: TensorType(element, dims), element)
 
 
 __all__ = ["shared", "tensor_type"]

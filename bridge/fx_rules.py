@@ -380,12 +380,14 @@ def multipliers_and_shifts(scales: np.ndarray, width: int) -> tuple[np.ndarray, 
     multipliers = np.rint(mantissa * float(1 << offset)).astype(np.int64)
     exponent = exponent.astype(np.int64)
     overflow = multipliers == 1 << offset
-    multipliers[overflow] //= 2
-    exponent[overflow] += 1
+    if overflow.any():  # (the masked updates cost more than the test, even when empty)
+        multipliers[overflow] //= 2
+        exponent[overflow] += 1
     shifts = offset - exponent
     high = shifts > 62
-    multipliers[high] >>= np.minimum(31, shifts[high] - 62)
-    shifts[high] = 62
+    if high.any():
+        multipliers[high] >>= np.minimum(31, shifts[high] - 62)
+        shifts[high] = 62
     bad = (multipliers < 0) | (shifts < 2) | (shifts > 62)
     if bad.any():
         i = int(np.argmax(bad))
@@ -434,7 +436,7 @@ def import_rescale(
     out_type = tensor_type(out_element, out_type.get_shape())
 
     scale32 = in_element != _integer(48)
-    scale_array = np.fromiter((float(s) for s in scales), dtype=np.float64, count=len(scales))
+    scale_array = np.fromiter(map(float, scales), dtype=np.float64, count=len(scales))
     multipliers, shifts = multipliers_and_shifts(scale_array, 32 if scale32 else 16)
     multipliers = multipliers.astype(np.int32 if scale32 else np.int16)
     shifts = shifts.astype(np.int8)

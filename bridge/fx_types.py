@@ -125,7 +125,7 @@ def numpy_of(tensor: torch.Tensor, element: Attribute | None = None) -> np.ndarr
     their ``ir.dtypes`` storage (ml_dtypes, user-defined numpy dtypes: ``num`` >= 256);
     with ``element``, a ``uint8`` carrier of fp6/fp4 (``SPECIAL_TO_ELEMENT``) as one
     element of that type per byte, fp4 unpacked."""
-    tensor = tensor.detach().cpu().contiguous()
+    tensor = tensor.detach().cpu()  # a strided view is fine: the constant copies it once
     if element is not None and tensor.dtype == torch.uint8 and element in _CARRIED:
         return _carried(tensor.numpy(), element)
     own = DTYPE_TO_ELEMENT.get(tensor.dtype)

@@ -30,9 +30,10 @@ SHARED_CONSTANT_BYTES = 64
 
 
 def dense_from_numpy(array: np.ndarray, element_type: Attribute) -> DenseIntOrFPElementsAttr:
-    """Elements attribute over ``array``'s bytes, cast once to the storage dtype."""
+    """Elements attribute over ``array``'s bytes, cast once to the storage dtype: one copy
+    of them (two when the cast changes the dtype)."""
     dtype = storage_dtype(element_type).newbyteorder("<")
-    data = np.ascontiguousarray(array, dtype=dtype).tobytes()
+    data = np.asarray(array, dtype=dtype).tobytes()  # C order: a strided view copies once
     # storage_dtype took only an integer, index or float element type
     dense_element = cast(AnyDenseElement, element_type)
     shape = array.shape

@@ -14,12 +14,13 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from torch.fx import GraphModule, Node
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerType, LocationAttr
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
-from bridge.fx_types import value_type as _value_type
+from bridge.fx_types import value_type  # one object per distinct type, for the rules too
 from bridge.provenance import describe_source
-from ir.builders import const, const_shape, storage_dtype
-from ir.speedups.identity import interned
+from ir.builders import const_of, const_shape, dense_from_numpy, storage_dtype
+from ir.speedups.shared_attrs import shared
 from ir.tensor_names import set_tensor_names
 
 
@@ -50,12 +51,6 @@ TENSOR_NAME_KEY = "tosa_ir_tensor_name"
 def node_name(node: Node) -> str:
     """The name a node's tensor and location get: ours when we named it, FX's otherwise."""
     return node.meta.get("custom", {}).get(TENSOR_NAME_KEY) or node.name
-
-
-def value_type(meta: dict) -> Attribute:
-    """``fx_types.value_type``, one object per distinct type (``ir.speedups.identity.interned``):
-    verifying the module then checks each op signature once."""
-    return interned(_value_type(meta))
 
 
 class FxImportError(Exception):
@@ -117,7 +112,7 @@ class RuleContext:
     node: Node
     graph: GraphImporting
     name: str
-    location: Attribute
+    location: LocationAttr
 
     @property
     def target(self):
@@ -179,17 +174,19 @@ class RuleContext:
         return op
 
     def const(self, array: np.ndarray, element: Attribute, name: str) -> SSAValue:
-        return self.emit(const(array, element), [name]).results[0]
+        return self.emit(const_of(dense_from_numpy(array, element), self.location), [name]).results[
+            0
+        ]
 
     def scalar_const(self, value: float, element: Attribute, name: str) -> SSAValue:
         """A ``tensor<1xT>`` constant. Integers are stored as their raw bits in T, so an
         unsigned zero point 200 in ``i8`` reads back as -56, as ExecuTorch writes it."""
-        dtype = storage_dtype(element)
-        if np.issubdtype(dtype, np.integer):
-            array = np.array([int(value)], dtype=np.int64).astype(dtype)
+        if isinstance(element, IntegerType):  # integer storage: one attribute per number
+            number = int(value)
+            values = shared(("scalar", number), lambda: _scalar_values(number, element), element)
         else:
-            array = np.array([value], dtype=dtype)
-        return self.const(array, element, name)
+            values = _scalar_values(value, element)
+        return self.emit(const_of(values, self.location), [name]).results[0]
 
     def shape_operand(self, arg: Any, name: str) -> SSAValue:
         """A ``!tosa.shape`` operand: a CONST_SHAPE node, or a literal list made one."""
@@ -220,6 +217,16 @@ class RuleContext:
                 self.node, f"region '{region_name}' takes ({got}) but is given ({want})"
             )
         return ImportedRegion(Region(block), region_name, input_names)
+
+
+def _scalar_values(value: float, element: Attribute) -> DenseIntOrFPElementsAttr:
+    """The ``tensor<1xT>`` elements of ``RuleContext.scalar_const``."""
+    dtype = storage_dtype(element)
+    if np.issubdtype(dtype, np.integer):
+        array = np.array([int(value)], dtype=np.int64).astype(dtype)
+    else:
+        array = np.array([value], dtype=dtype)
+    return dense_from_numpy(array, element)
 
 
 class ImportedRegion(NamedTuple):

@@ -17,9 +17,9 @@ import operator
 
 import torch
 from torch.fx import GraphModule, Node
-from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.dialects.builtin import LocationAttr, ModuleOp, TensorType
 from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Attribute, Block, Region, SSAValue
+from xdsl.ir import Block, Region, SSAValue
 
 from bridge.fx_context import (
     FxImportError,
@@ -32,7 +32,7 @@ from bridge.fx_context import (
 from bridge.fx_rules import RULES
 from bridge.fx_types import UnsupportedTypeError, numpy_of
 from bridge.provenance import node_location
-from ir.builders import const
+from ir.builders import const_of, dense_from_numpy
 from ir.diagnostics import failing_ops, format_place, fx_node_of, source_of
 from ir.dialects.tosa_ext import YieldOp
 from ir.tensor_names import name_dicts, set_tensor_names
@@ -53,11 +53,15 @@ class _ModuleImporter:
     def __init__(self, exported_program, target: Target | None):
         self.ep = exported_program
         self.target = target
+        # the signature rebuilds this list on every read
+        self.user_inputs = (
+            None if exported_program is None else set(exported_program.graph_signature.user_inputs)
+        )
 
     def is_user_input(self, node: Node) -> bool:
-        if self.ep is None:
+        if self.user_inputs is None:
             return True
-        return node.name in self.ep.graph_signature.user_inputs
+        return node.name in self.user_inputs
 
     def constant_data(self, node: Node) -> torch.Tensor:
         """The tensor behind a parameter / buffer / lifted-constant placeholder: the one
@@ -192,7 +196,7 @@ class _GraphImporter:
             return
         self.values[node] = self._constant(node, name, location)
 
-    def _constant(self, node: Node, name: str, location: Attribute) -> SSAValue:
+    def _constant(self, node: Node, name: str, location: LocationAttr) -> SSAValue:
         tensor = self.module.constant_data(node)
         declared = value_type(node.meta)
         if not isinstance(declared, TensorType):
@@ -204,8 +208,7 @@ class _GraphImporter:
                 f"constant data has shape {list(data.shape)}, graph says "
                 f"{list(declared.get_shape())}",
             )
-        op = const(data, declared.element_type)
-        op.location = location
+        op = const_of(dense_from_numpy(data, declared.element_type), location)
         set_tensor_names(op, [name])
         self.block.add_op(op)
         return op.results[0]

@@ -16,6 +16,7 @@ tested against the targets ExecuTorch registers node visitors for.
 from __future__ import annotations
 
 import operator
+import struct
 from collections.abc import Callable
 
 import numpy as np
@@ -31,7 +32,6 @@ from xdsl.dialects.builtin import (
     IntegerType,
     Signedness,
     StringAttr,
-    TensorType,
     i32,
     i64,
 )
@@ -41,6 +41,7 @@ from bridge.fx_context import FxImportError, RuleContext, value_type
 from bridge.fx_types import element_type, special_dtype_name
 from ir.builders import const_shape
 from ir.dialects import tosa_ext as tosa
+from ir.speedups.shared_attrs import shared, tensor_type
 from ir.tensor_names import set_region_names
 
 Rule = Callable[..., SSAValue | tuple[SSAValue, ...]]
@@ -64,23 +65,33 @@ def _op_class(spec_name: str) -> type[tosa.TosaOp]:
 
 
 def _i64s(values) -> DenseArrayBase:
-    return DenseArrayBase.from_list(i64, [int(v) for v in values])
+    ints = tuple(int(v) for v in values)
+    return shared(("i64s", ints), lambda: DenseArrayBase.from_list(i64, ints))
 
 
 def _i32s(values) -> DenseArrayBase:
-    return DenseArrayBase.from_list(i32, [int(v) for v in values])
+    ints = tuple(int(v) for v in values)
+    return shared(("i32s", ints), lambda: DenseArrayBase.from_list(i32, ints))
 
 
 def _i32(value: int) -> IntegerAttr:
-    return IntegerAttr(int(value), i32)
+    number = int(value)
+    return shared(("i32", number), lambda: IntegerAttr(number, i32))
 
 
 def _bool(value: bool) -> IntegerAttr:
-    return IntegerAttr.from_bool(bool(value))
+    flag = bool(value)
+    return shared(("bool", flag), lambda: IntegerAttr.from_bool(flag))
 
 
 def _nan_mode(name: str) -> tosa.NanModeAttr:
-    return tosa.NanModeAttr(tosa.NanMode(name))
+    if not isinstance(name, str):
+        return tosa.NanModeAttr(tosa.NanMode(name))  # fails as xDSL says
+    return shared(("nan_mode", name), lambda: tosa.NanModeAttr(tosa.NanMode(name)))
+
+
+def _integer(width: int, signedness: Signedness = Signedness.SIGNLESS) -> IntegerType:
+    return shared(("integer", width, signedness), lambda: IntegerType(width, signedness))
 
 
 def _elem(value: SSAValue) -> Attribute:
@@ -96,7 +107,10 @@ def _emit(ctx: RuleContext, spec_name: str, operands, result_types=None, propert
     if result_types is None:
         result_types = [ctx.result_type()]
     op = _op_class(spec_name).create(
-        operands=list(operands), result_types=list(result_types), properties=properties or {}
+        operands=list(operands),
+        result_types=list(result_types),
+        properties=properties or {},
+        location=ctx.location,
     )
     ctx.emit(op)
     return op.results[0] if len(op.results) == 1 else tuple(op.results)
@@ -126,6 +140,8 @@ def _zp(qargs, what: str, ctx: RuleContext) -> int:
     """
     zp = qargs.zp
     entries = list(zp) if isinstance(zp, (list, tuple)) else [zp]
+    if entries and entries.count(entries[0]) == len(entries):  # per channel, all alike
+        entries = entries[:1]  # equal numbers are equal floats: the same answer, once
     values = {_integral(z, what, ctx) for z in entries}
     if len(values) != 1:
         raise FxImportError.at(ctx.node, f"{what} zero point varies per channel: {entries}")
@@ -288,7 +304,7 @@ def import_argmax(ctx: RuleContext, x, axis, *, nan_mode="PROPAGATE"):
 
 @rule("tosa.MUL.default")
 def import_mul(ctx: RuleContext, a, b, *, shift=0):
-    shift_const = ctx.scalar_const(shift, IntegerType(8), f"{ctx.name}_shift")
+    shift_const = ctx.scalar_const(shift, _integer(8), f"{ctx.name}_shift")
     return _emit(ctx, "MUL", [ctx.value(a), ctx.value(b), shift_const])
 
 
@@ -315,20 +331,24 @@ def import_negate(ctx: RuleContext, x):
     return _emit(ctx, "NEGATE", [value, *zps])
 
 
+def _int_attr(value, element: Attribute) -> IntegerAttr:
+    number = int(value)
+    return shared(("int", number), lambda: IntegerAttr(number, element), element)
+
+
+def _float_attr(value, element: Attribute) -> FloatAttr:
+    number = float(value)
+    # keyed by its bits: -0.0 == 0.0, and they print differently
+    bits = struct.pack("<d", number)
+    return shared(("float", bits), lambda: FloatAttr(number, element), element)
+
+
 @rule("tosa.CLAMP.default")
 def import_clamp(ctx: RuleContext, x, min_val, max_val, *, nan_mode="PROPAGATE"):
     value = ctx.value(x)
     element = _elem(value)
-    if isinstance(element, IntegerType):
-        bounds = {
-            "min_val": IntegerAttr(int(min_val), element),
-            "max_val": IntegerAttr(int(max_val), element),
-        }
-    else:
-        bounds = {
-            "min_val": FloatAttr(float(min_val), element),
-            "max_val": FloatAttr(float(max_val), element),
-        }
+    bound = _int_attr if isinstance(element, IntegerType) else _float_attr
+    bounds = {"min_val": bound(min_val, element), "max_val": bound(max_val, element)}
     return _emit(ctx, "CLAMP", [value], properties={**bounds, "nan_mode": _nan_mode(nan_mode)})
 
 
@@ -360,12 +380,14 @@ def multipliers_and_shifts(scales: np.ndarray, width: int) -> tuple[np.ndarray, 
     multipliers = np.rint(mantissa * float(1 << offset)).astype(np.int64)
     exponent = exponent.astype(np.int64)
     overflow = multipliers == 1 << offset
-    multipliers[overflow] //= 2
-    exponent[overflow] += 1
+    if overflow.any():  # (the masked updates cost more than the test, even when empty)
+        multipliers[overflow] //= 2
+        exponent[overflow] += 1
     shifts = offset - exponent
     high = shifts > 62
-    multipliers[high] >>= np.minimum(31, shifts[high] - 62)
-    shifts[high] = 62
+    if high.any():
+        multipliers[high] >>= np.minimum(31, shifts[high] - 62)
+        shifts[high] = 62
     bad = (multipliers < 0) | (shifts < 2) | (shifts > 62)
     if bad.any():
         i = int(np.argmax(bad))
@@ -377,10 +399,17 @@ def multipliers_and_shifts(scales: np.ndarray, width: int) -> tuple[np.ndarray, 
     return multipliers, shifts
 
 
+def _single_round() -> tosa.RoundingModeAttr:
+    return shared(
+        ("rounding_mode", "SINGLE_ROUND"),
+        lambda: tosa.RoundingModeAttr(tosa.RoundingMode.SINGLE_ROUND),
+    )
+
+
 def _unsigned(element: Attribute) -> Attribute:
     if not _is_int(element, 8, 16):
         raise ValueError(f"only 8- and 16-bit values can be unsigned, got {element}")
-    return IntegerType(element.width.data, Signedness.UNSIGNED)
+    return _integer(element.width.data, Signedness.UNSIGNED)
 
 
 @rule("tosa.RESCALE.default")
@@ -404,23 +433,23 @@ def import_rescale(
         raise ValueError(f"output zero point must be 0 for a {out_element} output, got {output_zp}")
     if output_unsigned:
         out_element = _unsigned(out_element)  # the typed stage shows uint8 IO as ui8
-    out_type = TensorType(out_element, out_type.get_shape())
+    out_type = tensor_type(out_element, out_type.get_shape())
 
-    scale32 = in_element != IntegerType(48)
-    scale_array = np.fromiter((float(s) for s in scales), dtype=np.float64, count=len(scales))
+    scale32 = in_element != _integer(48)
+    scale_array = np.fromiter(map(float, scales), dtype=np.float64, count=len(scales))
     multipliers, shifts = multipliers_and_shifts(scale_array, 32 if scale32 else 16)
     multipliers = multipliers.astype(np.int32 if scale32 else np.int16)
     shifts = shifts.astype(np.int8)
     operands = [
         value,
-        ctx.const(multipliers, IntegerType(32 if scale32 else 16), f"{ctx.name}_multipliers"),
-        ctx.const(shifts, IntegerType(8), f"{ctx.name}_shifts"),
+        ctx.const(multipliers, _integer(32 if scale32 else 16), f"{ctx.name}_multipliers"),
+        ctx.const(shifts, _integer(8), f"{ctx.name}_shifts"),
         ctx.scalar_const(input_zp, in_element, f"{ctx.name}_input_zp"),
         ctx.scalar_const(output_zp, out_element, f"{ctx.name}_output_zp"),
     ]
     props = {
         "scale32": _bool(scale32),
-        "rounding_mode": tosa.RoundingModeAttr(tosa.RoundingMode.SINGLE_ROUND),
+        "rounding_mode": _single_round(),
         "per_channel": _bool(len(scales) > 1),
         "input_unsigned": _bool(input_unsigned),
         "output_unsigned": _bool(output_unsigned),
@@ -435,9 +464,9 @@ def _conv_acc_type(input_element: Attribute, output_element: Attribute) -> Attri
     """ExecuTorch's accumulator: the output type, f16 for fp8 inputs, f32 for 16-bit
     float outputs."""
     if type(input_element).__name__.startswith("Float8"):
-        return Float16Type()
+        return shared("f16", Float16Type)
     if isinstance(output_element, Float16Type | BFloat16Type):
-        return Float32Type()
+        return shared("f32", Float32Type)
     return output_element
 
 
@@ -473,7 +502,7 @@ def _transpose_conv_acc_type(output_element: Attribute) -> Attribute:
     accumulate"), so the verifier would refuse ExecuTorch's graph; f32 is the spec's mode
     and what ExecuTorch's own CONV2D visitor picks for bf16."""
     if isinstance(output_element, BFloat16Type):
-        return Float32Type()
+        return shared("f32", Float32Type)
     return output_element
 
 

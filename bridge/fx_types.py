@@ -15,6 +15,7 @@ from xdsl.ir import Attribute
 
 from ir.dialects.tosa_ext import ShapeType
 from ir.dtypes import BY_TOSA_NAME, storage_dtype
+from ir.speedups.shared_attrs import shared, tensor_type
 
 SPECIAL_DTYPE_META = "tosa_special_dtype"
 
@@ -94,15 +95,17 @@ def static_shape(tensor: torch.Tensor) -> list[int]:
 
 
 def value_type(meta: dict) -> Attribute:
-    """The IR type of an FX node's (first) value."""
+    """The IR type of an FX node's (first) value: one object per distinct type
+    (``ir.speedups.shared_attrs``), so verifying a module checks each op signature once."""
     special = special_dtype_name(meta)
     if special == "SHAPE":
-        return ShapeType(len(meta["val"]))
+        rank = len(meta["val"])
+        return shared(("shape", rank), lambda: ShapeType(rank))
     tensor = first_fake_tensor(meta)
     element = SPECIAL_TO_ELEMENT.get(special) if special else None
     if element is None:
-        return TensorType(element_type(tensor.dtype), static_shape(tensor))
-    return TensorType(element, carried_shape(static_shape(tensor), tensor.dtype, element))
+        return tensor_type(element_type(tensor.dtype), static_shape(tensor))
+    return tensor_type(element, carried_shape(static_shape(tensor), tensor.dtype, element))
 
 
 def carried_shape(shape: list[int], dtype: torch.dtype, element: Attribute) -> list[int]:
@@ -114,7 +117,7 @@ def carried_shape(shape: list[int], dtype: torch.dtype, element: Attribute) -> l
 
 
 def tensor_type_of(tensor: torch.Tensor) -> TensorType:
-    return TensorType(element_type(tensor.dtype), static_shape(tensor))
+    return tensor_type(element_type(tensor.dtype), static_shape(tensor))
 
 
 def numpy_of(tensor: torch.Tensor, element: Attribute | None = None) -> np.ndarray:
@@ -122,7 +125,7 @@ def numpy_of(tensor: torch.Tensor, element: Attribute | None = None) -> np.ndarr
     their ``ir.dtypes`` storage (ml_dtypes, user-defined numpy dtypes: ``num`` >= 256);
     with ``element``, a ``uint8`` carrier of fp6/fp4 (``SPECIAL_TO_ELEMENT``) as one
     element of that type per byte, fp4 unpacked."""
-    tensor = tensor.detach().cpu().contiguous()
+    tensor = tensor.detach().cpu()  # a strided view is fine: the constant copies it once
     if element is not None and tensor.dtype == torch.uint8 and element in _CARRIED:
         return _carried(tensor.numpy(), element)
     own = DTYPE_TO_ELEMENT.get(tensor.dtype)

@@ -22,6 +22,8 @@ from xdsl.dialects.builtin import FileLineColLoc, IntAttr, NameLoc, NoneAttr, St
 from xdsl.ir import Attribute
 
 from ir.diagnostics import format_place
+from ir.speedups.prechecked import name_loc
+from ir.speedups.shared_attrs import shared
 
 _FRAME = re.compile(r'File "(?P<file>[^"]+)", line (?P<line>\d+)')
 _LIBRARY_PARTS = ("site-packages", "dist-packages")
@@ -93,13 +95,23 @@ def source_of(meta: dict) -> tuple[str, int] | None:
     return None
 
 
-def node_location(name: str, meta: dict) -> Attribute:
+def node_location(name: str, meta: dict) -> NameLoc:
     """``loc("node_name"("file.py":12:0))``, or ``loc("node_name")`` without a source."""
     source = source_of(meta)
-    child: Attribute = NoneAttr()
-    if source is not None:
-        child = FileLineColLoc(StringAttr(source[0]), IntAttr(source[1]), IntAttr(0))
-    return NameLoc(StringAttr(name), child)
+    child = _no_source() if source is None else _file_line(*source)
+    return name_loc(name, child)
+
+
+def _no_source() -> Attribute:
+    return shared("NoneAttr", NoneAttr)
+
+
+def _file_line(file: str, line: int) -> Attribute:
+    """One location object per source line (a model's nodes share a few dozen)."""
+    return shared(
+        ("FileLineColLoc", file, line),
+        lambda: FileLineColLoc(StringAttr(file), IntAttr(line), IntAttr(0)),
+    )
 
 
 def describe_source(meta: dict) -> str:

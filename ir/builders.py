@@ -12,28 +12,38 @@ from typing import cast
 import numpy as np
 from xdsl.dialects.builtin import (
     AnyDenseElement,
-    BytesAttr,
     DenseIntOrFPElementsAttr,
     IndexType,
     IntegerType,
-    TensorType,
+    LocationAttr,
 )
 from xdsl.ir import Attribute
 
 from ir.dialects.tosa_ext import ConstOp, ConstShapeOp, ShapeType
 from ir.dtypes import FLOAT_STORAGE, storage_dtype  # the one table of storage
-from ir.speedups.identity import interned
+from ir.speedups.prechecked import dense_elements
+from ir.speedups.shared_attrs import shared, tensor_type
+
+#: a constant of at most this many bytes (a zero point, a shift, a small shape) is one
+#: attribute object per value: models repeat a few such values hundreds of times
+SHARED_CONSTANT_BYTES = 64
 
 
 def dense_from_numpy(array: np.ndarray, element_type: Attribute) -> DenseIntOrFPElementsAttr:
-    """Elements attribute over ``array``'s bytes, cast once to the storage dtype."""
+    """Elements attribute over ``array``'s bytes, cast once to the storage dtype: one copy
+    of them (two when the cast changes the dtype)."""
     dtype = storage_dtype(element_type).newbyteorder("<")
-    data = np.ascontiguousarray(array, dtype=dtype).tobytes()
+    data = np.asarray(array, dtype=dtype).tobytes()  # C order: a strided view copies once
     # storage_dtype took only an integer, index or float element type
     dense_element = cast(AnyDenseElement, element_type)
-    return DenseIntOrFPElementsAttr(
-        interned(TensorType(dense_element, array.shape)), BytesAttr(data)
-    )
+    shape = array.shape
+
+    def build() -> DenseIntOrFPElementsAttr:
+        return dense_elements(tensor_type(dense_element, shape), data)
+
+    if len(data) > SHARED_CONSTANT_BYTES:
+        return build()
+    return shared(("dense", shape, data), build, dense_element)
 
 
 def flat_storage(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
@@ -56,8 +66,14 @@ def numpy_from_dense(attr: DenseIntOrFPElementsAttr) -> np.ndarray:
 
 def const(array: np.ndarray, element_type: Attribute) -> ConstOp:
     """``tosa.const`` holding ``array``."""
-    values = dense_from_numpy(array, element_type)
-    return ConstOp.create(properties={"values": values}, result_types=[values.type])
+    return const_of(dense_from_numpy(array, element_type))
+
+
+def const_of(values: DenseIntOrFPElementsAttr, location: LocationAttr | None = None) -> ConstOp:
+    """``tosa.const`` holding ``values`` (an attribute many constants may share)."""
+    return ConstOp.create(
+        properties={"values": values}, result_types=[values.type], location=location
+    )
 
 
 def const_shape(values: Sequence[int]) -> ConstShapeOp:
@@ -70,6 +86,7 @@ def const_shape(values: Sequence[int]) -> ConstShapeOp:
 __all__ = [
     "FLOAT_STORAGE",
     "const",
+    "const_of",
     "const_shape",
     "dense_from_numpy",
     "flat_storage",

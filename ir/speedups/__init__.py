@@ -24,13 +24,18 @@ same switch.
 | | | shapes, RESCALE lines) evaluated afresh on every op |
 | printer type text | ``type_text`` | ``Printer.print_attribute`` on every tensor type |
 | flatbuffer locations | ``locations`` | a parser / printer per op location (``tosa_flatbuffer``) |
+| shared attributes | ``shared_attrs`` | a fresh, verified attribute per use (FX import, |
+| | | ``ir.builders``' small constants) |
+| prechecked attributes | ``prechecked`` | xDSL verifying a dense constant's type or a |
+| | | name location's child again on every construction |
 
 Interning and the two memos are coupled through object identity: the memos key an op by
 the ids of its type and property objects, so they hit often only when equal types are
-one object (``identity.interned``). The memos hold the objects they key by, so an id in
-a key cannot be taken by another object while the entry lives; a large constant's bytes,
-which the findings memo keys by identity too, are held weakly instead, and an entry whose
-bytes died is dropped rather than matched.
+one object (``identity.interned``; ``shared_attrs`` hands out interned objects, so an op
+built from its shared properties hits too). The memos hold the objects they key by, so an
+id in a key cannot be taken by another object while the entry lives; a large constant's
+bytes, which the findings memo keys by identity too, are held weakly instead, and an entry
+whose bytes died is dropped rather than matched.
 """
 
 from __future__ import annotations

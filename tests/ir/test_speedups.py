@@ -10,6 +10,13 @@ project derives from its texts (run as a script, this file prints them as JSON):
   generic form with locations), its flatbuffer bytes, the text and the flatbuffer read
   back and printed again, and the verifier's findings.
 
+- the FX import (``bridge.fx_to_ir``) of ExampleCNN under INT with uint8 IO and under FP
+  (FP keeps its ReLU6 as CLAMP): the typed module printed (custom form, generic form with
+  locations), imported twice in a row (the second import reuses what the first built);
+  and the errors of the same graphs made bad where a value becomes an attribute (a
+  transpose permutation outside i32, a clamp bound beyond f32), each
+  twice: a failure must be the same, and the same again.
+
 The two must be equal, entry by entry; each process also says whether its speed-ups ran.
 """
 
@@ -143,13 +150,64 @@ def _op_table_outputs() -> dict[str, str]:
     return outputs
 
 
+def _fx_import_outputs() -> dict[str, str]:
+    import ir
+    from bridge.capture import quiet
+    from bridge.fx_import import fx_to_ir
+    from bridge.partitioner import tosa_level_partitions
+    from drivers.example import ExampleCNN, example_inputs
+
+    outputs = {}
+    for spec, uint8_io in (("TOSA-1.0+INT", True), ("TOSA-1.0+FP", False)):
+        with quiet():
+            partitions = tosa_level_partitions(ExampleCNN(), example_inputs(), spec, uint8_io)
+        for index, p in enumerate(partitions):
+            name = f"fx {spec} partition {index}"
+            for run in ("first", "again"):
+                module = fx_to_ir(p.graph_module, p.exported_program, spec=spec)
+                outputs[f"{name} {run} custom"] = ir.print_module(module)
+                outputs[f"{name} {run} generic"] = ir.print_module(
+                    module, generic=True, debuginfo=True
+                )
+            for fault, node, arg, value in _fx_faults(p.graph_module):
+                saved = node.args
+                node.args = (*saved[:arg], value, *saved[arg + 1 :])
+                try:
+                    for run in ("first", "again"):
+                        outputs[f"{name} {fault} {run}"] = _guarded(
+                            lambda p=p, spec=spec: ir.print_module(
+                                fx_to_ir(p.graph_module, p.exported_program, spec=spec)
+                            )
+                        )
+                finally:
+                    node.args = saved
+    return outputs
+
+
+def _fx_faults(graph_module) -> list[tuple]:
+    """(what, node, argument index, bad value): values no attribute of theirs can hold."""
+    faults = []
+    for node in graph_module.graph.nodes:
+        target = getattr(node.target, "__name__", "")
+        if target == "tosa.TRANSPOSE.default":
+            faults.append(("permutation outside i32", node, 1, [0, 1 << 40, 2, 3]))
+        if target == "tosa.CLAMP.default":
+            faults.append(("clamp bound beyond f32", node, 1, 1e300))
+    return faults[:2]
+
+
 def _probe() -> dict[str, str]:
     import ir.speedups
     from ir.dialects.tosa_ext import AddOp
 
     memoized = AddOp.verify_.__name__ == "verify_once"
     assert memoized == ir.speedups.ENABLED, "the verify memo does not follow the switch"
-    return {"speedups ran": str(ir.speedups.ENABLED), **_lit_outputs(), **_op_table_outputs()}
+    return {
+        "speedups ran": str(ir.speedups.ENABLED),
+        **_lit_outputs(),
+        **_op_table_outputs(),
+        **_fx_import_outputs(),
+    }
 
 
 if __name__ == "__main__":

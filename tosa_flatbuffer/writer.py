@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import importlib.metadata
 import io
+from functools import cache
 from typing import cast
 
-import flatbuffers
 import numpy as np
 from tosa import (
     OpLocation,
@@ -53,6 +53,7 @@ from ir.dialects.tosa_ext import (
     VariableWriteOp,
     YieldOp,
 )
+from ir import speedups
 from ir.speedups.locations import plain_location_text
 from ir.tensor_names import function_tensor_names, region_names, tensor_names
 from tosa_flatbuffer.decode import (
@@ -63,6 +64,7 @@ from tosa_flatbuffer.decode import (
     FbTensor,
     FlatbufferError,
 )
+from tosa_flatbuffer.emitter import BuilderEmitter, Emitter, TableLayout, layout_of
 from tosa_flatbuffer.fields import TO_FILE, FieldContext, FieldError
 from tosa_flatbuffer.schema import (
     FIELD_KINDS,
@@ -79,6 +81,8 @@ from tosa_flatbuffer.schema import (
 )
 
 MAIN = "main"
+#: tensor data starts 8-aligned, for readers that map it in place
+_DATA_ALIGNMENT = 8
 
 # ============================================================================= plan
 
@@ -308,6 +312,7 @@ def _location_text(op: Operation) -> str:
 # ============================================================================= emit
 
 
+@cache
 def _software_version() -> tuple[int, int, int, str]:
     """The serialization library's version, as ExecuTorch's and MLIR's writers record it."""
     parts = importlib.metadata.version("tosa-tools").split(".")
@@ -319,170 +324,139 @@ def _software_version() -> tuple[int, int, int, str]:
 #: attributes, alignment): enough that the builder never doubles a weight-sized buffer
 _RECORD_BYTES = 1024
 
+_GRAPH = layout_of(TosaGraph, "TosaGraph")
+_VERSION = layout_of(Version, "Version")
+_SOFTWARE_VERSION = layout_of(SoftwareVersion, "SoftwareVersion")
+_REGION = layout_of(TosaRegion, "TosaRegion")
+_BLOCK = layout_of(TosaBasicBlock, "TosaBasicBlock")
+_TENSOR = layout_of(TosaTensor, "TosaTensor")
+_SHAPE = layout_of(TosaShape, "TosaShape")
+_OPERATOR = layout_of(TosaOperator, "TosaOperator")
+_LOCATION = layout_of(OpLocation, "OpLocation")
 
-def emit(graph: FbGraph) -> bytes:
+
+@cache
+def _attribute_layout(spec_name: str) -> TableLayout:
+    table = attribute_table(spec_name)
+    return layout_of(table.module, table.cls.__name__)
+
+
+def emit(graph: FbGraph, out: Emitter | BuilderEmitter | None = None) -> bytes:
+    """The records as a file, written by ``out``: by default the direct ``Emitter``, or
+    the ``flatbuffers`` Builder with the speed-ups off; the same bytes either way."""
+    if out is None:
+        out = Emitter() if speedups.ENABLED else _builder_for(graph)
+    regions = [_emit_region(out, name, blocks) for name, blocks in graph.regions.items()]
+    regions_vec = out.offsets(regions)
+    major, minor, patch, draft = graph.version
+    version = out.table(
+        _VERSION, (("_Major", major), ("_Minor", minor), ("_Patch", patch), ("_Draft", draft))
+    )
+    software = _emit_software_version(out)
+    root = out.table(
+        _GRAPH, (("Version", version), ("Regions", regions_vec), ("SoftwareVersion", software))
+    )
+    return out.finish(root, FILE_IDENTIFIER)
+
+
+def _builder_for(graph: FbGraph) -> BuilderEmitter:
+    """A Builder sized for the whole file, so that it never doubles its buffer."""
     blocks = [blk for b in graph.regions.values() for blk in b]
     data_bytes = sum(
         t.data.nbytes for blk in blocks for t in blk.tensors.values() if t.data is not None
     )
     records = sum(len(blk.tensors) + len(blk.operators) for blk in blocks)
     locations = sum(len(o.location) for blk in blocks for o in blk.operators)
-    builder = flatbuffers.Builder(data_bytes + _RECORD_BYTES * records + locations + 4096)
-    regions = [_emit_region(builder, name, blocks) for name, blocks in graph.regions.items()]
-    regions_vec = _offsets(builder, TosaGraph.StartRegionsVector, regions)
-    major, minor, patch, draft = graph.version
-    Version.Start(builder)
-    Version.Add_Major(builder, major)
-    Version.Add_Minor(builder, minor)
-    Version.Add_Patch(builder, patch)
-    Version.Add_Draft(builder, draft)
-    version = Version.End(builder)
-    software = _emit_software_version(builder)
-    TosaGraph.Start(builder)
-    TosaGraph.AddVersion(builder, version)
-    TosaGraph.AddRegions(builder, regions_vec)
-    TosaGraph.AddSoftwareVersion(builder, software)
-    builder.Finish(TosaGraph.End(builder), file_identifier=FILE_IDENTIFIER)
-    return bytes(memoryview(builder.Bytes)[builder.Head() :])  # one copy (Output() makes two)
+    return BuilderEmitter(data_bytes + _RECORD_BYTES * records + locations + 4096)
 
 
-def _emit_software_version(builder) -> int:
+def _emit_software_version(out) -> int:
     major, minor, micro, modifier = _software_version()
-    text = builder.CreateString(modifier)
-    SoftwareVersion.Start(builder)
-    SoftwareVersion.Add_Major(builder, major)
-    SoftwareVersion.Add_Minor(builder, minor)
-    SoftwareVersion.Add_Micro(builder, micro)
-    SoftwareVersion.Add_Modifier(builder, text)
-    return SoftwareVersion.End(builder)
+    text = out.string(modifier)
+    return out.table(
+        _SOFTWARE_VERSION,
+        (("_Major", major), ("_Minor", minor), ("_Micro", micro), ("_Modifier", text)),
+    )
 
 
-def _offsets(builder, start, offsets: list[int]) -> int:
-    start(builder, len(offsets))
-    for off in reversed(offsets):
-        builder.PrependUOffsetTRelative(off)
-    return builder.EndVector()
+def _emit_region(out, name: str, blocks: list[FbBlock]) -> int:
+    blocks_vec = out.offsets([_emit_block(out, b) for b in blocks])
+    name_off = out.string(name)
+    return out.table(_REGION, (("Name", name_off), ("Blocks", blocks_vec)))
 
 
-def _strings(builder, start, texts) -> int:
-    return _offsets(builder, start, [builder.CreateString(t) for t in texts])
-
-
-def _bytes(builder, data, alignment: int = 8) -> int:
-    """A [ubyte] vector of ``data``, copied once, aligned for readers that map it in place."""
-    raw = memoryview(data).cast("B")
-    size = raw.nbytes
-    builder.StartVector(1, size, alignment)
-    builder.head = builder.Head() - size
-    builder.Bytes[builder.Head() : builder.Head() + size] = raw
-    builder.vectorNumElems = size
-    return builder.EndVector()
-
-
-def _emit_region(builder, name: str, blocks: list[FbBlock]) -> int:
-    offsets = [_emit_block(builder, b) for b in blocks]
-    blocks_vec = _offsets(builder, TosaRegion.StartBlocksVector, offsets)
-    name_off = builder.CreateString(name)
-    TosaRegion.Start(builder)
-    TosaRegion.AddName(builder, name_off)
-    TosaRegion.AddBlocks(builder, blocks_vec)
-    return TosaRegion.End(builder)
-
-
-def _emit_block(builder, block: FbBlock) -> int:
+def _emit_block(out, block: FbBlock) -> int:
     tensors = [t for t in block.tensors.values() if t.dtype != DType.SHAPE]
     shapes = [t for t in block.tensors.values() if t.dtype == DType.SHAPE]
-    operators = _offsets(
-        builder,
-        TosaBasicBlock.StartOperatorsVector,
-        [_emit_operator(builder, o) for o in block.operators],
+    operators = out.offsets([_emit_operator(out, o) for o in block.operators])
+    tensor_vec = out.offsets([_emit_tensor(out, t) for t in tensors])
+    shape_vec = out.offsets([_emit_shape(out, s) for s in shapes])
+    inputs = out.strings(block.inputs)
+    outputs = out.strings(block.outputs)
+    name = out.string(block.name)
+    return out.table(
+        _BLOCK,
+        (
+            ("Name", name),
+            ("Operators", operators),
+            ("Tensors", tensor_vec),
+            ("Inputs", inputs),
+            ("Outputs", outputs),
+            ("Shapes", shape_vec),
+        ),
     )
-    tensor_vec = _offsets(
-        builder, TosaBasicBlock.StartTensorsVector, [_emit_tensor(builder, t) for t in tensors]
-    )
-    shape_vec = _offsets(
-        builder, TosaBasicBlock.StartShapesVector, [_emit_shape(builder, s) for s in shapes]
-    )
-    inputs = _strings(builder, TosaBasicBlock.StartInputsVector, block.inputs)
-    outputs = _strings(builder, TosaBasicBlock.StartOutputsVector, block.outputs)
-    name = builder.CreateString(block.name)
-    TosaBasicBlock.Start(builder)
-    TosaBasicBlock.AddName(builder, name)
-    TosaBasicBlock.AddOperators(builder, operators)
-    TosaBasicBlock.AddTensors(builder, tensor_vec)
-    TosaBasicBlock.AddInputs(builder, inputs)
-    TosaBasicBlock.AddOutputs(builder, outputs)
-    TosaBasicBlock.AddShapes(builder, shape_vec)
-    return TosaBasicBlock.End(builder)
 
 
-def _emit_tensor(builder, t: FbTensor) -> int:
-    name = builder.CreateString(t.name)
-    shape = builder.CreateNumpyVector(np.asarray(t.shape, dtype=np.int32))
-    data = _bytes(builder, t.data) if t.data is not None else None
-    variable_name = builder.CreateString(t.variable_name) if t.variable else None
-    TosaTensor.Start(builder)
-    TosaTensor.AddName(builder, name)
-    TosaTensor.AddShape(builder, shape)
-    TosaTensor.AddType(builder, t.dtype)
-    if data is not None:
-        TosaTensor.AddData(builder, data)
+def _emit_tensor(out, t: FbTensor) -> int:
+    name = out.string(t.name)
+    shape = out.int32s(t.shape)
+    fields: list[tuple[str, object]] = [("Name", name), ("Shape", shape), ("Type", t.dtype)]
+    if t.data is not None:  # aligned for readers that map it in place
+        fields.append(("Data", out.ubytes(t.data, _DATA_ALIGNMENT)))
     if t.variable:
-        TosaTensor.AddVariable(builder, True)
-        TosaTensor.AddVariableName(builder, variable_name)
-    return TosaTensor.End(builder)
+        variable_name = out.string(t.variable_name)
+        fields += [("Variable", True), ("VariableName", variable_name)]
+    return out.table(_TENSOR, fields)
 
 
-def _emit_shape(builder, s: FbTensor) -> int:
-    name = builder.CreateString(s.name)
-    data = _bytes(builder, s.data) if s.data is not None else None
-    TosaShape.Start(builder)
-    TosaShape.AddName(builder, name)
-    TosaShape.AddRank(builder, s.shape[0])
-    if data is not None:
-        TosaShape.AddData(builder, data)
-    return TosaShape.End(builder)
+def _emit_shape(out, s: FbTensor) -> int:
+    name = out.string(s.name)
+    fields: list[tuple[str, object]] = [("Name", name), ("Rank", s.shape[0])]
+    if s.data is not None:
+        fields.append(("Data", out.ubytes(s.data, _DATA_ALIGNMENT)))
+    return out.table(_SHAPE, fields)
 
 
-def _emit_operator(builder, op: FbOperator) -> int:
+def _emit_operator(out, op: FbOperator) -> int:
     table = attribute_table(op.op)
-    attribute = _emit_attribute(builder, table, op.attributes)
-    inputs = _strings(builder, TosaOperator.StartInputsVector, op.inputs)
-    outputs = _strings(builder, TosaOperator.StartOutputsVector, op.outputs)
-    location = None
+    attribute = _emit_attribute(out, op.op, table, op.attributes)
+    inputs = out.strings(op.inputs)
+    outputs = out.strings(op.outputs)
+    fields: list[tuple[str, object]] = [
+        ("Op", file_op_code(op.op)),
+        ("AttributeType", table.tag),
+        ("Attribute", attribute),
+        ("Inputs", inputs),
+        ("Outputs", outputs),
+    ]
     if op.location:
-        text = builder.CreateString(op.location)
-        OpLocation.Start(builder)
-        OpLocation.AddText(builder, text)
-        location = OpLocation.End(builder)
-    TosaOperator.Start(builder)
-    TosaOperator.AddOp(builder, file_op_code(op.op))
-    TosaOperator.AddAttributeType(builder, table.tag)
-    TosaOperator.AddAttribute(builder, attribute)
-    TosaOperator.AddInputs(builder, inputs)
-    TosaOperator.AddOutputs(builder, outputs)
-    if location is not None:
-        TosaOperator.AddLocation(builder, location)
-    return TosaOperator.End(builder)
+        text = out.string(op.location)
+        fields.append(("Location", out.table(_LOCATION, (("Text", text),))))
+    return out.table(_OPERATOR, fields)
 
 
-def _emit_attribute(builder, table, values: dict) -> int:
-    module = table.module
-    prepared = {}
+def _emit_attribute(out, spec_name: str, table, values: dict) -> int:
+    fields = []
     for name in table.fields:  # children (strings, vectors) before the table
         value = values[name]
         if isinstance(value, str):
-            prepared[name] = builder.CreateString(value)
+            value = out.string(value)
         elif isinstance(value, bytes):
-            prepared[name] = builder.CreateNumpyVector(np.frombuffer(value, dtype=np.uint8))
+            value = out.ubytes(value)
         elif isinstance(value, np.ndarray):
-            prepared[name] = builder.CreateNumpyVector(value)
-        else:
-            prepared[name] = value
-    module.Start(builder)
-    for name in table.fields:
-        getattr(module, f"Add{camel(name)}")(builder, prepared[name])
-    return module.End(builder)
+            value = out.array(value)
+        fields.append((camel(name), value))
+    return out.table(_attribute_layout(spec_name), fields)
 
 
 # ============================================================================= API

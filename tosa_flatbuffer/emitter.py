@@ -37,6 +37,8 @@ _EXTERNAL_BYTES = 4096
 
 _U32 = struct.Struct(">I").pack
 _I32 = struct.Struct(">i").pack
+#: padding of each length an alignment of at most 8 can need
+_PADS = tuple(bytes(n) for n in range(8))
 
 #: the Builder's ``Prepend<Type>Slot`` scalar types: big-endian packing (reversed
 #: little-endian) and width
@@ -60,6 +62,7 @@ _SCALARS = {
 class Slot:
     """One field of a table kind: its vtable slot, how it is stored, its default."""
 
+    name: str  # CamelCase, as the generated ``<Table>Add<Name>`` function
     index: int
     pack: Callable[[object], bytes] | None  # None: an offset to a child object
     width: int
@@ -81,13 +84,14 @@ class _Recorder:
 
     def __init__(self) -> None:
         self.slots = 0
+        self.field = ""  # the field being asked about
         self.last: Slot | None = None
 
     def StartObject(self, slots: int) -> None:
         self.slots = slots
 
     def PrependUOffsetTRelativeSlot(self, index: int, _value, default) -> None:
-        self.last = Slot(index, None, 4, default)
+        self.last = Slot(self.field, index, None, 4, default)
 
     def __getattr__(self, name: str):
         scalar = re.fullmatch(r"Prepend(\w+)Slot", name)
@@ -96,7 +100,7 @@ class _Recorder:
         pack, width = _SCALARS[scalar.group(1)]
 
         def record(index: int, _value, default) -> None:
-            self.last = Slot(index, pack, width, default)
+            self.last = Slot(self.field, index, pack, width, default)
 
         return record
 
@@ -110,16 +114,20 @@ def layout_of(module: ModuleType, class_name: str) -> TableLayout:
     for name, function in vars(module).items():
         if not name.startswith(prefix):
             continue
-        recorder.last = None
+        recorder.field, recorder.last = name.removeprefix(prefix), None
         function(recorder, 1)
         if recorder.last is None:
             raise TypeError(f"{module.__name__}.{name} writes no slot")
-        fields[name.removeprefix(prefix)] = recorder.last
+        fields[recorder.field] = recorder.last
     return TableLayout(module, class_name, recorder.slots, fields)
 
 
 class Emitter:
-    """One flatbuffer being written, back to front; offsets are distances from its end."""
+    """One flatbuffer being written, back to front; offsets are distances from its end.
+
+    Every write starts with a 4-byte alignment (a string's or vector's length, a table's
+    vtable offset), so the file's alignment, which ``finish`` pads to, starts at 4 and
+    only data aligned to more raises it."""
 
     __slots__ = ("minalign", "pieces", "rev", "size", "vtables")
 
@@ -127,12 +135,11 @@ class Emitter:
         self.rev = bytearray()  # the bytes since the last external piece, reversed
         self.pieces: list = []  # finished pieces, back to front (reversed bytearrays, views)
         self.size = 0  # bytes written so far: the Builder's Offset()
-        self.minalign = 1
+        self.minalign = 4
         self.vtables: dict[tuple[int, ...], int] = {}
 
-    # -- the Builder's Prep: align `size + additional` ------------------------------
-
     def align(self, alignment: int, additional: int) -> None:
+        """The Builder's ``Prep``: pad so that ``size + additional`` is aligned."""
         if alignment > self.minalign:
             self.minalign = alignment
         pad = -(self.size + additional) & (alignment - 1)
@@ -140,47 +147,65 @@ class Emitter:
             self.rev += bytes(pad)
             self.size += pad
 
-    def _offset_field(self, target: int) -> None:
-        """A uoffset to ``target``, written at the (aligned) current position."""
-        self.align(4, 0)
-        self.size += 4
-        self.rev += _U32(self.size - target)
-
     # -- vectors -------------------------------------------------------------------
 
     def string(self, text: str) -> int:
         raw = text.encode("utf-8")
         n = len(raw)
-        self.align(4, n + 1)
+        size = self.size
+        pad = -(size + n + 1) & 3
         rev = self.rev
+        if pad:
+            rev += _PADS[pad]
         rev += b"\0"
         rev += raw[::-1]
         rev += _U32(n)
-        self.size += n + 5
-        return self.size
+        self.size = size = size + pad + n + 5
+        return size
 
     def strings(self, texts: Iterable[str]) -> int:
-        return self.offsets([self.string(t) for t in texts])
+        """A vector of strings, each written before the vector as ``string`` does."""
+        rev = self.rev
+        size = self.size
+        targets = []
+        for text in texts:
+            raw = text.encode("utf-8")
+            n = len(raw)
+            pad = -(size + n + 1) & 3
+            if pad:
+                rev += _PADS[pad]
+            rev += b"\0"
+            rev += raw[::-1]
+            rev += _U32(n)
+            size += pad + n + 5
+            targets.append(size)
+        self.size = size
+        return self.offsets(targets)
 
     def offsets(self, targets: Sequence[int]) -> int:
         """A vector of uoffsets to ``targets`` (objects already written)."""
         n = len(targets)
-        self.align(4, 4 * n)
-        base = self.size
-        values = [base + 4 * i - t for i, t in enumerate(reversed(targets), 1)]
-        self.rev += struct.pack(f">{n}I", *values)
-        self.rev += _U32(n)
-        self.size = base + 4 * n + 4
-        return self.size
+        size = self.size
+        pad = -size & 3  # 4 * n bytes follow: aligned alike
+        if pad:
+            self.rev += _PADS[pad]
+            size += pad
+        values = [size + 4 * i - t for i, t in enumerate(reversed(targets), 1)]
+        self.rev += struct.pack(f">{n + 1}I", *values, n)
+        self.size = size = size + 4 * n + 4
+        return size
 
     def int32s(self, values: Sequence[int]) -> int:
         """A vector of int32 (as ``CreateNumpyVector`` of an int32 array)."""
         n = len(values)
-        self.align(4, 4 * n)
-        self.rev += struct.pack(f">{n}i", *reversed(values))
-        self.rev += _U32(n)
-        self.size += 4 * n + 4
-        return self.size
+        size = self.size
+        pad = -size & 3
+        if pad:
+            self.rev += _PADS[pad]
+            size += pad
+        self.rev += struct.pack(f">{n + 1}i", *reversed(values), n)
+        self.size = size = size + 4 * n + 4
+        return size
 
     def array(self, values: np.ndarray) -> int:
         """``CreateNumpyVector``: a vector of a flat numpy array's elements."""
@@ -207,51 +232,50 @@ class Emitter:
             self.pieces.append(raw)
         else:
             self.rev += raw.tobytes()[::-1]
-        self.size += n
         self.rev += _U32(n)
-        self.size += 4
+        self.size += n + 4
         return self.size
 
     # -- tables ----------------------------------------------------------------------
 
-    def table(self, layout: TableLayout, fields: Iterable[tuple[str, object]]) -> int:
-        """A table of ``layout`` with ``fields`` (CamelCase name, value: a scalar, or the
-        offset of a child written before) written in the order given."""
+    def table(self, layout: TableLayout, fields: Iterable[tuple[Slot, object]]) -> int:
+        """A table of ``layout`` with ``fields`` (a slot of the layout, its value: a
+        scalar, or the offset of a child written before) written in the order given;
+        then its vtable, or an offset to an equal one written before."""
         vtable = [0] * layout.slots
-        start = self.size
-        slots = layout.fields
-        for name, value in fields:
-            slot = slots[name]
+        rev = self.rev
+        start = size = self.size
+        for slot, value in fields:
             if value == slot.default:
                 continue
-            if slot.pack is None:
-                self._offset_field(value)  # pyright: ignore[reportArgumentType]
-            else:
-                self.align(slot.width, 0)
-                self.rev += slot.pack(value)
-                self.size += slot.width
-            vtable[slot.index] = self.size
-        return self.end_table(vtable, start)
-
-    def end_table(self, vtable: list[int], start: int) -> int:
-        """The soffset to the table's vtable, and the vtable unless an equal one exists."""
-        self.align(4, 0)
-        table = self.size + 4
+            width = slot.width
+            if width > self.minalign:
+                self.minalign = width
+            pad = -size & (width - 1)
+            if pad:
+                rev += _PADS[pad]
+            size += pad + width
+            pack = slot.pack
+            rev += _U32(size - value) if pack is None else pack(value)  # pyright: ignore[reportOperatorIssue]
+            vtable[slot.index] = size
+        pad = -size & 3
+        if pad:
+            rev += _PADS[pad]
+        table = size + pad + 4
         entries = [table - at if at else 0 for at in vtable]
         while entries and not entries[-1]:
             entries.pop()
         key = tuple(entries)
         known = self.vtables.get(key)
         if known is not None:
-            self.rev += _I32(known - table)
+            rev += _I32(known - table)
             self.size = table
             return table
-        vtable_bytes = 2 * (len(entries) + 2)
-        self.rev += _I32(vtable_bytes)
+        vtable_bytes = 2 * len(entries) + 4
+        rev += _I32(vtable_bytes)
         entries.reverse()
-        self.rev += struct.pack(f">{len(entries) + 2}H", *entries, table - start, vtable_bytes)
-        self.size = table + vtable_bytes
-        self.vtables[key] = self.size
+        rev += struct.pack(f">{len(entries) + 2}H", *entries, table - start, vtable_bytes)
+        self.size = self.vtables[key] = table + vtable_bytes
         return table
 
     # -- the file ----------------------------------------------------------------------
@@ -261,8 +285,8 @@ class Emitter:
         self.align(self.minalign, 8)
         self.align(4, 4)
         self.rev += identifier[::-1]
-        self.size += 4
-        self._offset_field(root)
+        self.size += 8
+        self.rev += _U32(self.size - root)
         self._flush()
         pieces, self.pieces = self.pieces, []
         pieces.reverse()
@@ -313,11 +337,11 @@ class BuilderEmitter:
         builder.vectorNumElems = size
         return builder.EndVector()
 
-    def table(self, layout: TableLayout, fields: Iterable[tuple[str, object]]) -> int:
+    def table(self, layout: TableLayout, fields: Iterable[tuple[Slot, object]]) -> int:
         module, name = layout.module, layout.name
         getattr(module, f"{name}Start")(self.builder)
-        for field, value in fields:
-            getattr(module, f"{name}Add{field}")(self.builder, value)
+        for slot, value in fields:
+            getattr(module, f"{name}Add{slot.name}")(self.builder, value)
         return getattr(module, f"{name}End")(self.builder)
 
     def finish(self, root: int, identifier: bytes) -> bytes:

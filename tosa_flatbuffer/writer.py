@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import io
+from dataclasses import dataclass
 from functools import cache
 from typing import cast
 
@@ -53,7 +54,7 @@ from ir.dialects.tosa_ext import (
     VariableWriteOp,
     YieldOp,
 )
-from ir import speedups
+from ir.speedups import ENABLED as SPEEDUPS
 from ir.speedups.locations import plain_location_text
 from ir.tensor_names import function_tensor_names, region_names, tensor_names
 from tosa_flatbuffer.decode import (
@@ -64,7 +65,7 @@ from tosa_flatbuffer.decode import (
     FbTensor,
     FlatbufferError,
 )
-from tosa_flatbuffer.emitter import BuilderEmitter, Emitter, TableLayout, layout_of
+from tosa_flatbuffer.emitter import BuilderEmitter, Emitter, Slot, TableLayout, layout_of
 from tosa_flatbuffer.fields import TO_FILE, FieldContext, FieldError
 from tosa_flatbuffer.schema import (
     FIELD_KINDS,
@@ -335,27 +336,54 @@ _OPERATOR = layout_of(TosaOperator, "TosaOperator")
 _LOCATION = layout_of(OpLocation, "OpLocation")
 
 
+def _slots(layout: TableLayout, *names: str) -> tuple[Slot, ...]:
+    return tuple(layout.fields[name] for name in names)
+
+
+_GRAPH_SLOTS = _slots(_GRAPH, "Version", "Regions", "SoftwareVersion")
+_VERSION_SLOTS = _slots(_VERSION, "_Major", "_Minor", "_Patch", "_Draft")
+_SOFTWARE_VERSION_SLOTS = _slots(_SOFTWARE_VERSION, "_Major", "_Minor", "_Micro", "_Modifier")
+_REGION_SLOTS = _slots(_REGION, "Name", "Blocks")
+_BLOCK_SLOTS = _slots(_BLOCK, "Name", "Operators", "Tensors", "Inputs", "Outputs", "Shapes")
+_TENSOR_NAME, _TENSOR_SHAPE, _TENSOR_TYPE, _TENSOR_DATA = _slots(
+    _TENSOR, "Name", "Shape", "Type", "Data"
+)
+_TENSOR_VARIABLE = _slots(_TENSOR, "Variable", "VariableName")
+_SHAPE_NAME, _SHAPE_RANK, _SHAPE_DATA = _slots(_SHAPE, "Name", "Rank", "Data")
+_OPERATOR_SLOTS = _slots(_OPERATOR, "Op", "AttributeType", "Attribute", "Inputs", "Outputs")
+_OPERATOR_LOCATION = _OPERATOR.fields["Location"]
+_LOCATION_TEXT = _LOCATION.fields["Text"]
+
+
+@dataclass(frozen=True)
+class _OperatorKind:
+    """What every operator of one spec name writes alike: its op code, its attribute
+    table's union tag and layout, and the table's fields in schema order."""
+
+    code: int | None
+    tag: int
+    attribute: TableLayout
+    fields: tuple[tuple[str, Slot], ...]  # snake_case property name, its slot
+
+
 @cache
-def _attribute_layout(spec_name: str) -> TableLayout:
+def _operator_kind(spec_name: str) -> _OperatorKind:
     table = attribute_table(spec_name)
-    return layout_of(table.module, table.cls.__name__)
+    layout = layout_of(table.module, table.cls.__name__)
+    fields = tuple((name, layout.fields[camel(name)]) for name in table.fields)
+    return _OperatorKind(file_op_code(spec_name), table.tag, layout, fields)
 
 
 def emit(graph: FbGraph, out: Emitter | BuilderEmitter | None = None) -> bytes:
     """The records as a file, written by ``out``: by default the direct ``Emitter``, or
     the ``flatbuffers`` Builder with the speed-ups off; the same bytes either way."""
     if out is None:
-        out = Emitter() if speedups.ENABLED else _builder_for(graph)
+        out = Emitter() if SPEEDUPS else _builder_for(graph)
     regions = [_emit_region(out, name, blocks) for name, blocks in graph.regions.items()]
     regions_vec = out.offsets(regions)
-    major, minor, patch, draft = graph.version
-    version = out.table(
-        _VERSION, (("_Major", major), ("_Minor", minor), ("_Patch", patch), ("_Draft", draft))
-    )
+    version = out.table(_VERSION, zip(_VERSION_SLOTS, graph.version))
     software = _emit_software_version(out)
-    root = out.table(
-        _GRAPH, (("Version", version), ("Regions", regions_vec), ("SoftwareVersion", software))
-    )
+    root = out.table(_GRAPH, zip(_GRAPH_SLOTS, (version, regions_vec, software)))
     return out.finish(root, FILE_IDENTIFIER)
 
 
@@ -373,16 +401,13 @@ def _builder_for(graph: FbGraph) -> BuilderEmitter:
 def _emit_software_version(out) -> int:
     major, minor, micro, modifier = _software_version()
     text = out.string(modifier)
-    return out.table(
-        _SOFTWARE_VERSION,
-        (("_Major", major), ("_Minor", minor), ("_Micro", micro), ("_Modifier", text)),
-    )
+    return out.table(_SOFTWARE_VERSION, zip(_SOFTWARE_VERSION_SLOTS, (major, minor, micro, text)))
 
 
 def _emit_region(out, name: str, blocks: list[FbBlock]) -> int:
     blocks_vec = out.offsets([_emit_block(out, b) for b in blocks])
     name_off = out.string(name)
-    return out.table(_REGION, (("Name", name_off), ("Blocks", blocks_vec)))
+    return out.table(_REGION, zip(_REGION_SLOTS, (name_off, blocks_vec)))
 
 
 def _emit_block(out, block: FbBlock) -> int:
@@ -394,60 +419,45 @@ def _emit_block(out, block: FbBlock) -> int:
     inputs = out.strings(block.inputs)
     outputs = out.strings(block.outputs)
     name = out.string(block.name)
-    return out.table(
-        _BLOCK,
-        (
-            ("Name", name),
-            ("Operators", operators),
-            ("Tensors", tensor_vec),
-            ("Inputs", inputs),
-            ("Outputs", outputs),
-            ("Shapes", shape_vec),
-        ),
-    )
+    values = (name, operators, tensor_vec, inputs, outputs, shape_vec)
+    return out.table(_BLOCK, zip(_BLOCK_SLOTS, values))
 
 
 def _emit_tensor(out, t: FbTensor) -> int:
     name = out.string(t.name)
     shape = out.int32s(t.shape)
-    fields: list[tuple[str, object]] = [("Name", name), ("Shape", shape), ("Type", t.dtype)]
+    fields = [(_TENSOR_NAME, name), (_TENSOR_SHAPE, shape), (_TENSOR_TYPE, t.dtype)]
     if t.data is not None:  # aligned for readers that map it in place
-        fields.append(("Data", out.ubytes(t.data, _DATA_ALIGNMENT)))
+        fields.append((_TENSOR_DATA, out.ubytes(t.data, _DATA_ALIGNMENT)))
     if t.variable:
         variable_name = out.string(t.variable_name)
-        fields += [("Variable", True), ("VariableName", variable_name)]
+        fields += zip(_TENSOR_VARIABLE, (True, variable_name))
     return out.table(_TENSOR, fields)
 
 
 def _emit_shape(out, s: FbTensor) -> int:
     name = out.string(s.name)
-    fields: list[tuple[str, object]] = [("Name", name), ("Rank", s.shape[0])]
+    fields = [(_SHAPE_NAME, name), (_SHAPE_RANK, s.shape[0])]
     if s.data is not None:
-        fields.append(("Data", out.ubytes(s.data, _DATA_ALIGNMENT)))
+        fields.append((_SHAPE_DATA, out.ubytes(s.data, _DATA_ALIGNMENT)))
     return out.table(_SHAPE, fields)
 
 
 def _emit_operator(out, op: FbOperator) -> int:
-    table = attribute_table(op.op)
-    attribute = _emit_attribute(out, op.op, table, op.attributes)
+    kind = _operator_kind(op.op)
+    attribute = _emit_attribute(out, kind, op.attributes)
     inputs = out.strings(op.inputs)
     outputs = out.strings(op.outputs)
-    fields: list[tuple[str, object]] = [
-        ("Op", file_op_code(op.op)),
-        ("AttributeType", table.tag),
-        ("Attribute", attribute),
-        ("Inputs", inputs),
-        ("Outputs", outputs),
-    ]
+    fields = list(zip(_OPERATOR_SLOTS, (kind.code, kind.tag, attribute, inputs, outputs)))
     if op.location:
         text = out.string(op.location)
-        fields.append(("Location", out.table(_LOCATION, (("Text", text),))))
+        fields.append((_OPERATOR_LOCATION, out.table(_LOCATION, ((_LOCATION_TEXT, text),))))
     return out.table(_OPERATOR, fields)
 
 
-def _emit_attribute(out, spec_name: str, table, values: dict) -> int:
+def _emit_attribute(out, kind: _OperatorKind, values: dict) -> int:
     fields = []
-    for name in table.fields:  # children (strings, vectors) before the table
+    for name, slot in kind.fields:  # children (strings, vectors) before the table
         value = values[name]
         if isinstance(value, str):
             value = out.string(value)
@@ -455,8 +465,8 @@ def _emit_attribute(out, spec_name: str, table, values: dict) -> int:
             value = out.ubytes(value)
         elif isinstance(value, np.ndarray):
             value = out.array(value)
-        fields.append((camel(name), value))
-    return out.table(_attribute_layout(spec_name), fields)
+        fields.append((slot, value))
+    return out.table(kind.attribute, fields)
 
 
 # ============================================================================= API

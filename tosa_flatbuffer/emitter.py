@@ -37,6 +37,8 @@ _EXTERNAL_BYTES = 4096
 
 _U32 = struct.Struct(">I").pack
 _I32 = struct.Struct(">i").pack
+#: the generated code's name for a field that is an offset to a child object
+_OFFSET = "UOffsetTRelative"
 #: padding of each length an alignment of at most 8 can need
 _PADS = tuple(bytes(n) for n in range(8))
 
@@ -80,29 +82,29 @@ class TableLayout:
 
 
 class _Recorder:
-    """Stands in for a Builder to hear what the generated code would ask of one."""
+    """Stands in for a Builder to hear what the generated code would ask of one: its
+    ``StartObject(slots)`` and ``Prepend<Type>Slot(index, value, default)`` calls."""
 
     def __init__(self) -> None:
         self.slots = 0
         self.field = ""  # the field being asked about
         self.last: Slot | None = None
 
-    def StartObject(self, slots: int) -> None:
-        self.slots = slots
-
-    def PrependUOffsetTRelativeSlot(self, index: int, _value, default) -> None:
-        self.last = Slot(self.field, index, None, 4, default)
-
     def __getattr__(self, name: str):
-        scalar = re.fullmatch(r"Prepend(\w+)Slot", name)
-        if scalar is None or scalar.group(1) not in _SCALARS:
+        if name == "StartObject":
+            return self._start
+        kind = re.fullmatch(r"Prepend(\w+)Slot", name)
+        if kind is None or (kind.group(1) not in _SCALARS and kind.group(1) != _OFFSET):
             raise AttributeError(name)
-        pack, width = _SCALARS[scalar.group(1)]
+        pack, width = _SCALARS.get(kind.group(1), (None, 4))
 
         def record(index: int, _value, default) -> None:
             self.last = Slot(self.field, index, pack, width, default)
 
         return record
+
+    def _start(self, slots: int) -> None:
+        self.slots = slots
 
 
 def layout_of(module: ModuleType, class_name: str) -> TableLayout:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import io
+import math
 from dataclasses import dataclass
 from functools import cache
 from typing import cast
@@ -38,12 +39,11 @@ from xdsl.dialects.builtin import (
     UnknownLoc,
 )
 from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Block, Operation, OpResult, SSAValue
+from xdsl.ir import Attribute, Block, Operation, OpResult, SSAValue
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
 from ir.builders import flat_storage
-from ir.diagnostics import describe_op
 from ir.dialects.tosa_ext import (
     TOSA_1_1_OPS,
     ConstOp,
@@ -72,6 +72,7 @@ from tosa_flatbuffer.schema import (
     FILE_IDENTIFIER,
     REGION_FIELDS,
     WRITE_VERSIONS,
+    ElementCodec,
     Kind,
     attribute_table,
     camel,
@@ -117,10 +118,34 @@ class _Names:
         return name
 
 
+class _Types:
+    """What the writer asks of each type, once per type object for one call.
+
+    Keyed by the object's id: the memo holds every object it keys by, so no other object
+    can take an id while it lives; equal types are mostly one object
+    (``ir.speedups.identity``), so most values of a module hit. (A dict keyed by the
+    types themselves would hash each one, which costs about what it saves.)"""
+
+    __slots__ = ("seen",)
+
+    def __init__(self) -> None:
+        self.seen: dict[int, tuple[Attribute, Attribute | None, ElementCodec | None]] = {}
+
+    def codec(self, type_: Attribute) -> tuple[Attribute | None, ElementCodec | None]:
+        """A value type's element type (None if it has none) and that element's codec."""
+        hit = self.seen.get(id(type_))
+        if hit is None:
+            element = getattr(type_, "element_type", None)
+            codec = codec_of(element) if element is not None else None
+            hit = self.seen[id(type_)] = (type_, element, codec)
+        return hit[1], hit[2]
+
+
 class _Planner:
-    def __init__(self, module: ModuleOp, version: tuple) -> None:
+    def __init__(self, module: ModuleOp, version: tuple, types: _Types | None = None) -> None:
         self.module = module
         self.version = version
+        self.types = types or _Types()
         self.regions: dict[str, list[FbBlock]] = {}
         self.region_names = _Names()
         self.variables: dict[str, VariableOp] = {
@@ -159,7 +184,7 @@ class _Planner:
             values[value] = names.claim(wanted or _own_name(value), f"{name}_output_{i}")
         fb = FbBlock(name, tuple(inputs), tuple(values[v] for v in terminator.operands))
         for arg in block.args:
-            fb.tensors[values[arg]] = _tensor(values[arg], arg.type, None, block.parent_op())
+            fb.tensors[values[arg]] = self._tensor(values[arg], arg.type, None, block.parent_op())
         if top:
             self._variables(fb, names)
         for op in block.ops:
@@ -174,15 +199,14 @@ class _Planner:
             initial = cast(
                 DenseIntOrFPElementsAttr | None, var.initial_value
             )  # as a const's values
-            data = _data_of(initial) if initial is not None else None
-            fb.tensors[tensor_name] = _tensor(
+            data = self._data_of(initial) if initial is not None else None
+            fb.tensors[tensor_name] = self._tensor(
                 tensor_name, var.tensor_type(), data, var, variable=True, variable_name=symbol
             )
 
     # -- operators --------------------------------------------------------------------
 
     def _op(self, op: Operation, fb: FbBlock, names: _Names, values: dict[SSAValue, str]) -> None:
-        where = describe_op(op)
         out_names = tensor_names(op)
         for i, result in enumerate(op.results):
             if result not in values:
@@ -200,16 +224,16 @@ class _Planner:
         data = None
         if isinstance(op, (ConstOp, ConstShapeOp)):
             # the bytes of a dense literal (an elided dense_resource has none to write)
-            data = _data_of(cast(DenseIntOrFPElementsAttr, op.values))
+            data = self._data_of(cast(DenseIntOrFPElementsAttr, op.values))
         for result, out in zip(op.results, outputs):
-            fb.tensors[out] = _tensor(out, result.type, data, op)
+            fb.tensors[out] = self._tensor(out, result.type, data, op)
         if isinstance(op, VariableReadOp):
             inputs = [self._variable_tensor(op, fb)]
         if isinstance(op, VariableWriteOp):
             outputs = [self._variable_tensor(op, fb)]
         spec_name = spec_name_of(type(op))
         owner = values[op.results[0]] if op.results else op.name.removeprefix("tosa.")
-        attributes = self._attributes(op, spec_name, where, owner)
+        attributes = self._attributes(op, spec_name, owner)
         fb.operators.append(
             FbOperator(spec_name, attributes, tuple(inputs), tuple(outputs), _location_text(op))
         )
@@ -223,7 +247,7 @@ class _Planner:
             raise FlatbufferError.at(op, f"no tosa.variable @{symbol} in the graph's block")
         return tensor.name
 
-    def _attributes(self, op: Operation, spec_name: str, where: str, owner: str) -> dict:
+    def _attributes(self, op: Operation, spec_name: str, owner: str) -> dict:
         try:
             table = attribute_table(spec_name)
         except KeyError:
@@ -245,7 +269,7 @@ class _Planner:
             if value is None and kind is not Kind.BOOL:
                 raise FlatbufferError.at(op, f"missing property '{name}'")
             try:
-                attributes[name] = TO_FILE[kind](value, FieldContext(name, element, where))
+                attributes[name] = TO_FILE[kind](value, FieldContext(name, element))
             except FieldError as err:
                 raise FlatbufferError.at(op, str(err)) from None
         return attributes
@@ -260,43 +284,48 @@ class _Planner:
         self.regions[name].append(self._block(name, block, input_names, []))
         return name
 
+    def _data_of(self, attr: DenseIntOrFPElementsAttr) -> memoryview:
+        t = attr.type
+        _, codec = self.types.codec(t)
+        raw = attr.data.data
+        if codec is None:  # index: const_shape values, stored as int64 like the file
+            return memoryview(raw)
+        count = math.prod(t.get_shape())
+        if codec.file_bits not in (4, 6, 48) and codec.dtype != DType.BOOL:
+            stored, rest = divmod(len(raw), codec.numpy.itemsize)
+            if not rest and stored in (count, 1):  # (a single element: a splat's storage)
+                return memoryview(raw)  # the IR's bytes are the file's bytes
+        flat = flat_storage(attr)
+        if flat.size == 1 and count != 1:
+            flat = np.broadcast_to(flat, (count,))
+        if codec.file_bits in (4, 6, 48) or codec.dtype == DType.BOOL or flat.size != count:
+            return memoryview(file_bytes(flat, codec))
+        return memoryview(raw)
+
+    def _tensor(self, name, type_, data, owner: Operation | None, **variable) -> FbTensor:
+        if isinstance(type_, ShapeType):
+            return FbTensor(name, (type_.rank.data,), DType.SHAPE, data)
+        if not isinstance(type_, TensorType):
+            raise FlatbufferError.at(
+                owner, f"tensor '{name}' has type {type_}, not a ranked tensor"
+            )
+        element, codec = self.types.codec(type_)
+        if codec is None:
+            raise FlatbufferError.at(
+                owner,
+                f"tensor '{name}' has element type {element}, which a TOSA 1.0 "
+                "flatbuffer cannot hold (run legalize-unsigned-io first for ui8/ui16 IO)",
+            )
+        shape = tuple(type_.get_shape())
+        if any(d < 0 for d in shape):
+            raise FlatbufferError.at(owner, f"tensor '{name}' has a dynamic shape {type_}")
+        return FbTensor(name, shape, codec.dtype, data, **variable)
+
 
 def _own_name(value: SSAValue) -> str:
     if isinstance(value, OpResult):  # an op's (a block argument's owner is its block)
         return tensor_names(value.op)[value.index]
     return ""
-
-
-def _data_of(attr: DenseIntOrFPElementsAttr) -> memoryview:
-    t = attr.type
-    codec = codec_of(t.element_type)
-    if codec is None:  # index: const_shape values, stored as int64 like the file
-        return memoryview(attr.data.data)
-    count = int(np.prod(t.get_shape()))
-    flat = flat_storage(attr)
-    if flat.size == 1 and count != 1:
-        flat = np.broadcast_to(flat, (count,))
-    if codec.file_bits in (4, 6, 48) or codec.dtype == DType.BOOL or flat.size != count:
-        return memoryview(file_bytes(flat, codec))
-    return memoryview(attr.data.data)  # the IR's bytes are the file's bytes
-
-
-def _tensor(name, type_, data, owner: Operation | None, **variable) -> FbTensor:
-    if isinstance(type_, ShapeType):
-        return FbTensor(name, (type_.rank.data,), DType.SHAPE, data)
-    if not isinstance(type_, TensorType):
-        raise FlatbufferError.at(owner, f"tensor '{name}' has type {type_}, not a ranked tensor")
-    codec = codec_of(type_.element_type)
-    if codec is None:
-        raise FlatbufferError.at(
-            owner,
-            f"tensor '{name}' has element type {type_.element_type}, which a TOSA 1.0 "
-            "flatbuffer cannot hold (run legalize-unsigned-io first for ui8/ui16 IO)",
-        )
-    shape = tuple(type_.get_shape())
-    if any(d < 0 for d in shape):
-        raise FlatbufferError.at(owner, f"tensor '{name}' has a dynamic shape {type_}")
-    return FbTensor(name, shape, codec.dtype, data, **variable)
 
 
 def _location_text(op: Operation) -> str:
@@ -489,8 +518,8 @@ def to_checked_flatbuffer(module: ModuleOp, version: str | None = None) -> Check
     """``to_flatbuffer``'s bytes with the records they were written from: what
     ``decode`` would read back from them, so the reference model and Vela can take the
     bytes without decoding and verifying the graph again."""
-    _check_module(module)
-    needs = first_1_1_op(module)
+    types = _Types()
+    needs = _check_module(module, types)
     if version is None:
         version = "1.1" if needs is not None else "1.0"
     if version not in WRITE_VERSIONS:
@@ -499,39 +528,47 @@ def to_checked_flatbuffer(module: ModuleOp, version: str | None = None) -> Check
         )
     if version == "1.0" and needs is not None:
         raise FlatbufferError.at(needs, "needs TOSA 1.1, not in a TOSA 1.0 flatbuffer")
-    graph = _Planner(module, WRITE_VERSIONS[version]).plan()
+    graph = _Planner(module, WRITE_VERSIONS[version], types).plan()
     return CheckedFlatbuffer(emit(graph), graph)
 
 
-def first_1_1_op(module: ModuleOp) -> Operation | None:
+def first_1_1_op(module: ModuleOp, types: _Types | None = None) -> Operation | None:
     """The first op that is a TOSA 1.1 operator or has a 1.1 element type, or None."""
+    types = types or _Types()
     for op in module.walk():
-        if isinstance(op, TOSA_1_1_OPS):
+        if _needs_1_1(op, types):
             return op
-        for value in (*op.operands, *op.results):
-            element = getattr(value.type, "element_type", None)
-            codec = codec_of(element) if element is not None else None
-            if codec is not None and codec.version == "1.1":
-                return op
     return None
 
 
-def _check_module(module: ModuleOp) -> None:
+def _needs_1_1(op: Operation, types: _Types) -> bool:
+    if isinstance(op, TOSA_1_1_OPS):
+        return True
+    for value in (*op.operands, *op.results):
+        codec = types.codec(value.type)[1]
+        if codec is not None and codec.version == "1.1":
+            return True
+    return False
+
+
+def _check_module(module: ModuleOp, types: _Types) -> Operation | None:
+    """Refuse a module with values no TOSA file can hold, or one that does not verify;
+    the first op that needs TOSA 1.1 (``first_1_1_op``), found on the same walk."""
+    needs = None
     for op in module.walk():
         for value in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args)):
-            element = getattr(value.type, "element_type", None)
-            if (
-                element is not None
-                and codec_of(element) is None
-                and not isinstance(value.type, ShapeType)
-            ):
+            element, codec = types.codec(value.type)
+            if element is not None and codec is None and not isinstance(value.type, ShapeType):
                 raise FlatbufferError.at(
                     op,
                     f"value of type {value.type} cannot be written to a TOSA 1.0 "
                     "flatbuffer (signed/unsigned integers belong to the typed stage: run "
                     "legalize-unsigned-io)",
                 )
+        if needs is None and _needs_1_1(op, types):
+            needs = op
     try:
         module.verify()
     except VerifyException as err:
         raise FlatbufferError(f"module does not verify: {err}") from None
+    return needs

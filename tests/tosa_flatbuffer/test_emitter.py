@@ -42,9 +42,11 @@ def _assert_same_bytes(graph: FbGraph, expected: bytes | None = None) -> bytes:
     builder = emit(graph, BuilderEmitter())
     assert isinstance(direct, bytes)
     if direct != builder:
-        at = next(i for i, (a, b) in enumerate(zip(direct, builder)) if a != b) if (
-            len(direct) == len(builder)
-        ) else min(len(direct), len(builder))
+        at = (
+            next(i for i, (a, b) in enumerate(zip(direct, builder)) if a != b)
+            if (len(direct) == len(builder))
+            else min(len(direct), len(builder))
+        )
         pytest.fail(f"{len(direct)} vs {len(builder)} bytes, first difference at byte {at}")
     if expected is not None:
         assert direct == expected
@@ -98,7 +100,9 @@ def test_synthetic(ops):
 def test_large_weights_are_written_once():
     """4 MB of 1 MB weights: each joined from the IR's buffer into the file, so that
     writing peaks at little more than the file (the Builder's peaked at twice)."""
-    module = _signless(synthetic_module(blocks_for_weights(4 << 20, 1024), channels=1024, spatial=1))
+    module = _signless(
+        synthetic_module(blocks_for_weights(4 << 20, 1024), channels=1024, spatial=1)
+    )
     weights = weight_bytes(module)
     _assert_module(module)
     to_flatbuffer(module)  # caches warm: the peak below is the writing alone

@@ -15,7 +15,7 @@ import io
 import math
 from dataclasses import dataclass
 from functools import cache
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 from tosa import (
@@ -118,6 +118,14 @@ class _Names:
         return name
 
 
+class _TypeFacts(NamedTuple):
+    type: Attribute  # held, so that no other object takes its id while the memo lives
+    element: Attribute | None  # its element type, if it has one
+    codec: ElementCodec | None  # the element type's
+    shaped_element: Attribute | None  # its element type if it is a ShapedType
+    tensor: tuple[tuple[int, ...], int] | None  # (shape, DType) if a file can hold it
+
+
 class _Types:
     """What the writer asks of each type, once per type object for one call.
 
@@ -129,16 +137,51 @@ class _Types:
     __slots__ = ("seen",)
 
     def __init__(self) -> None:
-        self.seen: dict[int, tuple[Attribute, Attribute | None, ElementCodec | None]] = {}
+        self.seen: dict[int, _TypeFacts] = {}
 
-    def codec(self, type_: Attribute) -> tuple[Attribute | None, ElementCodec | None]:
-        """A value type's element type (None if it has none) and that element's codec."""
-        hit = self.seen.get(id(type_))
-        if hit is None:
-            element = getattr(type_, "element_type", None)
-            codec = codec_of(element) if element is not None else None
-            hit = self.seen[id(type_)] = (type_, element, codec)
-        return hit[1], hit[2]
+    def of(self, type_: Attribute) -> _TypeFacts:
+        facts = self.seen.get(id(type_))
+        if facts is None:
+            facts = self.seen[id(type_)] = _type_facts(type_)
+        return facts
+
+
+def _type_facts(type_: Attribute) -> _TypeFacts:
+    element = getattr(type_, "element_type", None)
+    codec = codec_of(element) if element is not None else None
+    # xDSL's ShapedType declares no element_type; each of its builtin types has one
+    shaped_element = element if isinstance(type_, ShapedType) else None
+    tensor = None
+    if isinstance(type_, ShapeType):
+        tensor = ((type_.rank.data,), DType.SHAPE)
+    elif isinstance(type_, TensorType) and codec is not None:
+        shape = tuple(type_.get_shape())
+        tensor = None if any(d < 0 for d in shape) else (shape, codec.dtype)
+    return _TypeFacts(type_, element, codec, shaped_element, tensor)
+
+
+class _OpClass(NamedTuple):
+    """What the planner asks of each op class, once."""
+
+    spec_name: str
+    constant: bool  # tosa.const / tosa.const_shape: its result has data
+    variable_read: bool
+    variable_write: bool
+
+
+@cache
+def _op_class(cls: type[Operation]) -> _OpClass:
+    return _OpClass(
+        spec_name_of(cls),
+        issubclass(cls, (ConstOp, ConstShapeOp)),
+        issubclass(cls, VariableReadOp),
+        issubclass(cls, VariableWriteOp),
+    )
+
+
+@cache
+def _is_1_1_class(cls: type[Operation]) -> bool:
+    return issubclass(cls, TOSA_1_1_OPS)
 
 
 class _Planner:
@@ -221,17 +264,18 @@ class _Planner:
                 )
             inputs.append(values[operand])
         outputs = [values[r] for r in op.results]
+        kind = _op_class(type(op))
         data = None
-        if isinstance(op, (ConstOp, ConstShapeOp)):
+        if kind.constant:
             # the bytes of a dense literal (an elided dense_resource has none to write)
-            data = self._data_of(cast(DenseIntOrFPElementsAttr, op.values))
+            data = self._data_of(cast(DenseIntOrFPElementsAttr, op.properties["values"]))
         for result, out in zip(op.results, outputs):
             fb.tensors[out] = self._tensor(out, result.type, data, op)
-        if isinstance(op, VariableReadOp):
+        if kind.variable_read:
             inputs = [self._variable_tensor(op, fb)]
-        if isinstance(op, VariableWriteOp):
+        if kind.variable_write:
             outputs = [self._variable_tensor(op, fb)]
-        spec_name = spec_name_of(type(op))
+        spec_name = kind.spec_name
         owner = values[op.results[0]] if op.results else op.name.removeprefix("tosa.")
         attributes = self._attributes(op, spec_name, owner)
         fb.operators.append(
@@ -252,12 +296,7 @@ class _Planner:
             table = attribute_table(spec_name)
         except KeyError:
             return {}
-        element = (
-            # xDSL's ShapedType declares no element_type; each of its builtin types has one
-            op.operands[0].type.element_type  # pyright: ignore[reportAttributeAccessIssue]
-            if op.operands and isinstance(op.operands[0].type, ShapedType)
-            else None
-        )
+        element = self.types.of(op.operands[0].type).shaped_element if op.operands else None
         region_fields = REGION_FIELDS.get(spec_name, ())
         attributes = {}
         for name in table.fields:
@@ -286,7 +325,7 @@ class _Planner:
 
     def _data_of(self, attr: DenseIntOrFPElementsAttr) -> memoryview:
         t = attr.type
-        _, codec = self.types.codec(t)
+        codec = self.types.of(t).codec
         raw = attr.data.data
         if codec is None:  # index: const_shape values, stored as int64 like the file
             return memoryview(raw)
@@ -303,13 +342,16 @@ class _Planner:
         return memoryview(raw)
 
     def _tensor(self, name, type_, data, owner: Operation | None, **variable) -> FbTensor:
+        writable = self.types.of(type_).tensor
+        if writable is not None:
+            return FbTensor(name, *writable, data, **variable)
         if isinstance(type_, ShapeType):
             return FbTensor(name, (type_.rank.data,), DType.SHAPE, data)
         if not isinstance(type_, TensorType):
             raise FlatbufferError.at(
                 owner, f"tensor '{name}' has type {type_}, not a ranked tensor"
             )
-        element, codec = self.types.codec(type_)
+        element, codec = type_.element_type, codec_of(type_.element_type)
         if codec is None:
             raise FlatbufferError.at(
                 owner,
@@ -542,10 +584,10 @@ def first_1_1_op(module: ModuleOp, types: _Types | None = None) -> Operation | N
 
 
 def _needs_1_1(op: Operation, types: _Types) -> bool:
-    if isinstance(op, TOSA_1_1_OPS):
+    if _is_1_1_class(type(op)):
         return True
     for value in (*op.operands, *op.results):
-        codec = types.codec(value.type)[1]
+        codec = types.of(value.type).codec
         if codec is not None and codec.version == "1.1":
             return True
     return False
@@ -557,8 +599,9 @@ def _check_module(module: ModuleOp, types: _Types) -> Operation | None:
     needs = None
     for op in module.walk():
         for value in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args)):
-            element, codec = types.codec(value.type)
-            if element is not None and codec is None and not isinstance(value.type, ShapeType):
+            facts = types.of(value.type)
+            unwritable = facts.element is not None and facts.codec is None
+            if unwritable and not isinstance(value.type, ShapeType):
                 raise FlatbufferError.at(
                     op,
                     f"value of type {value.type} cannot be written to a TOSA 1.0 "

@@ -1,11 +1,14 @@
-"""IR to TOSA flatbuffer: plan the module as records, then emit them with the builder.
+"""IR to TOSA flatbuffer: plan the module as records, then emit them.
 
 Planning (``plan``) names every tensor (the IR's ``tosa.tensor_name`` where it has one, a
 derived name otherwise), turns properties into schema values and regions into named
-TOSA regions; emitting (``emit``) is a plain walk over the records with the ``flatbuffers``
-builder and the generated ``tosa`` functions. The same module gives the same bytes:
-nothing depends on dict order of anything but the module itself, and constant data is
-copied once, straight from the IR's buffers.
+TOSA regions; emitting (``emit``) is a plain walk over the records, writing each table
+and vector with ``tosa_flatbuffer.emitter.Emitter``, which lays them out as the
+``flatbuffers`` Builder does (ExecuTorch's serializer) without its per-byte Python calls;
+with ``TOSA_IR_NO_SPEEDUPS=1`` the same walk drives the Builder itself
+(``BuilderEmitter``). The same module gives the same bytes: nothing depends on dict order
+of anything but the module itself, and constant data is copied once, straight from the
+IR's buffers into the file.
 """
 
 from __future__ import annotations

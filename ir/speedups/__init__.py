@@ -24,7 +24,7 @@ the ``tosa`` package, which ``ir`` does not import, so it sits in ``tosa_flatbuf
 | spec-findings memo | ``identity`` | ``ir.verify``'s spec tables evaluated afresh on every op |
 | printer type text | ``type_text`` | ``Printer.print_attribute`` on every tensor type |
 | flatbuffer locations | ``locations`` | a parser / printer per op location (``tosa_flatbuffer``) |
-| flatbuffer emitter | ``tosa_flatbuffer.emitter`` (reads this switch) | the ``flatbuffers`` Builder |
+| flatbuffer emitter | ``tosa_flatbuffer.emitter`` | the ``flatbuffers`` Builder |
 
 Interning and the two memos are coupled through object identity: the memos key an op by
 the ids of its type and property objects, so they hit often only when equal types are

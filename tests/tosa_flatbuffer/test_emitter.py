@@ -42,11 +42,8 @@ def _assert_same_bytes(graph: FbGraph, expected: bytes | None = None) -> bytes:
     builder = emit(graph, BuilderEmitter())
     assert isinstance(direct, bytes)
     if direct != builder:
-        at = (
-            next(i for i, (a, b) in enumerate(zip(direct, builder)) if a != b)
-            if (len(direct) == len(builder))
-            else min(len(direct), len(builder))
-        )
+        differing = (i for i, (a, b) in enumerate(zip(direct, builder)) if a != b)
+        at = next(differing, min(len(direct), len(builder)))
         pytest.fail(f"{len(direct)} vs {len(builder)} bytes, first difference at byte {at}")
     if expected is not None:
         assert direct == expected

@@ -62,7 +62,6 @@ class FieldContext:
 
     name: str
     element_type: Attribute | None  # the first input's element type (CLAMP bounds)
-    where: str
 
 
 class FieldError(ValueError):

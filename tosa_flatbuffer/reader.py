@@ -199,7 +199,7 @@ class _Reader:
             if name == "local_bound" and not value:
                 continue  # MLIR leaves the default out
             try:
-                props[name] = interned(FROM_FILE[kind](value, FieldContext(name, element, where)))
+                props[name] = interned(FROM_FILE[kind](value, FieldContext(name, element)))
             except FieldError as err:
                 raise FlatbufferError(f"{where}: {err}") from None
         return props

@@ -1,20 +1,25 @@
-"""IR to TOSA flatbuffer: plan the module as records, then emit them with the builder.
+"""IR to TOSA flatbuffer: plan the module as records, then emit them.
 
 Planning (``plan``) names every tensor (the IR's ``tosa.tensor_name`` where it has one, a
 derived name otherwise), turns properties into schema values and regions into named
-TOSA regions; emitting (``emit``) is a plain walk over the records with the ``flatbuffers``
-builder and the generated ``tosa`` functions. The same module gives the same bytes:
-nothing depends on dict order of anything but the module itself, and constant data is
-copied once, straight from the IR's buffers.
+TOSA regions; emitting (``emit``) is a plain walk over the records, writing each table
+and vector with ``tosa_flatbuffer.emitter.Emitter``, which lays them out as the
+``flatbuffers`` Builder does (ExecuTorch's serializer) without its per-byte Python calls;
+with ``TOSA_IR_NO_SPEEDUPS=1`` the same walk drives the Builder itself
+(``BuilderEmitter``). The same module gives the same bytes: nothing depends on dict order
+of anything but the module itself, and constant data is copied once, straight from the
+IR's buffers into the file.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
 import io
-from typing import cast
+import math
+from dataclasses import dataclass
+from functools import cache
+from typing import NamedTuple, cast
 
-import flatbuffers
 import numpy as np
 from tosa import (
     OpLocation,
@@ -37,12 +42,11 @@ from xdsl.dialects.builtin import (
     UnknownLoc,
 )
 from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Block, Operation, OpResult, SSAValue
+from xdsl.ir import Attribute, Block, Operation, OpResult, SSAValue
 from xdsl.printer import Printer
 from xdsl.utils.exceptions import VerifyException
 
 from ir.builders import flat_storage
-from ir.diagnostics import describe_op
 from ir.dialects.tosa_ext import (
     TOSA_1_1_OPS,
     ConstOp,
@@ -53,6 +57,7 @@ from ir.dialects.tosa_ext import (
     VariableWriteOp,
     YieldOp,
 )
+from ir.speedups import ENABLED as SPEEDUPS
 from ir.speedups.locations import plain_location_text
 from ir.tensor_names import function_tensor_names, region_names, tensor_names
 from tosa_flatbuffer.decode import (
@@ -63,12 +68,14 @@ from tosa_flatbuffer.decode import (
     FbTensor,
     FlatbufferError,
 )
+from tosa_flatbuffer.emitter import BuilderEmitter, Emitter, Slot, TableLayout, layout_of
 from tosa_flatbuffer.fields import TO_FILE, FieldContext, FieldError
 from tosa_flatbuffer.schema import (
     FIELD_KINDS,
     FILE_IDENTIFIER,
     REGION_FIELDS,
     WRITE_VERSIONS,
+    ElementCodec,
     Kind,
     attribute_table,
     camel,
@@ -79,6 +86,8 @@ from tosa_flatbuffer.schema import (
 )
 
 MAIN = "main"
+#: tensor data starts 8-aligned, for readers that map it in place
+_DATA_ALIGNMENT = 8
 
 # ============================================================================= plan
 
@@ -112,10 +121,77 @@ class _Names:
         return name
 
 
+class _TypeFacts(NamedTuple):
+    type: Attribute  # held, so that no other object takes its id while the memo lives
+    element: Attribute | None  # its element type, if it has one
+    codec: ElementCodec | None  # the element type's
+    shaped_element: Attribute | None  # its element type if it is a ShapedType
+    tensor: tuple[tuple[int, ...], int] | None  # (shape, DType) if a file can hold it
+
+
+class _Types:
+    """What the writer asks of each type, once per type object for one call.
+
+    Keyed by the object's id: the memo holds every object it keys by, so no other object
+    can take an id while it lives; equal types are mostly one object
+    (``ir.speedups.identity``), so most values of a module hit. (A dict keyed by the
+    types themselves would hash each one, which costs about what it saves.)"""
+
+    __slots__ = ("seen",)
+
+    def __init__(self) -> None:
+        self.seen: dict[int, _TypeFacts] = {}
+
+    def of(self, type_: Attribute) -> _TypeFacts:
+        facts = self.seen.get(id(type_))
+        if facts is None:
+            facts = self.seen[id(type_)] = _type_facts(type_)
+        return facts
+
+
+def _type_facts(type_: Attribute) -> _TypeFacts:
+    element = getattr(type_, "element_type", None)
+    codec = codec_of(element) if element is not None else None
+    # xDSL's ShapedType declares no element_type; each of its builtin types has one
+    shaped_element = element if isinstance(type_, ShapedType) else None
+    tensor = None
+    if isinstance(type_, ShapeType):
+        tensor = ((type_.rank.data,), DType.SHAPE)
+    elif isinstance(type_, TensorType) and codec is not None:
+        shape = tuple(type_.get_shape())
+        tensor = None if any(d < 0 for d in shape) else (shape, codec.dtype)
+    return _TypeFacts(type_, element, codec, shaped_element, tensor)
+
+
+class _OpClass(NamedTuple):
+    """What the planner asks of each op class, once."""
+
+    spec_name: str
+    constant: bool  # tosa.const / tosa.const_shape: its result has data
+    variable_read: bool
+    variable_write: bool
+
+
+@cache
+def _op_class(cls: type[Operation]) -> _OpClass:
+    return _OpClass(
+        spec_name_of(cls),
+        issubclass(cls, (ConstOp, ConstShapeOp)),
+        issubclass(cls, VariableReadOp),
+        issubclass(cls, VariableWriteOp),
+    )
+
+
+@cache
+def _is_1_1_class(cls: type[Operation]) -> bool:
+    return issubclass(cls, TOSA_1_1_OPS)
+
+
 class _Planner:
-    def __init__(self, module: ModuleOp, version: tuple) -> None:
+    def __init__(self, module: ModuleOp, version: tuple, types: _Types | None = None) -> None:
         self.module = module
         self.version = version
+        self.types = types or _Types()
         self.regions: dict[str, list[FbBlock]] = {}
         self.region_names = _Names()
         self.variables: dict[str, VariableOp] = {
@@ -154,7 +230,7 @@ class _Planner:
             values[value] = names.claim(wanted or _own_name(value), f"{name}_output_{i}")
         fb = FbBlock(name, tuple(inputs), tuple(values[v] for v in terminator.operands))
         for arg in block.args:
-            fb.tensors[values[arg]] = _tensor(values[arg], arg.type, None, block.parent_op())
+            fb.tensors[values[arg]] = self._tensor(values[arg], arg.type, None, block.parent_op())
         if top:
             self._variables(fb, names)
         for op in block.ops:
@@ -169,15 +245,14 @@ class _Planner:
             initial = cast(
                 DenseIntOrFPElementsAttr | None, var.initial_value
             )  # as a const's values
-            data = _data_of(initial) if initial is not None else None
-            fb.tensors[tensor_name] = _tensor(
+            data = self._data_of(initial) if initial is not None else None
+            fb.tensors[tensor_name] = self._tensor(
                 tensor_name, var.tensor_type(), data, var, variable=True, variable_name=symbol
             )
 
     # -- operators --------------------------------------------------------------------
 
     def _op(self, op: Operation, fb: FbBlock, names: _Names, values: dict[SSAValue, str]) -> None:
-        where = describe_op(op)
         out_names = tensor_names(op)
         for i, result in enumerate(op.results):
             if result not in values:
@@ -192,19 +267,20 @@ class _Planner:
                 )
             inputs.append(values[operand])
         outputs = [values[r] for r in op.results]
+        kind = _op_class(type(op))
         data = None
-        if isinstance(op, (ConstOp, ConstShapeOp)):
+        if kind.constant:
             # the bytes of a dense literal (an elided dense_resource has none to write)
-            data = _data_of(cast(DenseIntOrFPElementsAttr, op.values))
+            data = self._data_of(cast(DenseIntOrFPElementsAttr, op.properties["values"]))
         for result, out in zip(op.results, outputs):
-            fb.tensors[out] = _tensor(out, result.type, data, op)
-        if isinstance(op, VariableReadOp):
+            fb.tensors[out] = self._tensor(out, result.type, data, op)
+        if kind.variable_read:
             inputs = [self._variable_tensor(op, fb)]
-        if isinstance(op, VariableWriteOp):
+        if kind.variable_write:
             outputs = [self._variable_tensor(op, fb)]
-        spec_name = spec_name_of(type(op))
+        spec_name = kind.spec_name
         owner = values[op.results[0]] if op.results else op.name.removeprefix("tosa.")
-        attributes = self._attributes(op, spec_name, where, owner)
+        attributes = self._attributes(op, spec_name, owner)
         fb.operators.append(
             FbOperator(spec_name, attributes, tuple(inputs), tuple(outputs), _location_text(op))
         )
@@ -218,17 +294,12 @@ class _Planner:
             raise FlatbufferError.at(op, f"no tosa.variable @{symbol} in the graph's block")
         return tensor.name
 
-    def _attributes(self, op: Operation, spec_name: str, where: str, owner: str) -> dict:
+    def _attributes(self, op: Operation, spec_name: str, owner: str) -> dict:
         try:
             table = attribute_table(spec_name)
         except KeyError:
             return {}
-        element = (
-            # xDSL's ShapedType declares no element_type; each of its builtin types has one
-            op.operands[0].type.element_type  # pyright: ignore[reportAttributeAccessIssue]
-            if op.operands and isinstance(op.operands[0].type, ShapedType)
-            else None
-        )
+        element = self.types.of(op.operands[0].type).shaped_element if op.operands else None
         region_fields = REGION_FIELDS.get(spec_name, ())
         attributes = {}
         for name in table.fields:
@@ -240,7 +311,7 @@ class _Planner:
             if value is None and kind is not Kind.BOOL:
                 raise FlatbufferError.at(op, f"missing property '{name}'")
             try:
-                attributes[name] = TO_FILE[kind](value, FieldContext(name, element, where))
+                attributes[name] = TO_FILE[kind](value, FieldContext(name, element))
             except FieldError as err:
                 raise FlatbufferError.at(op, str(err)) from None
         return attributes
@@ -255,43 +326,51 @@ class _Planner:
         self.regions[name].append(self._block(name, block, input_names, []))
         return name
 
+    def _data_of(self, attr: DenseIntOrFPElementsAttr) -> memoryview:
+        t = attr.type
+        codec = self.types.of(t).codec
+        raw = attr.data.data
+        if codec is None:  # index: const_shape values, stored as int64 like the file
+            return memoryview(raw)
+        count = math.prod(t.get_shape())
+        if codec.file_bits not in (4, 6, 48) and codec.dtype != DType.BOOL:
+            stored, rest = divmod(len(raw), codec.numpy.itemsize)
+            if not rest and stored in (count, 1):  # (a single element: a splat's storage)
+                return memoryview(raw)  # the IR's bytes are the file's bytes
+        flat = flat_storage(attr)
+        if flat.size == 1 and count != 1:
+            flat = np.broadcast_to(flat, (count,))
+        if codec.file_bits in (4, 6, 48) or codec.dtype == DType.BOOL or flat.size != count:
+            return memoryview(file_bytes(flat, codec))
+        return memoryview(raw)
+
+    def _tensor(self, name, type_, data, owner: Operation | None, **variable) -> FbTensor:
+        writable = self.types.of(type_).tensor
+        if writable is not None:
+            return FbTensor(name, *writable, data, **variable)
+        if isinstance(type_, ShapeType):
+            return FbTensor(name, (type_.rank.data,), DType.SHAPE, data)
+        if not isinstance(type_, TensorType):
+            raise FlatbufferError.at(
+                owner, f"tensor '{name}' has type {type_}, not a ranked tensor"
+            )
+        element, codec = type_.element_type, codec_of(type_.element_type)
+        if codec is None:
+            raise FlatbufferError.at(
+                owner,
+                f"tensor '{name}' has element type {element}, which a TOSA 1.0 "
+                "flatbuffer cannot hold (run legalize-unsigned-io first for ui8/ui16 IO)",
+            )
+        shape = tuple(type_.get_shape())
+        if any(d < 0 for d in shape):
+            raise FlatbufferError.at(owner, f"tensor '{name}' has a dynamic shape {type_}")
+        return FbTensor(name, shape, codec.dtype, data, **variable)
+
 
 def _own_name(value: SSAValue) -> str:
     if isinstance(value, OpResult):  # an op's (a block argument's owner is its block)
         return tensor_names(value.op)[value.index]
     return ""
-
-
-def _data_of(attr: DenseIntOrFPElementsAttr) -> memoryview:
-    t = attr.type
-    codec = codec_of(t.element_type)
-    if codec is None:  # index: const_shape values, stored as int64 like the file
-        return memoryview(attr.data.data)
-    count = int(np.prod(t.get_shape()))
-    flat = flat_storage(attr)
-    if flat.size == 1 and count != 1:
-        flat = np.broadcast_to(flat, (count,))
-    if codec.file_bits in (4, 6, 48) or codec.dtype == DType.BOOL or flat.size != count:
-        return memoryview(file_bytes(flat, codec))
-    return memoryview(attr.data.data)  # the IR's bytes are the file's bytes
-
-
-def _tensor(name, type_, data, owner: Operation | None, **variable) -> FbTensor:
-    if isinstance(type_, ShapeType):
-        return FbTensor(name, (type_.rank.data,), DType.SHAPE, data)
-    if not isinstance(type_, TensorType):
-        raise FlatbufferError.at(owner, f"tensor '{name}' has type {type_}, not a ranked tensor")
-    codec = codec_of(type_.element_type)
-    if codec is None:
-        raise FlatbufferError.at(
-            owner,
-            f"tensor '{name}' has element type {type_.element_type}, which a TOSA 1.0 "
-            "flatbuffer cannot hold (run legalize-unsigned-io first for ui8/ui16 IO)",
-        )
-    shape = tuple(type_.get_shape())
-    if any(d < 0 for d in shape):
-        raise FlatbufferError.at(owner, f"tensor '{name}' has a dynamic shape {type_}")
-    return FbTensor(name, shape, codec.dtype, data, **variable)
 
 
 def _location_text(op: Operation) -> str:
@@ -308,6 +387,7 @@ def _location_text(op: Operation) -> str:
 # ============================================================================= emit
 
 
+@cache
 def _software_version() -> tuple[int, int, int, str]:
     """The serialization library's version, as ExecuTorch's and MLIR's writers record it."""
     parts = importlib.metadata.version("tosa-tools").split(".")
@@ -319,170 +399,148 @@ def _software_version() -> tuple[int, int, int, str]:
 #: attributes, alignment): enough that the builder never doubles a weight-sized buffer
 _RECORD_BYTES = 1024
 
+_GRAPH = layout_of(TosaGraph, "TosaGraph")
+_VERSION = layout_of(Version, "Version")
+_SOFTWARE_VERSION = layout_of(SoftwareVersion, "SoftwareVersion")
+_REGION = layout_of(TosaRegion, "TosaRegion")
+_BLOCK = layout_of(TosaBasicBlock, "TosaBasicBlock")
+_TENSOR = layout_of(TosaTensor, "TosaTensor")
+_SHAPE = layout_of(TosaShape, "TosaShape")
+_OPERATOR = layout_of(TosaOperator, "TosaOperator")
+_LOCATION = layout_of(OpLocation, "OpLocation")
 
-def emit(graph: FbGraph) -> bytes:
+
+def _slots(layout: TableLayout, *names: str) -> tuple[Slot, ...]:
+    return tuple(layout.fields[name] for name in names)
+
+
+_GRAPH_SLOTS = _slots(_GRAPH, "Version", "Regions", "SoftwareVersion")
+_VERSION_SLOTS = _slots(_VERSION, "_Major", "_Minor", "_Patch", "_Draft")
+_SOFTWARE_VERSION_SLOTS = _slots(_SOFTWARE_VERSION, "_Major", "_Minor", "_Micro", "_Modifier")
+_REGION_SLOTS = _slots(_REGION, "Name", "Blocks")
+_BLOCK_SLOTS = _slots(_BLOCK, "Name", "Operators", "Tensors", "Inputs", "Outputs", "Shapes")
+_TENSOR_NAME, _TENSOR_SHAPE, _TENSOR_TYPE, _TENSOR_DATA = _slots(
+    _TENSOR, "Name", "Shape", "Type", "Data"
+)
+_TENSOR_VARIABLE = _slots(_TENSOR, "Variable", "VariableName")
+_SHAPE_NAME, _SHAPE_RANK, _SHAPE_DATA = _slots(_SHAPE, "Name", "Rank", "Data")
+_OPERATOR_SLOTS = _slots(_OPERATOR, "Op", "AttributeType", "Attribute", "Inputs", "Outputs")
+_OPERATOR_LOCATION = _OPERATOR.fields["Location"]
+_LOCATION_TEXT = _LOCATION.fields["Text"]
+
+
+@dataclass(frozen=True)
+class _OperatorKind:
+    """What every operator of one spec name writes alike: its op code, its attribute
+    table's union tag and layout, and the table's fields in schema order."""
+
+    code: int | None
+    tag: int
+    attribute: TableLayout
+    fields: tuple[tuple[str, Slot], ...]  # snake_case property name, its slot
+
+
+@cache
+def _operator_kind(spec_name: str) -> _OperatorKind:
+    table = attribute_table(spec_name)
+    layout = layout_of(table.module, table.cls.__name__)
+    fields = tuple((name, layout.fields[camel(name)]) for name in table.fields)
+    return _OperatorKind(file_op_code(spec_name), table.tag, layout, fields)
+
+
+def emit(graph: FbGraph, out: Emitter | BuilderEmitter | None = None) -> bytes:
+    """The records as a file, written by ``out``: by default the direct ``Emitter``, or
+    the ``flatbuffers`` Builder with the speed-ups off; the same bytes either way."""
+    if out is None:
+        out = Emitter() if SPEEDUPS else _builder_for(graph)
+    regions = [_emit_region(out, name, blocks) for name, blocks in graph.regions.items()]
+    regions_vec = out.offsets(regions)
+    version = out.table(_VERSION, zip(_VERSION_SLOTS, graph.version))
+    software = _emit_software_version(out)
+    root = out.table(_GRAPH, zip(_GRAPH_SLOTS, (version, regions_vec, software)))
+    return out.finish(root, FILE_IDENTIFIER)
+
+
+def _builder_for(graph: FbGraph) -> BuilderEmitter:
+    """A Builder sized for the whole file, so that it never doubles its buffer."""
     blocks = [blk for b in graph.regions.values() for blk in b]
     data_bytes = sum(
         t.data.nbytes for blk in blocks for t in blk.tensors.values() if t.data is not None
     )
     records = sum(len(blk.tensors) + len(blk.operators) for blk in blocks)
     locations = sum(len(o.location) for blk in blocks for o in blk.operators)
-    builder = flatbuffers.Builder(data_bytes + _RECORD_BYTES * records + locations + 4096)
-    regions = [_emit_region(builder, name, blocks) for name, blocks in graph.regions.items()]
-    regions_vec = _offsets(builder, TosaGraph.StartRegionsVector, regions)
-    major, minor, patch, draft = graph.version
-    Version.Start(builder)
-    Version.Add_Major(builder, major)
-    Version.Add_Minor(builder, minor)
-    Version.Add_Patch(builder, patch)
-    Version.Add_Draft(builder, draft)
-    version = Version.End(builder)
-    software = _emit_software_version(builder)
-    TosaGraph.Start(builder)
-    TosaGraph.AddVersion(builder, version)
-    TosaGraph.AddRegions(builder, regions_vec)
-    TosaGraph.AddSoftwareVersion(builder, software)
-    builder.Finish(TosaGraph.End(builder), file_identifier=FILE_IDENTIFIER)
-    return bytes(memoryview(builder.Bytes)[builder.Head() :])  # one copy (Output() makes two)
+    return BuilderEmitter(data_bytes + _RECORD_BYTES * records + locations + 4096)
 
 
-def _emit_software_version(builder) -> int:
+def _emit_software_version(out) -> int:
     major, minor, micro, modifier = _software_version()
-    text = builder.CreateString(modifier)
-    SoftwareVersion.Start(builder)
-    SoftwareVersion.Add_Major(builder, major)
-    SoftwareVersion.Add_Minor(builder, minor)
-    SoftwareVersion.Add_Micro(builder, micro)
-    SoftwareVersion.Add_Modifier(builder, text)
-    return SoftwareVersion.End(builder)
+    text = out.string(modifier)
+    return out.table(_SOFTWARE_VERSION, zip(_SOFTWARE_VERSION_SLOTS, (major, minor, micro, text)))
 
 
-def _offsets(builder, start, offsets: list[int]) -> int:
-    start(builder, len(offsets))
-    for off in reversed(offsets):
-        builder.PrependUOffsetTRelative(off)
-    return builder.EndVector()
+def _emit_region(out, name: str, blocks: list[FbBlock]) -> int:
+    blocks_vec = out.offsets([_emit_block(out, b) for b in blocks])
+    name_off = out.string(name)
+    return out.table(_REGION, zip(_REGION_SLOTS, (name_off, blocks_vec)))
 
 
-def _strings(builder, start, texts) -> int:
-    return _offsets(builder, start, [builder.CreateString(t) for t in texts])
-
-
-def _bytes(builder, data, alignment: int = 8) -> int:
-    """A [ubyte] vector of ``data``, copied once, aligned for readers that map it in place."""
-    raw = memoryview(data).cast("B")
-    size = raw.nbytes
-    builder.StartVector(1, size, alignment)
-    builder.head = builder.Head() - size
-    builder.Bytes[builder.Head() : builder.Head() + size] = raw
-    builder.vectorNumElems = size
-    return builder.EndVector()
-
-
-def _emit_region(builder, name: str, blocks: list[FbBlock]) -> int:
-    offsets = [_emit_block(builder, b) for b in blocks]
-    blocks_vec = _offsets(builder, TosaRegion.StartBlocksVector, offsets)
-    name_off = builder.CreateString(name)
-    TosaRegion.Start(builder)
-    TosaRegion.AddName(builder, name_off)
-    TosaRegion.AddBlocks(builder, blocks_vec)
-    return TosaRegion.End(builder)
-
-
-def _emit_block(builder, block: FbBlock) -> int:
+def _emit_block(out, block: FbBlock) -> int:
     tensors = [t for t in block.tensors.values() if t.dtype != DType.SHAPE]
     shapes = [t for t in block.tensors.values() if t.dtype == DType.SHAPE]
-    operators = _offsets(
-        builder,
-        TosaBasicBlock.StartOperatorsVector,
-        [_emit_operator(builder, o) for o in block.operators],
-    )
-    tensor_vec = _offsets(
-        builder, TosaBasicBlock.StartTensorsVector, [_emit_tensor(builder, t) for t in tensors]
-    )
-    shape_vec = _offsets(
-        builder, TosaBasicBlock.StartShapesVector, [_emit_shape(builder, s) for s in shapes]
-    )
-    inputs = _strings(builder, TosaBasicBlock.StartInputsVector, block.inputs)
-    outputs = _strings(builder, TosaBasicBlock.StartOutputsVector, block.outputs)
-    name = builder.CreateString(block.name)
-    TosaBasicBlock.Start(builder)
-    TosaBasicBlock.AddName(builder, name)
-    TosaBasicBlock.AddOperators(builder, operators)
-    TosaBasicBlock.AddTensors(builder, tensor_vec)
-    TosaBasicBlock.AddInputs(builder, inputs)
-    TosaBasicBlock.AddOutputs(builder, outputs)
-    TosaBasicBlock.AddShapes(builder, shape_vec)
-    return TosaBasicBlock.End(builder)
+    operators = out.offsets([_emit_operator(out, o) for o in block.operators])
+    tensor_vec = out.offsets([_emit_tensor(out, t) for t in tensors])
+    shape_vec = out.offsets([_emit_shape(out, s) for s in shapes])
+    inputs = out.strings(block.inputs)
+    outputs = out.strings(block.outputs)
+    name = out.string(block.name)
+    values = (name, operators, tensor_vec, inputs, outputs, shape_vec)
+    return out.table(_BLOCK, zip(_BLOCK_SLOTS, values))
 
 
-def _emit_tensor(builder, t: FbTensor) -> int:
-    name = builder.CreateString(t.name)
-    shape = builder.CreateNumpyVector(np.asarray(t.shape, dtype=np.int32))
-    data = _bytes(builder, t.data) if t.data is not None else None
-    variable_name = builder.CreateString(t.variable_name) if t.variable else None
-    TosaTensor.Start(builder)
-    TosaTensor.AddName(builder, name)
-    TosaTensor.AddShape(builder, shape)
-    TosaTensor.AddType(builder, t.dtype)
-    if data is not None:
-        TosaTensor.AddData(builder, data)
+def _emit_tensor(out, t: FbTensor) -> int:
+    name = out.string(t.name)
+    shape = out.int32s(t.shape)
+    fields = [(_TENSOR_NAME, name), (_TENSOR_SHAPE, shape), (_TENSOR_TYPE, t.dtype)]
+    if t.data is not None:  # aligned for readers that map it in place
+        fields.append((_TENSOR_DATA, out.ubytes(t.data, _DATA_ALIGNMENT)))
     if t.variable:
-        TosaTensor.AddVariable(builder, True)
-        TosaTensor.AddVariableName(builder, variable_name)
-    return TosaTensor.End(builder)
+        variable_name = out.string(t.variable_name)
+        fields += zip(_TENSOR_VARIABLE, (True, variable_name))
+    return out.table(_TENSOR, fields)
 
 
-def _emit_shape(builder, s: FbTensor) -> int:
-    name = builder.CreateString(s.name)
-    data = _bytes(builder, s.data) if s.data is not None else None
-    TosaShape.Start(builder)
-    TosaShape.AddName(builder, name)
-    TosaShape.AddRank(builder, s.shape[0])
-    if data is not None:
-        TosaShape.AddData(builder, data)
-    return TosaShape.End(builder)
+def _emit_shape(out, s: FbTensor) -> int:
+    name = out.string(s.name)
+    fields = [(_SHAPE_NAME, name), (_SHAPE_RANK, s.shape[0])]
+    if s.data is not None:
+        fields.append((_SHAPE_DATA, out.ubytes(s.data, _DATA_ALIGNMENT)))
+    return out.table(_SHAPE, fields)
 
 
-def _emit_operator(builder, op: FbOperator) -> int:
-    table = attribute_table(op.op)
-    attribute = _emit_attribute(builder, table, op.attributes)
-    inputs = _strings(builder, TosaOperator.StartInputsVector, op.inputs)
-    outputs = _strings(builder, TosaOperator.StartOutputsVector, op.outputs)
-    location = None
+def _emit_operator(out, op: FbOperator) -> int:
+    kind = _operator_kind(op.op)
+    attribute = _emit_attribute(out, kind, op.attributes)
+    inputs = out.strings(op.inputs)
+    outputs = out.strings(op.outputs)
+    fields = list(zip(_OPERATOR_SLOTS, (kind.code, kind.tag, attribute, inputs, outputs)))
     if op.location:
-        text = builder.CreateString(op.location)
-        OpLocation.Start(builder)
-        OpLocation.AddText(builder, text)
-        location = OpLocation.End(builder)
-    TosaOperator.Start(builder)
-    TosaOperator.AddOp(builder, file_op_code(op.op))
-    TosaOperator.AddAttributeType(builder, table.tag)
-    TosaOperator.AddAttribute(builder, attribute)
-    TosaOperator.AddInputs(builder, inputs)
-    TosaOperator.AddOutputs(builder, outputs)
-    if location is not None:
-        TosaOperator.AddLocation(builder, location)
-    return TosaOperator.End(builder)
+        text = out.string(op.location)
+        fields.append((_OPERATOR_LOCATION, out.table(_LOCATION, ((_LOCATION_TEXT, text),))))
+    return out.table(_OPERATOR, fields)
 
 
-def _emit_attribute(builder, table, values: dict) -> int:
-    module = table.module
-    prepared = {}
-    for name in table.fields:  # children (strings, vectors) before the table
+def _emit_attribute(out, kind: _OperatorKind, values: dict) -> int:
+    fields = []
+    for name, slot in kind.fields:  # children (strings, vectors) before the table
         value = values[name]
         if isinstance(value, str):
-            prepared[name] = builder.CreateString(value)
+            value = out.string(value)
         elif isinstance(value, bytes):
-            prepared[name] = builder.CreateNumpyVector(np.frombuffer(value, dtype=np.uint8))
+            value = out.ubytes(value)
         elif isinstance(value, np.ndarray):
-            prepared[name] = builder.CreateNumpyVector(value)
-        else:
-            prepared[name] = value
-    module.Start(builder)
-    for name in table.fields:
-        getattr(module, f"Add{camel(name)}")(builder, prepared[name])
-    return module.End(builder)
+            value = out.array(value)
+        fields.append((slot, value))
+    return out.table(kind.attribute, fields)
 
 
 # ============================================================================= API
@@ -505,8 +563,8 @@ def to_checked_flatbuffer(module: ModuleOp, version: str | None = None) -> Check
     """``to_flatbuffer``'s bytes with the records they were written from: what
     ``decode`` would read back from them, so the reference model and Vela can take the
     bytes without decoding and verifying the graph again."""
-    _check_module(module)
-    needs = first_1_1_op(module)
+    types = _Types()
+    needs = _check_module(module, types)
     if version is None:
         version = "1.1" if needs is not None else "1.0"
     if version not in WRITE_VERSIONS:
@@ -515,39 +573,48 @@ def to_checked_flatbuffer(module: ModuleOp, version: str | None = None) -> Check
         )
     if version == "1.0" and needs is not None:
         raise FlatbufferError.at(needs, "needs TOSA 1.1, not in a TOSA 1.0 flatbuffer")
-    graph = _Planner(module, WRITE_VERSIONS[version]).plan()
+    graph = _Planner(module, WRITE_VERSIONS[version], types).plan()
     return CheckedFlatbuffer(emit(graph), graph)
 
 
-def first_1_1_op(module: ModuleOp) -> Operation | None:
+def first_1_1_op(module: ModuleOp, types: _Types | None = None) -> Operation | None:
     """The first op that is a TOSA 1.1 operator or has a 1.1 element type, or None."""
+    types = types or _Types()
     for op in module.walk():
-        if isinstance(op, TOSA_1_1_OPS):
+        if _needs_1_1(op, types):
             return op
-        for value in (*op.operands, *op.results):
-            element = getattr(value.type, "element_type", None)
-            codec = codec_of(element) if element is not None else None
-            if codec is not None and codec.version == "1.1":
-                return op
     return None
 
 
-def _check_module(module: ModuleOp) -> None:
+def _needs_1_1(op: Operation, types: _Types) -> bool:
+    if _is_1_1_class(type(op)):
+        return True
+    for value in (*op.operands, *op.results):
+        codec = types.of(value.type).codec
+        if codec is not None and codec.version == "1.1":
+            return True
+    return False
+
+
+def _check_module(module: ModuleOp, types: _Types) -> Operation | None:
+    """Refuse a module with values no TOSA file can hold, or one that does not verify;
+    the first op that needs TOSA 1.1 (``first_1_1_op``), found on the same walk."""
+    needs = None
     for op in module.walk():
         for value in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args)):
-            element = getattr(value.type, "element_type", None)
-            if (
-                element is not None
-                and codec_of(element) is None
-                and not isinstance(value.type, ShapeType)
-            ):
+            facts = types.of(value.type)
+            unwritable = facts.element is not None and facts.codec is None
+            if unwritable and not isinstance(value.type, ShapeType):
                 raise FlatbufferError.at(
                     op,
                     f"value of type {value.type} cannot be written to a TOSA 1.0 "
                     "flatbuffer (signed/unsigned integers belong to the typed stage: run "
                     "legalize-unsigned-io)",
                 )
+        if needs is None and _needs_1_1(op, types):
+            needs = op
     try:
         module.verify()
     except VerifyException as err:
         raise FlatbufferError(f"module does not verify: {err}") from None
+    return needs

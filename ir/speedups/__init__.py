@@ -6,11 +6,12 @@ bug, run with ``TOSA_IR_NO_SPEEDUPS=1``: every speed-up is then off and xDSL's o
 runs instead (``tests/ir/test_speedups.py`` runs the lit texts and the op table both ways
 and compares the outputs). The variable is read once, here, when ``ir`` is imported.
 
-Each speed-up lives in this package, but for one: the fast op-line parser is a second
+Each speed-up lives in this package, but for two: the fast op-line parser is a second
 reader of the dialect's text and of ``ir.dense_text``'s constants, which sit above
 ``ir.builders``; ``ir.builders`` uses ``identity.interned``, so the parser stays beside
 ``ir.parsing`` (``ir/fast_parse.py``) to keep the package graph acyclic. It obeys the
-same switch.
+same switch. The flatbuffer emitter is the other one outside: it writes the schema of
+the ``tosa`` package, which ``ir`` does not import, so it sits in ``tosa_flatbuffer``.
 
 | speed-up | module | xDSL path it replaces |
 | --- | --- | --- |
@@ -28,6 +29,7 @@ same switch.
 | | | ``ir.builders``' small constants) |
 | prechecked attributes | ``prechecked`` | xDSL verifying a dense constant's type or a |
 | | | name location's child again on every construction |
+| flatbuffer emitter | ``tosa_flatbuffer.emitter`` | the ``flatbuffers`` Builder |
 
 Interning and the two memos are coupled through object identity: the memos key an op by
 the ids of its type and property objects, so they hit often only when equal types are

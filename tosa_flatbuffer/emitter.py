@@ -1,0 +1,352 @@
+"""A flatbuffer writer that writes what the ``flatbuffers`` Builder writes, directly.
+
+The pure-Python Builder places every byte with a Python call (padding one byte at a
+time, each scalar range-checked) and, at the end, its buffer is copied into the ``bytes``
+the caller gets: a weight is in memory twice. ``Emitter`` lays the file out by the
+Builder's rules, so the bytes are the same (ExecuTorch's serializer uses that Builder, and
+our differential tests compare bytes with it), but with one ``struct`` call per value:
+
+- back to front, as the Builder: an object's position is its distance from the end of
+  the file (``size``), alignment is of that distance, and ``finish`` pads the whole file
+  to the largest alignment used, so that distances and addresses align alike;
+- the small writes go into a bytearray *reversed* (a little-endian value reversed is its
+  big-endian packing), turned around once at the end; a large data vector is not copied
+  there but kept as the caller's memoryview, and ``finish`` joins the pieces into the
+  final ``bytes``: each weight byte is copied once, into the file;
+- tables by the Builder's rules: fields written in the order given, a field equal to its
+  default left out, the vtable's trailing empty slots trimmed, and a vtable shared with an
+  earlier object whose field offsets are the same (the Builder's key: the offsets alone);
+- each table kind's slots, scalar types and defaults are read once from the generated
+  ``tosa`` code (``layout_of``), by calling its ``Start``/``Add`` functions on a recorder.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+
+import flatbuffers
+import numpy as np
+
+#: data vectors at least this long are joined into the file from the caller's buffer
+#: instead of being copied into the metadata bytearray
+_EXTERNAL_BYTES = 4096
+
+_U32 = struct.Struct(">I").pack
+_I32 = struct.Struct(">i").pack
+#: the generated code's name for a field that is an offset to a child object
+_OFFSET = "UOffsetTRelative"
+#: padding of each length an alignment of at most 8 can need
+_PADS = tuple(bytes(n) for n in range(8))
+
+#: the Builder's ``Prepend<Type>Slot`` scalar types: big-endian packing (reversed
+#: little-endian) and width
+_SCALARS = {
+    "Bool": (struct.Struct(">?").pack, 1),
+    "Byte": (struct.Struct(">B").pack, 1),
+    "Uint8": (struct.Struct(">B").pack, 1),
+    "Int8": (struct.Struct(">b").pack, 1),
+    "Uint16": (struct.Struct(">H").pack, 2),
+    "Int16": (struct.Struct(">h").pack, 2),
+    "Uint32": (struct.Struct(">I").pack, 4),
+    "Int32": (struct.Struct(">i").pack, 4),
+    "Uint64": (struct.Struct(">Q").pack, 8),
+    "Int64": (struct.Struct(">q").pack, 8),
+    "Float32": (struct.Struct(">f").pack, 4),
+    "Float64": (struct.Struct(">d").pack, 8),
+}
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One field of a table kind: its vtable slot, how it is stored, its default."""
+
+    name: str  # CamelCase, as the generated ``<Table>Add<Name>`` function
+    index: int
+    pack: Callable[[object], bytes] | None  # None: an offset to a child object
+    width: int
+    default: object
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """One table kind: its number of vtable slots and its fields by CamelCase name."""
+
+    module: ModuleType  # the generated code (``BuilderEmitter`` calls it)
+    name: str  # the table's class name there
+    slots: int
+    fields: dict[str, Slot]
+
+
+class _Recorder:
+    """Stands in for a Builder to hear what the generated code would ask of one: its
+    ``StartObject(slots)`` and ``Prepend<Type>Slot(index, value, default)`` calls."""
+
+    def __init__(self) -> None:
+        self.slots = 0
+        self.field = ""  # the field being asked about
+        self.last: Slot | None = None
+
+    def __getattr__(self, name: str):
+        if name == "StartObject":
+            return self._start
+        kind = re.fullmatch(r"Prepend(\w+)Slot", name)
+        if kind is None or (kind.group(1) not in _SCALARS and kind.group(1) != _OFFSET):
+            raise AttributeError(name)
+        pack, width = _SCALARS.get(kind.group(1), (None, 4))
+
+        def record(index: int, _value, default) -> None:
+            self.last = Slot(self.field, index, pack, width, default)
+
+        return record
+
+    def _start(self, slots: int) -> None:
+        self.slots = slots
+
+
+def layout_of(module: ModuleType, class_name: str) -> TableLayout:
+    """The layout of the table ``class_name`` of a generated ``tosa`` module."""
+    recorder = _Recorder()
+    getattr(module, f"{class_name}Start")(recorder)
+    fields = {}
+    prefix = f"{class_name}Add"
+    for name, function in vars(module).items():
+        if not name.startswith(prefix):
+            continue
+        recorder.field, recorder.last = name.removeprefix(prefix), None
+        function(recorder, 1)
+        if recorder.last is None:
+            raise TypeError(f"{module.__name__}.{name} writes no slot")
+        fields[recorder.field] = recorder.last
+    return TableLayout(module, class_name, recorder.slots, fields)
+
+
+class Emitter:
+    """One flatbuffer being written, back to front; offsets are distances from its end.
+
+    Every write starts with a 4-byte alignment (a string's or vector's length, a table's
+    vtable offset), so the file's alignment, which ``finish`` pads to, starts at 4 and
+    only data aligned to more raises it."""
+
+    __slots__ = ("minalign", "pieces", "rev", "size", "vtables")
+
+    def __init__(self) -> None:
+        self.rev = bytearray()  # the bytes since the last external piece, reversed
+        self.pieces: list = []  # finished pieces, back to front (reversed bytearrays, views)
+        self.size = 0  # bytes written so far: the Builder's Offset()
+        self.minalign = 4
+        self.vtables: dict[tuple[int, ...], int] = {}
+
+    def align(self, alignment: int, additional: int) -> None:
+        """The Builder's ``Prep``: pad so that ``size + additional`` is aligned."""
+        if alignment > self.minalign:
+            self.minalign = alignment
+        pad = -(self.size + additional) & (alignment - 1)
+        if pad:
+            self.rev += bytes(pad)
+            self.size += pad
+
+    # -- vectors -------------------------------------------------------------------
+
+    def string(self, text: str) -> int:
+        raw = text.encode("utf-8")
+        n = len(raw)
+        size = self.size
+        pad = -(size + n + 1) & 3
+        rev = self.rev
+        if pad:
+            rev += _PADS[pad]
+        rev += b"\0"
+        rev += raw[::-1]
+        rev += _U32(n)
+        self.size = size = size + pad + n + 5
+        return size
+
+    def strings(self, texts: Iterable[str]) -> int:
+        """A vector of strings, each written before the vector as ``string`` does."""
+        rev = self.rev
+        size = self.size
+        targets = []
+        for text in texts:
+            raw = text.encode("utf-8")
+            n = len(raw)
+            pad = -(size + n + 1) & 3
+            if pad:
+                rev += _PADS[pad]
+            rev += b"\0"
+            rev += raw[::-1]
+            rev += _U32(n)
+            size += pad + n + 5
+            targets.append(size)
+        self.size = size
+        return self.offsets(targets)
+
+    def offsets(self, targets: Sequence[int]) -> int:
+        """A vector of uoffsets to ``targets`` (objects already written)."""
+        n = len(targets)
+        size = self.size
+        pad = -size & 3  # 4 * n bytes follow: aligned alike
+        if pad:
+            self.rev += _PADS[pad]
+            size += pad
+        values = [size + 4 * i - t for i, t in enumerate(reversed(targets), 1)]
+        self.rev += struct.pack(f">{n + 1}I", *values, n)
+        self.size = size = size + 4 * n + 4
+        return size
+
+    def int32s(self, values: Sequence[int]) -> int:
+        """A vector of int32 (as ``CreateNumpyVector`` of an int32 array)."""
+        n = len(values)
+        size = self.size
+        pad = -size & 3
+        if pad:
+            self.rev += _PADS[pad]
+            size += pad
+        self.rev += struct.pack(f">{n + 1}i", *reversed(values), n)
+        self.size = size = size + 4 * n + 4
+        return size
+
+    def array(self, values: np.ndarray) -> int:
+        """``CreateNumpyVector``: a vector of a flat numpy array's elements."""
+        if values.ndim != 1 or values.dtype.kind not in "biuf":
+            raise TypeError(f"cannot write a vector of {values.dtype} with {values.ndim} axes")
+        raw = values.astype(values.dtype.newbyteorder("<"), copy=False).tobytes()
+        n = len(raw)
+        self.align(4, n)
+        self.align(values.dtype.alignment, n)
+        self.rev += raw[::-1]
+        self.rev += _U32(values.size)
+        self.size += n + 4
+        return self.size
+
+    def ubytes(self, data, alignment: int = 1) -> int:
+        """A [ubyte] vector of ``data`` whose first byte is ``alignment``-aligned; a large
+        one is not copied here: its buffer is joined into the file by ``finish``."""
+        raw = memoryview(data).cast("B")
+        n = raw.nbytes
+        self.align(4, n)
+        self.align(alignment, n)
+        if n >= _EXTERNAL_BYTES:
+            self._flush()
+            self.pieces.append(raw)
+        else:
+            self.rev += raw.tobytes()[::-1]
+        self.rev += _U32(n)
+        self.size += n + 4
+        return self.size
+
+    # -- tables ----------------------------------------------------------------------
+
+    def table(self, layout: TableLayout, fields: Iterable[tuple[Slot, object]]) -> int:
+        """A table of ``layout`` with ``fields`` (a slot of the layout, its value: a
+        scalar, or the offset of a child written before) written in the order given;
+        then its vtable, or an offset to an equal one written before."""
+        vtable = [0] * layout.slots
+        rev = self.rev
+        start = size = self.size
+        for slot, value in fields:
+            if value == slot.default:
+                continue
+            width = slot.width
+            if width > self.minalign:
+                self.minalign = width
+            pad = -size & (width - 1)
+            if pad:
+                rev += _PADS[pad]
+            size += pad + width
+            pack = slot.pack
+            rev += _U32(size - value) if pack is None else pack(value)  # pyright: ignore[reportOperatorIssue]
+            vtable[slot.index] = size
+        pad = -size & 3
+        if pad:
+            rev += _PADS[pad]
+        table = size + pad + 4
+        entries = [table - at if at else 0 for at in vtable]
+        while entries and not entries[-1]:
+            entries.pop()
+        key = tuple(entries)
+        known = self.vtables.get(key)
+        if known is not None:
+            rev += _I32(known - table)
+            self.size = table
+            return table
+        vtable_bytes = 2 * len(entries) + 4
+        rev += _I32(vtable_bytes)
+        entries.reverse()
+        rev += struct.pack(f">{len(entries) + 2}H", *entries, table - start, vtable_bytes)
+        self.size = self.vtables[key] = table + vtable_bytes
+        return table
+
+    # -- the file ----------------------------------------------------------------------
+
+    def finish(self, root: int, identifier: bytes) -> bytes:
+        """The file: the root offset, the 4-byte identifier, then everything written."""
+        self.align(self.minalign, 8)
+        self.align(4, 4)
+        self.rev += identifier[::-1]
+        self.size += 8
+        self.rev += _U32(self.size - root)
+        self._flush()
+        pieces, self.pieces = self.pieces, []
+        pieces.reverse()
+        return b"".join(pieces)
+
+    def _flush(self) -> None:
+        if self.rev:
+            self.rev.reverse()
+            self.pieces.append(self.rev)
+            self.rev = bytearray()
+
+
+class BuilderEmitter:
+    """``Emitter``'s interface on the ``flatbuffers`` Builder and the generated code: the
+    writer's path with the speed-ups off (``TOSA_IR_NO_SPEEDUPS=1``), and the reference
+    the direct emitter is tested against."""
+
+    def __init__(self, initial_size: int = 1024) -> None:
+        self.builder = flatbuffers.Builder(initial_size)
+
+    def string(self, text: str) -> int:
+        return self.builder.CreateString(text)
+
+    def strings(self, texts: Iterable[str]) -> int:
+        return self.offsets([self.string(t) for t in texts])
+
+    def offsets(self, targets: Sequence[int]) -> int:
+        builder = self.builder
+        builder.StartVector(4, len(targets), 4)
+        for target in reversed(targets):
+            builder.PrependUOffsetTRelative(target)
+        return builder.EndVector()
+
+    def int32s(self, values: Sequence[int]) -> int:
+        return self.builder.CreateNumpyVector(np.asarray(values, dtype=np.int32))
+
+    def array(self, values: np.ndarray) -> int:
+        return self.builder.CreateNumpyVector(values)
+
+    def ubytes(self, data, alignment: int = 1) -> int:
+        """A [ubyte] vector of ``data``, copied once into the builder's buffer."""
+        raw = memoryview(data).cast("B")
+        size = raw.nbytes
+        builder = self.builder
+        builder.StartVector(1, size, alignment)
+        builder.head = builder.Head() - size
+        builder.Bytes[builder.Head() : builder.Head() + size] = raw
+        builder.vectorNumElems = size
+        return builder.EndVector()
+
+    def table(self, layout: TableLayout, fields: Iterable[tuple[Slot, object]]) -> int:
+        module, name = layout.module, layout.name
+        getattr(module, f"{name}Start")(self.builder)
+        for slot, value in fields:
+            getattr(module, f"{name}Add{slot.name}")(self.builder, value)
+        return getattr(module, f"{name}End")(self.builder)
+
+    def finish(self, root: int, identifier: bytes) -> bytes:
+        builder = self.builder
+        builder.Finish(root, file_identifier=identifier)
+        return bytes(memoryview(builder.Bytes)[builder.Head() :])  # Output() copies twice

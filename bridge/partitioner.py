@@ -351,6 +351,7 @@ def tosa_level_partitions(
     quantization: str = "8a8w",
     with_reference: bool = False,
     preserve_io_quantization: bool = False,
+    vgf: bool = False,
 ) -> Partitions:
     """Each partition ExecuTorch's Arm flow delegates, at the TOSA level, in graph order.
 
@@ -362,7 +363,9 @@ def tosa_level_partitions(
     ExecuTorch's serialiser. ``preserve_io_quantization`` keeps the IO
     quantize/dequantize outside the delegates on a spec with float support
     (ExecuTorch's compile-spec option; INT-only specs always do): uint8 IO on
-    ``TOSA-1.0+INT+FP`` needs it (``bridge.uint8_io.check_float_boundary``).
+    ``TOSA-1.0+INT+FP`` needs it (``bridge.uint8_io.check_float_boundary``). ``vgf``
+    partitions as ``VgfPartitioner`` and runs ExecuTorch's extra VGF passes
+    (``vgf_passes``): the partitions the VGF delegate compiles.
     """
     target = as_target(spec)
     compile_spec = TosaCompileSpec(target.text)
@@ -381,9 +384,12 @@ def tosa_level_partitions(
     partitioner = Partitioner(
         compile_spec, capture=Capture(with_reference=with_reference), check_profiles=False
     )
-    edge = to_edge_transform_and_lower(
-        exported, partitioner=[partitioner], compile_config=edge_compile_config()
-    )
+    if vgf:
+        partitioner.register_custom_partition_op(exir_ops.edge.aten.grid_sampler_2d.default)
+    with vgf_passes() if vgf else contextlib.nullcontext():
+        edge = to_edge_transform_and_lower(
+            exported, partitioner=[partitioner], compile_config=edge_compile_config()
+        )
     outside = cpu_ops(edge.exported_program().graph_module, partitioner.reject_reasons)
     partitions = Partitions(_delegate_infos(edge, TosaLevelPartition))
     if not partitions:

@@ -85,8 +85,8 @@ with quiet():
     from executorch.exir.backend.backend_details import BackendDetails, PreprocessResult
     from executorch.exir.backend.compile_spec_schema import CompileSpec
     from executorch.exir.backend.partitioner import DelegationSpec
-    from executorch.exir.dialects._ops import ops as exir_ops
     from executorch.exir.delegate import executorch_call_delegate
+    from executorch.exir.dialects._ops import ops as exir_ops
     from executorch.exir.graph_module import get_control_flow_submodules
 
 

@@ -506,8 +506,10 @@ def _report(
         else:
             lines.append(f"  Vela {args.accelerator}: {_vela_line(r)}")
     lines.append(agreement)
-    after = ".vgf (model converter)" if converter is not None else (
-        ".vela.bin (command stream), .vela.txt (Vela summary)"
+    after = (
+        ".vgf (model converter)"
+        if converter is not None
+        else (".vela.bin (command stream), .vela.txt (Vela summary)")
     )
     lines.append(
         f"files in {args.out}/: per partition <partition>/NN-<stage>.mlir, .tosa, "

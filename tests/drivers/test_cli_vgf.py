@@ -62,9 +62,7 @@ def test_compile_target_vgf_writes_the_delegates_vgf(tmp_path):
     assert bytes(delegate.processed_bytes) == vgf
 
 
-def test_compile_target_vgf_without_a_converter_is_one_usage_error(
-    tmp_path, monkeypatch, capsys
-):
+def test_compile_target_vgf_without_a_converter_is_one_usage_error(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("MODEL_CONVERTER_PATH", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
     out = tmp_path / "out"
@@ -76,9 +74,7 @@ def test_compile_target_vgf_without_a_converter_is_one_usage_error(
 
 
 @pytest.mark.slow
-def test_compile_target_vgf_failing_converter_names_the_kept_tosa(
-    tmp_path, monkeypatch, capsys
-):
+def test_compile_target_vgf_failing_converter_names_the_kept_tosa(tmp_path, monkeypatch, capsys):
     converter = tmp_path / "model-converter"
     converter.write_text(
         "#!/bin/sh\n"

@@ -32,7 +32,7 @@ def _script(folder: Path, name: str, body: str, version: str = "0.11.0") -> Path
     path.write_text(
         "#!/bin/sh\n"
         'if [ "$1" = "--version" ]; then\n'
-        f"  echo '{{\"version\": \"{version}\", \"revision\": \"fake\"}}'; exit 0\n"
+        f'  echo \'{{"version": "{version}", "revision": "fake"}}\'; exit 0\n'
         "fi\n"
         'while [ $# -gt 0 ]; do case "$1" in -i) IN="$2"; shift;; -o) OUT="$2"; shift;; '
         '*) echo "$1" >> "$(dirname "$0")/flags.txt";; esac; shift; done\n' + body + "\n"

@@ -40,13 +40,21 @@ VGF_CONFIGS: dict[str, VgfConfig] = {
 }
 
 
+#: (case, VGF config) that ExecuTorch 1.5.1 does not lower, VgfPartitioner and
+#: TOSAPartitioner of the same spec alike: the LSTM with uint8 IO on INT+FP fails in its
+#: passes ("quantize_per_tensor ... Expecting input to have dtype torch.float32, but got
+#: dtype: torch.int8"), preserve_io_quantization or not
+NOT_LOWERED_BY_EXECUTORCH = {("lstm", "vgf-uint8-io")}
+
+
 def vgf_case_configs() -> list[tuple[str, str]]:
-    """(case, VGF config) for every zoo case whose zoo config lowers the same graph."""
+    """(case, VGF config) for every zoo case whose zoo config lowers the same graph and
+    that ExecuTorch's VGF flow delegates."""
     return [
         (case.name, key)
         for case in CASES.values()
         for key, config in VGF_CONFIGS.items()
-        if config.zoo_key in case.configs
+        if config.zoo_key in case.configs and (case.name, key) not in NOT_LOWERED_BY_EXECUTORCH
     ]
 
 

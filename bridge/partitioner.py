@@ -10,6 +10,11 @@ backend, one per delegate kind:
 - ``EthosUCompileSpec``: partitions exactly like ``EthosUPartitioner``; each delegate is
   Vela's output for our flatbuffer, compiled by ExecuTorch's own Ethos-U step with the
   spec's Vela flags (``EthosUIRBackend``).
+- ``VgfCompileSpec``: partitions exactly like ``VgfPartitioner``; each delegate is the ML
+  SDK Model Converter's ``.vgf`` of our flatbuffer (``VgfIRBackend``: ExecuTorch's extra
+  VGF passes registered around the ArmPassManager as ``VgfBackend`` does, then
+  ``compile_partition``, then ``runtime.model_converter.convert_to_vgf`` with the spec's
+  converter flags).
 
 ``dump_dir`` asks each partition to write its stage dumps (``<tag>/00-input.mlir``,
 ``<tag>/01-legalize-unsigned-io.mlir``, ...) and ``<tag>.tosa`` into a folder; each stage
@@ -30,6 +35,8 @@ each partition at the TOSA level instead of compiling it.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import final
@@ -62,6 +69,7 @@ from bridge.fx_import import fx_to_ir
 from bridge.spec_support import ProfileSupport
 from bridge.uint8_io import Uint8IOPartitioning
 from ir.defaults import DEFAULT_PIPELINE, DEFAULT_SPEC
+from ir.files import write_atomically
 from ir.verify.target import Target, as_target
 
 with quiet():
@@ -70,12 +78,15 @@ with quiet():
     from executorch.backends.arm.tosa.backend import TOSABackend, arm_get_first_delegation_tag
     from executorch.backends.arm.tosa.compile_spec import TosaCompileSpec
     from executorch.backends.arm.tosa.partitioner import TOSAPartitioner
+    from executorch.backends.arm.vgf import VgfCompileSpec
+    from executorch.backends.arm.vgf import backend as vgf_backend
     from executorch.exir import to_edge_transform_and_lower
     from executorch.exir._serialize._named_data_store import NamedDataStore
     from executorch.exir.backend.backend_details import BackendDetails, PreprocessResult
     from executorch.exir.backend.compile_spec_schema import CompileSpec
     from executorch.exir.backend.partitioner import DelegationSpec
     from executorch.exir.delegate import executorch_call_delegate
+    from executorch.exir.dialects._ops import ops as exir_ops
     from executorch.exir.graph_module import get_control_flow_submodules
 
 
@@ -165,6 +176,49 @@ class EthosUIRBackend(BackendDetails):
         )
 
 
+@contextlib.contextmanager
+def vgf_passes() -> Iterator[None]:
+    """ExecuTorch's VGF-only passes (the grid-sampler custom lowering) registered into the
+    ArmPassManager for a while, as ``VgfBackend.preprocess`` registers them, and the
+    registry put back as it was afterwards (it is global: a TOSA partition lowered next
+    must not see them)."""
+    snapshot = vgf_backend._snapshot_registered_pass_insertions()
+    try:
+        vgf_backend._register_vgf_rewrite_passes()
+        yield
+    finally:
+        vgf_backend._restore_registered_pass_insertions(snapshot)
+
+
+@final
+class VgfIRBackend(BackendDetails):
+    """``VgfBackend.preprocess`` with our flatbuffer where TOSABackend's would be: the
+    VGF passes, our stages and flatbuffer, then the model converter. The ``.tosa`` the
+    converter reads is the dump's when there is a ``dump_dir`` (with the ``.vgf`` written
+    next to it, whole or not at all); a converter that fails raises
+    ``runtime.model_converter.ModelConverterError`` with the input kept on disk."""
+
+    @staticmethod
+    def preprocess(edge_program: ExportedProgram, compile_specs: list) -> PreprocessResult:
+        from runtime.model_converter import convert_to_vgf
+
+        compile_spec = arm_compile_spec(compile_specs, VgfCompileSpec)
+        tosa_specs = TOSABackend.filter_tosa_compile_specs(compile_spec)._to_list()
+        with vgf_passes():
+            result = _compile_with_own_options(
+                edge_program, tosa_specs + own_specs(compile_specs), TosaCompileSpec
+            )
+        vgf = convert_to_vgf(
+            result.flatbuffer,
+            flags=tuple(compile_spec.compiler_flags),
+            name=result.name,
+            tosa_path=result.flatbuffer_path,
+        )
+        if result.flatbuffer_path is not None:
+            write_atomically(result.flatbuffer_path.with_suffix(".vgf"), vgf)
+        return PreprocessResult(processed_bytes=vgf, _delegate_info_meta=result)
+
+
 # --------------------------------------------------------------------------- the partitioner
 
 
@@ -190,7 +244,7 @@ class Partitioner(Uint8IOPartitioning, RejectReasons, TOSAPartitioner):
 
     def __init__(
         self,
-        compile_spec: TosaCompileSpec | EthosUCompileSpec | Target | str,
+        compile_spec: TosaCompileSpec | EthosUCompileSpec | VgfCompileSpec | Target | str,
         additional_checks=None,
         *,
         dump_dir: str | Path | None = None,
@@ -202,6 +256,9 @@ class Partitioner(Uint8IOPartitioning, RejectReasons, TOSAPartitioner):
         if isinstance(compile_spec, (Target, str)):
             compile_spec = TosaCompileSpec(as_target(compile_spec).text)
         super().__init__(compile_spec, additional_checks)
+        if isinstance(compile_spec, VgfCompileSpec):
+            # as VgfPartitioner: grid_sampler_2d goes to the VGF custom lowering
+            self.register_custom_partition_op(exir_ops.edge.aten.grid_sampler_2d.default)
         self.target = as_target(str(self.tosa_spec))
         self.check_profiles = check_profiles
         specs = compile_spec._to_list()
@@ -229,13 +286,17 @@ class Partitioner(Uint8IOPartitioning, RejectReasons, TOSAPartitioner):
 
 def _backend(compile_spec, capture: Capture | None) -> type[BackendDetails]:
     if capture is not None:
-        if isinstance(compile_spec, EthosUCompileSpec):
+        if isinstance(compile_spec, (EthosUCompileSpec, VgfCompileSpec)):
             raise ValueError(
                 "capture records TOSA-level partitions: give a TosaCompileSpec, not an "
-                "EthosUCompileSpec"
+                f"{type(compile_spec).__name__}"
             )
         return TosaCaptureBackend
-    return EthosUIRBackend if isinstance(compile_spec, EthosUCompileSpec) else TosaIRBackend
+    if isinstance(compile_spec, EthosUCompileSpec):
+        return EthosUIRBackend
+    if isinstance(compile_spec, VgfCompileSpec):
+        return VgfIRBackend
+    return TosaIRBackend
 
 
 # --------------------------------------------------------------------------- what came back
@@ -290,6 +351,7 @@ def tosa_level_partitions(
     quantization: str = "8a8w",
     with_reference: bool = False,
     preserve_io_quantization: bool = False,
+    vgf: bool = False,
 ) -> Partitions:
     """Each partition ExecuTorch's Arm flow delegates, at the TOSA level, in graph order.
 
@@ -301,7 +363,9 @@ def tosa_level_partitions(
     ExecuTorch's serialiser. ``preserve_io_quantization`` keeps the IO
     quantize/dequantize outside the delegates on a spec with float support
     (ExecuTorch's compile-spec option; INT-only specs always do): uint8 IO on
-    ``TOSA-1.0+INT+FP`` needs it (``bridge.uint8_io.check_float_boundary``).
+    ``TOSA-1.0+INT+FP`` needs it (``bridge.uint8_io.check_float_boundary``). ``vgf``
+    partitions as ``VgfPartitioner`` and runs ExecuTorch's extra VGF passes
+    (``vgf_passes``): the partitions the VGF delegate compiles.
     """
     target = as_target(spec)
     compile_spec = TosaCompileSpec(target.text)
@@ -320,9 +384,12 @@ def tosa_level_partitions(
     partitioner = Partitioner(
         compile_spec, capture=Capture(with_reference=with_reference), check_profiles=False
     )
-    edge = to_edge_transform_and_lower(
-        exported, partitioner=[partitioner], compile_config=edge_compile_config()
-    )
+    if vgf:
+        partitioner.register_custom_partition_op(exir_ops.edge.aten.grid_sampler_2d.default)
+    with vgf_passes() if vgf else contextlib.nullcontext():
+        edge = to_edge_transform_and_lower(
+            exported, partitioner=[partitioner], compile_config=edge_compile_config()
+        )
     outside = cpu_ops(edge.exported_program().graph_module, partitioner.reject_reasons)
     partitions = Partitions(_delegate_infos(edge, TosaLevelPartition))
     if not partitions:
@@ -357,9 +424,11 @@ __all__ = [
     "Partitioner",
     "Partitions",
     "TosaIRBackend",
+    "VgfIRBackend",
     "compile_edge_program",
     "compile_results",
     "lower",
     "partition_name",
     "tosa_level_partitions",
+    "vgf_passes",
 ]

@@ -409,7 +409,8 @@ def check_float_boundary(graph: Graph, tosa_spec, preserve_io_quantization: bool
         "delegate's IO would be float with the uint8 quantize/dequantize inside it, which "
         "ExecuTorch 1.5.1 lowers wrong (its FP-path cast to int8 saturates 128..255). Keep the "
         "IO quantization outside the delegate: compile_spec._set_preserve_io_quantization(True) "
-        "on the TosaCompileSpec / EthosUCompileSpec (bridge.lower: preserve_io_quantization=True; "
+        "on the TosaCompileSpec / EthosUCompileSpec / VgfCompileSpec (bridge.lower: "
+        "preserve_io_quantization=True; "
         "tosa-ir compile: --preserve-io-quantization), or use an INT-only spec"
     )
 

@@ -7,9 +7,11 @@ it a converter and a verifier) and writes text or a flatbuffer by the output's s
 It imports neither torch nor ExecuTorch, so it starts in a second.
 
 ``tosa-ir compile path/to/model.py:Factory [--inputs SHAPE ...] [--spec SPEC]
-[--uint8-io] --out DIR [--accelerator ACC] [--progress]`` takes a PyTorch model through
-ExecuTorch's Arm flow and the IR and writes, per partition, the numbered stage dumps, the
-``.tosa``, an annotated review dump and Vela's output, plus ``report.txt``.
+[--uint8-io] --out DIR [--target tosa|vgf] [--accelerator ACC] [--progress]`` takes a
+PyTorch model through ExecuTorch's Arm flow and the IR and writes, per partition, the
+numbered stage dumps, the ``.tosa``, an annotated review dump and Vela's output (target
+``tosa``) or the model converter's ``.vgf`` (target ``vgf``: ExecuTorch's VGF
+partitioning and passes), plus ``report.txt``.
 ``tosa-ir opt ...`` is ``tosa-ir-opt ...``; ``python -m drivers.cli`` is ``tosa-ir``.
 
 Errors are one line each, ``file:line: error: [rule-id] message`` for rule violations
@@ -56,6 +58,9 @@ from drivers.common import (
 )
 from ir.defaults import DEFAULT_ACCELERATOR, DEFAULT_PIPELINE, DEFAULT_SPEC
 from ir.files import write_atomically
+
+#: what ``compile`` makes of each partition after its ``.tosa``
+TARGETS = ("tosa", "vgf")
 
 
 def _opt_parser(prog: str = "tosa-ir-opt") -> argparse.ArgumentParser:
@@ -199,6 +204,14 @@ def _compile_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         help=f"the stages after import (default {DEFAULT_PIPELINE!r})",
     )
     parser.add_argument(
+        "--target",
+        choices=TARGETS,
+        default="tosa",
+        help="tosa: the .tosa and Vela's output for --accelerator (default); vgf: "
+        "ExecuTorch's VGF partitioning and passes, and the model converter's .vgf of each "
+        "partition (model-converter from $MODEL_CONVERTER_PATH or PATH)",
+    )
+    parser.add_argument(
         "--accelerator",
         default=DEFAULT_ACCELERATOR,
         help=f"Ethos-U configuration for Vela (default {DEFAULT_ACCELERATOR})",
@@ -226,7 +239,8 @@ def _main_parser() -> argparse.ArgumentParser:
             "lower each partition through the IR's stages, and write per partition: "
             "DIR/<partition>/NN-<stage>.mlir, DIR/<partition>.tosa, "
             "DIR/<partition>.review.mlir (Vela's placement as comments), "
-            "DIR/<partition>.vela.bin and .vela.txt, and DIR/report.txt.",
+            "DIR/<partition>.vela.bin and .vela.txt (--target vgf: DIR/<partition>.vgf "
+            "instead), and DIR/report.txt.",
             epilog=MODEL_CONVENTION,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
@@ -277,6 +291,7 @@ class PartitionResult:
     dumps: list[Path]  # the numbered stage dumps
     vela: object | None  # runtime.VelaResult
     vela_error: str | None
+    vgf_bytes: int | None = None  # --target vgf: the size of <partition>.vgf
 
 
 def compile_model(args: argparse.Namespace, progress: Progress) -> str:
@@ -287,6 +302,7 @@ def compile_model(args: argparse.Namespace, progress: Progress) -> str:
     passes = _checked_pipeline(args.pipeline, args.model)  # before the slow part
     if args.out.exists() and not args.out.is_dir():
         raise CliError(EXIT_USAGE, f"{args.out}: error: --out must be a folder, this is a file")
+    converter = _converter() if args.target == "vgf" else None  # before the slow part too
     loaded = load_model(args.model, args.inputs)
     progress.total = 3  # export, partition, the torch comparison; stages added below
     exported, checks, expected, quantization = _export(loaded, target, args, progress)
@@ -297,7 +313,7 @@ def compile_model(args: argparse.Namespace, progress: Progress) -> str:
     ]
     progress.step("reference model vs torch")
     agreement = _agreement(results, checks, expected, quantization)
-    report = _report(args, target, loaded, results, agreement, partitions.cpu_ops)
+    report = _report(args, target, loaded, results, agreement, partitions.cpu_ops, converter)
     write_atomically(args.out / "report.txt", report)
     return report
 
@@ -336,6 +352,7 @@ def _partitions(exported, target, args, progress: Progress):
                 target,
                 args.uint8_io,
                 preserve_io_quantization=args.preserve_io_quantization,
+                vgf=args.target == "vgf",
             ),
         )
 
@@ -376,8 +393,14 @@ def _compile_partition(index: int, partition, passes, target, args, progress: Pr
         raise CliError(
             EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}"
         ) from None
-    progress.step(f"{name}: Vela")
-    vela, vela_error = _vela(compiled.checked, args.accelerator)
+    if args.target == "vgf":
+        progress.step(f"{name}: model converter")
+        vela, vela_error = None, None
+        vgf_bytes = _convert(compiled, out, name)
+    else:
+        progress.step(f"{name}: Vela")
+        vela, vela_error = _vela(compiled.checked, args.accelerator)
+        vgf_bytes = None
     try:
         _write_vela(out, name, vela)
         _write_review(out, name, compiled.module, vela, args)
@@ -392,7 +415,38 @@ def _compile_partition(index: int, partition, passes, target, args, progress: Pr
         for op in compiled.module.walk()
         if op.name.startswith("tosa.")
     )
-    return PartitionResult(name, counts, compiled.checked, list(compiled.dumps), vela, vela_error)
+    return PartitionResult(
+        name, counts, compiled.checked, list(compiled.dumps), vela, vela_error, vgf_bytes
+    )
+
+
+def _converter():
+    """The model converter ``--target vgf`` runs, checked before any slow work."""
+    from runtime.model_converter import ModelConverterError, find_converter
+
+    try:
+        return find_converter()
+    except ModelConverterError as err:
+        raise CliError(EXIT_USAGE, f"error: --target vgf: {err}") from None
+
+
+def _convert(compiled, out: Path, name: str) -> int:
+    """The model converter's ``.vgf`` of the partition's ``.tosa``, written whole as
+    ``DIR/<partition>.vgf``; its size. A failing converter is one error naming the kept
+    ``.tosa`` and the command that repeats the failure."""
+    from runtime.model_converter import ModelConverterError, convert_to_vgf
+
+    try:
+        vgf = convert_to_vgf(compiled.flatbuffer, name=name, tosa_path=compiled.flatbuffer_path)
+    except ModelConverterError as err:
+        raise CliError(EXIT_VIOLATION, f"{compiled.flatbuffer_path}: error: {err}") from None
+    try:
+        write_atomically(out / f"{name}.vgf", vgf)
+    except OSError as err:
+        raise CliError(
+            EXIT_USAGE, f"{err.filename or out}: error: cannot write: {err.strerror}"
+        ) from None
+    return len(vgf)
 
 
 def _write_vela(out: Path, name: str, vela) -> None:
@@ -430,7 +484,13 @@ def _agreement(results: list[PartitionResult], checks, expected, quantization) -
 
 
 def _report(
-    args, target, loaded: LoadedModel, results: list[PartitionResult], agreement: str, cpu_ops=()
+    args,
+    target,
+    loaded: LoadedModel,
+    results: list[PartitionResult],
+    agreement: str,
+    cpu_ops=(),
+    converter=None,
 ) -> str:
     integer = "PRO-INT" in target.profiles
     io = "uint8 IO" if args.uint8_io else ("int8 IO" if integer else "float IO")
@@ -450,11 +510,21 @@ def _report(
         lines.append(f"{r.name}: {total} TOSA ops ({constants} constants): {kinds}")
         lines.append(f"  {r.name}.tosa: {len(r.flatbuffer)} bytes")
         lines.append(f"  stage dumps: {', '.join(f'{r.name}/{p.name}' for p in r.dumps)}")
-        lines.append(f"  Vela {args.accelerator}: {_vela_line(r)}")
+        if r.vgf_bytes is not None:
+            lines.append(
+                f"  {r.name}.vgf: {r.vgf_bytes} bytes (model-converter {converter.version_text})"
+            )
+        else:
+            lines.append(f"  Vela {args.accelerator}: {_vela_line(r)}")
     lines.append(agreement)
+    after = (
+        ".vgf (model converter)"
+        if converter is not None
+        else (".vela.bin (command stream), .vela.txt (Vela summary)")
+    )
     lines.append(
         f"files in {args.out}/: per partition <partition>/NN-<stage>.mlir, .tosa, "
-        ".review.mlir (annotated), .vela.bin (command stream), .vela.txt (Vela summary)"
+        f".review.mlir (annotated), {after}"
     )
     return "\n".join(lines) + "\n"
 

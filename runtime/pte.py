@@ -1,9 +1,10 @@
 """ExecuTorch programs (.pte) whose delegates came through our IR.
 
-``bridge.Partitioner`` delegates to ``TosaIRBackend`` / ``EthosUIRBackend``; a device's
-ExecuTorch runtime knows the backends by ExecuTorch's names (``TOSABackend``,
-``EthosUBackend``) and its delegate payload formats, which ours keep (a bare TOSA
-flatbuffer; ExecuTorch's own Vela blob). ``to_pte`` renames the delegates to the runtime
+``bridge.Partitioner`` delegates to ``TosaIRBackend`` / ``EthosUIRBackend`` /
+``VgfIRBackend``; a device's ExecuTorch runtime knows the backends by ExecuTorch's names
+(``TOSABackend``, ``EthosUBackend``, ``VgfBackend``) and its delegate payload formats,
+which ours keep (a bare TOSA flatbuffer; ExecuTorch's own Vela blob; the model
+converter's ``.vgf``). ``to_pte`` renames the delegates to the runtime
 names before serialising, so the .pte is what ExecuTorch's own flow would write, with our
 bytes inside.
 """
@@ -13,7 +14,11 @@ from __future__ import annotations
 from pathlib import Path
 
 #: our backend ids -> the ExecuTorch runtime backends whose payload format they produce
-RUNTIME_BACKEND_IDS = {"TosaIRBackend": "TOSABackend", "EthosUIRBackend": "EthosUBackend"}
+RUNTIME_BACKEND_IDS = {
+    "TosaIRBackend": "TOSABackend",
+    "EthosUIRBackend": "EthosUBackend",
+    "VgfIRBackend": "VgfBackend",
+}
 
 
 def delegates(edge_manager) -> list:

@@ -40,7 +40,7 @@ class Results:
 
 
 def targets_table(targets: list[Target]) -> Table:
-    table = Table("Targets (issue 7)", ("target", "goal", "measured", "met?"))
+    table = Table("Targets", ("target", "goal", "measured", "met?"))
     for t in targets:
         table.add(t.what, t.goal, t.measured, "yes" if t.met else "NO")
     return table

@@ -3,8 +3,10 @@
 Both sides start from the TOSA-level graph ``bridge.capture`` gives (after ExecuTorch's
 ArmPassManager, run once at capture time):
 
-- ours: ``fx_to_ir`` -> ``run_pipeline("legalize-unsigned-io,canonicalize")`` (which
-  verifies the module before the first pass and after each one) -> ``to_flatbuffer``;
+- ours: ``bridge.compile.compile_partition``, what our backends' ``preprocess`` runs:
+  ``fx_to_ir`` -> ``run_pipeline("legalize-unsigned-io,canonicalize")`` (which verifies
+  the module in full before the first pass and what each pass changed after it) ->
+  ``to_checked_flatbuffer``;
 - ExecuTorch's: ``TOSABackend._preprocess`` on the same graph with ArmPassManager's
   ``transform_to_backend_pipeline`` replaced by the identity for the duration, so what
   runs is exactly its serializer set-up, node visitors and ``serialize()``. Its bytes are
@@ -66,13 +68,13 @@ def ir_import(partition, spec: str):
 
 
 def ir_path(partition, spec: str) -> bytes:
-    """Ours, end to end: import, the stages with verification, the flatbuffer."""
-    from ir.lowering.pipeline import run_pipeline
-    from tosa_flatbuffer import to_flatbuffer
+    """Ours, end to end as a backend's ``preprocess`` runs it: import, the stages with
+    verification, the flatbuffer."""
+    from bridge.compile import compile_partition
 
-    module = ir_import(partition, spec)
-    run_pipeline(module, PIPELINE, spec=spec)
-    return to_flatbuffer(module)
+    return compile_partition(
+        partition.graph_module, partition.exported_program, spec, pipeline=PIPELINE
+    ).flatbuffer
 
 
 def _stage(pipeline: str, spec: str):
@@ -138,8 +140,9 @@ def run(runs: int, quick: bool) -> Results:
             sizes.append(_compare(name, model, partition, runs, compare, stages, results))
         captures.add(model.name, f"{captured.seconds:.1f} s", ", ".join(sizes))
     compare.notes += [
-        f"medians of {runs} runs, the two sides interleaved; ours = fx_to_ir + "
-        f"run_pipeline('{PIPELINE}', verify before and after each pass) + to_flatbuffer",
+        f"medians of {runs} runs, the two sides interleaved; ours = compile_partition: "
+        f"fx_to_ir + run_pipeline('{PIPELINE}', the input verified in full, then what each "
+        "pass changed) + to_checked_flatbuffer",
         "ExecuTorch = TOSABackend._preprocess with ArmPassManager skipped (graph already "
         "transformed): serializer set-up, node visitors, serialize(); bytes identical to "
         "TOSABackend.preprocess's",
@@ -149,6 +152,10 @@ def run(runs: int, quick: bool) -> Results:
     results.tables += [compare, stages, captures]
     return results
 
+
+#: issue 19's goals for ours / ExecuTorch's, by model: at least as fast on MobileNetV2, within
+#: 1.5x on the small zoo graphs (where fixed costs weigh more)
+_RATIO_GOALS = {"MobileNetV2": 1.0, "attention": 1.5, "lstm": 1.5}
 
 _STEP_NAMES = (
     "import (fx_to_ir)",
@@ -188,13 +195,13 @@ def _compare(name, model, partition, runs, compare, stages, results) -> str:
     steps = _stages(partition, model.spec, runs)
     import_per_op = steps["import (fx_to_ir)"] / ops * 1e6
     stages.add(name, *(f"{steps[s]:.3f}" for s in _STEP_NAMES), f"{import_per_op:.0f}")
-    if name.startswith("MobileNetV2"):
-        results.targets.append(
-            Target(
-                f"IR path / ExecuTorch, {name}",
-                "<= 1.0",
-                f"{ratio:.2f} ({ours.median:.3f} s / {theirs.median:.3f} s)",
-                ratio <= 1.0,
-            )
+    goal = _RATIO_GOALS[name.split()[0]]
+    results.targets.append(
+        Target(
+            f"IR path / ExecuTorch, {name}",
+            f"<= {goal}",
+            f"{ratio:.2f} ({ours.median:.3f} s / {theirs.median:.3f} s)",
+            ratio <= goal,
         )
+    )
     return f"{len(partition.reference_flatbuffer)} / {len(ours.result)}"

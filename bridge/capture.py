@@ -351,13 +351,15 @@ ORIGINAL_OUTPUT_NAMES_META = "tosa_ir_original_output_names"
 # --------------------------------------------------------------------------- compile-spec keys
 
 #: compile-spec keys of our own options: a folder for each partition's stage dumps,
-#: b"0" to skip ir.verify between the stages, the pipeline of stages, and b"1" for a
-#: captured partition to carry ExecuTorch's own flatbuffer
+#: b"0" to skip ir.verify between the stages, the pipeline of stages, b"1" to keep a copy
+#: of each stage's module in the compile result, and b"1" for a captured partition to
+#: carry ExecuTorch's own flatbuffer
 DUMP_DIR_KEY = "tosa_ir_dump_dir"
 VERIFY_KEY = "tosa_ir_verify"
 PIPELINE_KEY = "tosa_ir_pipeline"
+KEEP_STAGES_KEY = "tosa_ir_keep_stages"
 WITH_REFERENCE_KEY = "tosa_ir_with_reference"
-OWN_KEYS = (DUMP_DIR_KEY, VERIFY_KEY, PIPELINE_KEY, WITH_REFERENCE_KEY)
+OWN_KEYS = (DUMP_DIR_KEY, VERIFY_KEY, PIPELINE_KEY, KEEP_STAGES_KEY, WITH_REFERENCE_KEY)
 
 
 def own_specs(compile_specs: list) -> list:

@@ -10,8 +10,10 @@ bytes are ExecuTorch's) -> ``to_flatbuffer``. Every stage is verified against th
 written as ``<dump_dir>/<name>/NN-<pass>.mlir`` (before its verification, so a stage
 that fails can be read) and the bytes as ``<dump_dir>/<name>.tosa``.
 
-The result keeps what the callers show: each stage's module, the final one, the dump
-files and the bytes, so no caller has to read its own dumps back.
+The result keeps what the callers show: the final module, the dump files and the bytes,
+and with ``keep_stages`` a copy of each stage's module, so no caller has to read its own
+dumps back. A backend's ``preprocess`` keeps no copies: a copy per stage costs about as
+much as the import.
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ class CompileResult:
     """What ``compile_partition`` made of one partition.
 
     ``stages`` holds the module after each stage (the typed input first; copies, but the
-    last one is ``module``), ``module`` the final stage (the one the flatbuffer holds);
+    last one is ``module``) when the compile kept them, else the final stage alone;
+    ``module`` the final stage (the one the flatbuffer holds);
     ``dumps`` the stage files written and ``flatbuffer_path`` the ``.tosa`` (both only with a
     ``dump_dir``).
     ``checked`` is the flatbuffer with the records the writer planned, which the runtime
@@ -79,13 +82,16 @@ def compile_partition(
     dump_dir: str | Path | None = None,
     name: str = "graph",
     verify: bool = True,
+    keep_stages: bool = False,
     on_pass: Callable[[int, int, str], None] | None = None,
 ) -> CompileResult:
     """Compile a TOSA-level FX graph (``exported_program`` resolves its parameters)
     through the IR for ``spec`` (a ``Target`` or a spec string).
 
     ``pipeline`` is a pipeline string or parsed passes (``ir.lowering.pipeline``);
-    ``on_pass(index, total, pass_name)`` is called before each pass. Raises
+    ``keep_stages`` keeps a copy of each stage's module in the result (a review's op
+    counts and typed signature); ``on_pass(index, total, pass_name)`` is called before
+    each pass. Raises
     ``bridge.fx_import.FxImportError`` for a graph we cannot import,
     ``ir.verify.VerificationError`` (every violation, and after which pass) for a stage
     that breaks the spec's rules, ``ir.lowering.pipeline.PipelineError`` for a bad
@@ -97,7 +103,7 @@ def compile_partition(
     stages: list[Stage] = []
 
     def keep(index: int, pass_name: str, module: ModuleOp) -> None:
-        stages.append(Stage(f"{index:02d}-{pass_name}", module.clone()))
+        stages.append(Stage(f"{index:02d}-{pass_name}", module.clone() if keep_stages else module))
 
     stages_dir = Path(dump_dir) / name if dump_dir is not None else None
     module = fx_to_ir(graph_module, exported_program, spec=target)
@@ -111,6 +117,8 @@ def compile_partition(
         on_stage=keep,
     )
     stages[-1] = Stage(stages[-1].name, module)  # the final stage is the module itself
+    if not keep_stages:
+        del stages[:-1]
     checked = to_checked_flatbuffer(module, version=target.version)  # ExecuTorch's version field
     flatbuffer_path = None
     if dump_dir is not None:

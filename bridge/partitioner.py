@@ -49,6 +49,7 @@ from torch.fx.passes.operator_support import chain
 from bridge.capture import (
     DELEGATE_INFO_META,
     DUMP_DIR_KEY,
+    KEEP_STAGES_KEY,
     PIPELINE_KEY,
     VERIFY_KEY,
     WITH_REFERENCE_KEY,
@@ -100,6 +101,7 @@ def compile_edge_program(
     pipeline: str = DEFAULT_PIPELINE,
     dump_dir: str | Path | None = None,
     verify: bool = True,
+    keep_stages: bool = False,
 ) -> CompileResult:
     """``TOSABackend._preprocess(edge_program, compile_spec)``, through our IR.
 
@@ -117,6 +119,7 @@ def compile_edge_program(
         dump_dir=dump_dir,
         name=arm_get_first_delegation_tag(graph_module) or "partition",
         verify=verify,
+        keep_stages=keep_stages,
     )
 
 
@@ -130,6 +133,7 @@ def _compile_with_own_options(
         pipeline=own_value(compile_specs, PIPELINE_KEY) or DEFAULT_PIPELINE,
         dump_dir=own_value(compile_specs, DUMP_DIR_KEY),
         verify=own_value(compile_specs, VERIFY_KEY) != "0",
+        keep_stages=own_value(compile_specs, KEEP_STAGES_KEY) == "1",
     )
 
 
@@ -240,6 +244,8 @@ class Partitioner(Uint8IOPartitioning, RejectReasons, TOSAPartitioner):
     (``bridge.uint8_io``), so it is delegated; what the spec's profile tables refuse
     stays on the CPU (``check_profiles=False``: ExecuTorch's own partitions);
     ``reject_reasons`` keeps why the rest was not delegated (``bridge.cpu_report.cpu_ops``).
+    ``keep_stages`` keeps a copy of each stage's module in every delegate's
+    ``CompileResult`` (``compile_results``; a review's op counts per stage).
     """
 
     def __init__(
@@ -252,6 +258,7 @@ class Partitioner(Uint8IOPartitioning, RejectReasons, TOSAPartitioner):
         pipeline: str | None = None,
         capture: Capture | None = None,
         check_profiles: bool = True,
+        keep_stages: bool = False,
     ) -> None:
         if isinstance(compile_spec, (Target, str)):
             compile_spec = TosaCompileSpec(as_target(compile_spec).text)
@@ -268,6 +275,8 @@ class Partitioner(Uint8IOPartitioning, RejectReasons, TOSAPartitioner):
             specs.append(CompileSpec(VERIFY_KEY, b"0"))
         if pipeline is not None:
             specs.append(CompileSpec(PIPELINE_KEY, pipeline.encode("utf-8")))
+        if keep_stages:
+            specs.append(CompileSpec(KEEP_STAGES_KEY, b"1"))
         if capture is not None and capture.with_reference:
             specs.append(CompileSpec(WITH_REFERENCE_KEY, b"1"))
         self.delegation_spec = DelegationSpec(_backend(compile_spec, capture).__name__, specs)

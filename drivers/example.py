@@ -182,7 +182,11 @@ def main(argv: list[str] | None = None) -> int:
         quantization = io_quantization(exported)
         edge = to_edge_transform_and_lower(
             exported,
-            partitioner=[Partitioner(args.spec, dump_dir=args.out, pipeline=DEFAULT_PIPELINE)],
+            partitioner=[
+                Partitioner(
+                    args.spec, dump_dir=args.out, pipeline=DEFAULT_PIPELINE, keep_stages=True
+                )
+            ],
             compile_config=edge_compile_config(),
         )
 

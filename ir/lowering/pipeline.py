@@ -16,6 +16,7 @@ the files are byte-stable across runs.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 
 from xdsl.dialects.builtin import ModuleOp
@@ -48,7 +49,13 @@ def available_passes() -> dict[str, Callable[[], type[ModulePass]]]:
 
 def parse_pipeline(text: str) -> tuple[ModulePass, ...]:
     """The passes of ``text``, options checked; ``PipelineError`` in one line otherwise
-    (xDSL's message spans a position line, the text and a caret)."""
+    (xDSL's message spans a position line, the text and a caret). Parsed once per text:
+    the passes are frozen dataclasses, so one tuple serves every call."""
+    return _parse_pipeline(text)
+
+
+@lru_cache(maxsize=64)
+def _parse_pipeline(text: str) -> tuple[ModulePass, ...]:
     passes = available_passes()
     try:
         return PassPipeline.parse_spec(passes, text).passes

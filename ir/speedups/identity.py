@@ -34,7 +34,8 @@ Off with ``TOSA_IR_NO_SPEEDUPS=1``: nothing is interned or remembered.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Generic, TypeVar, cast
 
 from xdsl.dialects.builtin import (
@@ -130,9 +131,23 @@ def signature(op: Operation) -> tuple[tuple, tuple]:
     """(key, objects): what op-local verification reads of ``op`` (class, operand and
     result types, properties; a dense attribute by its class and type only); the key is
     the property names and the ids of those objects, each taken as its canonical equal
-    (``canonical``) when its kind compares exactly."""
+    (``canonical``) when its kind compares exactly. Inside ``held_signatures`` computed
+    once per op."""
+    if _HELD is not None:
+        held = _HELD.get(id(op))
+        if held is not None and held[0] is op:
+            return held[1]
+        found = _signature(op)
+        _HELD[id(op)] = (op, found, None)
+        return found
+    return _signature(op)
+
+
+def _signature(op: Operation) -> tuple[tuple, tuple]:
     c = canonical if ENABLED else _same
-    parts: list = [type(op), *[c(o.type) for o in op.operands], None]
+    parts: list = [type(op)]
+    parts += [c(o.type) for o in op.operands]
+    parts.append(None)
     parts += [c(r.type) for r in op.results]
     properties = op.properties
     for attr in properties.values():
@@ -143,6 +158,29 @@ def signature(op: Operation) -> tuple[tuple, tuple]:
             parts.append(c(attr))
     # names by value: equal names are often distinct strings
     return (tuple(properties), *map(id, parts)), tuple(parts)
+
+
+#: while ``held_signatures`` is active: id(op) -> (the op, its ``signature``, its
+#: ``rules_signature`` or None until asked)
+_HELD: dict[int, tuple[Operation, tuple[tuple, tuple], tuple | None]] | None = None
+
+
+@contextmanager
+def held_signatures() -> Iterator[None]:
+    """Within: each op's ``signature`` and ``rules_signature`` computed once, for a
+    verification run (xDSL's structure, then the op rules) that reads the module and
+    changes nothing in it; both are functions of what the run does not change, so the
+    first answer is every later one. The ops are held, so an id stays its op's. Nested
+    uses share the outer scope; off with the speed-ups."""
+    global _HELD
+    if _HELD is not None or not ENABLED:
+        yield
+        return
+    _HELD = {}
+    try:
+        yield
+    finally:
+        _HELD = None
 
 
 class MemoKey:
@@ -171,17 +209,33 @@ def rules_signature(op: Operation) -> tuple[MemoKey | None, tuple]:
     any constant's values: its ``signature`` and which operands are constants (with
     values a rule can read, or elided). The values a rule reads are keyed per rule
     (``ir.verify.core.check_op``). None for an op with regions or successors, whose
-    rules may read more."""
-    if op.regions or op.successors:
+    rules may read more. Inside ``held_signatures`` computed once per op."""
+    if op.regions or op._successors:  # pyright: ignore[reportPrivateUsage]  (no wrapper)
         return None, ()
-    key, objects = signature(op)
+    if _HELD is not None:
+        held = _HELD.get(id(op))
+        if held is not None and held[0] is op:
+            if held[2] is not None:
+                return held[2]
+            found = (_rules_key(op, held[1][0]), held[1][1])
+        else:
+            sig = _signature(op)
+            found = (_rules_key(op, sig[0]), sig[1])
+            held = (op, sig, None)
+        _HELD[id(op)] = (op, held[1], found)
+        return found
+    key, objects = _signature(op)
+    return _rules_key(op, key), objects
+
+
+def _rules_key(op: Operation, key: tuple) -> MemoKey:
     constants = tuple(
         (2 if _is_elements(type(cast(ConstOp, o.owner).values)) else 1)
         if _is_constant(type(o.owner))
         else 0
         for o in op.operands
     )
-    return MemoKey((key, constants)), objects
+    return MemoKey((key, constants))
 
 
 class SignatureMemo(Generic[Value]):
@@ -209,7 +263,7 @@ _VERIFIED: SignatureMemo[bool] = SignatureMemo()
 
 def _memoized(verify_):
     def verify_once(self) -> None:
-        if self.regions or self.successors:
+        if self.regions or self._successors:
             verify_(self)
             return
         key, objects = signature(self)
@@ -259,6 +313,7 @@ __all__ = [
     "MemoKey",
     "SignatureMemo",
     "canonical",
+    "held_signatures",
     "interned",
     "memoize_verify",
     "rules_signature",

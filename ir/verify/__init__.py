@@ -24,6 +24,7 @@ from xdsl.utils.exceptions import VerifyException
 
 from ir.defaults import DEFAULT_SPEC
 from ir.diagnostics import failing_ops
+from ir.speedups.identity import held_signatures
 from ir.verify import op_rules, rescale_rules, spec_rules, stage_rules  # noqa: F401  (register rules)
 from ir.verify.catalog import RULES
 from ir.verify.core import GROUPS, SIGNLESS, TYPED, Checker, check_op, is_unsigned, module_rules
@@ -72,14 +73,15 @@ def diagnose(
     stage = stage or detect_stage(module)
     if stage not in STAGES:
         raise ValueError(f"stage must be one of {STAGES} or None, got {stage!r}")
-    broken = _structure(module)
-    if broken:
-        return broken
-    checker = Checker(target, stage)
-    for rule in module_rules(groups):
-        rule(checker, module)
-    for op in module.walk():
-        check_op(checker, op, groups)
+    with held_signatures():
+        broken = _structure(module)
+        if broken:
+            return broken
+        checker = Checker(target, stage)
+        for rule in module_rules(groups):
+            rule(checker, module)
+        for op in checker.walk(module):
+            check_op(checker, op, groups)
     return checker.diagnostics
 
 

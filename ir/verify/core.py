@@ -53,6 +53,16 @@ class Checker:
         self.target = target
         self.stage = stage
         self.diagnostics: list[Diagnostic] = []
+        self._walked: tuple[ModuleOp, list[Operation]] | None = None
+        #: plan -> its findings memo for this run's target and stage (``check_op``)
+        self.plan_memos: dict[_Plan, SignatureMemo[_RuleFindings]] = {}
+
+    def walk(self, module: ModuleOp) -> list[Operation]:
+        """``module.walk()`` as a list, walked once per run: the rules of one run read
+        the same module, which none of them changes."""
+        if self._walked is None or self._walked[0] is not module:
+            self._walked = (module, list(module.walk()))
+        return self._walked[1]
 
     def report(self, rule: str, op: Operation, message: str) -> None:
         if rule not in RULES:
@@ -66,7 +76,7 @@ OpT = TypeVar("OpT", bound=Operation)
 
 #: (group, op classes, rule, whether it reads ``check.stage``)
 _OP_RULES: list[tuple[str, tuple[type[Operation], ...], OpRule, bool]] = []
-_MODULE_RULES: list[tuple[str, ModuleRule]] = []
+_MODULE_RULES: list[ModuleRuleEntry] = []
 _STAGE_RULES: set[OpRule] = set()
 
 
@@ -84,33 +94,102 @@ def op_rule(
         _OP_RULES.append((group, op_classes, cast(OpRule, rule), reads_stage))
         if reads_stage:
             _STAGE_RULES.add(cast(OpRule, rule))
-        rules_for.cache_clear()
+        _PLANS.clear()
         return rule
 
     return register
+
+
+class ModuleRuleEntry:
+    """A module rule: ``whole(check, module)``, and for a rule that is a loop over the
+    ops of the module (``module_rule_each``), ``each(check, op)``, its verdict on one op.
+
+    ``each`` reads the op's class, the types of the values it defines (results, region
+    arguments), its ancestors' classes, the target, and the stage when ``reads_stage``;
+    in a stage of ``local_stages`` nothing more (in another it may read the uses of the
+    op's values). Its findings are made at the op."""
+
+    __slots__ = ("each", "group", "local_stages", "reads_stage", "whole")
+
+    def __init__(
+        self,
+        group: str,
+        whole: ModuleRule,
+        each: OpRule | None = None,
+        reads_stage: bool = False,
+        local_stages: tuple[str, ...] = (),
+    ) -> None:
+        self.group = group
+        self.whole = whole
+        self.each = each
+        self.reads_stage = reads_stage
+        self.local_stages = local_stages
 
 
 def module_rule(group: str) -> Callable[[ModuleRule], ModuleRule]:
     assert group in GROUPS, group
 
     def register(rule: ModuleRule) -> ModuleRule:
-        _MODULE_RULES.append((group, rule))
+        _MODULE_RULES.append(ModuleRuleEntry(group, rule))
         return rule
 
     return register
 
 
-@cache
+def module_rule_each(
+    group: str, *, reads_stage: bool = False, local_stages: tuple[str, ...] = (TYPED, SIGNLESS)
+) -> Callable[[OpRule], OpRule]:
+    """Register a module rule that is ``each`` on every op of the module, in walk order
+    (see ``ModuleRuleEntry`` for what ``each`` may read)."""
+    assert group in GROUPS, group
+
+    def register(each: OpRule) -> OpRule:
+        def whole(check: Checker, module: ModuleOp) -> None:
+            for op in check.walk(module):
+                each(check, op)
+
+        whole.__name__ = whole.__qualname__ = each.__name__
+        whole.__doc__ = each.__doc__
+        _MODULE_RULES.append(ModuleRuleEntry(group, whole, each, reads_stage, local_stages))
+        return each
+
+    return register
+
+
+class _Plan:
+    """The op rules of some groups on one op class (``stage_only``: those that read the
+    stage), computed once per class: ``check_op`` looks it up by the class instead of
+    testing every registered rule with ``issubclass`` (xDSL's op classes are ABCs)."""
+
+    __slots__ = ("reads_stage", "rules")
+
+    def __init__(self, rules: tuple[OpRule, ...]) -> None:
+        self.rules = rules
+        self.reads_stage = any(rule in _STAGE_RULES for rule in rules)
+
+
+_PLANS: dict[tuple[type[Operation], tuple[str, ...], bool], _Plan] = {}
+
+
+def _plan(op_class: type[Operation], groups: tuple[str, ...], stage_only: bool) -> _Plan:
+    plan = _PLANS.get((op_class, groups, stage_only))
+    if plan is None:
+        plan = _PLANS[(op_class, groups, stage_only)] = _Plan(
+            tuple(
+                rule
+                for group, classes, rule, reads in _OP_RULES
+                if group in groups and issubclass(op_class, classes) and (reads or not stage_only)
+            )
+        )
+    return plan
+
+
 def rules_for(
     op_class: type[Operation], groups: tuple[str, ...], stage_only: bool = False
 ) -> tuple[OpRule, ...]:
     """The rules of ``groups`` on ``op_class``, in registration order; with
     ``stage_only``, just those that read the stage."""
-    return tuple(
-        rule
-        for group, classes, rule, reads in _OP_RULES
-        if group in groups and issubclass(op_class, classes) and (reads or not stage_only)
-    )
+    return _plan(op_class, groups, stage_only).rules
 
 
 def reads_stage_for(op_class: type[Operation], groups: tuple[str, ...]) -> bool:
@@ -133,8 +212,9 @@ _MEMO_TABLE_LIMIT = 256
 
 
 class _RuleFindings:
-    """One rule's findings on ops of one ``rules_signature``: by which operands' constant
-    values the rule read (in order) and those values."""
+    """Findings on ops of one ``rules_signature`` (of one rule, or of all the rules of a
+    plan together): by which operands' constant values were read (in order) and those
+    values."""
 
     __slots__ = ("held", "tables")
 
@@ -150,6 +230,17 @@ class _RuleFindings:
                 return found
         return None
 
+    def lookup_read(
+        self, op: Operation
+    ) -> tuple[tuple[int, ...], tuple[tuple[str, str], ...]] | None:
+        """(the operands read, the findings), or None."""
+        for indices, table in self.tables.items():
+            contents = _contents(op, indices)
+            found = table.get(contents) if contents is not None else None
+            if found is not None:
+                return indices, found
+        return None
+
     def add(self, op: Operation, indices: tuple[int, ...], findings) -> None:
         contents = _contents(op, indices, self.held)
         if contents is None:
@@ -163,10 +254,13 @@ class _RuleFindings:
 def _contents(op: Operation, indices: tuple[int, ...], held: dict | None = None) -> tuple | None:
     """The values of the constant operands at ``indices`` (their type and bytes), None
     when they hold more than ``_MEMO_READ_BYTES``."""
+    if not indices:
+        return ()
+    operands = op.operands
     contents = []
     size = 0
     for i in indices:
-        values = cast(ConstOp, op.operands[i].owner).values
+        values = cast(ConstOp, operands[i].owner).values
         values = cast(DenseIntOrFPElementsAttr, values)
         data = values.data.data
         size += len(data)
@@ -183,7 +277,7 @@ def _read_operands(op: Operation, reads: list[SSAValue]) -> tuple[int, ...] | No
     """The operand indices of the constants a rule read, in order; None if it read a
     value that is no operand of ``op``."""
     indices: list[int] = []
-    operands = op.operands
+    operands = tuple(op.operands)
     for value in reads:
         index = next((i for i, o in enumerate(operands) if o is value), None)
         if index is None:
@@ -196,6 +290,20 @@ def _read_operands(op: Operation, reads: list[SSAValue]) -> tuple[int, ...] | No
 #: findings of each rule, by the rule, the target, the stage for a rule that reads it,
 #: and ``rules_signature``; then by the constants it read (``_RuleFindings``)
 _FINDINGS: SignatureMemo[_RuleFindings] = SignatureMemo()
+#: findings of all the rules of a plan together, by the plan, the target and the stage
+#: for a plan with a rule that reads it; then by ``rules_signature``, then by the
+#: constants they read (``_RuleFindings``)
+_PLAN_FINDINGS: dict[tuple[_Plan, Target, str | None], SignatureMemo[_RuleFindings]] = {}
+
+
+def _plan_memo(plan: _Plan, check: Checker) -> SignatureMemo[_RuleFindings]:
+    key = (plan, check.target, check.stage if plan.reads_stage else None)
+    memo = _PLAN_FINDINGS.get(key)
+    if memo is None:
+        if len(_PLAN_FINDINGS) >= 1000:
+            _PLAN_FINDINGS.clear()
+        memo = _PLAN_FINDINGS[key] = SignatureMemo()
+    return memo
 
 
 def check_op(
@@ -204,12 +312,16 @@ def check_op(
     """The op rules of ``groups`` on ``op`` (``stage_only``: those that read the stage),
     in registration order.
 
-    Each rule's findings are remembered: for an op without regions or successors, a rule
-    is a function of what ``rules_signature`` keys and of the values of the constants it
+    Findings are remembered: for an op without regions or successors, a rule is a
+    function of what ``rules_signature`` keys and of the values of the constants it
     reads (``constant`` records them). An op with the same key whose constants at those
     operands hold the same values makes the rule read the same values in the same order,
-    so it gets the same findings: a table lookup instead of the rule."""
-    rules = rules_for(type(op), groups, stage_only)
+    so it gets the same findings: a table lookup instead of the rule. The same holds
+    for all the rules of the op's class together, keyed by every constant any of them
+    read: one lookup for an op like one seen before; when that misses (constants of
+    values not seen together before, a RESCALE's multipliers), each rule's own memo."""
+    plan = _plan(type(op), groups, stage_only)
+    rules = plan.rules
     if not rules:
         return
     key, objects = rules_signature(op) if SPEEDUPS else (None, ())
@@ -217,25 +329,52 @@ def check_op(
         for rule in rules:
             rule(check, op)
         return
-    for rule in rules:
-        _check_rule(check, op, rule, key, objects)
-
-
-def _check_rule(check: Checker, op: Operation, rule: OpRule, key: MemoKey, objects) -> None:
-    global _reads
-    memo_key = (rule, check.target, check.stage if rule in _STAGE_RULES else None, key)
-    entry = _FINDINGS.get(memo_key)
+    memo = check.plan_memos.get(plan)
+    if memo is None:
+        memo = check.plan_memos[plan] = _plan_memo(plan, check)
+    entry = memo.get(key)
     known = entry.lookup(op) if entry is not None else None
     if known is not None:
         for rule_id, message in known:
             check.report(rule_id, op, message)
         return
     start = len(check.diagnostics)
+    read: list[SSAValue] = []
+    for rule in rules:
+        _check_rule(check, op, rule, key, objects, read)
+    indices = _read_operands(op, read)
+    if indices is None:
+        return
+    if entry is None:
+        entry = _RuleFindings()
+        memo.put(key, entry, objects)
+    entry.add(op, indices, tuple((d.rule, d.message) for d in check.diagnostics[start:]))
+
+
+def _check_rule(
+    check: Checker, op: Operation, rule: OpRule, key: MemoKey, objects, read: list[SSAValue]
+) -> None:
+    """One rule through its own memo; the constants it read (or a hit's, read again
+    from the op) are added to ``read``."""
+    global _reads
+    memo_key = (rule, check.target, check.stage if rule in _STAGE_RULES else None, key)
+    entry = _FINDINGS.get(memo_key)
+    if entry is not None:
+        found = entry.lookup_read(op)
+        if found is not None:
+            indices, known = found
+            operands = op.operands
+            read.extend(operands[i] for i in indices)
+            for rule_id, message in known:
+                check.report(rule_id, op, message)
+            return
+    start = len(check.diagnostics)
     _reads = []
     try:
         rule(check, op)
     finally:
         reads, _reads = _reads, None
+    read.extend(reads)
     indices = _read_operands(op, reads)
     if indices is None:
         return
@@ -246,7 +385,11 @@ def _check_rule(check: Checker, op: Operation, rule: OpRule, key: MemoKey, objec
 
 
 def module_rules(groups: tuple[str, ...]) -> tuple[ModuleRule, ...]:
-    return tuple(rule for group, rule in _MODULE_RULES if group in groups)
+    return tuple(entry.whole for entry in _MODULE_RULES if entry.group in groups)
+
+
+def module_rule_entries(groups: tuple[str, ...]) -> tuple[ModuleRuleEntry, ...]:
+    return tuple(entry for entry in _MODULE_RULES if entry.group in groups)
 
 
 # --------------------------------------------------------------------------- readers
@@ -256,6 +399,50 @@ _SPEC_NAME_OF = {mlir: spec for spec, mlir in CONCRETE_ELEMENT_TYPES.items()}
 
 def element_type(t: Attribute) -> Attribute | None:
     return t.element_type if isinstance(t, TensorType) else None
+
+
+def class_test(*classes: type) -> Callable[[type], bool]:
+    """``issubclass(cls, classes)`` remembered per class: a rule that runs on every op
+    tests its class this way (xDSL's op and attribute classes are ABCs, whose
+    ``isinstance`` is slow)."""
+    known: dict[type, bool] = {}
+
+    def test(cls: type) -> bool:
+        found = known.get(cls)
+        if found is None:
+            found = known[cls] = issubclass(cls, classes)
+        return found
+
+    return test
+
+
+_is_tensor = class_test(TensorType)
+_is_integer = class_test(IntegerType)
+#: id(type) -> (the type, its ``signedness_of`` kind): types are few and shared
+_SIGNEDNESS: dict[int, tuple[Attribute, int]] = {}
+SIGNLESS_OR_NONE, SIGNED, UNSIGNED = 0, 1, 2
+
+
+def signedness_of(t: Attribute) -> int:
+    """``SIGNED``/``UNSIGNED`` for a tensor of signed/unsigned integers, else
+    ``SIGNLESS_OR_NONE``: ``is_signed_or_unsigned(element_type(t))`` and ``is_unsigned``
+    in one, remembered per type object (held, so its id stays its own)."""
+    known = _SIGNEDNESS.get(id(t))
+    if known is not None and known[0] is t:
+        return known[1]
+    kind = SIGNLESS_OR_NONE
+    if _is_tensor(type(t)):
+        element = cast(TensorType, t).element_type
+        if _is_integer(type(element)):
+            signedness = cast(IntegerType, element).signedness.data
+            if signedness == Signedness.SIGNED:
+                kind = SIGNED
+            elif signedness == Signedness.UNSIGNED:
+                kind = UNSIGNED
+    if len(_SIGNEDNESS) >= 50_000:
+        _SIGNEDNESS.clear()
+    _SIGNEDNESS[id(t)] = (t, kind)
+    return kind
 
 
 def defined_values(op: Operation):
@@ -357,8 +544,10 @@ __all__ = [
     "SIGNLESS",
     "TYPED",
     "Checker",
+    "ModuleRuleEntry",
     "array_prop",
     "check_op",
+    "class_test",
     "constant",
     "constant_ints",
     "defined_values",
@@ -371,11 +560,14 @@ __all__ = [
     "is_signed_or_unsigned",
     "is_unsigned",
     "module_rule",
+    "module_rule_each",
+    "module_rule_entries",
     "module_rules",
     "op_rule",
     "ranked_shape",
     "reads_stage_for",
     "rules_for",
     "shape",
+    "signedness_of",
     "spec_type_name",
 ]

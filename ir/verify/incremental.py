@@ -20,20 +20,36 @@ its verdict reads:
    properties, which operands are ``tosa.const``/``tosa.const_shape`` results and their
    values, the target, and the stage for rules registered with ``reads_stage``;
 3. module rules (``ir.verify.core.module_rule``): anything; they run on the whole module
-   after every pass that changed something.
+   after every pass that changed something. A module rule that is a loop over the ops
+   (``ir.verify.core.module_rule_each``) has, in its ``local_stages``, the footprint of
+   an op rule on each op, plus the op's region arguments and its ancestors' classes.
 
 A pass reports every op it created, modified (an operand, a result type, a property or
-attribute, a region's argument) or erased. After it, the ops re-checked (``_dirty``) are
-the reported ops still in the module and, around them: the readers of their results and
-of the erased ops' results (their constants, or their operands' liveness, may have
-changed), their ancestors (``HasParent``, ``IsolatedFromAbove``), the terminators of the
-blocks in their regions (a return reads its function's type), their neighbours in the
-block and the last op of every block (position), and, when the pass changed the stage
-(``typed`` to ``signless``), every op with a stage-reading rule. An op outside that set
-has the footprint it had before the pass: it is unchanged itself, the constants it reads
-are unchanged (their ops are unchanged, or it would be their reader), its parent's type
-and its place in the block are unchanged, and for an isolated op nothing nested changed
-(a change below it makes it an ancestor). Its verdict is then the one it had, and by
+attribute, a region's argument, a block inserted into or erased from a region) or erased;
+an op it moves counts as erased and created. After it, the ops re-checked (``_dirty``)
+are the reported ops still in the module and, around them: the readers of their results
+and of the erased ops' results (their constants, or their operands' liveness, may have
+changed), the terminators of the blocks in their regions (a return reads its function's
+type), their neighbours in the block, and the last op of each block a reported op is or
+was in (position: an op becomes the last one only by an erasure or insertion in its
+block), all with the checks 1, 2 and the local module rules. Their ancestors (and the
+erased ops') are re-checked with 2 and the local module rules, and for 1 only where their
+nested ops decide it: an ancestor is itself unchanged (its operands, types, properties,
+regions' arguments and blocks, position and parent), so of xDSL's verifier only
+``IsolatedFromAbove`` can read something new, whether a nested op uses a value from
+outside; it is checked for every re-checked op against its nearest isolated ancestor
+(``_isolated_where_changed``; a farther one contains that one). An op nested in an
+isolated op and not re-checked reads the values it read, defined where they were (a
+moved definition is a created op, whose readers are re-checked). When the pass changed
+the stage (``typed`` to ``signless``), every op with a stage-reading op rule is
+re-checked with those, and the module rules that read the stage run in full; a module
+rule outside its ``local_stages`` (it reads uses: a lost use is not reported) runs in
+full after every pass.
+
+An op outside that set has the footprint it had before the pass: it is unchanged itself,
+the constants it reads are unchanged (their ops are unchanged, or it would be their
+reader), its parent's type and its place in the block are unchanged, and for an isolated
+op nothing nested reads from outside it. Its verdict is then the one it had, and by
 induction that is clean: the input was verified in full before the first pass, and no
 pass runs on a module that failed. So "clean on the re-checked ops, and the module
 rules clean" is exactly "the whole module clean", and the pipeline's output is verified
@@ -53,9 +69,11 @@ from xdsl.dialects.builtin import ModuleOp
 from xdsl.dialects.func import FuncOp
 from xdsl.ir import Block, Operation
 from xdsl.pattern_rewriter import PatternRewriterListener
+from xdsl.traits import IsolatedFromAbove
 from xdsl.utils.exceptions import VerifyException
 
 from ir.dialects.tosa_ext import RescaleOp
+from ir.speedups.identity import held_signatures
 from ir.verify.core import (
     GROUPS,
     Checker,
@@ -65,7 +83,7 @@ from ir.verify.core import (
     flag,
     has_op_rules,
     is_signed_or_unsigned,
-    module_rules,
+    module_rule_entries,
     reads_stage_for,
 )
 from ir.verify.target import Target
@@ -76,7 +94,7 @@ _UNSIGNED_FLAGS = ("input_unsigned", "output_unsigned")
 
 class Changes:
     """What a pass did to a module, as far as verification cares: the ops it created or
-    modified, the readers and neighbours of the ops it erased, and the blocks it inserted
+    modified, the readers and ancestors of the ops it erased, and the blocks it inserted
     into or erased from. ``everything`` when the pass cannot say (verify in full)."""
 
     def __init__(self, *, everything: bool = False) -> None:
@@ -84,10 +102,14 @@ class Changes:
         self.ops: set[Operation] = set()
         #: readers and block neighbours of erased ops (maybe erased themselves since)
         self.around_erased: set[Operation] = set()
+        #: ancestors of erased ops (maybe erased themselves since)
+        self.erased_from: set[Operation] = set()
         self.blocks: set[Block] = set()
 
     def __bool__(self) -> bool:
-        return self.everything or bool(self.ops or self.around_erased or self.blocks)
+        return self.everything or bool(
+            self.ops or self.around_erased or self.erased_from or self.blocks
+        )
 
     def created(self, op: Operation) -> None:
         """``op`` (with what is nested in it) was inserted."""
@@ -99,16 +121,15 @@ class Changes:
         self.ops.add(op)
 
     def erased(self, op: Operation) -> None:
-        """``op`` is about to be erased: its readers and neighbours are still reachable."""
+        """``op`` is about to be erased: its readers, ancestors and block are still
+        reachable (the op that becomes its block's last, if any, is found from the
+        block)."""
         for nested in op.walk():
             for result in nested.results:
                 self.around_erased.update(use.operation for use in result.uses)
-        for neighbour in (op.prev_op, op.next_op):
-            if neighbour is not None:
-                self.around_erased.add(neighbour)
         parent = op.parent_op()
         while parent is not None:
-            self.around_erased.add(parent)
+            self.erased_from.add(parent)
             parent = parent.parent_op()
         if op.parent is not None:
             self.blocks.add(op.parent)
@@ -132,7 +153,9 @@ class Watched:
     def __init__(self, module: ModuleOp, suspect: Callable[[Operation], bool]) -> None:
         self._before = list(module.walk())  # held: their ids stay theirs
         self.suspects = [op for op in self._before if suspect(op)]
-        self._blocks = {op.parent for op in self.suspects if op.parent is not None}
+        # every block: an op the pass erases (a suspect, or one no other op reads) leaves
+        # its block with a new last op, or none
+        self._blocks = {op.parent for op in self._before if op.parent is not None}
 
     def changes(self, module: ModuleOp) -> Changes:
         changes = Changes()
@@ -166,17 +189,39 @@ def touches_signedness(op: Operation) -> bool:
     return isinstance(op, RescaleOp) and any(flag(op, name) for name in _UNSIGNED_FLAGS)
 
 
-def _dirty(
-    module: ModuleOp, changes: Changes, stage_changed: bool, groups
-) -> tuple[list[Operation], list[Operation]]:
-    """The ops to check again, in walk order (see the module docstring), and the ops
-    whose stage-reading rules only are to run again (the stage changed, they did not)."""
+def _isolated_test() -> Callable[[type[Operation]], bool]:
+    known: dict[type[Operation], bool] = {}
+
+    def test(cls: type[Operation]) -> bool:
+        found = known.get(cls)
+        if found is None:
+            found = known[cls] = cls.has_trait(IsolatedFromAbove)
+        return found
+
+    return test
+
+
+_is_isolated = _isolated_test()
+
+
+def _in_module(module: ModuleOp, op: Operation) -> bool:
+    top = op
+    while (parent := top.parent_op()) is not None:
+        top = parent
+    return top is module
+
+
+def _dirty(module: ModuleOp, changes: Changes) -> tuple[list[Operation], list[Operation]]:
+    """(the ops to check again, the ancestors of changes to check again only for what
+    their nested ops decide); see the module docstring."""
     around: set[Operation] = set(changes.around_erased)
+    ancestors: set[Operation] = set(changes.erased_from)
+    blocks: set[Block] = set(changes.blocks)
     for op in changes.ops:
         around.update(use.operation for result in op.results for use in result.uses)
         parent = op.parent_op()
         while parent is not None:
-            around.add(parent)
+            ancestors.add(parent)
             parent = parent.parent_op()
         for region in op.regions:
             around.update(block.last_op for block in region.blocks if block.last_op is not None)
@@ -184,14 +229,27 @@ def _dirty(
             if neighbour is not None:
                 around.add(neighbour)
     around |= changes.ops
-    dirty: list[Operation] = []
-    stage_only: list[Operation] = []
-    for op in module.walk():
-        if op in around or op.next_op is None:
-            dirty.append(op)
-        elif stage_changed and reads_stage_for(type(op), groups):
-            stage_only.append(op)
-    return dirty, stage_only
+    blocks.update(op.parent for op in around if op.parent is not None)
+    around.update(block.last_op for block in blocks if block.last_op is not None)
+    dirty = [op for op in around if _in_module(module, op)]
+    return dirty, [op for op in ancestors - around if _in_module(module, op)]
+
+
+def _isolated_where_changed(dirty: list[Operation], verified: set[Operation]) -> bool:
+    """``IsolatedFromAbove`` of the isolated ops not verified again (``verified``), on
+    the changed ops it reads: each op of ``dirty`` uses only values defined inside its
+    nearest isolated ancestor (xDSL's condition: the owner is a proper descendant)."""
+    for op in dirty:
+        isolated = op.parent_op()
+        while isolated is not None and not _is_isolated(type(isolated)):
+            isolated = isolated.parent_op()
+        if isolated is None or isolated in verified:
+            continue
+        for operand in op.operands:
+            owner = operand.owner
+            if owner is isolated or not isolated.is_ancestor(owner):
+                return False
+    return True
 
 
 def clean_after(
@@ -207,36 +265,64 @@ def clean_after(
     """Whether ``module``, clean before a pass that made ``changes``, is clean after it:
     the re-checked ops' structure and op rules, and every module rule. ``unverified``:
     groups of ``groups`` the module was not held to before the pass (the pipeline's input
-    skips the stage rules in front of ``legalize-unsigned-io``); their op rules run on
+    skips the stage rules in front of ``legalize-unsigned-io``); their rules run on
     every op."""
     if changes.everything:
         raise ValueError("changes of unknown extent: verify the module in full")
-    unverified_op_rules = has_op_rules(unverified)
     if not changes and not stage_changed and not unverified:
         return True
     if any(block.first_op is None for block in changes.blocks if block.parent is not None):
         return False  # an emptied block: Block.verify's business, in the full check
-    dirty, stage_only = _dirty(module, changes, stage_changed, groups)
+    with held_signatures():
+        return _clean_after(module, target, stage, changes, stage_changed, groups, unverified)
+
+
+def _clean_after(
+    module: ModuleOp,
+    target: Target,
+    stage: str,
+    changes: Changes,
+    stage_changed: bool,
+    groups: tuple[str, ...],
+    unverified: tuple[str, ...],
+) -> bool:
+    dirty, ancestors = _dirty(module, changes)
     for op in dirty:
         try:
             op.verify(verify_nested_ops=False)
         except (VerifyException, ValueError):
             return False
+    if not _isolated_where_changed(dirty, set(dirty)):
+        return False
     checker = Checker(target, stage)
-    for rule in module_rules(groups):
-        rule(checker, module)
+    rechecked = [*dirty, *ancestors]
+    for entry in module_rule_entries(groups):
+        local = (
+            entry.each is not None
+            and stage in entry.local_stages
+            and not (stage_changed and entry.reads_stage)
+            and entry.group not in unverified
+        )
+        if local:
+            for op in rechecked:
+                entry.each(checker, op)  # pyright: ignore[reportOptionalCall]
+        else:
+            entry.whole(checker, module)
         if checker.diagnostics:
             return False
-    for op in dirty:
+    for op in rechecked:
         check_op(checker, op, groups)
         if checker.diagnostics:
             return False
-    for op in stage_only:
-        check_op(checker, op, groups, stage_only=True)
-        if checker.diagnostics:
-            return False
-    if unverified_op_rules:
-        for op in module.walk():
+    if stage_changed:
+        again = set(rechecked)
+        for op in checker.walk(module):
+            if op not in again and reads_stage_for(type(op), groups):
+                check_op(checker, op, groups, stage_only=True)
+                if checker.diagnostics:
+                    return False
+    if has_op_rules(unverified):
+        for op in checker.walk(module):
             check_op(checker, op, unverified)
             if checker.diagnostics:
                 return False

@@ -24,7 +24,7 @@ import ast
 import math
 from functools import cache
 
-from xdsl.dialects.builtin import ModuleOp, TensorType
+from xdsl.dialects.builtin import TensorType
 from xdsl.ir import Operation, SSAValue
 from xdsl.irdl import IRDLOperation
 
@@ -41,10 +41,11 @@ from ir.spec import tosa_spec
 from ir.verify.core import (
     Checker,
     array_prop,
+    class_test,
     constant_ints,
     defined_values,
     is_constant,
-    module_rule,
+    module_rule_each,
     op_rule,
     spec_type_name,
 )
@@ -388,35 +389,48 @@ def level_limits(check: Checker, op: Operation, spec: dict, env: dict) -> None:
             )
 
 
-@module_rule("spec")
-def tensor_sizes_and_nesting(check: Checker, module: ModuleOp) -> None:
+@module_rule_each("spec")
+def tensor_sizes_and_nesting(check: Checker, op: Operation) -> None:
+    """MAX_NESTING of a cond/while (its ancestors' classes) and MAX_LOG2_SIZE of every
+    value the op defines (their types)."""
     limits = check.target.limits
+    if _is_control_flow(type(op)):
+        max_nesting = limits["max_nesting"]
+        depth = _nesting(op)
+        if depth > max_nesting:
+            check.report(
+                "level",
+                op,
+                f"nesting depth {depth} > MAX_NESTING {max_nesting} (level {check.target.level})",
+            )
     max_size = (1 << limits["max_log2_size"]) - 1
-    max_nesting = limits["max_nesting"]
-    sizes: dict[int, tuple] = {}  # id(type) -> (type, bytes): a few dozen types, 10k values
-    for op in module.walk():
-        if isinstance(op, IfOp | WhileOp):
-            depth = _nesting(op)
-            if depth > max_nesting:
-                check.report(
-                    "level",
-                    op,
-                    f"nesting depth {depth} > MAX_NESTING {max_nesting} (level "
-                    f"{check.target.level})",
-                )
-        for value in defined_values(op):
-            t = value.type
-            known = sizes.get(id(t))
-            if known is None:
-                known = sizes[id(t)] = (t, _tensor_bytes(t))
-            size = known[1]
-            if size is not None and size > max_size:
-                check.report(
-                    "level",
-                    op,
-                    f"tensor of {size} bytes > (1 << MAX_LOG2_SIZE) - 1 = {max_size} (level "
-                    f"{check.target.level})",
-                )
+    for value in op.results:
+        _tensor_size(check, op, value.type, max_size)
+    for region in op.regions:
+        for block in region.blocks:
+            for value in block.args:
+                _tensor_size(check, op, value.type, max_size)
+
+
+#: id(type) -> (the type, ``_tensor_bytes``): a few dozen types, 10k values
+_SIZES: dict[int, tuple] = {}
+_is_control_flow = class_test(IfOp, WhileOp)
+
+
+def _tensor_size(check: Checker, op: Operation, t, max_size: int) -> None:
+    known = _SIZES.get(id(t))
+    if known is None or known[0] is not t:
+        if len(_SIZES) >= 50_000:
+            _SIZES.clear()
+        known = _SIZES[id(t)] = (t, _tensor_bytes(t))
+    size = known[1]
+    if size is not None and size > max_size:
+        check.report(
+            "level",
+            op,
+            f"tensor of {size} bytes > (1 << MAX_LOG2_SIZE) - 1 = {max_size} (level "
+            f"{check.target.level})",
+        )
 
 
 @op_rule(IfOp, WhileOp, group="spec")

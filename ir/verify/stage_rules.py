@@ -15,6 +15,8 @@ reviewer sees it; the signless stage does not.
 
 from __future__ import annotations
 
+from typing import cast
+
 from xdsl.dialects.builtin import ModuleOp
 from xdsl.dialects.func import FuncOp, ReturnOp
 from xdsl.ir import BlockArgument, Operation, SSAValue
@@ -22,18 +24,23 @@ from xdsl.ir import BlockArgument, Operation, SSAValue
 from ir.dialects.syntax import type_text
 from ir.dialects.tosa_ext import ConstOp, IfOp, RescaleOp, WhileOp
 from ir.verify.core import (
+    SIGNED,
+    SIGNLESS,
     TYPED,
     Checker,
-    defined_values,
+    class_test,
     element_type,
     flag,
     int_width,
-    is_signed_or_unsigned,
     is_unsigned,
     module_rule,
+    module_rule_each,
+    signedness_of,
 )
 
 _BOUNDARY_WIDTHS = (8, 16)
+_is_func = class_test(FuncOp)
+_is_rescale = class_test(RescaleOp)
 _ZP_OPERAND = {"input_unsigned": 3, "output_unsigned": 4}
 
 
@@ -56,27 +63,35 @@ def _describe_value(value: SSAValue) -> str:
     return f"result ({type_text(value.type)})"
 
 
-@module_rule("stage")
-def signedness(check: Checker, module: ModuleOp) -> None:
-    for op in module.walk():
-        for value in defined_values(op):
-            element = element_type(value.type)
-            if not is_signed_or_unsigned(element):
-                continue
-            if not is_unsigned(element):
-                check.report(
-                    "signless-int8",
-                    op,
-                    f"{_describe_value(value)} is signed; TOSA integers are signless",
-                )
-            elif check.stage != TYPED:
-                check.report(
-                    "signless-int8",
-                    op,
-                    f"{_describe_value(value)} is unsigned in the signless stage",
-                )
-            else:
-                _typed_unsigned(check, op, value)
+@module_rule_each("stage", reads_stage=True, local_stages=(SIGNLESS,))
+def signedness(check: Checker, op: Operation) -> None:
+    """Signed never; unsigned only in the typed stage, at the boundary. In the signless
+    stage this reads only the op's values' types (every unsigned one is reported)."""
+    for value in op.results:
+        if signedness_of(value.type):
+            _signed_or_unsigned(check, op, value)
+    for region in op.regions:
+        for block in region.blocks:
+            for value in block.args:
+                if signedness_of(value.type):
+                    _signed_or_unsigned(check, op, value)
+
+
+def _signed_or_unsigned(check: Checker, op: Operation, value: SSAValue) -> None:
+    if signedness_of(value.type) == SIGNED:
+        check.report(
+            "signless-int8",
+            op,
+            f"{_describe_value(value)} is signed; TOSA integers are signless",
+        )
+    elif check.stage != TYPED:
+        check.report(
+            "signless-int8",
+            op,
+            f"{_describe_value(value)} is unsigned in the signless stage",
+        )
+    else:
+        _typed_unsigned(check, op, value)
 
 
 def _typed_unsigned(check: Checker, op: Operation, value: SSAValue) -> None:
@@ -150,9 +165,10 @@ def unsigned_results(check: Checker, module: ModuleOp) -> None:
     """A ui8/ui16 function result comes from an ``output_unsigned`` RESCALE."""
     if check.stage != TYPED:
         return
-    for func in module.walk():
-        if not isinstance(func, FuncOp):
+    for func in check.walk(module):
+        if not _is_func(type(func)):
             continue
+        func = cast(FuncOp, func)
         block = func.body.blocks.last
         if block is None:
             continue
@@ -176,9 +192,10 @@ def unsigned_results(check: Checker, module: ModuleOp) -> None:
 
 @module_rule("stage")
 def flag_placement(check: Checker, module: ModuleOp) -> None:
-    for op in module.walk():
-        if not isinstance(op, RescaleOp):
+    for op in check.walk(module):
+        if not _is_rescale(type(op)):
             continue
+        op = cast(RescaleOp, op)
         flags = [name for name in _ZP_OPERAND if flag(op, name)]
         if not flags:
             continue

@@ -187,6 +187,19 @@ class _TablePlan:
 _PLANS: dict[tuple[int, ...], _TablePlan] = {}
 
 
+class FixedTable:
+    """A table kind always written with the same fields, in the same order, none at its
+    default (a tensor with data, an operator with a location): its plan for each size
+    mod 8 is made up front, so that writing one looks nothing up but the vtable."""
+
+    __slots__ = ("layout", "plans", "slots")
+
+    def __init__(self, layout: TableLayout, slots: Sequence[Slot]) -> None:
+        self.layout = layout
+        self.slots = tuple(slots)
+        self.plans = tuple(_TablePlan.of(start, list(slots)) for start in range(8))
+
+
 class Emitter:
     """One flatbuffer being written, back to front; offsets are distances from its end.
 
@@ -323,8 +336,18 @@ class Emitter:
         plan = _PLANS.get(tuple(key))
         if plan is None:
             plan = _PLANS[tuple(key)] = _TablePlan.of(key[0], fields_in_order(layout, key))
+        return self._write(plan, values, size)
+
+    def fixed(self, table: FixedTable, values: list) -> int:
+        """A table of ``table``'s kind and fields, ``values`` in its slots' order (none
+        equal to its default: the caller knows), written as ``table`` would."""
+        size = self.size
+        return self._write(table.plans[size & 7], values, size)
+
+    def _write(self, plan: _TablePlan, values: list, size: int) -> int:
+        """The fields ``values`` (offsets as their targets) laid out by ``plan``."""
         for i, at in plan.offsets:  # a uoffset: from where it is to its target
-            values[i] = size + at - values[i]  # pyright: ignore[reportOperatorIssue]
+            values[i] = size + at - values[i]
         if plan.width > self.minalign:
             self.minalign = plan.width
         table = size + plan.table
@@ -399,6 +422,9 @@ class BuilderEmitter:
         builder.Bytes[builder.Head() : builder.Head() + size] = raw
         builder.vectorNumElems = size
         return builder.EndVector()
+
+    def fixed(self, table: FixedTable, values: list) -> int:
+        return self.table(table.layout, zip(table.slots, values))
 
     def table(self, layout: TableLayout, fields: Iterable[tuple[Slot, object]]) -> int:
         module, name = layout.module, layout.name

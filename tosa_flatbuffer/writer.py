@@ -69,7 +69,14 @@ from tosa_flatbuffer.decode import (
     FbTensor,
     FlatbufferError,
 )
-from tosa_flatbuffer.emitter import BuilderEmitter, Emitter, Slot, TableLayout, layout_of
+from tosa_flatbuffer.emitter import (
+    BuilderEmitter,
+    Emitter,
+    FixedTable,
+    Slot,
+    TableLayout,
+    layout_of,
+)
 from tosa_flatbuffer.fields import TO_FILE, FieldContext, FieldError
 from tosa_flatbuffer.schema import (
     FIELD_KINDS,
@@ -132,20 +139,31 @@ class _TypeFacts(NamedTuple):
     needs_1_1: bool  # an element type TOSA 1.1 brought
     count: int  # elements of a static shape (0 where there is none)
     raw_is_file: bool  # a dense value's IR bytes are the file's bytes (whole bytes, not bool)
+    itemsize: int  # bytes of one element in the IR's storage (0: no codec)
+
+
+#: the facts of every type object seen, by id (each entry holds its type, so that no
+#: other object takes the id while it lives); cleared when it reaches the limit
+_TYPE_FACTS: dict[int, _TypeFacts] = {}
+_TYPE_FACTS_LIMIT = 20_000
 
 
 class _Types:
-    """What the writer asks of each type, once per type object for one call.
+    """What the writer asks of each type, once per type object.
 
     Keyed by the object's id: the memo holds every object it keys by, so no other object
     can take an id while it lives; equal types are mostly one object
-    (``ir.speedups.identity``), so most values of a module hit. (A dict keyed by the
-    types themselves would hash each one, which costs about what it saves.)"""
+    (``ir.speedups.identity``), so most values of a module hit, and so do the next
+    module's. (A dict keyed by the types themselves would hash each one, which costs
+    about what it saves.) The facts are a function of the type alone, which is
+    immutable, so the memo is shared by every call (``_TYPE_FACTS``)."""
 
     __slots__ = ("seen",)
 
     def __init__(self) -> None:
-        self.seen: dict[int, _TypeFacts] = {}
+        if len(_TYPE_FACTS) >= _TYPE_FACTS_LIMIT:
+            _TYPE_FACTS.clear()
+        self.seen: dict[int, _TypeFacts] = _TYPE_FACTS
 
     def of(self, type_: Attribute) -> _TypeFacts:
         facts = self.seen.get(id(type_))
@@ -173,8 +191,18 @@ def _type_facts(type_: Attribute) -> _TypeFacts:
     raw_is_file = (
         codec is not None and codec.file_bits not in (4, 6, 48) and codec.dtype != DType.BOOL
     )
+    itemsize = codec.numpy.itemsize if codec is not None else 0
     return _TypeFacts(
-        type_, element, codec, shaped_element, tensor, unwritable, needs_1_1, count, raw_is_file
+        type_,
+        element,
+        codec,
+        shaped_element,
+        tensor,
+        unwritable,
+        needs_1_1,
+        count,
+        raw_is_file,
+        itemsize,
     )
 
 
@@ -245,6 +273,8 @@ class _Planner:
         self.types = types or _Types()
         self.regions: dict[str, list[FbBlock]] = {}
         self.region_names = _Names()
+        #: (field, id of the property, id of the element type) -> its schema value
+        self.converted: dict[tuple[str, int, int], object] = {}
         self.variables: dict[str, VariableOp] = {
             op.sym_name.data: op for op in module.ops if isinstance(op, VariableOp)
         }
@@ -315,22 +345,25 @@ class _Planner:
                     wanted = out_names[i] or f"{op.name.removeprefix('tosa.')}_{len(names.taken)}"
                     out = values[id(result)] = names.claim(wanted)
                 outputs.append(out)
-        inputs = []
-        for i, operand in enumerate(op.operands):
-            tensor_name = values.get(id(operand))
-            if tensor_name is None:
-                raise FlatbufferError.at(
-                    op, f"operand {i} is defined outside this region; pass it in as a region input"
-                )
-            inputs.append(tensor_name)
+        inputs = [values.get(id(operand)) for operand in op.operands]
+        if None in inputs:
+            raise FlatbufferError.at(
+                op,
+                f"operand {inputs.index(None)} is defined outside this region; pass it in as "
+                "a region input",
+            )
         kind = _op_class(type(op))
         data = None
         if kind.constant:
             # the bytes of a dense literal (an elided dense_resource has none to write)
             data = self._data_of(cast(DenseIntOrFPElementsAttr, op.properties["values"]))
-        tensors = fb.tensors
+        tensors, types = fb.tensors, self.types
         for result, out in zip(results, outputs):
-            tensors[out] = self._tensor(out, result.type, data, op)
+            writable = types.of(result.type).tensor
+            if writable is None:
+                tensors[out] = self._tensor(out, result.type, data, op)  # (raises)
+            else:
+                tensors[out] = FbTensor(out, *writable, data)
         owner = outputs[0] if results else kind.short_name  # names the op's regions
         if kind.variable_read:
             inputs = [self._variable_tensor(op, fb)]
@@ -339,7 +372,11 @@ class _Planner:
         attributes = self._attributes(op, kind.fields, owner) if kind.fields else {}
         fb.operators.append(
             FbOperator(
-                kind.spec_name, attributes, tuple(inputs), tuple(outputs), _location_text(op)
+                kind.spec_name,
+                attributes,
+                tuple(inputs),  # pyright: ignore[reportArgumentType] (no None: checked above)
+                tuple(outputs),
+                _location_text(op),
             )
         )
 
@@ -353,8 +390,14 @@ class _Planner:
         return tensor.name
 
     def _attributes(self, op: Operation, fields: tuple[_Field, ...], owner: str) -> dict:
+        """The op's attribute table's values. Each (field, property object, first input's
+        element type) is converted once per call: attributes are immutable and equal ones
+        are mostly one object (``ir.speedups.identity``), so most ops repeat an earlier
+        op's (the module holds every object keyed by id for the call). A list's array is
+        copied per op, so that no two records share a mutable value."""
         element = self.types.of(op.operands[0].type).shaped_element if op.operands else None
         properties = op.properties
+        converted = self.converted
         attributes = {}
         for field in fields:
             name = field.name
@@ -362,12 +405,19 @@ class _Planner:
                 attributes[name] = self._region(op, field.region, name, owner)
                 continue
             value = properties.get(name)
+            key = (name, id(value), id(element))
+            known = converted.get(key)
+            if known is not None:
+                attributes[name] = known.copy() if isinstance(known, np.ndarray) else known
+                continue
             if value is None and not field.optional:
                 raise FlatbufferError.at(op, f"missing property '{name}'")
             try:
-                attributes[name] = field.convert(value, FieldContext(name, element))  # pyright: ignore[reportOptionalCall]
+                result = field.convert(value, FieldContext(name, element))  # pyright: ignore[reportOptionalCall]
             except FieldError as err:
                 raise FlatbufferError.at(op, str(err)) from None
+            converted[key] = result.copy() if isinstance(result, np.ndarray) else result
+            attributes[name] = result
         return attributes
 
     def _region(self, op: Operation, index: int, field_name: str, owner: str) -> str:
@@ -388,7 +438,7 @@ class _Planner:
             return memoryview(raw)
         count = facts.count
         if facts.raw_is_file:
-            stored, rest = divmod(len(raw), codec.numpy.itemsize)
+            stored, rest = divmod(len(raw), facts.itemsize)
             if not rest and stored in (count, 1):  # (a single element: a splat's storage)
                 return memoryview(raw)  # the IR's bytes are the file's bytes
         flat = flat_storage(attr)
@@ -478,15 +528,40 @@ _OPERATOR_LOCATION = _OPERATOR.fields["Location"]
 _LOCATION_TEXT = _LOCATION.fields["Text"]
 
 
+_LOCATION_TABLE = FixedTable(_LOCATION, (_LOCATION_TEXT,))
+
+
+def _tensor_table(typed: bool, data: bool, variable: bool) -> FixedTable:
+    """The TosaTensor fields a tensor writes: name and shape, its type unless it is the
+    default (UNKNOWN), its data if it has any, the variable's flag and name if it is one."""
+    slots = [_TENSOR_NAME, _TENSOR_SHAPE]
+    slots += [_TENSOR_TYPE] if typed else []
+    slots += [_TENSOR_DATA] if data else []
+    slots += _TENSOR_VARIABLE if variable else ()
+    return FixedTable(_TENSOR, slots)
+
+
+#: (type not UNKNOWN, has data, is a variable) -> the table
+_TENSOR_TABLES = {
+    (typed, data, variable): _tensor_table(typed, data, variable)
+    for typed in (False, True)
+    for data in (False, True)
+    for variable in (False, True)
+}
+
+
 @dataclass(frozen=True)
 class _OperatorKind:
-    """What every operator of one spec name writes alike: its op code, its attribute
-    table's union tag and layout, and the table's fields in schema order."""
+    """What every operator of one spec name writes alike: its op code and attribute
+    table's union tag (``head``: those not at their defaults), the attribute table's
+    layout and fields in schema order, and its TosaOperator table without and with a
+    location."""
 
-    code: int | None
-    tag: int
+    head: tuple[int, ...]
     attribute: TableLayout
     fields: tuple[tuple[str, Slot], ...]  # snake_case property name, its slot
+    table: FixedTable
+    located: FixedTable
 
 
 @cache
@@ -494,7 +569,17 @@ def _operator_kind(spec_name: str) -> _OperatorKind:
     table = attribute_table(spec_name)
     layout = layout_of(table.module, table.cls.__name__)
     fields = tuple((name, layout.fields[camel(name)]) for name in table.fields)
-    return _OperatorKind(file_op_code(spec_name), table.tag, layout, fields)
+    op_slot, tag_slot, *children = _OPERATOR_SLOTS
+    head = [(op_slot, file_op_code(spec_name)), (tag_slot, table.tag)]
+    head = [(slot, value) for slot, value in head if value != slot.default]
+    slots = [slot for slot, _ in head] + children
+    return _OperatorKind(
+        tuple(value for _, value in head),  # pyright: ignore[reportArgumentType]
+        layout,
+        fields,
+        FixedTable(_OPERATOR, slots),
+        FixedTable(_OPERATOR, [*slots, _OPERATOR_LOCATION]),
+    )
 
 
 def emit(graph: FbGraph, out: Emitter | BuilderEmitter | None = None) -> bytes:
@@ -547,15 +632,15 @@ def _emit_block(out, block: FbBlock) -> int:
 
 
 def _emit_tensor(out, t: FbTensor) -> int:
-    name = out.string(t.name)
-    shape = out.int32s(t.shape)
-    fields = [(_TENSOR_NAME, name), (_TENSOR_SHAPE, shape), (_TENSOR_TYPE, t.dtype)]
+    values = [out.string(t.name), out.int32s(t.shape)]
+    typed = t.dtype != _TENSOR_TYPE.default
+    if typed:
+        values.append(t.dtype)
     if t.data is not None:  # aligned for readers that map it in place
-        fields.append((_TENSOR_DATA, out.ubytes(t.data, _DATA_ALIGNMENT)))
+        values.append(out.ubytes(t.data, _DATA_ALIGNMENT))
     if t.variable:
-        variable_name = out.string(t.variable_name)
-        fields += zip(_TENSOR_VARIABLE, (True, variable_name))
-    return out.table(_TENSOR, fields)
+        values += (True, out.string(t.variable_name))
+    return out.fixed(_TENSOR_TABLES[typed, t.data is not None, t.variable], values)
 
 
 def _emit_shape(out, s: FbTensor) -> int:
@@ -571,11 +656,10 @@ def _emit_operator(out, op: FbOperator) -> int:
     attribute = _emit_attribute(out, kind, op.attributes)
     inputs = out.strings(op.inputs)
     outputs = out.strings(op.outputs)
-    fields = list(zip(_OPERATOR_SLOTS, (kind.code, kind.tag, attribute, inputs, outputs)))
-    if op.location:
-        text = out.string(op.location)
-        fields.append((_OPERATOR_LOCATION, out.table(_LOCATION, ((_LOCATION_TEXT, text),))))
-    return out.table(_OPERATOR, fields)
+    if not op.location:
+        return out.fixed(kind.table, [*kind.head, attribute, inputs, outputs])
+    location = out.fixed(_LOCATION_TABLE, [out.string(op.location)])
+    return out.fixed(kind.located, [*kind.head, attribute, inputs, outputs, location])
 
 
 def _emit_attribute(out, kind: _OperatorKind, values: dict) -> int:

@@ -207,7 +207,7 @@ class Emitter:
     vtable offset), so the file's alignment, which ``finish`` pads to, starts at 4 and
     only data aligned to more raises it."""
 
-    __slots__ = ("minalign", "pieces", "rev", "size", "vtables")
+    __slots__ = ("minalign", "pieces", "rev", "size", "strings_seen", "vtables")
 
     def __init__(self) -> None:
         self.rev = bytearray()  # the bytes since the last external piece, reversed
@@ -215,6 +215,7 @@ class Emitter:
         self.size = 0  # bytes written so far: the Builder's Offset()
         self.minalign = 4
         self.vtables: dict[tuple[int, ...], int] = {}
+        self.strings_seen: dict[str, bytes] = {}  # text -> ``_string_body``
 
     def align(self, alignment: int, additional: int) -> None:
         """The Builder's ``Prep``: pad so that ``size + additional`` is aligned."""
@@ -228,37 +229,44 @@ class Emitter:
     # -- vectors -------------------------------------------------------------------
 
     def string(self, text: str) -> int:
-        raw = text.encode("utf-8")
-        n = len(raw)
+        body = self.strings_seen.get(text)
+        if body is None:
+            body = self._string_body(text)
         size = self.size
-        pad = -(size + n + 1) & 3
-        rev = self.rev
+        pad = -(size + len(body) - 4) & 3  # the bytes and their NUL end 4-aligned
         if pad:
-            rev += _PADS[pad]
-        rev += b"\0"
-        rev += raw[::-1]
-        rev += _U32(n)
-        self.size = size = size + pad + n + 5
+            self.rev += _PADS[pad]
+        self.rev += body
+        self.size = size = size + pad + len(body)
         return size
 
     def strings(self, texts: Iterable[str]) -> int:
         """A vector of strings, each written before the vector as ``string`` does."""
         rev = self.rev
         size = self.size
+        seen = self.strings_seen
         targets = []
         for text in texts:
-            raw = text.encode("utf-8")
-            n = len(raw)
-            pad = -(size + n + 1) & 3
+            body = seen.get(text)
+            if body is None:
+                body = self._string_body(text)
+            n = len(body)
+            pad = -(size + n - 4) & 3
             if pad:
                 rev += _PADS[pad]
-            rev += b"\0"
-            rev += raw[::-1]
-            rev += _U32(n)
-            size += pad + n + 5
+            rev += body
+            size += pad + n
             targets.append(size)
         self.size = size
         return self.offsets(targets)
+
+    def _string_body(self, text: str) -> bytes:
+        """A string's bytes as written, reversed: its NUL, its UTF-8, its length. A
+        tensor's name is written three times or more (the tensor, its producer, each
+        consumer), so each text is encoded once per file."""
+        raw = text.encode("utf-8")
+        body = self.strings_seen[text] = b"\0" + raw[::-1] + _U32(len(raw))
+        return body
 
     def offsets(self, targets: Sequence[int]) -> int:
         """A vector of uoffsets to ``targets`` (objects already written)."""

@@ -740,29 +740,34 @@ def _needs_1_1(op: Operation, types: _Types) -> bool:
 
 def _check_module(module: ModuleOp, types: _Types, *, verify: bool = True) -> Operation | None:
     """Refuse a module with values no TOSA file can hold, or (``verify``) one that does
-    not verify; the first op that needs TOSA 1.1 (``first_1_1_op``), found on the same
-    walk."""
-    needs = None
+    not verify; the first op that needs TOSA 1.1 (``first_1_1_op``).
+
+    The walk looks at every op's results and region arguments, which are all the values
+    there are: an op needs 1.1 only if a 1.1 operator or a value of a 1.1 type exists,
+    so ``first_1_1_op`` walks again only then (a module without either, nearly every
+    one, is walked once)."""
     seen = types.seen
+    any_1_1 = False
     for op in module.walk():
         for value in op.results:
             facts = seen.get(id(value.type)) or types.of(value.type)
             if facts.unwritable:
                 raise _unwritable(op, value)
+            any_1_1 = any_1_1 or facts.needs_1_1
         for region in op.regions:
             for block in region.blocks:
                 for value in block.args:
                     facts = seen.get(id(value.type)) or types.of(value.type)
                     if facts.unwritable:
                         raise _unwritable(op, value)
-        if needs is None and _needs_1_1(op, types):
-            needs = op
+                    any_1_1 = any_1_1 or facts.needs_1_1
+        any_1_1 = any_1_1 or _is_1_1_class(type(op))
     if verify:
         try:
             module.verify()
         except VerifyException as err:
             raise FlatbufferError(f"module does not verify: {err}") from None
-    return needs
+    return first_1_1_op(module, types) if any_1_1 else None
 
 
 def _unwritable(op: Operation, value: SSAValue) -> FlatbufferError:

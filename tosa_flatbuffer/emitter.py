@@ -22,10 +22,11 @@ our differential tests compare bytes with it), but with one ``struct`` call per 
 
 from __future__ import annotations
 
+import itertools
 import re
 import struct
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 
 import flatbuffers
@@ -42,22 +43,25 @@ _OFFSET = "UOffsetTRelative"
 #: padding of each length an alignment of at most 8 can need
 _PADS = tuple(bytes(n) for n in range(8))
 
-#: the Builder's ``Prepend<Type>Slot`` scalar types: big-endian packing (reversed
-#: little-endian) and width
+#: the Builder's ``Prepend<Type>Slot`` scalar types: ``struct`` format code and width
 _SCALARS = {
-    "Bool": (struct.Struct(">?").pack, 1),
-    "Byte": (struct.Struct(">B").pack, 1),
-    "Uint8": (struct.Struct(">B").pack, 1),
-    "Int8": (struct.Struct(">b").pack, 1),
-    "Uint16": (struct.Struct(">H").pack, 2),
-    "Int16": (struct.Struct(">h").pack, 2),
-    "Uint32": (struct.Struct(">I").pack, 4),
-    "Int32": (struct.Struct(">i").pack, 4),
-    "Uint64": (struct.Struct(">Q").pack, 8),
-    "Int64": (struct.Struct(">q").pack, 8),
-    "Float32": (struct.Struct(">f").pack, 4),
-    "Float64": (struct.Struct(">d").pack, 8),
+    "Bool": ("?", 1),
+    "Byte": ("B", 1),
+    "Uint8": ("B", 1),
+    "Int8": ("b", 1),
+    "Uint16": ("H", 2),
+    "Int16": ("h", 2),
+    "Uint32": ("I", 4),
+    "Int32": ("i", 4),
+    "Uint64": ("Q", 8),
+    "Int64": ("q", 8),
+    "Float32": ("f", 4),
+    "Float64": ("d", 8),
 }
+#: an offset field: a uoffset, 4 bytes
+_OFFSET_SCALAR = ("I", 4)
+#: a unique number per ``Slot``, so that a sequence of slots is a cheap dict key
+_SLOT_IDS = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -66,9 +70,11 @@ class Slot:
 
     name: str  # CamelCase, as the generated ``<Table>Add<Name>`` function
     index: int
-    pack: Callable[[object], bytes] | None  # None: an offset to a child object
+    code: str  # its ``struct`` format code (big-endian; "I" for an offset)
+    offset: bool  # an offset to a child object (its value is the child's position)
     width: int
     default: object
+    uid: int = field(default_factory=lambda: next(_SLOT_IDS), compare=False)
 
 
 @dataclass(frozen=True)
@@ -96,10 +102,11 @@ class _Recorder:
         kind = re.fullmatch(r"Prepend(\w+)Slot", name)
         if kind is None or (kind.group(1) not in _SCALARS and kind.group(1) != _OFFSET):
             raise AttributeError(name)
-        pack, width = _SCALARS.get(kind.group(1), (None, 4))
+        offset = kind.group(1) == _OFFSET
+        code, width = _OFFSET_SCALAR if offset else _SCALARS[kind.group(1)]
 
         def record(index: int, _value, default) -> None:
-            self.last = Slot(self.field, index, pack, width, default)
+            self.last = Slot(self.field, index, code, offset, width, default)
 
         return record
 
@@ -124,6 +131,75 @@ def layout_of(module: ModuleType, class_name: str) -> TableLayout:
     return TableLayout(module, class_name, recorder.slots, fields)
 
 
+def fields_in_order(layout: TableLayout, key: list[int]) -> list[Slot]:
+    """The slots of ``layout`` whose uids are ``key[1:]``, in that order."""
+    by_uid = {slot.uid: slot for slot in layout.fields.values()}
+    return [by_uid[uid] for uid in key[1:]]
+
+
+@dataclass(frozen=True)
+class _TablePlan:
+    """How a table is laid out given the fields written and ``size`` mod 8 before it,
+    by the Builder's rules: each field aligned to its width, then the table's soffset
+    aligned to 4; the vtable's entries are distances from the table's start."""
+
+    pack: Callable[..., bytes]  # the fields (with their padding) and the soffset, reversed
+    offsets: tuple[tuple[int, int], ...]  # (value index, position - size before) of uoffsets
+    width: int  # the widest field: the file's alignment is at least this
+    table: int  # the table's position, from the size before it
+    entries: tuple[int, ...]  # the vtable's entries, trailing empty ones trimmed: its key
+    vtable: bytes  # a new vtable's bytes (after the soffset), reversed
+    vtable_size: int
+
+    @classmethod
+    def of(cls, start: int, slots: list[Slot]) -> _TablePlan:
+        size, fmt, offsets, at = start, [">"], [], {}
+        for i, slot in enumerate(slots):
+            pad = -size & (slot.width - 1)
+            fmt.append(f"{pad}x{slot.code}" if pad else slot.code)
+            size += pad + slot.width
+            at[slot.index] = size
+            if slot.offset:
+                offsets.append((i, size - start))
+        pad = -size & 3
+        fmt.append(f"{pad}xi" if pad else "i")
+        table = size + pad + 4
+        entries = [0] * (max(at, default=-1) + 1)
+        for index, position in at.items():
+            entries[index] = table - position
+        vtable_size = 2 * len(entries) + 4
+        vtable = struct.pack(
+            f">{len(entries) + 2}H", *reversed(entries), table - start, vtable_size
+        )
+        width = max((slot.width for slot in slots), default=1)
+        return cls(
+            struct.Struct("".join(fmt)).pack,
+            tuple(offsets),
+            width,
+            table - start,
+            tuple(entries),
+            vtable,
+            vtable_size,
+        )
+
+
+#: every table plan made so far, by (size mod 8, uids of the fields written)
+_PLANS: dict[tuple[int, ...], _TablePlan] = {}
+
+
+class FixedTable:
+    """A table kind always written with the same fields, in the same order, none at its
+    default (a tensor with data, an operator with a location): its plan for each size
+    mod 8 is made up front, so that writing one looks nothing up but the vtable."""
+
+    __slots__ = ("layout", "plans", "slots")
+
+    def __init__(self, layout: TableLayout, slots: Sequence[Slot]) -> None:
+        self.layout = layout
+        self.slots = tuple(slots)
+        self.plans = tuple(_TablePlan.of(start, list(slots)) for start in range(8))
+
+
 class Emitter:
     """One flatbuffer being written, back to front; offsets are distances from its end.
 
@@ -131,7 +207,7 @@ class Emitter:
     vtable offset), so the file's alignment, which ``finish`` pads to, starts at 4 and
     only data aligned to more raises it."""
 
-    __slots__ = ("minalign", "pieces", "rev", "size", "vtables")
+    __slots__ = ("minalign", "pieces", "rev", "size", "strings_seen", "vtables")
 
     def __init__(self) -> None:
         self.rev = bytearray()  # the bytes since the last external piece, reversed
@@ -139,6 +215,7 @@ class Emitter:
         self.size = 0  # bytes written so far: the Builder's Offset()
         self.minalign = 4
         self.vtables: dict[tuple[int, ...], int] = {}
+        self.strings_seen: dict[str, bytes] = {}  # text -> ``_string_body``
 
     def align(self, alignment: int, additional: int) -> None:
         """The Builder's ``Prep``: pad so that ``size + additional`` is aligned."""
@@ -152,37 +229,44 @@ class Emitter:
     # -- vectors -------------------------------------------------------------------
 
     def string(self, text: str) -> int:
-        raw = text.encode("utf-8")
-        n = len(raw)
+        body = self.strings_seen.get(text)
+        if body is None:
+            body = self._string_body(text)
         size = self.size
-        pad = -(size + n + 1) & 3
-        rev = self.rev
+        pad = -(size + len(body) - 4) & 3  # the bytes and their NUL end 4-aligned
         if pad:
-            rev += _PADS[pad]
-        rev += b"\0"
-        rev += raw[::-1]
-        rev += _U32(n)
-        self.size = size = size + pad + n + 5
+            self.rev += _PADS[pad]
+        self.rev += body
+        self.size = size = size + pad + len(body)
         return size
 
     def strings(self, texts: Iterable[str]) -> int:
         """A vector of strings, each written before the vector as ``string`` does."""
         rev = self.rev
         size = self.size
+        seen = self.strings_seen
         targets = []
         for text in texts:
-            raw = text.encode("utf-8")
-            n = len(raw)
-            pad = -(size + n + 1) & 3
+            body = seen.get(text)
+            if body is None:
+                body = self._string_body(text)
+            n = len(body)
+            pad = -(size + n - 4) & 3
             if pad:
                 rev += _PADS[pad]
-            rev += b"\0"
-            rev += raw[::-1]
-            rev += _U32(n)
-            size += pad + n + 5
+            rev += body
+            size += pad + n
             targets.append(size)
         self.size = size
         return self.offsets(targets)
+
+    def _string_body(self, text: str) -> bytes:
+        """A string's bytes as written, reversed: its NUL, its UTF-8, its length. A
+        tensor's name is written three times or more (the tensor, its producer, each
+        consumer), so each text is encoded once per file."""
+        raw = text.encode("utf-8")
+        body = self.strings_seen[text] = b"\0" + raw[::-1] + _U32(len(raw))
+        return body
 
     def offsets(self, targets: Sequence[int]) -> int:
         """A vector of uoffsets to ``targets`` (objects already written)."""
@@ -243,41 +327,49 @@ class Emitter:
     def table(self, layout: TableLayout, fields: Iterable[tuple[Slot, object]]) -> int:
         """A table of ``layout`` with ``fields`` (a slot of the layout, its value: a
         scalar, or the offset of a child written before) written in the order given;
-        then its vtable, or an offset to an equal one written before."""
-        vtable = [0] * layout.slots
-        rev = self.rev
-        start = size = self.size
+        then its vtable, or an offset to an equal one written before.
+
+        The bytes of a table depend on its values only where they are written: where
+        each field goes, its padding, the vtable's entries are the same for every table
+        with the same fields present in the same order from the same ``size`` mod 8.
+        That is a ``_TablePlan``, made once; a table is then one ``struct`` call."""
+        size = self.size
+        key = [size & 7]
+        values = []
         for slot, value in fields:
             if value == slot.default:
                 continue
-            width = slot.width
-            if width > self.minalign:
-                self.minalign = width
-            pad = -size & (width - 1)
-            if pad:
-                rev += _PADS[pad]
-            size += pad + width
-            pack = slot.pack
-            rev += _U32(size - value) if pack is None else pack(value)  # pyright: ignore[reportOperatorIssue]
-            vtable[slot.index] = size
-        pad = -size & 3
-        if pad:
-            rev += _PADS[pad]
-        table = size + pad + 4
-        entries = [table - at if at else 0 for at in vtable]
-        while entries and not entries[-1]:
-            entries.pop()
-        key = tuple(entries)
-        known = self.vtables.get(key)
+            key.append(slot.uid)
+            values.append(value)
+        plan = _PLANS.get(tuple(key))
+        if plan is None:
+            plan = _PLANS[tuple(key)] = _TablePlan.of(key[0], fields_in_order(layout, key))
+        return self._write(plan, values, size)
+
+    def fixed(self, table: FixedTable, values: list) -> int:
+        """A table of ``table``'s kind and fields, ``values`` in its slots' order (none
+        equal to its default: the caller knows), written as ``table`` would."""
+        size = self.size
+        return self._write(table.plans[size & 7], values, size)
+
+    def _write(self, plan: _TablePlan, values: list, size: int) -> int:
+        """The fields ``values`` (offsets as their targets) laid out by ``plan``."""
+        for i, at in plan.offsets:  # a uoffset: from where it is to its target
+            values[i] = size + at - values[i]
+        if plan.width > self.minalign:
+            self.minalign = plan.width
+        table = size + plan.table
+        known = self.vtables.get(plan.entries)
         if known is not None:
-            rev += _I32(known - table)
+            values.append(known - table)
+            self.rev += plan.pack(*values)
             self.size = table
             return table
-        vtable_bytes = 2 * len(entries) + 4
-        rev += _I32(vtable_bytes)
-        entries.reverse()
-        rev += struct.pack(f">{len(entries) + 2}H", *entries, table - start, vtable_bytes)
-        self.size = self.vtables[key] = table + vtable_bytes
+        values.append(plan.vtable_size)
+        rev = self.rev
+        rev += plan.pack(*values)
+        rev += plan.vtable
+        self.size = self.vtables[plan.entries] = table + plan.vtable_size
         return table
 
     # -- the file ----------------------------------------------------------------------
@@ -338,6 +430,9 @@ class BuilderEmitter:
         builder.Bytes[builder.Head() : builder.Head() + size] = raw
         builder.vectorNumElems = size
         return builder.EndVector()
+
+    def fixed(self, table: FixedTable, values: list) -> int:
+        return self.table(table.layout, zip(table.slots, values))
 
     def table(self, layout: TableLayout, fields: Iterable[tuple[Slot, object]]) -> int:
         module, name = layout.module, layout.name

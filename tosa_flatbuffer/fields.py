@@ -7,8 +7,7 @@ in ``TO_FILE`` / ``FROM_FILE``, so a field's two directions sit next to each oth
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import cast
+from typing import NamedTuple, cast
 
 import numpy as np
 from xdsl.dialects.builtin import (
@@ -56,9 +55,9 @@ _IR_ENUMS = {
 }
 
 
-@dataclass(frozen=True)
-class FieldContext:
-    """What a field conversion may need besides the value."""
+class FieldContext(NamedTuple):
+    """What a field conversion may need besides the value (a tuple: one is made per
+    field of every operator written or read)."""
 
     name: str
     element_type: Attribute | None  # the first input's element type (CLAMP bounds)

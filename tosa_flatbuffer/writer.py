@@ -16,6 +16,7 @@ from __future__ import annotations
 import importlib.metadata
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple, cast
@@ -68,7 +69,14 @@ from tosa_flatbuffer.decode import (
     FbTensor,
     FlatbufferError,
 )
-from tosa_flatbuffer.emitter import BuilderEmitter, Emitter, Slot, TableLayout, layout_of
+from tosa_flatbuffer.emitter import (
+    BuilderEmitter,
+    Emitter,
+    FixedTable,
+    Slot,
+    TableLayout,
+    layout_of,
+)
 from tosa_flatbuffer.fields import TO_FILE, FieldContext, FieldError
 from tosa_flatbuffer.schema import (
     FIELD_KINDS,
@@ -111,8 +119,8 @@ class _Names:
     def __init__(self) -> None:
         self.taken: set[str] = set()
 
-    def claim(self, wanted: str, fallback: str) -> str:
-        base = wanted or fallback
+    def claim(self, base: str) -> str:
+        """``base``, or ``base_<k>`` with the first ``k`` not taken yet."""
         name, k = base, 0
         while name in self.taken:
             k += 1
@@ -127,20 +135,35 @@ class _TypeFacts(NamedTuple):
     codec: ElementCodec | None  # the element type's
     shaped_element: Attribute | None  # its element type if it is a ShapedType
     tensor: tuple[tuple[int, ...], int] | None  # (shape, DType) if a file can hold it
+    unwritable: bool  # an element type no TOSA file holds (and not a !tosa.shape)
+    needs_1_1: bool  # an element type TOSA 1.1 brought
+    count: int  # elements of a static shape (0 where there is none)
+    raw_is_file: bool  # a dense value's IR bytes are the file's bytes (whole bytes, not bool)
+    itemsize: int  # bytes of one element in the IR's storage (0: no codec)
+
+
+#: the facts of every type object seen, by id (each entry holds its type, so that no
+#: other object takes the id while it lives); cleared when it reaches the limit
+_TYPE_FACTS: dict[int, _TypeFacts] = {}
+_TYPE_FACTS_LIMIT = 20_000
 
 
 class _Types:
-    """What the writer asks of each type, once per type object for one call.
+    """What the writer asks of each type, once per type object.
 
     Keyed by the object's id: the memo holds every object it keys by, so no other object
     can take an id while it lives; equal types are mostly one object
-    (``ir.speedups.identity``), so most values of a module hit. (A dict keyed by the
-    types themselves would hash each one, which costs about what it saves.)"""
+    (``ir.speedups.identity``), so most values of a module hit, and so do the next
+    module's. (A dict keyed by the types themselves would hash each one, which costs
+    about what it saves.) The facts are a function of the type alone, which is
+    immutable, so the memo is shared by every call (``_TYPE_FACTS``)."""
 
     __slots__ = ("seen",)
 
     def __init__(self) -> None:
-        self.seen: dict[int, _TypeFacts] = {}
+        if len(_TYPE_FACTS) >= _TYPE_FACTS_LIMIT:
+            _TYPE_FACTS.clear()
+        self.seen: dict[int, _TypeFacts] = _TYPE_FACTS
 
     def of(self, type_: Attribute) -> _TypeFacts:
         facts = self.seen.get(id(type_))
@@ -154,31 +177,84 @@ def _type_facts(type_: Attribute) -> _TypeFacts:
     codec = codec_of(element) if element is not None else None
     # xDSL's ShapedType declares no element_type; each of its builtin types has one
     shaped_element = element if isinstance(type_, ShapedType) else None
-    tensor = None
+    tensor, count = None, 0
     if isinstance(type_, ShapeType):
         tensor = ((type_.rank.data,), DType.SHAPE)
-    elif isinstance(type_, TensorType) and codec is not None:
+    elif isinstance(type_, TensorType):
         shape = tuple(type_.get_shape())
-        tensor = None if any(d < 0 for d in shape) else (shape, codec.dtype)
-    return _TypeFacts(type_, element, codec, shaped_element, tensor)
+        if all(d >= 0 for d in shape):
+            count = math.prod(shape)
+            if codec is not None:
+                tensor = (shape, codec.dtype)
+    unwritable = element is not None and codec is None and not isinstance(type_, ShapeType)
+    needs_1_1 = codec is not None and codec.version == "1.1"
+    raw_is_file = (
+        codec is not None and codec.file_bits not in (4, 6, 48) and codec.dtype != DType.BOOL
+    )
+    itemsize = codec.numpy.itemsize if codec is not None else 0
+    return _TypeFacts(
+        type_,
+        element,
+        codec,
+        shaped_element,
+        tensor,
+        unwritable,
+        needs_1_1,
+        count,
+        raw_is_file,
+        itemsize,
+    )
+
+
+class _Field(NamedTuple):
+    """One field of an operator's attribute table, as the planner fills it."""
+
+    name: str  # snake_case: the IR property and the record's key
+    region: int  # the op's region the field names (-1: a property)
+    convert: Callable | None  # ``fields.TO_FILE`` of the field's kind (None for a region)
+    optional: bool  # a bool: a missing property is False
+
+
+@cache
+def _fields_of(spec_name: str) -> tuple[_Field, ...]:
+    """The attribute table's fields of operator ``spec_name``, in schema order (none
+    for an operator without a table)."""
+    try:
+        table = attribute_table(spec_name)
+    except KeyError:
+        return ()
+    region_fields = REGION_FIELDS.get(spec_name, ())
+    fields = []
+    for name in table.fields:
+        if name in region_fields:
+            fields.append(_Field(name, region_fields.index(name), None, False))
+            continue
+        kind = FIELD_KINDS[name]
+        fields.append(_Field(name, -1, TO_FILE[kind], kind is Kind.BOOL))
+    return tuple(fields)
 
 
 class _OpClass(NamedTuple):
     """What the planner asks of each op class, once."""
 
     spec_name: str
+    short_name: str  # the op's name without ``tosa.``
     constant: bool  # tosa.const / tosa.const_shape: its result has data
     variable_read: bool
     variable_write: bool
+    fields: tuple[_Field, ...]  # its attribute table's
 
 
 @cache
 def _op_class(cls: type[Operation]) -> _OpClass:
+    spec_name = spec_name_of(cls)
     return _OpClass(
-        spec_name_of(cls),
+        spec_name,
+        cls.name.removeprefix("tosa."),
         issubclass(cls, (ConstOp, ConstShapeOp)),
         issubclass(cls, VariableReadOp),
         issubclass(cls, VariableWriteOp),
+        _fields_of(spec_name),
     )
 
 
@@ -188,12 +264,17 @@ def _is_1_1_class(cls: type[Operation]) -> bool:
 
 
 class _Planner:
+    """The records of one module. SSA values are keyed by their ids (the module holds
+    them for the whole call): xDSL's ``SSAValue.__hash__`` is a Python call per lookup."""
+
     def __init__(self, module: ModuleOp, version: tuple, types: _Types | None = None) -> None:
         self.module = module
         self.version = version
         self.types = types or _Types()
         self.regions: dict[str, list[FbBlock]] = {}
         self.region_names = _Names()
+        #: (field, id of the property, id of the element type) -> its schema value
+        self.converted: dict[tuple[str, int, int], object] = {}
         self.variables: dict[str, VariableOp] = {
             op.sym_name.data: op for op in module.ops if isinstance(op, VariableOp)
         }
@@ -201,7 +282,7 @@ class _Planner:
     def plan(self) -> FbGraph:
         func = main_function(self.module)
         arg_names, result_names = function_tensor_names(func)
-        self.region_names.claim(MAIN, MAIN)
+        self.region_names.claim(MAIN)
         self.regions[MAIN] = []  # main first, nested regions after it
         block = self._block(MAIN, func.body.block, arg_names, result_names, top=True)
         self.regions[MAIN].append(block)
@@ -211,37 +292,38 @@ class _Planner:
 
     def _block(self, name: str, block: Block, arg_names, result_names, *, top=False) -> FbBlock:
         names = _Names()
-        values: dict[SSAValue, str] = {}
+        values: dict[int, str] = {}  # id of an SSA value -> its tensor's name
         terminator = block.last_op
         if not isinstance(terminator, (ReturnOp, YieldOp)):
             raise FlatbufferError(f"block '{name}' does not end in return/yield")
         inputs = []
         for i, arg in enumerate(block.args):
-            values[arg] = names.claim(
-                arg_names[i] if i < len(arg_names) else "", f"{name}_input_{i}"
-            )
-            inputs.append(values[arg])
+            wanted = arg_names[i] if i < len(arg_names) else ""
+            values[id(arg)] = tensor_name = names.claim(wanted or f"{name}_input_{i}")
+            inputs.append(tensor_name)
         # returned values take the function's result names before ops claim theirs; a
         # block may return one of its inputs, or a value twice, under the value's one name
-        for i, value in enumerate(terminator.operands):
-            if value in values:
+        returned = terminator.operands
+        for i, value in enumerate(returned):
+            if id(value) in values:
                 continue
             wanted = result_names[i] if i < len(result_names) else ""
-            values[value] = names.claim(wanted or _own_name(value), f"{name}_output_{i}")
-        fb = FbBlock(name, tuple(inputs), tuple(values[v] for v in terminator.operands))
-        for arg in block.args:
-            fb.tensors[values[arg]] = self._tensor(values[arg], arg.type, None, block.parent_op())
+            values[id(value)] = names.claim(wanted or _own_name(value) or f"{name}_output_{i}")
+        fb = FbBlock(name, tuple(inputs), tuple(values[id(v)] for v in returned))
+        if block.args:
+            parent = block.parent_op()
+            for arg, tensor_name in zip(block.args, inputs):
+                fb.tensors[tensor_name] = self._tensor(tensor_name, arg.type, None, parent)
         if top:
             self._variables(fb, names)
         for op in block.ops:
-            if op is terminator:
-                continue
-            self._op(op, fb, names, values)
+            if op is not terminator:
+                self._op(op, fb, names, values)
         return fb
 
     def _variables(self, fb: FbBlock, names: _Names) -> None:
         for symbol, var in self.variables.items():
-            tensor_name = names.claim(symbol, symbol)
+            tensor_name = names.claim(symbol)
             initial = cast(
                 DenseIntOrFPElementsAttr | None, var.initial_value
             )  # as a const's values
@@ -252,37 +334,50 @@ class _Planner:
 
     # -- operators --------------------------------------------------------------------
 
-    def _op(self, op: Operation, fb: FbBlock, names: _Names, values: dict[SSAValue, str]) -> None:
-        out_names = tensor_names(op)
-        for i, result in enumerate(op.results):
-            if result not in values:
-                values[result] = names.claim(
-                    out_names[i], f"{op.name.removeprefix('tosa.')}_{len(names.taken)}"
-                )
-        inputs = []
-        for i, operand in enumerate(op.operands):
-            if operand not in values:
-                raise FlatbufferError.at(
-                    op, f"operand {i} is defined outside this region; pass it in as a region input"
-                )
-            inputs.append(values[operand])
-        outputs = [values[r] for r in op.results]
+    def _op(self, op: Operation, fb: FbBlock, names: _Names, values: dict[int, str]) -> None:
+        results = op.results
+        outputs = []
+        if results:
+            out_names = tensor_names(op)
+            for i, result in enumerate(results):
+                out = values.get(id(result))
+                if out is None:
+                    wanted = out_names[i] or f"{op.name.removeprefix('tosa.')}_{len(names.taken)}"
+                    out = values[id(result)] = names.claim(wanted)
+                outputs.append(out)
+        inputs = [values.get(id(operand)) for operand in op.operands]
+        if None in inputs:
+            raise FlatbufferError.at(
+                op,
+                f"operand {inputs.index(None)} is defined outside this region; pass it in as "
+                "a region input",
+            )
         kind = _op_class(type(op))
         data = None
         if kind.constant:
             # the bytes of a dense literal (an elided dense_resource has none to write)
             data = self._data_of(cast(DenseIntOrFPElementsAttr, op.properties["values"]))
-        for result, out in zip(op.results, outputs):
-            fb.tensors[out] = self._tensor(out, result.type, data, op)
+        tensors, types = fb.tensors, self.types
+        for result, out in zip(results, outputs):
+            writable = types.of(result.type).tensor
+            if writable is None:
+                tensors[out] = self._tensor(out, result.type, data, op)  # (raises)
+            else:
+                tensors[out] = FbTensor(out, *writable, data)
+        owner = outputs[0] if results else kind.short_name  # names the op's regions
         if kind.variable_read:
             inputs = [self._variable_tensor(op, fb)]
         if kind.variable_write:
             outputs = [self._variable_tensor(op, fb)]
-        spec_name = kind.spec_name
-        owner = values[op.results[0]] if op.results else op.name.removeprefix("tosa.")
-        attributes = self._attributes(op, spec_name, owner)
+        attributes = self._attributes(op, kind.fields, owner) if kind.fields else {}
         fb.operators.append(
-            FbOperator(spec_name, attributes, tuple(inputs), tuple(outputs), _location_text(op))
+            FbOperator(
+                kind.spec_name,
+                attributes,
+                tuple(inputs),  # pyright: ignore[reportArgumentType] (no None: checked above)
+                tuple(outputs),
+                _location_text(op),
+            )
         )
 
     def _variable_tensor(self, op: Operation, fb: FbBlock) -> str:
@@ -294,53 +389,62 @@ class _Planner:
             raise FlatbufferError.at(op, f"no tosa.variable @{symbol} in the graph's block")
         return tensor.name
 
-    def _attributes(self, op: Operation, spec_name: str, owner: str) -> dict:
-        try:
-            table = attribute_table(spec_name)
-        except KeyError:
-            return {}
+    def _attributes(self, op: Operation, fields: tuple[_Field, ...], owner: str) -> dict:
+        """The op's attribute table's values. Each (field, property object, first input's
+        element type) is converted once per call: attributes are immutable and equal ones
+        are mostly one object (``ir.speedups.identity``), so most ops repeat an earlier
+        op's (the module holds every object keyed by id for the call). A list's array is
+        copied per op, so that no two records share a mutable value."""
         element = self.types.of(op.operands[0].type).shaped_element if op.operands else None
-        region_fields = REGION_FIELDS.get(spec_name, ())
+        properties = op.properties
+        converted = self.converted
         attributes = {}
-        for name in table.fields:
-            if name in region_fields:
-                attributes[name] = self._region(op, region_fields.index(name), name, owner)
+        for field in fields:
+            name = field.name
+            if field.region >= 0:
+                attributes[name] = self._region(op, field.region, name, owner)
                 continue
-            kind = FIELD_KINDS[name]
-            value = op.properties.get(name)
-            if value is None and kind is not Kind.BOOL:
+            value = properties.get(name)
+            key = (name, id(value), id(element))
+            known = converted.get(key)
+            if known is not None:
+                attributes[name] = known.copy() if isinstance(known, np.ndarray) else known
+                continue
+            if value is None and not field.optional:
                 raise FlatbufferError.at(op, f"missing property '{name}'")
             try:
-                attributes[name] = TO_FILE[kind](value, FieldContext(name, element))
+                result = field.convert(value, FieldContext(name, element))  # pyright: ignore[reportOptionalCall]
             except FieldError as err:
                 raise FlatbufferError.at(op, str(err)) from None
+            converted[key] = result.copy() if isinstance(result, np.ndarray) else result
+            attributes[name] = result
         return attributes
 
     def _region(self, op: Operation, index: int, field_name: str, owner: str) -> str:
         """A region under the name the IR records (ExecuTorch's), else ``<owner>_<field>``."""
         label = field_name.removesuffix("_graph")
         recorded, input_names = region_names(op, index)
-        name = self.region_names.claim(recorded or f"{owner}_{label}", label)
+        name = self.region_names.claim(recorded or f"{owner}_{label}")
         self.regions[name] = []  # reserve the slot: outer regions come before inner ones
         block = op.regions[index].block
         self.regions[name].append(self._block(name, block, input_names, []))
         return name
 
     def _data_of(self, attr: DenseIntOrFPElementsAttr) -> memoryview:
-        t = attr.type
-        codec = self.types.of(t).codec
+        facts = self.types.of(attr.type)
+        codec = facts.codec
         raw = attr.data.data
         if codec is None:  # index: const_shape values, stored as int64 like the file
             return memoryview(raw)
-        count = math.prod(t.get_shape())
-        if codec.file_bits not in (4, 6, 48) and codec.dtype != DType.BOOL:
-            stored, rest = divmod(len(raw), codec.numpy.itemsize)
+        count = facts.count
+        if facts.raw_is_file:
+            stored, rest = divmod(len(raw), facts.itemsize)
             if not rest and stored in (count, 1):  # (a single element: a splat's storage)
                 return memoryview(raw)  # the IR's bytes are the file's bytes
         flat = flat_storage(attr)
         if flat.size == 1 and count != 1:
             flat = np.broadcast_to(flat, (count,))
-        if codec.file_bits in (4, 6, 48) or codec.dtype == DType.BOOL or flat.size != count:
+        if not facts.raw_is_file or flat.size != count:
             return memoryview(file_bytes(flat, codec))
         return memoryview(raw)
 
@@ -348,8 +452,6 @@ class _Planner:
         writable = self.types.of(type_).tensor
         if writable is not None:
             return FbTensor(name, *writable, data, **variable)
-        if isinstance(type_, ShapeType):
-            return FbTensor(name, (type_.rank.data,), DType.SHAPE, data)
         if not isinstance(type_, TensorType):
             raise FlatbufferError.at(
                 owner, f"tensor '{name}' has type {type_}, not a ranked tensor"
@@ -361,10 +463,7 @@ class _Planner:
                 f"tensor '{name}' has element type {element}, which a TOSA 1.0 "
                 "flatbuffer cannot hold (run legalize-unsigned-io first for ui8/ui16 IO)",
             )
-        shape = tuple(type_.get_shape())
-        if any(d < 0 for d in shape):
-            raise FlatbufferError.at(owner, f"tensor '{name}' has a dynamic shape {type_}")
-        return FbTensor(name, shape, codec.dtype, data, **variable)
+        raise FlatbufferError.at(owner, f"tensor '{name}' has a dynamic shape {type_}")
 
 
 def _own_name(value: SSAValue) -> str:
@@ -429,15 +528,40 @@ _OPERATOR_LOCATION = _OPERATOR.fields["Location"]
 _LOCATION_TEXT = _LOCATION.fields["Text"]
 
 
+_LOCATION_TABLE = FixedTable(_LOCATION, (_LOCATION_TEXT,))
+
+
+def _tensor_table(typed: bool, data: bool, variable: bool) -> FixedTable:
+    """The TosaTensor fields a tensor writes: name and shape, its type unless it is the
+    default (UNKNOWN), its data if it has any, the variable's flag and name if it is one."""
+    slots = [_TENSOR_NAME, _TENSOR_SHAPE]
+    slots += [_TENSOR_TYPE] if typed else []
+    slots += [_TENSOR_DATA] if data else []
+    slots += _TENSOR_VARIABLE if variable else ()
+    return FixedTable(_TENSOR, slots)
+
+
+#: (type not UNKNOWN, has data, is a variable) -> the table
+_TENSOR_TABLES = {
+    (typed, data, variable): _tensor_table(typed, data, variable)
+    for typed in (False, True)
+    for data in (False, True)
+    for variable in (False, True)
+}
+
+
 @dataclass(frozen=True)
 class _OperatorKind:
-    """What every operator of one spec name writes alike: its op code, its attribute
-    table's union tag and layout, and the table's fields in schema order."""
+    """What every operator of one spec name writes alike: its op code and attribute
+    table's union tag (``head``: those not at their defaults), the attribute table's
+    layout and fields in schema order, and its TosaOperator table without and with a
+    location."""
 
-    code: int | None
-    tag: int
+    head: tuple[int, ...]
     attribute: TableLayout
     fields: tuple[tuple[str, Slot], ...]  # snake_case property name, its slot
+    table: FixedTable
+    located: FixedTable
 
 
 @cache
@@ -445,7 +569,17 @@ def _operator_kind(spec_name: str) -> _OperatorKind:
     table = attribute_table(spec_name)
     layout = layout_of(table.module, table.cls.__name__)
     fields = tuple((name, layout.fields[camel(name)]) for name in table.fields)
-    return _OperatorKind(file_op_code(spec_name), table.tag, layout, fields)
+    op_slot, tag_slot, *children = _OPERATOR_SLOTS
+    head = [(op_slot, file_op_code(spec_name)), (tag_slot, table.tag)]
+    head = [(slot, value) for slot, value in head if value != slot.default]
+    slots = [slot for slot, _ in head] + children
+    return _OperatorKind(
+        tuple(value for _, value in head),  # pyright: ignore[reportArgumentType]
+        layout,
+        fields,
+        FixedTable(_OPERATOR, slots),
+        FixedTable(_OPERATOR, [*slots, _OPERATOR_LOCATION]),
+    )
 
 
 def emit(graph: FbGraph, out: Emitter | BuilderEmitter | None = None) -> bytes:
@@ -498,15 +632,15 @@ def _emit_block(out, block: FbBlock) -> int:
 
 
 def _emit_tensor(out, t: FbTensor) -> int:
-    name = out.string(t.name)
-    shape = out.int32s(t.shape)
-    fields = [(_TENSOR_NAME, name), (_TENSOR_SHAPE, shape), (_TENSOR_TYPE, t.dtype)]
+    values = [out.string(t.name), out.int32s(t.shape)]
+    typed = t.dtype != _TENSOR_TYPE.default
+    if typed:
+        values.append(t.dtype)
     if t.data is not None:  # aligned for readers that map it in place
-        fields.append((_TENSOR_DATA, out.ubytes(t.data, _DATA_ALIGNMENT)))
+        values.append(out.ubytes(t.data, _DATA_ALIGNMENT))
     if t.variable:
-        variable_name = out.string(t.variable_name)
-        fields += zip(_TENSOR_VARIABLE, (True, variable_name))
-    return out.table(_TENSOR, fields)
+        values += (True, out.string(t.variable_name))
+    return out.fixed(_TENSOR_TABLES[typed, t.data is not None, t.variable], values)
 
 
 def _emit_shape(out, s: FbTensor) -> int:
@@ -522,11 +656,10 @@ def _emit_operator(out, op: FbOperator) -> int:
     attribute = _emit_attribute(out, kind, op.attributes)
     inputs = out.strings(op.inputs)
     outputs = out.strings(op.outputs)
-    fields = list(zip(_OPERATOR_SLOTS, (kind.code, kind.tag, attribute, inputs, outputs)))
-    if op.location:
-        text = out.string(op.location)
-        fields.append((_OPERATOR_LOCATION, out.table(_LOCATION, ((_LOCATION_TEXT, text),))))
-    return out.table(_OPERATOR, fields)
+    if not op.location:
+        return out.fixed(kind.table, [*kind.head, attribute, inputs, outputs])
+    location = out.fixed(_LOCATION_TABLE, [out.string(op.location)])
+    return out.fixed(kind.located, [*kind.head, attribute, inputs, outputs, location])
 
 
 def _emit_attribute(out, kind: _OperatorKind, values: dict) -> int:
@@ -546,7 +679,7 @@ def _emit_attribute(out, kind: _OperatorKind, values: dict) -> int:
 # ============================================================================= API
 
 
-def to_flatbuffer(module: ModuleOp, version: str | None = None) -> bytes:
+def to_flatbuffer(module: ModuleOp, version: str | None = None, *, verify: bool = True) -> bytes:
     """The module as a TOSA flatbuffer, versioned as ExecuTorch writes: ``version="1.0"``
     gives 1.0.0 (not draft), ``"1.1"`` 1.1.0 draft (ExecuTorch sets draft for a minor
     version above 0). Without a version: 1.1 when the module uses a TOSA 1.1 operator or
@@ -554,17 +687,21 @@ def to_flatbuffer(module: ModuleOp, version: str | None = None) -> bytes:
 
     Refuses, naming the op, a module that does not verify, still has ``ui8``/``ui16``
     values (those belong to the typed stage; run ``legalize-unsigned-io``), or needs 1.1
-    when ``version="1.0"`` is asked for.
+    when ``version="1.0"`` is asked for. ``verify=False`` is for a module the caller has
+    just verified in full (``run_pipeline``'s output): xDSL's ``module.verify()`` is then
+    not run again; every value's type is still checked for a file's storage.
     """
-    return to_checked_flatbuffer(module, version).data
+    return to_checked_flatbuffer(module, version, verify=verify).data
 
 
-def to_checked_flatbuffer(module: ModuleOp, version: str | None = None) -> CheckedFlatbuffer:
+def to_checked_flatbuffer(
+    module: ModuleOp, version: str | None = None, *, verify: bool = True
+) -> CheckedFlatbuffer:
     """``to_flatbuffer``'s bytes with the records they were written from: what
     ``decode`` would read back from them, so the reference model and Vela can take the
-    bytes without decoding and verifying the graph again."""
+    bytes without decoding and verifying the graph again. ``verify`` as ``to_flatbuffer``'s."""
     types = _Types()
-    needs = _check_module(module, types)
+    needs = _check_module(module, types, verify=verify)
     if version is None:
         version = "1.1" if needs is not None else "1.0"
     if version not in WRITE_VERSIONS:
@@ -589,32 +726,54 @@ def first_1_1_op(module: ModuleOp, types: _Types | None = None) -> Operation | N
 def _needs_1_1(op: Operation, types: _Types) -> bool:
     if _is_1_1_class(type(op)):
         return True
-    for value in (*op.operands, *op.results):
-        codec = types.of(value.type).codec
-        if codec is not None and codec.version == "1.1":
+    seen = types.seen
+    for value in op.operands:
+        facts = seen.get(id(value.type)) or types.of(value.type)
+        if facts.needs_1_1:
+            return True
+    for value in op.results:
+        facts = seen.get(id(value.type)) or types.of(value.type)
+        if facts.needs_1_1:
             return True
     return False
 
 
-def _check_module(module: ModuleOp, types: _Types) -> Operation | None:
-    """Refuse a module with values no TOSA file can hold, or one that does not verify;
-    the first op that needs TOSA 1.1 (``first_1_1_op``), found on the same walk."""
-    needs = None
+def _check_module(module: ModuleOp, types: _Types, *, verify: bool = True) -> Operation | None:
+    """Refuse a module with values no TOSA file can hold, or (``verify``) one that does
+    not verify; the first op that needs TOSA 1.1 (``first_1_1_op``).
+
+    The walk looks at every op's results and region arguments, which are all the values
+    there are: an op needs 1.1 only if a 1.1 operator or a value of a 1.1 type exists,
+    so ``first_1_1_op`` walks again only then (a module without either, nearly every
+    one, is walked once)."""
+    seen = types.seen
+    any_1_1 = False
     for op in module.walk():
-        for value in (*op.results, *(a for r in op.regions for b in r.blocks for a in b.args)):
-            facts = types.of(value.type)
-            unwritable = facts.element is not None and facts.codec is None
-            if unwritable and not isinstance(value.type, ShapeType):
-                raise FlatbufferError.at(
-                    op,
-                    f"value of type {value.type} cannot be written to a TOSA 1.0 "
-                    "flatbuffer (signed/unsigned integers belong to the typed stage: run "
-                    "legalize-unsigned-io)",
-                )
-        if needs is None and _needs_1_1(op, types):
-            needs = op
-    try:
-        module.verify()
-    except VerifyException as err:
-        raise FlatbufferError(f"module does not verify: {err}") from None
-    return needs
+        for value in op.results:
+            facts = seen.get(id(value.type)) or types.of(value.type)
+            if facts.unwritable:
+                raise _unwritable(op, value)
+            any_1_1 = any_1_1 or facts.needs_1_1
+        for region in op.regions:
+            for block in region.blocks:
+                for value in block.args:
+                    facts = seen.get(id(value.type)) or types.of(value.type)
+                    if facts.unwritable:
+                        raise _unwritable(op, value)
+                    any_1_1 = any_1_1 or facts.needs_1_1
+        any_1_1 = any_1_1 or _is_1_1_class(type(op))
+    if verify:
+        try:
+            module.verify()
+        except VerifyException as err:
+            raise FlatbufferError(f"module does not verify: {err}") from None
+    return first_1_1_op(module, types) if any_1_1 else None
+
+
+def _unwritable(op: Operation, value: SSAValue) -> FlatbufferError:
+    return FlatbufferError.at(
+        op,
+        f"value of type {value.type} cannot be written to a TOSA 1.0 "
+        "flatbuffer (signed/unsigned integers belong to the typed stage: run "
+        "legalize-unsigned-io)",
+    )

@@ -30,6 +30,7 @@ from tosa_flatbuffer import (
     to_checked_flatbuffer,
     to_flatbuffer,
 )
+from tosa_flatbuffer.writer import emit
 
 ALL_OPS = [*CASES, *HAND_BUILT]
 # MLIR's deserializer only reads zero points that are CONST tensors; in these cases they
@@ -203,8 +204,9 @@ def test_refuses_unsigned_types_naming_the_op():
       return %0 : tensor<4xi8>
     }
     """
-    with pytest.raises(FlatbufferError, match=r"ui8.*legalize-unsigned-io"):
-        to_flatbuffer(ir.parse_module(text))
+    for verify in (True, False):  # the writable-type check runs without verify too
+        with pytest.raises(FlatbufferError, match=r"ui8.*legalize-unsigned-io"):
+            to_flatbuffer(ir.parse_module(text), verify=verify)
 
 
 def test_refuses_a_module_that_does_not_verify():
@@ -213,6 +215,18 @@ def test_refuses_a_module_that_does_not_verify():
     add.results[0]._type = TensorType(IntegerType(32), [7, 7])  # wrong result shape
     with pytest.raises(FlatbufferError, match="does not verify"):
         to_flatbuffer(module)
+    with pytest.raises(FlatbufferError, match="does not verify"):
+        to_checked_flatbuffer(module)
+
+
+def test_verify_false_writes_the_same_bytes_and_records():
+    """``verify=False`` (for a module its caller has just verified) skips xDSL's
+    verifier, nothing else: the same bytes and records as the default."""
+    module = build_case_module("CONV2D")
+    checked = to_checked_flatbuffer(module)
+    unverified = to_checked_flatbuffer(module, verify=False)
+    assert unverified.data == checked.data == to_flatbuffer(module, verify=False)
+    assert emit(unverified.graph) == checked.data
 
 
 def test_a_block_may_return_its_input():

@@ -86,10 +86,14 @@ def _is_terminator_class(op_class: type[Operation]) -> bool:
 
 
 def _forward(op: Operation, value: SSAValue, rewriter: PatternRewriter) -> None:
-    """Replace ``op``'s only result by ``value`` unless the result is an output."""
-    if feeds_terminator(op.results[0]):
+    """Replace ``op``'s only result by ``value`` unless the result is an output: what
+    ``rewriter.replace(op, [], [value])`` does (the readers re-pointed and reported as
+    modified, the name hint carried over, ``op`` erased), without inserting no ops."""
+    result = op.results[0]
+    if feeds_terminator(result):
         return
-    rewriter.replace(op, [], [value])
+    rewriter.replace_all_uses_with(result, value)
+    rewriter.erase(op)
 
 
 # --------------------------------------------------------------------------- 1. constants

@@ -72,6 +72,7 @@ from ir.dialects.tosa_ext import (
     YieldOp,
 )
 from ir.lowering import entry_block, terminator
+from ir.speedups.shared_attrs import shared
 from ir.tensor_names import TENSOR_NAME, function_tensor_names, set_tensor_names, tensor_names
 from ir.verify import Diagnostic, VerificationError, as_target, diagnose, stage_rules
 from ir.verify.core import (
@@ -107,10 +108,12 @@ def is_unsigned(t: Attribute) -> bool:
 
 
 def _signless(t: Attribute) -> Attribute:
+    """``t`` with a signless element type; built once per type object (``shared``)."""
     if isinstance(t, TensorType) and is_unsigned(t):
-        return TensorType(IntegerType(t.element_type.width.data), t.get_shape())
+        width, shape = t.element_type.width.data, t.get_shape()
+        return shared(("signless",), lambda: TensorType(IntegerType(width), shape), t)
     if isinstance(t, IntegerType) and is_unsigned(t):
-        return IntegerType(t.width.data)
+        return shared(("signless",), lambda: IntegerType(t.width.data), t)
     return t
 
 
@@ -654,7 +657,8 @@ class _Signedness:
 
 def _scan(module: ModuleOp) -> _Signedness:
     found = _Signedness()
-    signed_type: dict[int, bool] = {}  # by id: the module holds its types while it runs
+    signed_type: dict[int, bool] = {}  # by id: the module holds its types while this runs
+    kinds: dict[type[Operation], type[Operation] | None] = {}
 
     def is_signed(t: Attribute) -> bool:
         known = signed_type.get(id(t))
@@ -662,19 +666,41 @@ def _scan(module: ModuleOp) -> _Signedness:
             known = signed_type[id(t)] = is_signed_or_unsigned(element_type(t))
         return known
 
+    def kind(op_class: type[Operation]) -> type[Operation] | None:
+        """``RescaleOp``, ``FuncOp`` or None, once per class."""
+        if op_class not in kinds:
+            kinds[op_class] = next(
+                (k for k in (RescaleOp, FuncOp) if issubclass(op_class, k)), None
+            )
+        return kinds[op_class]
+
     def visit(op: Operation, flagged: list[RescaleOp]) -> None:
-        if isinstance(op, RescaleOp) and any(_flag(op, f) for f in _UNSIGNED_FLAGS):
-            flagged.append(op)
-        elif isinstance(op, FuncOp):
-            found.funcs.append(op)
-        if any(is_signed(r.type) for r in op.results) or any(
-            is_signed(a.type) for region in op.regions for b in region.blocks for a in b.args
-        ):
+        """``op``, then what is nested in it (walk order)."""
+        op_kind = kind(type(op))
+        if op_kind is RescaleOp:
+            rescale = cast(RescaleOp, op)
+            if _flag(rescale, "input_unsigned") or _flag(rescale, "output_unsigned"):
+                flagged.append(rescale)
+        elif op_kind is FuncOp:
+            found.funcs.append(cast(FuncOp, op))
+        defines_signed = False
+        for result in op.results:
+            if is_signed(result.type):
+                defines_signed = True
+                break
+        if op.regions:
+            if not defines_signed:
+                defines_signed = any(
+                    is_signed(a.type) for r in op.regions for b in r.blocks for a in b.args
+                )
+            if defines_signed:
+                found.defining.append(op)
+            for region in op.regions:
+                for block in region.blocks:
+                    for nested in block.ops:
+                        visit(nested, flagged)
+        elif defines_signed:
             found.defining.append(op)
-        for region in op.regions:
-            for block in region.blocks:
-                for nested in block.ops:
-                    visit(nested, flagged)
 
     for top in module.body.block.ops:
         visit(top, found.flagged.setdefault(top, []))

@@ -768,20 +768,26 @@ class LegalizeUnsignedIO(ModulePass):
         edits = _Edits(Changes())
         for suspect in suspects:
             edits.changes.modified(suspect)
-        for top, flagged in found.flagged.items():
-            if isinstance(top, FuncOp):
-                place_boundary(top, flagged, edits)
+        _place(found, edits)
         _check(op, found, edits)
-        for rescale in [*found.all_flagged(), *edits.ops]:
-            if (
-                isinstance(rescale, RescaleOp)
-                and rescale.parent is not None
-                and _needs_split(rescale)
-            ):
-                split_wide_to_unsigned(rescale, edits)
-        retyped = [*found.defining, *edits.ops]
-        make_signless([o for o in dict.fromkeys(retyped) if o.parent is not None], found.funcs)
+        _split_and_retype(found, edits)
         return edits.changes
+
+
+def _place(found: _Signedness, edits: _Edits) -> None:
+    """Step 1 on every function."""
+    for top, flagged in found.flagged.items():
+        if isinstance(top, FuncOp):
+            place_boundary(top, flagged, edits)
+
+
+def _split_and_retype(found: _Signedness, edits: _Edits) -> None:
+    """Steps 3 and 4, on the ops ``_scan`` found and those the steps created."""
+    for rescale in [*found.all_flagged(), *edits.ops]:
+        if isinstance(rescale, RescaleOp) and rescale.parent is not None and _needs_split(rescale):
+            split_wide_to_unsigned(rescale, edits)
+    retyped = [*found.defining, *edits.ops]
+    make_signless([o for o in dict.fromkeys(retyped) if o.parent is not None], found.funcs)
 
 
 def to_signless(module: ModuleOp) -> ModuleOp:

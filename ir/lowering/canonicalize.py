@@ -2,9 +2,10 @@
 
 Each pattern below folds only where the TOSA 1.0.2 pseudo-code gives the very same
 values, ERROR_IF and REQUIRE outcomes included, for every possible input; each class
-says why its fold is exact. The patterns are xDSL ``RewritePattern``s applied by a
-greedy ``PatternRewriteWalker`` until nothing changes, each op offered only the patterns
-whose ``ROOTS`` it is an instance of (``ByOpType``):
+says why its fold is exact. The patterns are xDSL ``RewritePattern``s; ``Canonicalize``
+applies them in three sweeps (constants, folds in walk order, dead code from the end)
+that reach what a greedy ``PatternRewriteWalker`` reaches offering each op the patterns
+whose ``ROOTS`` it is an instance of (``ByOpType``), with work for the ops that have some:
 
 1. ``MergeIdenticalConstants``: ``tosa.const``/``tosa.const_shape`` with the same type and
    the same bytes in one block become one (ExecuTorch writes one zero-point constant per

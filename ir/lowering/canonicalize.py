@@ -2,9 +2,10 @@
 
 Each pattern below folds only where the TOSA 1.0.2 pseudo-code gives the very same
 values, ERROR_IF and REQUIRE outcomes included, for every possible input; each class
-says why its fold is exact. The patterns are xDSL ``RewritePattern``s applied by a
-greedy ``PatternRewriteWalker`` until nothing changes, each op offered only the patterns
-whose ``ROOTS`` it is an instance of (``ByOpType``):
+says why its fold is exact. The patterns are xDSL ``RewritePattern``s; ``Canonicalize``
+applies them in three sweeps (constants, folds in walk order, dead code from the end)
+that reach what a greedy ``PatternRewriteWalker`` reaches offering each op the patterns
+whose ``ROOTS`` it is an instance of (``ByOpType``), with work for the ops that have some:
 
 1. ``MergeIdenticalConstants``: ``tosa.const``/``tosa.const_shape`` with the same type and
    the same bytes in one block become one (ExecuTorch writes one zero-point constant per
@@ -32,14 +33,14 @@ from typing import ClassVar
 
 from xdsl.context import Context
 from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerType, ModuleOp, TensorType
-from xdsl.ir import Attribute, Operation, SSAValue
+from xdsl.ir import Attribute, Block, Operation, SSAValue
 from xdsl.passes import ModulePass
 from xdsl.pattern_rewriter import (
     PatternRewriter,
-    PatternRewriteWalker,
     RewritePattern,
     op_type_rewrite_pattern,
 )
+from xdsl.rewriter import InsertPoint
 from xdsl.traits import IsTerminator, Pure
 from xdsl.transforms.dead_code_elimination import is_trivially_dead
 
@@ -71,14 +72,29 @@ _INT32_RANGE = (-(1 << 31), (1 << 31) - 1)
 def feeds_terminator(value: SSAValue) -> bool:
     """Whether ``func.return``/``tosa.yield`` reads ``value``: a graph (or region) output,
     whose tensor and name the flatbuffer keeps."""
-    return any(use.operation.has_trait(IsTerminator) for use in value.uses)
+    return any(_is_terminator_class(type(use.operation)) for use in value.uses)
+
+
+_TERMINATOR_CLASSES: dict[type[Operation], bool] = {}
+
+
+def _is_terminator_class(op_class: type[Operation]) -> bool:
+    """``has_trait(IsTerminator)``, a class method (traits are the class's), once a class."""
+    known = _TERMINATOR_CLASSES.get(op_class)
+    if known is None:
+        known = _TERMINATOR_CLASSES[op_class] = op_class.has_trait(IsTerminator)
+    return known
 
 
 def _forward(op: Operation, value: SSAValue, rewriter: PatternRewriter) -> None:
-    """Replace ``op``'s only result by ``value`` unless the result is an output."""
-    if feeds_terminator(op.results[0]):
+    """Replace ``op``'s only result by ``value`` unless the result is an output: what
+    ``rewriter.replace(op, [], [value])`` does (the readers re-pointed and reported as
+    modified, the name hint carried over, ``op`` erased), without inserting no ops."""
+    result = op.results[0]
+    if feeds_terminator(result):
         return
-    rewriter.replace(op, [], [value])
+    rewriter.replace_all_uses_with(result, value)
+    rewriter.erase(op)
 
 
 # --------------------------------------------------------------------------- 1. constants
@@ -103,18 +119,51 @@ class MergeIdenticalConstants(RewritePattern):
     def match_and_rewrite(self, op: Operation, rewriter: PatternRewriter, /) -> None:
         for region in op.regions:
             for block in region.blocks:
-                first: dict[tuple, SSAValue] = {}
-                types = _EqualTypes()
-                for const in list(block.ops):
-                    if not isinstance(const, ConstOp | ConstShapeOp):
-                        continue
-                    values = const.values
-                    if not isinstance(values, DenseIntOrFPElementsAttr):
-                        continue
-                    key = (const.name, types.id(const.output.type), types.id(values.type))
-                    kept = first.setdefault((*key, values.data.data), const.output)
-                    if kept is not const.output:
-                        _forward(const, kept, rewriter)
+                _merge_constants(block, rewriter)
+
+
+#: constants of up to this many bytes are keyed by their bytes; a longer one (a weight)
+#: is compared only with the constants of its op and types, so no weight is hashed
+_KEYED_BYTES = 64
+
+
+def _merge_constants(block: Block, rewriter: PatternRewriter) -> None:
+    """``MergeIdenticalConstants`` on one block: every constant forwarded to the first
+    one with its key (op name, result type, values type, bytes)."""
+    small: dict[tuple, SSAValue] = {}
+    large: dict[tuple, list[tuple[bytes, SSAValue]]] = {}
+    types = _EqualTypes()
+    op = block.first_op
+    while op is not None:
+        const, op = op, op.next_op  # a forwarded constant is erased
+        if not _is_constant_class(type(const)):
+            continue
+        values = const.properties.get("values")
+        if not isinstance(values, DenseIntOrFPElementsAttr):
+            continue
+        output = const.results[0]
+        data = values.data.data
+        key = (const.name, types.id(output.type), types.id(values.type))
+        if len(data) <= _KEYED_BYTES:
+            kept = small.setdefault((*key, data), output)
+        else:
+            same = large.setdefault(key, [])
+            kept = next((value for stored, value in same if stored == data), None)
+            if kept is None:
+                same.append((data, output))
+                kept = output
+        if kept is not output:
+            _forward(const, kept, rewriter)
+
+
+_CONSTANT_CLASSES: dict[type[Operation], bool] = {}
+
+
+def _is_constant_class(op_class: type[Operation]) -> bool:
+    known = _CONSTANT_CLASSES.get(op_class)
+    if known is None:
+        known = _CONSTANT_CLASSES[op_class] = issubclass(op_class, ConstOp | ConstShapeOp)
+    return known
 
 
 class _EqualTypes:
@@ -332,13 +381,21 @@ PATTERNS: tuple[type[RewritePattern], ...] = (
     EraseDeadPureOps,
 )
 
+#: the patterns that rewrite the op they match, by its class (``ROOTS``)
+FOLDS: tuple[type[RewritePattern], ...] = (
+    FoldIdentityTranspose,
+    FoldIdentityReshape,
+    FoldReshapeOfReshape,
+    FoldUnityRescale,
+)
+
 
 class ByOpType(RewritePattern):
     """xDSL's ``GreedyRewritePatternApplier`` (as ``canonicalize`` configures it: no
     folding, trivially dead ops erased first, then the patterns in order until one acts),
     but an op is offered only the patterns whose ``ROOTS`` it is an instance of, looked
-    up once per op class: a module of 700 ops is mostly constants, which no fold but the
-    dead-code ones matches."""
+    up once per op class. ``Canonicalize`` reaches what ``PatternRewriteWalker`` reaches
+    with it (see there); the tests hold the two to the same output."""
 
     def __init__(self, patterns: Sequence[RewritePattern]) -> None:
         self._patterns = tuple(patterns)
@@ -362,9 +419,60 @@ class ByOpType(RewritePattern):
                 return
 
 
+def _preorder(module: ModuleOp) -> list[Operation]:
+    """Every op nested in ``module``, an op before its regions: ``module.walk()`` without
+    the module, read off the block lists."""
+    found: list[Operation] = []
+
+    def visit(block: Block) -> None:
+        op = block.first_op
+        while op is not None:
+            found.append(op)
+            for region in op.regions:
+                for nested in region.blocks:
+                    visit(nested)
+            op = op.next_op
+
+    for block in module.body.blocks:
+        visit(block)
+    return found
+
+
+def _erased(op: Operation) -> bool:
+    """Erasing an op (and what is nested in it) drops its parent; every op of a module
+    has one."""
+    return op.parent is None
+
+
 @dataclass(frozen=True)
 class Canonicalize(ModulePass):
-    """Apply every pattern above, greedily, until the module no longer changes."""
+    """Apply every pattern above, greedily, until the module no longer changes.
+
+    What xDSL's greedy ``PatternRewriteWalker(ByOpType(PATTERNS))`` reaches, in three
+    sweeps over the ops of the classes that have work, instead of offering every op
+    every pattern on every walk until a walk changes nothing:
+
+    1. constants: ``MergeIdenticalConstants`` on each op that has regions;
+    2. folds: each op of a class with ``FOLDS``, in walk order, offered its folds in
+       ``PATTERNS``' order until none acts (a reshape of a reshape may then be an
+       identity), unless it is trivially dead;
+    3. dead code: in reverse walk order (readers before what they read), every op whose
+       results are all unused that is trivially dead or ``EraseDeadPureOps`` erases.
+
+    The same result, because of what the walker does (forward, an op before its regions,
+    a stack where an op already on it keeps its place): it visits the op owning a block
+    before any op in the block and merges there first (nothing outside an op's regions
+    defines what they read); it visits every other op once in walk order, with every op
+    defining its operands already visited, and again at once when a fold modified it;
+    replacing an op's result changes only its readers, which come later, so an op's
+    operands, their defining ops and their types are final when it is visited, and no
+    fold can act on a later walk; whether an op is trivially dead when visited is
+    whether it was before the pass (its readers come later, nothing erases them
+    earlier); and no fold reads how often a value is used (``_forward`` reads whether a
+    terminator does, and no rewrite changes a terminator's operands), so erasing the
+    dead earlier or later changes nothing but when: what dies is the ops that are
+    trivially dead once their dead readers are gone, one sweep from the last op up.
+    """
 
     name = "canonicalize"
 
@@ -372,12 +480,61 @@ class Canonicalize(ModulePass):
         self.apply_reporting(ctx, op)
 
     def apply_reporting(self, ctx: Context, op: ModuleOp) -> Changes:
-        """Apply, and return what changed (every edit goes through the walker's
-        rewriter, whose listener records it) for ``run_pipeline``'s verification."""
+        """Apply, and return what changed (every edit goes through one rewriter, whose
+        listener records it) for ``run_pipeline``'s verification."""
         changes = Changes()
-        applier = ByOpType([pattern() for pattern in PATTERNS])
-        PatternRewriteWalker(applier, listener=changes.listener()).rewrite_module(op)
+        rewriter = PatternRewriter(InsertPoint.at_start(op.body.block))
+        rewriter.extend_from_listener(changes.listener())
+        ops = _preorder(op)
+        _merge_sweep(ops, rewriter)
+        _fold_sweep(ops, rewriter)
+        _dead_code_sweep(ops, rewriter)
         return changes
+
+
+def _merge_sweep(ops: list[Operation], rewriter: PatternRewriter) -> None:
+    merge = MergeIdenticalConstants()
+    for op in ops:
+        if op.regions and not _erased(op):
+            merge.match_and_rewrite(op, rewriter)
+
+
+_FOLDS_BY_CLASS: dict[type[Operation], tuple[RewritePattern, ...]] = {}
+
+
+def _folds_for(op_class: type[Operation]) -> tuple[RewritePattern, ...]:
+    found = _FOLDS_BY_CLASS.get(op_class)
+    if found is None:
+        found = _FOLDS_BY_CLASS[op_class] = tuple(
+            fold() for fold in FOLDS if issubclass(op_class, getattr(fold, "ROOTS", Operation))
+        )
+    return found
+
+
+def _fold_sweep(ops: list[Operation], rewriter: PatternRewriter) -> None:
+    for op in ops:
+        folds = _folds_for(type(op))
+        if not folds:
+            continue
+        while not _erased(op) and not is_trivially_dead(op):
+            rewriter.has_done_action = False
+            for fold in folds:
+                fold.match_and_rewrite(op, rewriter)
+                if rewriter.has_done_action:
+                    break
+            if not rewriter.has_done_action:
+                break
+
+
+def _dead_code_sweep(ops: list[Operation], rewriter: PatternRewriter) -> None:
+    erase_dead_pure = EraseDeadPureOps()
+    for op in reversed(ops):
+        if _erased(op) or any(result.first_use is not None for result in op.results):
+            continue
+        if is_trivially_dead(op):
+            rewriter.erase(op)
+        else:
+            erase_dead_pure.match_and_rewrite(op, rewriter)
 
 
 def canonicalize(module: ModuleOp) -> ModuleOp:

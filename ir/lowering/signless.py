@@ -72,9 +72,18 @@ from ir.dialects.tosa_ext import (
     YieldOp,
 )
 from ir.lowering import entry_block, terminator
+from ir.speedups.shared_attrs import shared
 from ir.tensor_names import TENSOR_NAME, function_tensor_names, set_tensor_names, tensor_names
-from ir.verify import Diagnostic, VerificationError, as_target, diagnose
-from ir.verify.incremental import Changes, Watched, clean_after, touches_signedness
+from ir.verify import Diagnostic, VerificationError, as_target, diagnose, stage_rules
+from ir.verify.core import (
+    Checker,
+    defined_values,
+    element_type,
+    has_op_rules,
+    is_signed_or_unsigned,
+    module_rules,
+)
+from ir.verify.incremental import Changes, touches_signedness
 
 #: offset between an unsigned 8-bit value and the signed one with the same meaning
 _UNSIGNED_8BIT_OFFSET = 128
@@ -99,10 +108,12 @@ def is_unsigned(t: Attribute) -> bool:
 
 
 def _signless(t: Attribute) -> Attribute:
+    """``t`` with a signless element type; built once per type object (``shared``)."""
     if isinstance(t, TensorType) and is_unsigned(t):
-        return TensorType(IntegerType(t.element_type.width.data), t.get_shape())
+        width, shape = t.element_type.width.data, t.get_shape()
+        return shared(("signless",), lambda: TensorType(IntegerType(width), shape), t)
     if isinstance(t, IntegerType) and is_unsigned(t):
-        return IntegerType(t.width.data)
+        return shared(("signless",), lambda: IntegerType(t.width.data), t)
     return t
 
 
@@ -167,6 +178,7 @@ def _unit_rescale(
     input_unsigned: bool,
     name: str,
     location,
+    edits: _Edits,
 ) -> RescaleOp:
     """``value`` -> ``out_type`` at scale 1, the zero point moved by 128 across the sign."""
     i8, u8 = IntegerType(8), IntegerType(8, Signedness.UNSIGNED)
@@ -181,6 +193,7 @@ def _unit_rescale(
         c.location = location
         set_tensor_names(c, [f"{name}_{suffix}"])
         block.insert_op_before(c, before)
+        edits.created(c)
         return c.results[0]
 
     operands = [
@@ -204,6 +217,7 @@ def _unit_rescale(
     rescale.location = location
     set_tensor_names(rescale, [name])
     block.insert_op_before(rescale, before)
+    edits.created(rescale)
     return rescale
 
 
@@ -315,11 +329,12 @@ def _ties_of_use(use: Use, web: _UnsignedWeb, ret: Operation) -> list[SSAValue] 
     return None
 
 
-def _unsigned_web(func: FuncOp) -> _UnsignedWeb | None:
+def _unsigned_web(func: FuncOp, flagged: list[RescaleOp]) -> _UnsignedWeb | None:
     """Every ui8 value that is not at the boundary and what it is tied to, or None when
     some of it reaches an op that only moves nothing (arithmetic on ui8, a ui8 next to a
     signed value, a zero point that is not a constant): left whole for the check to
-    refuse, with every diagnostic."""
+    refuse, with every diagnostic. ``flagged``: the RESCALEs in ``func`` with an unsigned
+    flag, in walk order (the webs start at its ui8 arguments and at those RESCALEs)."""
     entry = entry_block(func)
     ret = terminator(func.body.blocks.last)
     web = _UnsignedWeb()
@@ -330,9 +345,8 @@ def _unsigned_web(func: FuncOp) -> _UnsignedWeb | None:
     ]
     pending += [
         op.output
-        for op in func.walk()
-        if isinstance(op, RescaleOp)
-        and _flag(op, "output_unsigned")
+        for op in flagged
+        if _flag(op, "output_unsigned")
         and _is_8bit_unsigned(op.output)
         and not _is_boundary_output(op, ret)
     ]
@@ -373,7 +387,7 @@ def _is_scalar_const(value: SSAValue) -> bool:
     return found is not None and found.size == 1
 
 
-def _drop_flag(rescale: RescaleOp, flag: str, zp_index: int) -> None:
+def _drop_flag(rescale: RescaleOp, flag: str, zp_index: int, edits: _Edits) -> None:
     """``rescale`` reads (``input_unsigned``) or writes (``output_unsigned``) signless
     int8 instead: the flag off, its zero point moved by -128."""
     old = rescale.operands[zp_index]
@@ -386,16 +400,18 @@ def _drop_flag(rescale: RescaleOp, flag: str, zp_index: int) -> None:
     c.location = rescale.location
     set_tensor_names(c, [name])
     Rewriter.insert_op(c, InsertPoint.before(rescale))
+    edits.created(c)
     rescale.operands[zp_index] = c.results[0]
     rescale.properties[flag] = IntegerAttr.from_bool(False)
     if isinstance(old.owner, ConstOp) and not old.uses:
-        Rewriter.erase_op(old.owner)
+        edits.erase(old.owner)
 
 
-def place_boundary(func: FuncOp) -> list[RescaleOp]:
-    """Step 1 on one function; returns the RESCALEs it inserted (none when the ui8 flow
-    cannot be legalized as a whole: the check then refuses it)."""
-    web = _unsigned_web(func)
+def place_boundary(func: FuncOp, flagged: list[RescaleOp], edits: _Edits) -> list[RescaleOp]:
+    """Step 1 on one function (``flagged``: its RESCALEs with an unsigned flag, in walk
+    order); returns the RESCALEs it inserted (none when the ui8 flow cannot be legalized
+    as a whole: the check then refuses it)."""
+    web = _unsigned_web(func, flagged)
     if web is None:
         return []
     block = entry_block(func)
@@ -411,20 +427,20 @@ def place_boundary(func: FuncOp) -> list[RescaleOp]:
             first = min((use.operation for use in stray), key=_position_in(block))
             name = f"{arg_names[arg.index] or f'arg{arg.index}'}_signed"
             shared = _unit_rescale(
-                block, anchor, arg, _signless(arg.type), True, name, first.location
+                block, anchor, arg, _signless(arg.type), True, name, first.location, edits
             )
             inserted.append(shared)
         for use in stray:
             use.operation.operands[use.index] = shared.output
     for rescale in web.reads_unsigned:
-        _drop_flag(rescale, "input_unsigned", 3)
+        _drop_flag(rescale, "input_unsigned", 3, edits)
     for rescale in web.writes_unsigned:
-        _drop_flag(rescale, "output_unsigned", 4)
+        _drop_flag(rescale, "output_unsigned", 4, edits)
     for value in web.values:
         new = Rewriter.replace_value_with_new_type(value, _signless(value.type))
         if isinstance(value, BlockArgument):
             cast(BlockArgument, new).location = value.location  # a block argument's is one
-    inserted.extend(_place_outputs(func, res_names))
+    inserted.extend(_place_outputs(func, res_names, edits))
     return inserted
 
 
@@ -439,7 +455,7 @@ def _position_in(block: Block):
     return key
 
 
-def _place_outputs(func: FuncOp, res_names: list[str]) -> list[RescaleOp]:
+def _place_outputs(func: FuncOp, res_names: list[str], edits: _Edits) -> list[RescaleOp]:
     block = func.body.blocks.last
     ret = terminator(block)
     declared = func.function_type.outputs.data
@@ -449,7 +465,7 @@ def _place_outputs(func: FuncOp, res_names: list[str]) -> list[RescaleOp]:
             continue
         owner = value.owner if isinstance(value.owner, Operation) else ret
         name = f"{res_names[index] or f'output{index}'}_unsigned"
-        rescale = _unit_rescale(block, ret, value, want, False, name, owner.location)
+        rescale = _unit_rescale(block, ret, value, want, False, name, owner.location, edits)
         ret.operands[index] = rescale.output
         inserted.append(rescale)
         res_names[index] = name
@@ -490,7 +506,7 @@ def _scalar_of(value: SSAValue, what: str, op: RescaleOp) -> int:
     return int(numpy_from_dense(owner.values).reshape(-1)[0])
 
 
-def split_wide_to_unsigned(op: RescaleOp) -> None:
+def split_wide_to_unsigned(op: RescaleOp, edits: _Edits) -> None:
     """i32/i48 -> u8 becomes i32/i48 -> i8 (zero point - 128) and i8 -> u8 (unit scale)."""
     out_type = op.output.type
     element = out_type.element_type
@@ -507,6 +523,7 @@ def split_wide_to_unsigned(op: RescaleOp) -> None:
         c.location = op.location
         set_tensor_names(c, [const_name])
         Rewriter.insert_op(c, InsertPoint.before(op))
+        edits.created(c)
         return c.results[0]
 
     first_zp = add_const(
@@ -520,6 +537,7 @@ def split_wide_to_unsigned(op: RescaleOp) -> None:
     first.location = op.location
     set_tensor_names(first, [signed_name])
     Rewriter.insert_op(first, InsertPoint.before(op))
+    edits.created(first)
 
     unit = [
         add_const(np.array([1 << 30], dtype=np.int32), IntegerType(32), f"{name}_multipliers"),
@@ -541,18 +559,21 @@ def split_wide_to_unsigned(op: RescaleOp) -> None:
     )
     second.location = op.location
     Rewriter.insert_op(second, InsertPoint.before(op))
+    edits.created(second)
     old_output_zp = op.output_zp.owner
     op.output.replace_all_uses_with(second.output)
-    Rewriter.erase_op(op)
+    edits.erase(op)
     if isinstance(old_output_zp, ConstOp) and not old_output_zp.output.uses:
-        Rewriter.erase_op(old_output_zp)
+        edits.erase(old_output_zp)
 
 
 # --------------------------------------------------------------------------- 4. retype
 
 
-def make_signless(module: ModuleOp) -> None:
-    for op in list(module.walk()):
+def make_signless(ops: list[Operation], funcs: list[FuncOp]) -> None:
+    """Step 4 on ``ops``, which hold every unsigned value of the module (a result or a
+    region's argument), and on the signatures of ``funcs``, every function."""
+    for op in ops:
         for region in op.regions:
             for block in region.blocks:
                 for arg in list(block.args):
@@ -575,12 +596,153 @@ def make_signless(module: ModuleOp) -> None:
         for result in list(op.results):
             if is_unsigned(result.type):
                 Rewriter.replace_value_with_new_type(result, _signless(result.type))
-    for func in module.walk():
-        if isinstance(func, FuncOp):
-            ret = terminator(func.body.blocks.last)
-            func.properties["function_type"] = type(func.function_type).from_lists(
-                entry_block(func).arg_types, ret.operand_types
+    for func in funcs:
+        ret = terminator(func.body.blocks.last)
+        func.properties["function_type"] = type(func.function_type).from_lists(
+            entry_block(func).arg_types, ret.operand_types
+        )
+
+
+# --------------------------------------------------------------------------- the pass
+
+
+class _Edits:
+    """The pass's edits as it makes them: the ops it creates (kept: the check and the
+    retyping read them besides the ops ``_scan`` found) and erases, reported into
+    ``changes`` for ``run_pipeline``'s verification."""
+
+    def __init__(self, changes: Changes) -> None:
+        self.changes = changes
+        self.ops: list[Operation] = []
+
+    def created(self, op: Operation) -> None:
+        """``op`` was inserted."""
+        self.changes.created(op)
+        self.ops.append(op)
+
+    def erase(self, op: Operation) -> None:
+        self.changes.erased(op)
+        Rewriter.erase_op(op)
+
+
+@dataclass
+class _Signedness:
+    """Where a module has signedness, from one pass over its ops: everything the steps
+    above read or change besides what they create, and everything the typed stage's
+    rules report on."""
+
+    #: the ops that define a signed or unsigned tensor (a result or a region's argument)
+    defining: list[Operation] = field(default_factory=list)
+    #: per op at the top of the module, its RESCALEs with an unsigned flag, in walk order
+    flagged: dict[Operation, list[RescaleOp]] = field(default_factory=dict)
+    #: every ``func.func``
+    funcs: list[FuncOp] = field(default_factory=list)
+
+    def all_flagged(self) -> list[RescaleOp]:
+        return [rescale for rescales in self.flagged.values() for rescale in rescales]
+
+    def suspects(self) -> set[Operation]:
+        """The ops ``touches_signedness`` picks (``ir.verify.incremental``): an op reading
+        or defining a signed or unsigned tensor, a signature with one, a RESCALE with an
+        unsigned flag. A value read is one some op defines, so the readers are those of
+        ``defining``'s values."""
+        found: set[Operation] = set(self.defining)
+        for op in self.defining:
+            for value in defined_values(op):
+                found.update(use.operation for use in value.uses)
+        found.update(self.all_flagged())
+        found.update(self.funcs)
+        return {op for op in found if touches_signedness(op)}
+
+
+def _scan(module: ModuleOp) -> _Signedness:
+    found = _Signedness()
+    signed_type: dict[int, bool] = {}  # by id: the module holds its types while this runs
+    kinds: dict[type[Operation], type[Operation] | None] = {}
+
+    def is_signed(t: Attribute) -> bool:
+        known = signed_type.get(id(t))
+        if known is None:
+            known = signed_type[id(t)] = is_signed_or_unsigned(element_type(t))
+        return known
+
+    def kind(op_class: type[Operation]) -> type[Operation] | None:
+        """``RescaleOp``, ``FuncOp`` or None, once per class."""
+        if op_class not in kinds:
+            kinds[op_class] = next(
+                (k for k in (RescaleOp, FuncOp) if issubclass(op_class, k)), None
             )
+        return kinds[op_class]
+
+    def visit(op: Operation, flagged: list[RescaleOp]) -> None:
+        """``op``, then what is nested in it (walk order)."""
+        op_kind = kind(type(op))
+        if op_kind is RescaleOp:
+            rescale = cast(RescaleOp, op)
+            if _flag(rescale, "input_unsigned") or _flag(rescale, "output_unsigned"):
+                flagged.append(rescale)
+        elif op_kind is FuncOp:
+            found.funcs.append(cast(FuncOp, op))
+        defines_signed = False
+        for result in op.results:
+            if is_signed(result.type):
+                defines_signed = True
+                break
+        if op.regions:
+            if not defines_signed:
+                defines_signed = any(
+                    is_signed(a.type) for r in op.regions for b in r.blocks for a in b.args
+                )
+            if defines_signed:
+                found.defining.append(op)
+            for region in op.regions:
+                for block in region.blocks:
+                    for nested in block.ops:
+                        visit(nested, flagged)
+        elif defines_signed:
+            found.defining.append(op)
+
+    for top in module.body.block.ops:
+        visit(top, found.flagged.setdefault(top, []))
+    return found
+
+
+_UNSIGNED_FLAGS = ("input_unsigned", "output_unsigned")
+
+#: the typed stage's rules (``ir.verify.stage_rules``); each reports only on an op that
+#: defines a signed or unsigned tensor, on a ``func.func`` or on a RESCALE with an
+#: unsigned flag, which is what it walks past every other op to find
+_STAGE_RULES = (stage_rules.signedness, stage_rules.unsigned_results, stage_rules.flag_placement)
+
+
+class _Ops:
+    """A module as the stage rules read it (``walk``), holding only the ops they report on."""
+
+    def __init__(self, ops: list[Operation]) -> None:
+        self._ops = ops
+
+    def walk(self):
+        return iter(self._ops)
+
+
+def _check(module: ModuleOp, found: _Signedness, edits: _Edits) -> None:
+    """Step 2: ``check_unsigned_at_boundary`` after step 1, its rules run on the ops they
+    report on (those ``_scan`` found and step 1 created) rather than walking the module
+    for them; the full check, listing every diagnostic in module order, when they find
+    anything, or when the stage's rules are not the ones this knows. The module is
+    structurally verified before (``run_pipeline``) and after (the pipeline's
+    verification of the changes)."""
+    if module_rules(("stage",)) != _STAGE_RULES or has_op_rules(("stage",)):
+        check_unsigned_at_boundary(module)
+        return
+    ops = [*found.defining, *found.all_flagged(), *found.funcs, *edits.ops]
+    view = cast(ModuleOp, _Ops([op for op in dict.fromkeys(ops) if op.parent is not None]))
+    checker = Checker(as_target(DEFAULT_SPEC), _STAGE)
+    for rule in _STAGE_RULES:
+        rule(checker, view)
+        if checker.diagnostics:
+            check_unsigned_at_boundary(module)
+            return
 
 
 @dataclass(frozen=True)
@@ -591,39 +753,41 @@ class LegalizeUnsignedIO(ModulePass):
     name = "legalize-unsigned-io"
 
     def apply(self, ctx: Context, op: ModuleOp) -> None:
-        _place(op)
-        check_unsigned_at_boundary(op)
-        _split_and_retype(op)
+        self.apply_reporting(ctx, op)
 
     def apply_reporting(self, ctx: Context, op: ModuleOp) -> Changes:
-        """Apply to a module ``run_pipeline`` verified (every rule group but perhaps the
-        stage's), and return what changed. Every op the steps above modify in place has
-        a signed or unsigned value or flag (``touches_signedness``); the others they
-        create. A module without any has nothing to legalize and nothing the check could
-        refuse; otherwise the check's structural half is re-checked only where step 1
-        changed the verified module (``clean_after``), and in full when that finds
-        anything, for the same diagnostics."""
-        watched = Watched(op, touches_signedness)
-        if not watched.suspects:
+        """Apply, and return what changed, for ``run_pipeline``'s verification: the ops
+        the steps create or erase, and every op with a signed or unsigned value or flag
+        (``touches_signedness``), which is every op they modify in place. The work is
+        one pass over the ops to find those, then only them and what they reach: a
+        module without any has nothing to legalize and nothing the check could refuse."""
+        found = _scan(op)
+        suspects = found.suspects()
+        if not suspects:
             return Changes()
-        _place(op)
-        placed = watched.changes(op)
-        target = as_target(DEFAULT_SPEC)
-        if not clean_after(op, target, _STAGE, placed, groups=("stage",), unverified=("stage",)):
-            check_unsigned_at_boundary(op)
-        _split_and_retype(op)
-        return watched.changes(op)
+        edits = _Edits(Changes())
+        for suspect in suspects:
+            edits.changes.modified(suspect)
+        _place(found, edits)
+        _check(op, found, edits)
+        _split_and_retype(found, edits)
+        return edits.changes
 
 
-def _place(module: ModuleOp) -> None:
-    for func in [f for f in module.body.block.ops if isinstance(f, FuncOp)]:
-        place_boundary(func)
+def _place(found: _Signedness, edits: _Edits) -> None:
+    """Step 1 on every function."""
+    for top, flagged in found.flagged.items():
+        if isinstance(top, FuncOp):
+            place_boundary(top, flagged, edits)
 
 
-def _split_and_retype(module: ModuleOp) -> None:
-    for rescale in [o for o in module.walk() if isinstance(o, RescaleOp) and _needs_split(o)]:
-        split_wide_to_unsigned(rescale)
-    make_signless(module)
+def _split_and_retype(found: _Signedness, edits: _Edits) -> None:
+    """Steps 3 and 4, on the ops ``_scan`` found and those the steps created."""
+    for rescale in [*found.all_flagged(), *edits.ops]:
+        if isinstance(rescale, RescaleOp) and rescale.parent is not None and _needs_split(rescale):
+            split_wide_to_unsigned(rescale, edits)
+    retyped = [*found.defining, *edits.ops]
+    make_signless([o for o in dict.fromkeys(retyped) if o.parent is not None], found.funcs)
 
 
 def to_signless(module: ModuleOp) -> ModuleOp:

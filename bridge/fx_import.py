@@ -263,7 +263,9 @@ _NODE_KINDS = {
 # --------------------------------------------------------------------------- entry point
 
 
-def fx_to_ir(program, exported_program=None, *, spec: str | Target | None = None) -> ModuleOp:
+def fx_to_ir(
+    program, exported_program=None, *, spec: str | Target | None = None, verify: bool = True
+) -> ModuleOp:
     """Import a TOSA-level graph into a verified module in the typed stage.
 
     ``program`` is the ``GraphModule`` ArmPassManager returned (with ``exported_program``
@@ -272,6 +274,10 @@ def fx_to_ir(program, exported_program=None, *, spec: str | Target | None = None
     a function argument. ``spec`` (a ``Target`` or a string such as ``"TOSA-1.0+INT+u55"``)
     matters only where ExecuTorch's own lowering depends on it (ARITHMETIC_RIGHT_SHIFT
     rounds for U55).
+
+    ``verify``: False for a caller that verifies the module next (``bridge.compile``'s
+    pipeline verifies its input in full): the structural verification here (xDSL's, op
+    by op, a failure named by its FX node) is then skipped rather than done twice.
     """
     from torch.export import ExportedProgram
 
@@ -286,7 +292,8 @@ def fx_to_ir(program, exported_program=None, *, spec: str | Target | None = None
     target = None if spec is None else as_target(spec)
     importer = _GraphImporter(_ModuleImporter(exported_program, target), gm, None)
     module = ModuleOp([importer.import_function()])
-    _verify_imported(module)
+    if verify:
+        _verify_imported(module)
     return module
 
 

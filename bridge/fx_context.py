@@ -20,6 +20,7 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 from bridge.fx_types import value_type  # one object per distinct type, for the rules too
 from bridge.provenance import describe_source
 from ir.builders import const_of, const_shape, dense_from_bytes, dense_from_numpy, storage_dtype
+from ir.speedups.op_create import append_op
 from ir.speedups.shared_attrs import shared
 from ir.tensor_names import set_tensor_names
 
@@ -170,7 +171,7 @@ class RuleContext:
         if names is None:
             names = [self.name] if len(op.results) == 1 else self.result_names(len(op.results))
         set_tensor_names(op, names)
-        self.graph.block.add_op(op)
+        append_op(self.graph.block, op)
         return op
 
     def const(self, array: np.ndarray, element: Attribute, name: str) -> SSAValue:

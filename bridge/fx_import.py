@@ -35,6 +35,7 @@ from bridge.provenance import node_location
 from ir.builders import const_of, dense_from_numpy
 from ir.diagnostics import failing_ops, format_place, fx_node_of, source_of
 from ir.dialects.tosa_ext import YieldOp
+from ir.speedups.op_create import append_op
 from ir.tensor_names import name_dicts, set_tensor_names
 from ir.verify.target import Target, as_target
 
@@ -210,7 +211,7 @@ class _GraphImporter:
             )
         op = const_of(dense_from_numpy(data, declared.element_type), location)
         set_tensor_names(op, [name])
-        self.block.add_op(op)
+        append_op(self.block, op)
         return op.results[0]
 
     def _call_function(self, node: Node) -> None:

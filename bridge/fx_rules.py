@@ -43,7 +43,7 @@ from bridge.fx_types import element_type, special_dtype_name
 from ir.builders import const_shape
 from ir.dialects import tosa_ext as tosa
 from ir.speedups.op_create import op_factory
-from ir.speedups.shared_attrs import shared, tensor_type
+from ir.speedups.shared_attrs import shared, shared_properties, tensor_type
 from ir.tensor_names import set_region_names
 
 Rule = Callable[..., SSAValue | tuple[SSAValue, ...]]
@@ -454,9 +454,10 @@ def import_rescale(
         raise ValueError(f"output zero point must be 0 for a {out_element} output, got {output_zp}")
     if output_unsigned:
         out_element = _unsigned(out_element)  # the typed stage shows uint8 IO as ui8
-    out_type = tensor_type(out_element, out_type.get_shape())
+    if out_element is not out_type.element_type:
+        out_type = tensor_type(out_element, out_type.get_shape())
 
-    scale32 = in_element != _integer(48)
+    scale32 = not _is_i48(in_element)
     width = 32 if scale32 else 16
     if len(scales) == 1:  # per tensor: two numbers, their bytes straight
         multiplier, shift = multiplier_and_shift(scales[0], width)
@@ -475,14 +476,31 @@ def import_rescale(
         ctx.scalar_const(input_zp, in_element, f"{ctx.name}_input_zp"),
         ctx.scalar_const(output_zp, out_element, f"{ctx.name}_output_zp"),
     ]
-    props = {
+    flags = (scale32, len(scales) > 1, bool(input_unsigned), bool(output_unsigned))
+    props = shared_properties(("RESCALE", *flags), lambda: _rescale_properties(*flags))
+    return _emit(ctx, "RESCALE", operands, [out_type], props)
+
+
+def _rescale_properties(
+    scale32: bool, per_channel: bool, input_unsigned: bool, output_unsigned: bool
+) -> dict[str, Attribute]:
+    return {
         "scale32": _bool(scale32),
         "rounding_mode": _single_round(),
-        "per_channel": _bool(len(scales) > 1),
+        "per_channel": _bool(per_channel),
         "input_unsigned": _bool(input_unsigned),
         "output_unsigned": _bool(output_unsigned),
     }
-    return _emit(ctx, "RESCALE", operands, [out_type], props)
+
+
+def _is_i48(element: Attribute) -> bool:
+    """``element == i48`` (signless), without building an i48 to compare with: equal
+    xDSL attributes are of one class, and an ``IntegerType`` is its width and signedness."""
+    return (
+        type(element) is IntegerType
+        and element.width.data == 48
+        and element.signedness.data == Signedness.SIGNLESS
+    )
 
 
 # --------------------------------------------------------------------------- convolutions

@@ -90,8 +90,10 @@ def const_of(values: DenseIntOrFPElementsAttr, location: LocationAttr | None = N
 def const_shape(values: Sequence[int]) -> ConstShapeOp:
     """``tosa.const_shape`` of ``values`` with result ``!tosa.shape<len(values)>``."""
     array = np.asarray(values, dtype=np.int64).reshape(len(values))
-    attr = dense_from_numpy(array, IndexType())
-    return _new_const_shape((), (ShapeType(len(values)),), {"values": attr})
+    attr = dense_from_numpy(array, shared("index", IndexType))
+    rank = len(values)
+    shape_type = shared(("shape", rank), lambda: ShapeType(rank))
+    return _new_const_shape((), (shape_type,), {"values": attr})
 
 
 __all__ = [

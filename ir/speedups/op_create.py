@@ -20,7 +20,14 @@ successors; no regions. Exact, then: an op equal field by field, with the same u
 ``cls.create`` makes (``tests/ir/test_speedups.py`` compares the two on every op class;
 the FX import it compares both ways builds its ops here).
 
-Off with ``TOSA_IR_NO_SPEEDUPS=1``: the factory calls ``cls.create``.
+``append_op(block, op)`` replaces ``Block.add_op`` for an op without regions that is in
+no block yet (every op an FX import makes): xDSL's checks are that the op is in no block
+and that it does not contain the block (it cannot: it has no regions), then it links the
+op after the block's last one. ``append_op`` tests the same two facts and links the same
+fields in the same order; any other op goes to ``add_op``.
+
+Off with ``TOSA_IR_NO_SPEEDUPS=1``: the factory calls ``cls.create`` and ``append_op``
+calls ``Block.add_op``.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol, TypeVar
 
-from xdsl.ir import Attribute, Operation, OpResult, SSAValue, SSAValues, Use
+from xdsl.ir import Attribute, Block, Operation, OpResult, SSAValue, SSAValues, Use
 from xdsl.ir.core import _unknown_loc  # pyright: ignore[reportPrivateUsage]
 from xdsl.irdl import IRDLOperation, OptionalDef
 
@@ -38,6 +45,7 @@ OpT = TypeVar("OpT", bound=IRDLOperation)
 OpT_co = TypeVar("OpT_co", bound=IRDLOperation, covariant=True)
 
 _NO_ATTRIBUTES: Mapping[str, Attribute] = {}
+_NO_VALUES: SSAValues = SSAValues()
 
 
 class OpFactory(Protocol[OpT_co]):
@@ -112,13 +120,19 @@ def _make_factory(cls: type[OpT]) -> OpFactory[OpT]:
 
     def make(operands, result_types, properties, location=None, attributes=_NO_ATTRIBUTES):
         op = new(cls)
-        values = SSAValues(operands)
-        uses = tuple([Use(op, index) for index in range(len(values))])
-        for value, use in zip(values, uses):
-            value.add_use(use)
+        if operands:
+            values = SSAValues(operands)
+            uses = tuple([Use(op, index) for index in range(len(values))])
+            for value, use in zip(values, uses):
+                value.add_use(use)
+        else:
+            values, uses = _NO_VALUES, ()
         op._operands = values  # pyright: ignore[reportPrivateUsage]
         op._operand_uses = uses  # pyright: ignore[reportPrivateUsage]
-        op.results = SSAValues([OpResult(t, op, index) for index, t in enumerate(result_types)])
+        if len(result_types) == 1:
+            op.results = SSAValues((OpResult(result_types[0], op, 0),))
+        else:
+            op.results = SSAValues([OpResult(t, op, i) for i, t in enumerate(result_types)])
         props = dict(properties)
         for name, default in default_properties:
             if name not in props:
@@ -138,8 +152,29 @@ def _make_factory(cls: type[OpT]) -> OpFactory[OpT]:
     return make
 
 
+def append_op(block: Block, op: Operation) -> None:
+    """``block.add_op(op)``."""
+    if not ENABLED or op.parent is not None or op.regions:
+        block.add_op(op)  # xDSL's checks (an op in a block, an op around the block)
+        return
+    op.parent = block
+    last = block._last_op  # pyright: ignore[reportPrivateUsage]
+    if last is None:
+        block._first_op = op  # pyright: ignore[reportPrivateUsage]
+        block._last_op = op  # pyright: ignore[reportPrivateUsage]
+        return
+    following = last._next_op  # pyright: ignore[reportPrivateUsage]
+    if following is not None:
+        following._prev_op = op  # pyright: ignore[reportPrivateUsage]
+    op._prev_op = last  # pyright: ignore[reportPrivateUsage]
+    op._next_op = following  # pyright: ignore[reportPrivateUsage]
+    last._next_op = op  # pyright: ignore[reportPrivateUsage]
+    if following is None:
+        block._last_op = op  # pyright: ignore[reportPrivateUsage]
+
+
 _IRDL_POST_INIT = IRDLOperation.__post_init__
 _OPERATION_INIT = Operation.__init__
 
 
-__all__ = ["OpFactory", "op_factory"]
+__all__ = ["OpFactory", "append_op", "op_factory"]

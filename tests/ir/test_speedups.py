@@ -148,6 +148,54 @@ def test_op_factory_builds_what_create_builds():
     assert checked > 200
 
 
+def test_prechecked_string_is_xdsls():
+    """``prechecked.string_attr``: while the speed-ups are on, xDSL's ``StringAttr``
+    still checks nothing of its string (else the speed-up would be off), and the
+    attribute made is equal to xDSL's, field by field."""
+    from xdsl.dialects.builtin import StringAttr
+
+    import ir.speedups
+    from ir.speedups import prechecked
+
+    assert prechecked._PRECHECKED_STRINGS == ir.speedups.ENABLED
+    for text in ("", "x", "conv2d_1_input_zp", 'a "quoted" \\ name', "\u00e9"):
+        made, xdsls = prechecked.string_attr(text), StringAttr(text)
+        assert type(made) is StringAttr and made == xdsls and hash(made) == hash(xdsls)
+        assert vars(made) == vars(xdsls) and str(made) == str(xdsls)
+
+
+def test_append_op_links_as_add_op():
+    """``op_create.append_op``: three ops appended to a block link as ``Block.add_op``
+    links them (the same fields set, in the same order); an op already in a block is
+    refused with xDSL's error."""
+    import pytest
+    from xdsl.dialects.builtin import TensorType, i8
+    from xdsl.ir import Block
+
+    from ir.dialects.tosa_ext import AbsOp
+    from ir.speedups.op_create import append_op
+
+    t = TensorType(i8, [2])
+    ours, xdsls = Block(arg_types=[t]), Block(arg_types=[t])
+    for block, add in ((ours, lambda op: append_op(ours, op)), (xdsls, xdsls.add_op)):
+        for _ in range(3):
+            add(AbsOp.create(operands=[block.args[0]], result_types=[t]))
+    assert list(vars(ours)) == list(vars(xdsls))
+    for mine, theirs in zip(ours.ops, xdsls.ops, strict=True):
+        assert list(vars(mine)) == list(vars(theirs))
+        assert mine.parent is ours and theirs.parent is xdsls
+    for block in (ours, xdsls):
+        ops = list(block.ops)
+        assert block.first_op is ops[0] and block.last_op is ops[2]
+        assert [(o.prev_op, o.next_op) for o in ops] == [
+            (None, ops[1]),
+            (ops[0], ops[2]),
+            (ops[1], None),
+        ]
+    with pytest.raises(ValueError, match="already attached"):
+        append_op(xdsls, ours.first_op)
+
+
 # ============================================================================= the probe
 # What one process prints: run as ``python tests/ir/test_speedups.py``.
 

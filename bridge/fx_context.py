@@ -19,7 +19,8 @@ from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 from bridge.fx_types import value_type  # one object per distinct type, for the rules too
 from bridge.provenance import describe_source
-from ir.builders import const_of, const_shape, dense_from_numpy, storage_dtype
+from ir.builders import const_of, const_shape, dense_from_bytes, dense_from_numpy, storage_dtype
+from ir.speedups.op_create import append_op
 from ir.speedups.shared_attrs import shared
 from ir.tensor_names import set_tensor_names
 
@@ -170,13 +171,19 @@ class RuleContext:
         if names is None:
             names = [self.name] if len(op.results) == 1 else self.result_names(len(op.results))
         set_tensor_names(op, names)
-        self.graph.block.add_op(op)
+        append_op(self.graph.block, op)
         return op
 
     def const(self, array: np.ndarray, element: Attribute, name: str) -> SSAValue:
         return self.emit(const_of(dense_from_numpy(array, element), self.location), [name]).results[
             0
         ]
+
+    def const_bytes(self, data: bytes, element: Attribute, shape: tuple[int, ...], name: str):
+        """A constant of ``shape`` over ``data``, the element type's little-endian storage
+        (``ir.builders.dense_from_bytes``)."""
+        values = dense_from_bytes(data, element, shape)
+        return self.emit(const_of(values, self.location), [name]).results[0]
 
     def scalar_const(self, value: float, element: Attribute, name: str) -> SSAValue:
         """A ``tensor<1xT>`` constant. Integers are stored as their raw bits in T, so an

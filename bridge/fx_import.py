@@ -35,6 +35,7 @@ from bridge.provenance import node_location
 from ir.builders import const_of, dense_from_numpy
 from ir.diagnostics import failing_ops, format_place, fx_node_of, source_of
 from ir.dialects.tosa_ext import YieldOp
+from ir.speedups.op_create import append_op
 from ir.tensor_names import name_dicts, set_tensor_names
 from ir.verify.target import Target, as_target
 
@@ -210,7 +211,7 @@ class _GraphImporter:
             )
         op = const_of(dense_from_numpy(data, declared.element_type), location)
         set_tensor_names(op, [name])
-        self.block.add_op(op)
+        append_op(self.block, op)
         return op.results[0]
 
     def _call_function(self, node: Node) -> None:
@@ -263,7 +264,9 @@ _NODE_KINDS = {
 # --------------------------------------------------------------------------- entry point
 
 
-def fx_to_ir(program, exported_program=None, *, spec: str | Target | None = None) -> ModuleOp:
+def fx_to_ir(
+    program, exported_program=None, *, spec: str | Target | None = None, verify: bool = True
+) -> ModuleOp:
     """Import a TOSA-level graph into a verified module in the typed stage.
 
     ``program`` is the ``GraphModule`` ArmPassManager returned (with ``exported_program``
@@ -272,6 +275,10 @@ def fx_to_ir(program, exported_program=None, *, spec: str | Target | None = None
     a function argument. ``spec`` (a ``Target`` or a string such as ``"TOSA-1.0+INT+u55"``)
     matters only where ExecuTorch's own lowering depends on it (ARITHMETIC_RIGHT_SHIFT
     rounds for U55).
+
+    ``verify``: False for a caller that verifies the module next (``bridge.compile``'s
+    pipeline verifies its input in full): the structural verification here (xDSL's, op
+    by op, a failure named by its FX node) is then skipped rather than done twice.
     """
     from torch.export import ExportedProgram
 
@@ -286,7 +293,8 @@ def fx_to_ir(program, exported_program=None, *, spec: str | Target | None = None
     target = None if spec is None else as_target(spec)
     importer = _GraphImporter(_ModuleImporter(exported_program, target), gm, None)
     module = ModuleOp([importer.import_function()])
-    _verify_imported(module)
+    if verify:
+        _verify_imported(module)
     return module
 
 

@@ -15,6 +15,7 @@ tested against the targets ExecuTorch registers node visitors for.
 
 from __future__ import annotations
 
+import math
 import operator
 import struct
 from collections.abc import Callable
@@ -41,7 +42,8 @@ from bridge.fx_context import FxImportError, RuleContext, value_type
 from bridge.fx_types import element_type, special_dtype_name
 from ir.builders import const_shape
 from ir.dialects import tosa_ext as tosa
-from ir.speedups.shared_attrs import shared, tensor_type
+from ir.speedups.op_create import op_factory
+from ir.speedups.shared_attrs import shared, shared_properties, tensor_type
 from ir.tensor_names import set_region_names
 
 Rule = Callable[..., SSAValue | tuple[SSAValue, ...]]
@@ -60,8 +62,8 @@ def rule(*targets: str):
 # --------------------------------------------------------------------------- helpers
 
 
-def _op_class(spec_name: str) -> type[tosa.TosaOp]:
-    return tosa.OPS_BY_SPEC_NAME[spec_name]
+#: each TOSA op's constructor (``ir.speedups.op_create``), by spec name
+_NEW_OP = {name: op_factory(cls) for name, cls in tosa.OPS_BY_SPEC_NAME.items()}
 
 
 def _i64s(values) -> DenseArrayBase:
@@ -106,12 +108,7 @@ def _emit(ctx: RuleContext, spec_name: str, operands, result_types=None, propert
     """Create the TOSA op ``spec_name`` and append it; its result(s)."""
     if result_types is None:
         result_types = [ctx.result_type()]
-    op = _op_class(spec_name).create(
-        operands=list(operands),
-        result_types=list(result_types),
-        properties=properties or {},
-        location=ctx.location,
-    )
+    op = _NEW_OP[spec_name](operands, result_types, properties or {}, ctx.location)
     ctx.emit(op)
     return op.results[0] if len(op.results) == 1 else tuple(op.results)
 
@@ -356,10 +353,34 @@ def import_clamp(ctx: RuleContext, x, min_val, max_val, *, nan_mode="PROPAGATE")
 
 
 def multiplier_and_shift(scale: float, width: int) -> tuple[int, int]:
-    """``scale ~= multiplier * 2**-shift`` with a ``width``-bit signed multiplier (one
-    scale of ``multipliers_and_shifts``)."""
-    multipliers, shifts = multipliers_and_shifts(np.array([scale], dtype=np.float64), width)
-    return int(multipliers[0]), int(shifts[0])
+    """``scale ~= multiplier * 2**-shift`` with a ``width``-bit signed multiplier: one
+    scale of ``multipliers_and_shifts``, in plain Python (a per-tensor RESCALE, most of
+    them, would pay a dozen numpy calls on one-element arrays for a few float operations).
+
+    The same steps on the same float64 with the same results: ``math.frexp`` is the C
+    ``frexp`` numpy's ``frexp`` is, Python's ``round`` of a float rounds half to even as
+    ``np.rint`` does, and ints shift as int64 do in range (``tests/bridge/test_fx_rules.py``
+    compares the two, errors included).
+    """
+    scale = float(scale)
+    if not math.isfinite(scale):
+        raise ValueError(f"scale {scale!r} is not a finite number")
+    offset = width - 1
+    mantissa, exponent = math.frexp(scale)
+    multiplier = round(mantissa * float(1 << offset))
+    if multiplier == 1 << offset:
+        multiplier //= 2
+        exponent += 1
+    shift = offset - exponent
+    if shift > 62:
+        multiplier >>= min(31, shift - 62)
+        shift = 62
+    if multiplier < 0 or shift < 2 or shift > 62:
+        raise ValueError(
+            f"scale {scale!r} gives multiplier {multiplier} and shift {shift}; "
+            "TOSA needs multiplier >= 0 and shift in [2, 62]"
+        )
+    return multiplier, shift
 
 
 def multipliers_and_shifts(scales: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
@@ -433,28 +454,53 @@ def import_rescale(
         raise ValueError(f"output zero point must be 0 for a {out_element} output, got {output_zp}")
     if output_unsigned:
         out_element = _unsigned(out_element)  # the typed stage shows uint8 IO as ui8
-    out_type = tensor_type(out_element, out_type.get_shape())
+    if out_element is not out_type.element_type:
+        out_type = tensor_type(out_element, out_type.get_shape())
 
-    scale32 = in_element != _integer(48)
-    scale_array = np.fromiter(map(float, scales), dtype=np.float64, count=len(scales))
-    multipliers, shifts = multipliers_and_shifts(scale_array, 32 if scale32 else 16)
-    multipliers = multipliers.astype(np.int32 if scale32 else np.int16)
-    shifts = shifts.astype(np.int8)
+    scale32 = not _is_i48(in_element)
+    width = 32 if scale32 else 16
+    if len(scales) == 1:  # per tensor: two numbers, their bytes straight
+        multiplier, shift = multiplier_and_shift(scales[0], width)
+        multiplier_bytes = multiplier.to_bytes(width // 8, "little", signed=True)
+        shift_bytes = shift.to_bytes(1, "little", signed=True)
+    else:
+        scale_array = np.fromiter(map(float, scales), dtype=np.float64, count=len(scales))
+        multipliers, shifts = multipliers_and_shifts(scale_array, width)
+        multiplier_bytes = multipliers.astype("<i4" if scale32 else "<i2").tobytes()
+        shift_bytes = shifts.astype(np.int8).tobytes()
+    shape = (len(scales),)
     operands = [
         value,
-        ctx.const(multipliers, _integer(32 if scale32 else 16), f"{ctx.name}_multipliers"),
-        ctx.const(shifts, _integer(8), f"{ctx.name}_shifts"),
+        ctx.const_bytes(multiplier_bytes, _integer(width), shape, f"{ctx.name}_multipliers"),
+        ctx.const_bytes(shift_bytes, _integer(8), shape, f"{ctx.name}_shifts"),
         ctx.scalar_const(input_zp, in_element, f"{ctx.name}_input_zp"),
         ctx.scalar_const(output_zp, out_element, f"{ctx.name}_output_zp"),
     ]
-    props = {
+    flags = (scale32, len(scales) > 1, bool(input_unsigned), bool(output_unsigned))
+    props = shared_properties(("RESCALE", *flags), lambda: _rescale_properties(*flags))
+    return _emit(ctx, "RESCALE", operands, [out_type], props)
+
+
+def _rescale_properties(
+    scale32: bool, per_channel: bool, input_unsigned: bool, output_unsigned: bool
+) -> dict[str, Attribute]:
+    return {
         "scale32": _bool(scale32),
         "rounding_mode": _single_round(),
-        "per_channel": _bool(len(scales) > 1),
+        "per_channel": _bool(per_channel),
         "input_unsigned": _bool(input_unsigned),
         "output_unsigned": _bool(output_unsigned),
     }
-    return _emit(ctx, "RESCALE", operands, [out_type], props)
+
+
+def _is_i48(element: Attribute) -> bool:
+    """``element == i48`` (signless), without building an i48 to compare with: equal
+    xDSL attributes are of one class, and an ``IntegerType`` is its width and signedness."""
+    return (
+        type(element) is IntegerType
+        and element.width.data == 48
+        and element.signedness.data == Signedness.SIGNLESS
+    )
 
 
 # --------------------------------------------------------------------------- convolutions

@@ -85,6 +85,9 @@ def first_fake_tensor(meta: dict):
 def static_shape(tensor: torch.Tensor) -> list[int]:
     """The shape as ints; a symbolic dimension is refused, not read as its example
     value (``int()`` of a backed SymInt quietly gives the hint the export traced with)."""
+    dims = list(tensor.shape)
+    if all(type(d) is int for d in dims):  # static: plain ints (a SymInt is not an int)
+        return dims
     for index, dim in enumerate(tensor.shape):
         if isinstance(dim, torch.SymInt) and dim.node.maybe_as_int() is None:
             raise UnsupportedTypeError(

@@ -21,6 +21,7 @@ from xdsl.ir import Attribute
 
 from ir.dialects.tosa_ext import ConstOp, ConstShapeOp, ShapeType
 from ir.dtypes import FLOAT_STORAGE, storage_dtype  # the one table of storage
+from ir.speedups.op_create import op_factory
 from ir.speedups.prechecked import dense_elements
 from ir.speedups.shared_attrs import shared, tensor_type
 
@@ -34,9 +35,17 @@ def dense_from_numpy(array: np.ndarray, element_type: Attribute) -> DenseIntOrFP
     of them (two when the cast changes the dtype)."""
     dtype = storage_dtype(element_type).newbyteorder("<")
     data = np.asarray(array, dtype=dtype).tobytes()  # C order: a strided view copies once
+    return dense_from_bytes(data, element_type, array.shape)
+
+
+def dense_from_bytes(
+    data: bytes, element_type: Attribute, shape: tuple[int, ...]
+) -> DenseIntOrFPElementsAttr:
+    """Elements attribute of ``shape`` over ``data``, already the element type's storage
+    in little-endian C order (what ``dense_from_numpy`` makes of an array; a builder that
+    has the bytes, such as a RESCALE's one multiplier, skips the array)."""
     # storage_dtype took only an integer, index or float element type
     dense_element = cast(AnyDenseElement, element_type)
-    shape = array.shape
 
     def build() -> DenseIntOrFPElementsAttr:
         return dense_elements(tensor_type(dense_element, shape), data)
@@ -69,18 +78,22 @@ def const(array: np.ndarray, element_type: Attribute) -> ConstOp:
     return const_of(dense_from_numpy(array, element_type))
 
 
+_new_const = op_factory(ConstOp)
+_new_const_shape = op_factory(ConstShapeOp)
+
+
 def const_of(values: DenseIntOrFPElementsAttr, location: LocationAttr | None = None) -> ConstOp:
     """``tosa.const`` holding ``values`` (an attribute many constants may share)."""
-    return ConstOp.create(
-        properties={"values": values}, result_types=[values.type], location=location
-    )
+    return _new_const((), (values.type,), {"values": values}, location)
 
 
 def const_shape(values: Sequence[int]) -> ConstShapeOp:
     """``tosa.const_shape`` of ``values`` with result ``!tosa.shape<len(values)>``."""
     array = np.asarray(values, dtype=np.int64).reshape(len(values))
-    attr = dense_from_numpy(array, IndexType())
-    return ConstShapeOp.create(properties={"values": attr}, result_types=[ShapeType(len(values))])
+    attr = dense_from_numpy(array, shared("index", IndexType))
+    rank = len(values)
+    shape_type = shared(("shape", rank), lambda: ShapeType(rank))
+    return _new_const_shape((), (shape_type,), {"values": attr})
 
 
 __all__ = [
@@ -88,6 +101,7 @@ __all__ = [
     "const",
     "const_of",
     "const_shape",
+    "dense_from_bytes",
     "dense_from_numpy",
     "flat_storage",
     "numpy_from_dense",

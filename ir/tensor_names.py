@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from xdsl.dialects.builtin import ArrayAttr, DictionaryAttr, StringAttr
 from xdsl.ir import Operation
 
+from ir.speedups.prechecked import string_attr
+
 TENSOR_NAME = "tosa.tensor_name"
 #: on tosa.cond_if / tosa.while_loop: each region's name in the flatbuffer, and its
 #: block's input tensor names (ExecuTorch names regions after the branch submodules,
@@ -28,9 +30,9 @@ def set_tensor_names(op: Operation, names: Sequence[str]) -> None:
     if not names:
         return
     if len(names) == 1:
-        op.attributes[TENSOR_NAME] = StringAttr(names[0])
+        op.attributes[TENSOR_NAME] = string_attr(names[0])
         return
-    op.attributes[TENSOR_NAME] = ArrayAttr([StringAttr(n) for n in names])
+    op.attributes[TENSOR_NAME] = ArrayAttr([string_attr(n) for n in names])
 
 
 def tensor_names(op: Operation) -> list[str]:

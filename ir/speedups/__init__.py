@@ -29,6 +29,8 @@ the ``tosa`` package, which ``ir`` does not import, so it sits in ``tosa_flatbuf
 | | | ``ir.builders``' small constants) |
 | prechecked attributes | ``prechecked`` | xDSL verifying a dense constant's type or a |
 | | | name location's child again on every construction |
+| op constructors | ``op_create`` | ``Operation.create``'s generic path (use-list |
+| | | setters, IRDL defaults looked up per op) |
 | flatbuffer emitter | ``tosa_flatbuffer.emitter`` | the ``flatbuffers`` Builder |
 
 Interning and the two memos are coupled through object identity: the memos key an op by

@@ -7,6 +7,7 @@ import operator
 import pytest
 import torch
 from xdsl.dialects.builtin import FileLineColLoc, NameLoc
+from xdsl.utils.exceptions import VerifyException
 
 import ir
 from bridge.fx_import import CONSTANT_DATA_META, FxImportError, display_target, fx_to_ir
@@ -260,3 +261,36 @@ def test_unknown_target_is_one_line_with_source_first(graph):
     gm, ep = graph
     node, err = _import_with_unknown_target(gm, ep)
     _names_node_and_line(err, node, "aten.sin.default")
+
+
+def _import_with_an_add_of_the_wrong_result_type(gm, ep, **options):
+    """``fx_to_ir`` with the first ADD's result made i16 (its operands stay i32): every
+    rule accepts it, the op's own verification does not."""
+    node = _first(gm, "tosa.ADD.default")
+    saved = node.meta["val"]
+    node.meta["val"] = saved.to(torch.int16)
+    try:
+        return node, fx_to_ir(gm, ep, **options)
+    finally:
+        node.meta["val"] = saved
+
+
+def test_an_op_that_does_not_verify_names_its_node(graph):
+    gm, ep = graph
+    with pytest.raises(FxImportError, match="imported op does not verify") as info:
+        _import_with_an_add_of_the_wrong_result_type(gm, ep)
+    node = _first(gm, "tosa.ADD.default")
+    assert info.value.node == node.name and info.value.target == "tosa.add"
+    assert info.value.source.startswith("drivers/example.py:")
+
+
+def test_verify_false_leaves_verification_to_the_caller(graph):
+    """``verify=False`` (a caller that verifies next) skips only the verification: a
+    good graph imports to the same module, a bad one to a module its verifier refuses."""
+    gm, ep = graph
+    assert ir.print_module(fx_to_ir(gm, ep, verify=False), debuginfo=True) == ir.print_module(
+        fx_to_ir(gm, ep), debuginfo=True
+    )
+    _, module = _import_with_an_add_of_the_wrong_result_type(gm, ep, verify=False)
+    with pytest.raises(VerifyException):
+        module.verify()

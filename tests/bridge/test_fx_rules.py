@@ -92,3 +92,24 @@ def test_multiplier_and_shift_refuses_negative_and_huge_scales():
         multiplier_and_shift(-0.5, 32)
     with pytest.raises(ValueError, match=r"shift in \[2, 62\]"):
         multiplier_and_shift(2.0**40, 32)
+
+
+def _outcome(compute):
+    try:
+        return compute()
+    except ValueError as err:
+        return f"ValueError: {err}"
+
+
+@pytest.mark.parametrize("width", [16, 32])
+def test_one_scale_in_python_is_the_vectorised_form(width):
+    """A per-tensor RESCALE computes its one scale in plain Python: the same numbers as
+    the numpy form, and the same error for a scale TOSA cannot take."""
+    odd = [-0.0, -0.5, math.inf, -math.inf, math.nan, 5e-324, 2.0**-1074 * 3, 2.0**40, 1e308]
+    for scale in _scales() + odd:
+        vectorised = _outcome(
+            lambda scale=scale: tuple(
+                int(a[0]) for a in multipliers_and_shifts(np.array([scale]), width)
+            )
+        )
+        assert _outcome(lambda scale=scale: multiplier_and_shift(scale, width)) == vectorised

@@ -69,6 +69,133 @@ def test_outputs_are_the_same_with_the_env():
     )
 
 
+def _same_op(made, created) -> None:
+    """Two ops built from the same parts are alike field by field: the same objects in
+    the same fields, their own uses and results."""
+    assert type(made) is type(created)
+    assert list(vars(made)) == list(vars(created))
+    for name in ("properties", "attributes"):
+        mine, theirs = getattr(made, name), getattr(created, name)
+        assert type(mine) is type(theirs) is dict
+        assert [(k, id(v)) for k, v in mine.items()] == [(k, id(v)) for k, v in theirs.items()]
+    assert made.location is created.location
+    assert made._successors == created._successors == () and made.regions == created.regions == ()
+    assert made._successor_uses == created._successor_uses == ()
+    assert type(made._operands) is type(created._operands)
+    assert [id(v) for v in made._operands] == [id(v) for v in created._operands]
+    for op in (made, created):
+        assert [(u._operation, u._index) for u in op._operand_uses] == [
+            (op, i) for i in range(len(op._operands))
+        ]
+        for value, use in zip(op._operands, op._operand_uses):
+            assert use in list(value.uses)
+    assert type(made.results) is type(created.results)
+    assert len(made.results) == len(created.results)
+    for mine, theirs in zip(made.results, created.results):
+        assert type(mine) is type(theirs)
+        assert list(vars(mine)) == list(vars(theirs))
+        assert mine.type is theirs.type and mine.index == theirs.index
+        assert mine.op is made and theirs.op is created
+        assert mine.first_use is theirs.first_use is None and mine.name_hint is None
+
+
+def test_op_factory_builds_what_create_builds():
+    """``ir.speedups.op_create``: every op class of the dialect, built by its factory and
+    by ``create`` from the same parts (no properties, or some, with and without a
+    location and attributes), gives the same op; defaults filled in as xDSL fills them."""
+    from xdsl.dialects.builtin import (
+        FileLineColLoc,
+        IntAttr,
+        IntegerAttr,
+        StringAttr,
+        TensorType,
+        i8,
+        i32,
+    )
+    from xdsl.ir import Block
+
+    import ir.speedups
+    from ir.dialects.tosa_ext import TOSA_OPS, AddOp, NanMode, NanModeAttr
+    from ir.speedups.op_create import op_factory
+
+    # the factory is its own constructor, not create under another name
+    assert (op_factory(AddOp).__name__ == "make") == ir.speedups.ENABLED
+    t = TensorType(i8, [2])
+    block = Block(arg_types=[t, t, t])
+    location = FileLineColLoc(StringAttr("f.py"), IntAttr(3), IntAttr(0))
+    name = {"tosa.tensor_name": StringAttr("x")}
+    nan = {"nan_mode": NanModeAttr(NanMode.IGNORE), "axis": IntegerAttr(1, i32)}
+    checked = 0
+    for cls in TOSA_OPS:
+        if cls.get_irdl_definition().regions:
+            continue
+        make = op_factory(cls)
+        for operands, types, props, loc, attrs in (
+            ((), (t,), {}, None, {}),
+            (block.args[:2], (t, t), dict(nan), location, name),
+            (block.args, (), {"axis": nan["axis"]}, location, {}),
+        ):
+            made = make(operands, types, props, loc, attrs)
+            created = cls.create(
+                operands=operands,
+                result_types=types,
+                properties=props,
+                attributes=attrs,
+                location=loc,
+            )
+            _same_op(made, created)
+            checked += 1
+    assert checked > 200
+
+
+def test_prechecked_string_is_xdsls():
+    """``prechecked.string_attr``: while the speed-ups are on, xDSL's ``StringAttr``
+    still checks nothing of its string (else the speed-up would be off), and the
+    attribute made is equal to xDSL's, field by field."""
+    from xdsl.dialects.builtin import StringAttr
+
+    import ir.speedups
+    from ir.speedups import prechecked
+
+    assert prechecked._PRECHECKED_STRINGS == ir.speedups.ENABLED
+    for text in ("", "x", "conv2d_1_input_zp", 'a "quoted" \\ name', "\u00e9"):
+        made, xdsls = prechecked.string_attr(text), StringAttr(text)
+        assert type(made) is StringAttr and made == xdsls and hash(made) == hash(xdsls)
+        assert vars(made) == vars(xdsls) and str(made) == str(xdsls)
+
+
+def test_append_op_links_as_add_op():
+    """``op_create.append_op``: three ops appended to a block link as ``Block.add_op``
+    links them (the same fields set, in the same order); an op already in a block is
+    refused with xDSL's error."""
+    import pytest
+    from xdsl.dialects.builtin import TensorType, i8
+    from xdsl.ir import Block
+
+    from ir.dialects.tosa_ext import AbsOp
+    from ir.speedups.op_create import append_op
+
+    t = TensorType(i8, [2])
+    ours, xdsls = Block(arg_types=[t]), Block(arg_types=[t])
+    for block, add in ((ours, lambda op: append_op(ours, op)), (xdsls, xdsls.add_op)):
+        for _ in range(3):
+            add(AbsOp.create(operands=[block.args[0]], result_types=[t]))
+    assert list(vars(ours)) == list(vars(xdsls))
+    for mine, theirs in zip(ours.ops, xdsls.ops, strict=True):
+        assert list(vars(mine)) == list(vars(theirs))
+        assert mine.parent is ours and theirs.parent is xdsls
+    for block in (ours, xdsls):
+        ops = list(block.ops)
+        assert block.first_op is ops[0] and block.last_op is ops[2]
+        assert [(o.prev_op, o.next_op) for o in ops] == [
+            (None, ops[1]),
+            (ops[0], ops[2]),
+            (ops[1], None),
+        ]
+    with pytest.raises(ValueError, match="already attached"):
+        append_op(xdsls, ours.first_op)
+
+
 # ============================================================================= the probe
 # What one process prints: run as ``python tests/ir/test_speedups.py``.
 

@@ -6,7 +6,9 @@ ExecuTorch backends (``bridge.partitioner``, in place of ExecuTorch's node visit
 ``ir.defaults.DEFAULT_PIPELINE``, ``legalize-unsigned-io,canonicalize``: the signless
 and the canonical stage; ``EXECUTORCH_PIPELINE`` stops at the signless stage, whose
 bytes are ExecuTorch's) -> ``to_flatbuffer``. Every stage is verified against the target
-(``ir.verify``; ``verify=False`` skips it). With ``dump_dir`` each stage's text is
+(``ir.verify``; ``verify=False`` skips it, and then the import and the writer check the
+structure themselves), each check made once: the pipeline's full check of its input
+stands for the import's, its check of the last pass for the writer's. With ``dump_dir`` each stage's text is
 written as ``<dump_dir>/<name>/NN-<pass>.mlir`` (before its verification, so a stage
 that fails can be read) and the bytes as ``<dump_dir>/<name>.tosa``.
 
@@ -106,7 +108,9 @@ def compile_partition(
         stages.append(Stage(f"{index:02d}-{pass_name}", module.clone() if keep_stages else module))
 
     stages_dir = Path(dump_dir) / name if dump_dir is not None else None
-    module = fx_to_ir(graph_module, exported_program, spec=target)
+    # verified once: with ``verify`` the pipeline checks its input in full (structure
+    # included) and the final stage, so neither the import nor the writer repeats it
+    module = fx_to_ir(graph_module, exported_program, spec=target, verify=not verify)
     dumps = run_pipeline(
         module,
         pipeline,
@@ -119,7 +123,9 @@ def compile_partition(
     stages[-1] = Stage(stages[-1].name, module)  # the final stage is the module itself
     if not keep_stages:
         del stages[:-1]
-    checked = to_checked_flatbuffer(module, version=target.version)  # ExecuTorch's version field
+    checked = to_checked_flatbuffer(
+        module, version=target.version, verify=not verify  # ExecuTorch's version field
+    )
     flatbuffer_path = None
     if dump_dir is not None:
         flatbuffer_path = Path(dump_dir) / f"{name}.tosa"

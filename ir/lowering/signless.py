@@ -81,7 +81,7 @@ from ir.verify.core import (
     element_type,
     has_op_rules,
     is_signed_or_unsigned,
-    module_rules,
+    module_rule_entries,
 )
 from ir.verify.incremental import Changes, touches_signedness
 
@@ -709,10 +709,22 @@ def _scan(module: ModuleOp) -> _Signedness:
 
 _UNSIGNED_FLAGS = ("input_unsigned", "output_unsigned")
 
-#: the typed stage's rules (``ir.verify.stage_rules``); each reports only on an op that
-#: defines a signed or unsigned tensor, on a ``func.func`` or on a RESCALE with an
-#: unsigned flag, which is what it walks past every other op to find
+#: the typed stage's rules (``ir.verify.stage_rules``, as registered: ``signedness`` is
+#: an op rule run over the module); each reports only on an op that defines a signed or
+#: unsigned tensor, on a ``func.func`` or on a RESCALE with an unsigned flag, which is
+#: what it walks past every other op to find
 _STAGE_RULES = (stage_rules.signedness, stage_rules.unsigned_results, stage_rules.flag_placement)
+
+
+def _known_stage_rules() -> tuple | None:
+    """The stage group's module rules as ``_check`` may run them on a view, or None when
+    the registry holds others than ``_STAGE_RULES`` (or op rules) and the full check must
+    run: a registered rule is known by the function it runs per op or on the module."""
+    entries = module_rule_entries(("stage",))
+    known = tuple(entry.each or entry.whole for entry in entries)
+    if known != _STAGE_RULES or has_op_rules(("stage",)):
+        return None
+    return tuple(entry.whole for entry in entries)
 
 
 class _Ops:
@@ -732,13 +744,14 @@ def _check(module: ModuleOp, found: _Signedness, edits: _Edits) -> None:
     anything, or when the stage's rules are not the ones this knows. The module is
     structurally verified before (``run_pipeline``) and after (the pipeline's
     verification of the changes)."""
-    if module_rules(("stage",)) != _STAGE_RULES or has_op_rules(("stage",)):
+    rules = _known_stage_rules()
+    if rules is None:
         check_unsigned_at_boundary(module)
         return
     ops = [*found.defining, *found.all_flagged(), *found.funcs, *edits.ops]
     view = cast(ModuleOp, _Ops([op for op in dict.fromkeys(ops) if op.parent is not None]))
     checker = Checker(as_target(DEFAULT_SPEC), _STAGE)
-    for rule in _STAGE_RULES:
+    for rule in rules:
         rule(checker, view)
         if checker.diagnostics:
             check_unsigned_at_boundary(module)

@@ -8,9 +8,10 @@ and the canonical stage; ``EXECUTORCH_PIPELINE`` stops at the signless stage, wh
 bytes are ExecuTorch's) -> ``to_flatbuffer``. Every stage is verified against the target
 (``ir.verify``; ``verify=False`` skips it, and then the import and the writer check the
 structure themselves), each check made once: the pipeline's full check of its input
-stands for the import's, its check of the last pass for the writer's. With ``dump_dir`` each stage's text is
-written as ``<dump_dir>/<name>/NN-<pass>.mlir`` (before its verification, so a stage
-that fails can be read) and the bytes as ``<dump_dir>/<name>.tosa``.
+stands for the import's, its check of the last pass for the writer's. With ``dump_dir``
+each stage's text is written as ``<dump_dir>/<name>/NN-<pass>.mlir`` (before its
+verification, so a stage that fails can be read) and the bytes as
+``<dump_dir>/<name>.tosa``.
 
 The result keeps what the callers show: the final module, the dump files and the bytes,
 and with ``keep_stages`` a copy of each stage's module, so no caller has to read its own
@@ -124,7 +125,9 @@ def compile_partition(
     if not keep_stages:
         del stages[:-1]
     checked = to_checked_flatbuffer(
-        module, version=target.version, verify=not verify  # ExecuTorch's version field
+        module,
+        version=target.version,
+        verify=not verify,  # ExecuTorch's version field
     )
     flatbuffer_path = None
     if dump_dir is not None:

@@ -209,7 +209,7 @@ def _compile_parser(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
         default="tosa",
         help="tosa: the .tosa and Vela's output for --accelerator (default); vgf: "
         "ExecuTorch's VGF partitioning and passes, and the model converter's .vgf of each "
-        "partition (model-converter from $MODEL_CONVERTER_PATH or PATH)",
+        "partition (model-converter from $MODEL_CONVERTER_PATH, PATH or beside python)",
     )
     parser.add_argument(
         "--accelerator",

@@ -4,7 +4,10 @@ ExecuTorch's VGF backend hands each partition's TOSA flatbuffer to ``model-conve
 and takes the ``.vgf`` it writes as the delegate payload; ``convert_to_vgf`` is that
 step for our flatbuffer. The converter is found as ExecuTorch finds it:
 ``$MODEL_CONVERTER_PATH``, else ``model-converter`` or ``model_converter`` on PATH
-(the ``ai-ml-sdk-model-converter`` wheel installs both); ``$MODEL_CONVERTER_LIB_DIR``, if
+(the ``ai-ml-sdk-model-converter`` wheel installs both), and last in the running
+interpreter's scripts folder, where the project's pinned wheel is installed even when its
+virtual environment is not on PATH (``.venv/bin/python -m pytest``, as ``make test`` runs
+it); ``$MODEL_CONVERTER_LIB_DIR``, if
 set, is put in front of the converter's ``LD_LIBRARY_PATH``. It must be at least
 ``MIN_VERSION``, ExecuTorch 1.5.1's minimum.
 
@@ -24,6 +27,7 @@ import re
 import shlex
 import shutil
 import subprocess
+import sysconfig
 import tempfile
 from dataclasses import dataclass
 from functools import cache
@@ -90,10 +94,20 @@ def find_executable() -> Path:
         found = shutil.which(name)
         if found:
             return Path(found)
+    scripts = interpreter_scripts()
+    for name in EXECUTABLE_NAMES:
+        if _is_executable(scripts / name):
+            return scripts / name
     raise ModelConverterError(
         f"the VGF model converter was not found: neither ${PATH_VARIABLE} nor "
-        f"{' / '.join(EXECUTABLE_NAMES)} on PATH ({INSTALL_HINT})"
+        f"{' / '.join(EXECUTABLE_NAMES)} on PATH or in {scripts} ({INSTALL_HINT})"
     )
+
+
+def interpreter_scripts() -> Path:
+    """The running interpreter's scripts folder (a virtual environment's ``bin``): where
+    ``pip install`` put the converter's wheel, whether or not that folder is on PATH."""
+    return Path(sysconfig.get_path("scripts"))
 
 
 def _parse_version(text: str) -> tuple[int, int, int] | None:

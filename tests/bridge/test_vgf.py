@@ -19,15 +19,10 @@ import stat
 import numpy as np
 import pytest
 
-from runtime.model_converter import ModelConverterError, find_converter
+from runtime.model_converter import ModelConverterError
 from tests.support.vgf_runs import VGF_DEFAULT_SPEC, VgfRun, vgf_case_configs, vgf_run
 
 pytestmark = pytest.mark.slow
-
-try:
-    find_converter()
-except ModelConverterError as missing:
-    pytest.skip(f"no model converter: {missing}", allow_module_level=True)
 
 RANDOM_INPUTS = 2
 

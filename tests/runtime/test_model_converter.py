@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from runtime import model_converter
 from runtime.model_converter import (
     ModelConverterError,
     convert_to_vgf,
@@ -49,8 +50,10 @@ HALF_THEN_FAIL = 'printf HALF > "$OUT"; echo "error: out of memory" >&2; exit 1'
 @pytest.fixture
 def only(monkeypatch, tmp_path):
     """``only(folder)``: PATH is just ``folder`` (and /bin for the scripts' sh), no
-    ``$MODEL_CONVERTER_PATH``; the scratch folders go under ``tmp_path``."""
+    ``$MODEL_CONVERTER_PATH``, an empty interpreter scripts folder; the scratch folders
+    go under ``tmp_path``."""
     monkeypatch.delenv("MODEL_CONVERTER_PATH", raising=False)
+    monkeypatch.setattr(model_converter, "interpreter_scripts", lambda: tmp_path / "no-scripts")
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
 
@@ -75,6 +78,7 @@ def test_missing_converter_is_one_line_naming_where_it_looked(only, tmp_path):
     message = str(missing.value)
     assert "\n" not in message
     assert "$MODEL_CONVERTER_PATH" in message and "model-converter / model_converter" in message
+    assert str(tmp_path / "no-scripts") in message
     assert "pip install ai-ml-sdk-model-converter==" in message
 
 
@@ -186,22 +190,16 @@ def _maximum(element: str) -> bytes:
     )
 
 
-def _real_converter():
-    try:
-        return find_converter()
-    except ModelConverterError as err:
-        pytest.skip(str(err))
-
-
 def test_the_pinned_converter_converts_a_tosa_flatbuffer():
-    """The real converter, when installed: a small INT32 graph in, a VGF file out."""
-    assert _real_converter().version >= (0, 10, 0)
+    """The real converter, a dependency of the project (missing is a failure): a small
+    INT32 graph in, a VGF file out."""
+    assert find_converter().version >= (0, 10, 0)
     assert convert_to_vgf(_maximum("i32"), name="maximum")[:4] == b"VGF1"  # the VGF magic
 
 
 def test_the_pinned_converter_refusing_a_graph_is_one_line(monkeypatch, tmp_path):
     """An int8 MAXIMUM is legal TOSA the converter's SPIR-V lowering does not take."""
-    _real_converter()
+    find_converter()  # the pinned dependency: missing is a failure
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
@@ -212,3 +210,13 @@ def test_the_pinned_converter_refusing_a_graph_is_one_line(monkeypatch, tmp_path
     assert "'spirv.Tosa.Maximum' op operand #0 must be" in message
     assert (tmp_path / message.split("input kept at ")[1].split(";")[0]).is_file()
     assert _no_vgf_under(tmp_path)
+
+
+def test_the_pinned_converter_is_found_beside_the_interpreter_without_path(monkeypatch):
+    """``.venv/bin/python -m pytest`` (``make test``) has no ``.venv/bin`` on PATH: the
+    converter the project installed is found in the interpreter's scripts folder."""
+    monkeypatch.delenv("MODEL_CONVERTER_PATH", raising=False)
+    monkeypatch.setenv("PATH", f"/bin{os.pathsep}/usr/bin")
+    found = find_executable()
+    assert found.parent == model_converter.interpreter_scripts()
+    assert find_converter().version >= (0, 10, 0)

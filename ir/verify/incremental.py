@@ -25,26 +25,29 @@ its verdict reads:
    an op rule on each op, plus the op's region arguments and its ancestors' classes.
 
 A pass reports every op it created, modified (an operand, a result type, a property or
-attribute, a region's argument, a block inserted into or erased from a region) or erased;
-an op it moves counts as erased and created. After it, the ops re-checked (``_dirty``)
-are the reported ops still in the module and, around them: the readers of their results
-and of the erased ops' results (their constants, or their operands' liveness, may have
-changed), the terminators of the blocks in their regions (a return reads its function's
-type), their neighbours in the block, and the last op of each block a reported op is or
-was in (position: an op becomes the last one only by an erasure or insertion in its
-block), all with the checks 1, 2 and the local module rules. Their ancestors (and the
-erased ops') are re-checked with 2 and the local module rules, and for 1 only where their
-nested ops decide it: an ancestor is itself unchanged (its operands, types, properties,
-regions' arguments and blocks, position and parent), so of xDSL's verifier only
-``IsolatedFromAbove`` can read something new, whether a nested op uses a value from
-outside; it is checked for every re-checked op against its nearest isolated ancestor
-(``_isolated_where_changed``; a farther one contains that one). An op nested in an
-isolated op and not re-checked reads the values it read, defined where they were (a
-moved definition is a created op, whose readers are re-checked). When the pass changed
-the stage (``typed`` to ``signless``), every op with a stage-reading op rule is
-re-checked with those, and the module rules that read the stage run in full; a module
-rule outside its ``local_stages`` (it reads uses: a lost use is not reported) runs in
-full after every pass.
+attribute, a region's argument, a block inserted into or erased from a region) or
+erased; an op it moves counts as erased and created. An operand re-pointed to an equal
+constant (same op, result type and values: ``canonicalize`` merging duplicates) is no
+modification any check can see, since it reads of an operand only its type, whether a
+constant defines it, and that constant's values; the erased duplicate is reported. After
+it, the ops re-checked (``_dirty``) are the reported ops still in the module and, around
+them: the readers of their results and of the erased ops' results (their constants, or
+their operands' liveness, may have changed), the terminators of the blocks in their
+regions (a return reads its function's type), their neighbours in the block, and the
+last op of each block a reported op is or was in (position: an op becomes the last one
+only by an erasure or insertion in its block), all with the checks 1, 2 and the local
+module rules. Their ancestors (and the erased ops') are re-checked with 2 and the local
+module rules, and for 1 only where their nested ops decide it: an ancestor is itself
+unchanged (its operands, types, properties, regions' arguments and blocks, position and
+parent), so of xDSL's verifier only ``IsolatedFromAbove`` can read something new,
+whether a nested op uses a value from outside; it is checked for every re-checked op
+against its nearest isolated ancestor (``_isolated_where_changed``; a farther one
+contains that one). An op nested in an isolated op and not re-checked reads the values
+it read, defined where they were (a moved definition is a created op, whose readers are
+re-checked). When the pass changed the stage (``typed`` to ``signless``), every op with
+a stage-reading op rule is re-checked with those, and the module rules that read the
+stage run in full; a module rule outside its ``local_stages`` (it reads uses: a lost use
+is not reported) runs in full after every pass.
 
 An op outside that set has the footprint it had before the pass: it is unchanged itself,
 the constants it reads are unchanged (their ops are unchanged, or it would be their

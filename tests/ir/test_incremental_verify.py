@@ -26,7 +26,7 @@ from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerAttr, ModuleO
 from xdsl.passes import ModulePass
 
 import ir
-from ir.dialects.tosa_ext import ConstOp, RescaleOp
+from ir.dialects.tosa_ext import ConstOp, NegateOp, RescaleOp
 from ir.lowering.canonicalize import Canonicalize
 from ir.lowering.pipeline import run_pipeline
 from ir.lowering.signless import LegalizeUnsignedIO
@@ -246,6 +246,23 @@ def test_incremental_and_full_agree_on_zoo_modules(base):
             run_pipeline(module, spec=spec, verify_each=each)
             outputs.append(ir.print_module(module))
         assert outputs[0] == outputs[1]
+
+
+def test_merged_constants_report_the_duplicates_not_their_readers():
+    """Re-pointing a reader to an equal constant is invisible to its checks, so
+    ``canonicalize`` reports the erased duplicates (their neighbours and blocks are
+    re-checked) and not the readers: the NEGATE's zero points merge into the first
+    -128, and the NEGATE itself is not re-checked for it."""
+    module = _signless()
+    negate = _first(module, NegateOp)
+    before = [op.owner for op in negate.operands[1:]]
+    changes = Canonicalize().apply_reporting(ir.make_context(), module)
+    after = [op.owner for op in negate.operands[1:]]
+    assert after != before and after[0] is after[1]  # both now the first -128
+    assert negate not in changes.ops and negate not in changes.around_erased
+    assert changes.blocks  # the erasures' block: neighbours and the last op re-checked
+    full = diagnose(module, as_target(SPEC), detect_stage(module))
+    assert clean_after(module, as_target(SPEC), detect_stage(module), changes) == (not full)
 
 
 # --------------------------------------------------------------------------- stage rules

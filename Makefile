@@ -17,8 +17,11 @@ $(STAMP): pyproject.toml constraints.txt
 example: $(STAMP)
 	$(VENV)/bin/python -m drivers.example
 
+# two workers, a test file each at a time (pytest-xdist): the zoo's session-scoped captures
+# stay with the files that share them; a fixed two, not one per core, since each worker
+# holds its own exported models (a few GB at most)
 test: $(STAMP) browser
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -n 2 --dist loadfile
 
 # the tests that need no ExecuTorch flow on whole models (marker `slow`, pyproject.toml)
 test-fast: $(STAMP)

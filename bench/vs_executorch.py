@@ -16,6 +16,7 @@ ArmPassManager, run once at capture time):
 from __future__ import annotations
 
 import contextlib
+import math
 from collections.abc import Iterator
 
 from bench.measure import mb, peak_memory, timed, timed_alternating
@@ -140,7 +141,9 @@ def run(runs: int, quick: bool) -> Results:
             sizes.append(_compare(name, model, partition, runs, compare, stages, results))
         captures.add(model.name, f"{captured.seconds:.1f} s", ", ".join(sizes))
     compare.notes += [
-        f"medians of {runs} runs, the two sides interleaved; ours = compile_partition: "
+        f"medians of at least {runs} runs (more for a quick model: about "
+        f"{_SECONDS_A_SIDE:.0f} s a side, after one warm-up call each), the two sides "
+        "interleaved; ours = compile_partition: "
         f"fx_to_ir + run_pipeline('{PIPELINE}', the input verified in full, then what each "
         "pass changed) + to_checked_flatbuffer",
         "ExecuTorch = TOSABackend._preprocess with ArmPassManager skipped (graph already "
@@ -168,15 +171,28 @@ _STEP_NAMES = (
 )
 
 
+#: a comparison takes at least this many seconds a side: a small graph compiles in tens of
+#: milliseconds, where five runs leave the median to the machine's noise
+_SECONDS_A_SIDE = 2.0
+_MAX_RUNS = 51
+
+
+def comparison_runs(seconds_per_call: float, runs: int) -> int:
+    """``runs``, or more for a quick call: enough for ``_SECONDS_A_SIDE`` (odd, so the
+    median is one run's time; at most ``_MAX_RUNS``)."""
+    wanted = math.ceil(_SECONDS_A_SIDE / max(seconds_per_call, 1e-6))
+    return max(runs, min(_MAX_RUNS, wanted | 1))
+
+
 def _compare(name, model, partition, runs, compare, stages, results) -> str:
     """One partition's row in each table (and its target); returns its file sizes."""
-    both = timed_alternating(
-        {
-            "theirs": lambda: executorch_serialize(partition),
-            "ours": lambda: ir_path(partition, model.spec),
-        },
-        runs,
-    )
+    sides = {
+        "theirs": lambda: executorch_serialize(partition),
+        "ours": lambda: ir_path(partition, model.spec),
+    }
+    warm = timed_alternating(sides, 1)  # the first call of each fills caches: not counted
+    runs = comparison_runs(max(t.median for t in warm.values()), runs)
+    both = timed_alternating(sides, runs)
     theirs, ours = both["theirs"], both["ours"]
     if theirs.result != partition.reference_flatbuffer:
         raise RuntimeError(f"{name}: ExecuTorch's visitors gave other bytes than its preprocess")
@@ -185,7 +201,7 @@ def _compare(name, model, partition, runs, compare, stages, results) -> str:
     mem_ours = peak_memory(lambda: ir_path(partition, model.spec))
     nodes, ops = _op_count(partition, model.spec)
     compare.add(
-        name,
+        f"{name} ({runs} runs)",
         f"{nodes} / {ops}",
         f"{theirs.median:.3f} s",
         f"{ours.median:.3f} s",

@@ -52,6 +52,7 @@ from ir.dialects.tosa_ext import (
     RoundingMode,
     TransposeOp,
 )
+from ir.speedups.identity import class_test
 from ir.verify.core import constant_ints, flag
 from ir.verify.incremental import Changes
 
@@ -170,14 +171,7 @@ def _merge_into(const: Operation, kept: SSAValue, rewriter: PatternRewriter) -> 
     rewriter.erase(const)
 
 
-_CONSTANT_CLASSES: dict[type[Operation], bool] = {}
-
-
-def _is_constant_class(op_class: type[Operation]) -> bool:
-    known = _CONSTANT_CLASSES.get(op_class)
-    if known is None:
-        known = _CONSTANT_CLASSES[op_class] = issubclass(op_class, ConstOp | ConstShapeOp)
-    return known
+_is_constant_class = class_test(ConstOp, ConstShapeOp)
 
 
 class _EqualTypes:

@@ -92,9 +92,10 @@ def _same(attr: Attribute) -> Attribute:
     return attr
 
 
-def _class_test(classes: tuple[type, ...]) -> Callable[[type], bool]:
-    """``issubclass(cls, classes)``, remembered per class (xDSL's attribute and op classes
-    are ABCs, whose ``isinstance`` is slow)."""
+def class_test(*classes: type) -> Callable[[type], bool]:
+    """``issubclass(cls, classes)`` remembered per class: code that runs on every op or
+    attribute tests its class this way (xDSL's op and attribute classes are ABCs, whose
+    ``isinstance`` is slow). Exact: a class's bases do not change."""
     known: dict[type, bool] = {}
 
     def test(cls: type) -> bool:
@@ -106,8 +107,8 @@ def _class_test(classes: tuple[type, ...]) -> Callable[[type], bool]:
     return test
 
 
-_is_dense = _class_test(_DENSE)
-_is_by_value = _class_test(_BY_VALUE)
+_is_dense = class_test(*_DENSE)
+_is_by_value = class_test(*_BY_VALUE)
 
 
 def canonical(attr: Attribute) -> Attribute:
@@ -200,8 +201,8 @@ class MemoKey:
         return isinstance(other, MemoKey) and self.parts == other.parts
 
 
-_is_constant = _class_test((ConstOp, ConstShapeOp))
-_is_elements = _class_test((DenseIntOrFPElementsAttr,))
+_is_constant = class_test(ConstOp, ConstShapeOp)
+_is_elements = class_test(DenseIntOrFPElementsAttr)
 
 
 def rules_signature(op: Operation) -> tuple[MemoKey | None, tuple]:

@@ -37,7 +37,13 @@ from ir.dialects.syntax import type_text
 from ir.dialects.tosa_ext import ConstOp, ConstShapeOp
 from ir.spec import CONCRETE_ELEMENT_TYPES
 from ir.speedups import ENABLED as SPEEDUPS
-from ir.speedups.identity import MemoKey, SignatureMemo, canonical, rules_signature
+from ir.speedups.identity import (
+    MemoKey,
+    SignatureMemo,
+    canonical,
+    class_test,
+    rules_signature,
+)
 from ir.verify.catalog import RULES
 from ir.verify.diagnostic import Diagnostic
 from ir.verify.target import Target
@@ -399,21 +405,6 @@ _SPEC_NAME_OF = {mlir: spec for spec, mlir in CONCRETE_ELEMENT_TYPES.items()}
 
 def element_type(t: Attribute) -> Attribute | None:
     return t.element_type if isinstance(t, TensorType) else None
-
-
-def class_test(*classes: type) -> Callable[[type], bool]:
-    """``issubclass(cls, classes)`` remembered per class: a rule that runs on every op
-    tests its class this way (xDSL's op and attribute classes are ABCs, whose
-    ``isinstance`` is slow)."""
-    known: dict[type, bool] = {}
-
-    def test(cls: type) -> bool:
-        found = known.get(cls)
-        if found is None:
-            found = known[cls] = issubclass(cls, classes)
-        return found
-
-    return test
 
 
 _is_tensor = class_test(TensorType)

@@ -3,13 +3,12 @@
 ExecuTorch's VGF backend hands each partition's TOSA flatbuffer to ``model-converter``
 and takes the ``.vgf`` it writes as the delegate payload; ``convert_to_vgf`` is that
 step for our flatbuffer. The converter is found as ExecuTorch finds it:
-``$MODEL_CONVERTER_PATH``, else ``model-converter`` or ``model_converter`` on PATH
-(the ``ai-ml-sdk-model-converter`` wheel installs both), and last in the running
-interpreter's scripts folder, where the project's pinned wheel is installed even when its
-virtual environment is not on PATH (``.venv/bin/python -m pytest``, as ``make test`` runs
-it); ``$MODEL_CONVERTER_LIB_DIR``, if
-set, is put in front of the converter's ``LD_LIBRARY_PATH``. It must be at least
-``MIN_VERSION``, ExecuTorch 1.5.1's minimum.
+``$MODEL_CONVERTER_PATH``, else ``model-converter`` or ``model_converter`` on PATH (the
+``ai-ml-sdk-model-converter`` wheel installs both), and last in the running
+interpreter's scripts folder, where the project's pinned wheel is installed even when
+its virtual environment is not on PATH (``.venv/bin/python -m pytest``, as ``make test``
+runs it); ``$MODEL_CONVERTER_LIB_DIR``, if set, is put in front of the converter's
+``LD_LIBRARY_PATH``. It must be at least ``MIN_VERSION``, ExecuTorch 1.5.1's minimum.
 
 Each way it can go wrong is one ``ModelConverterError`` line: no converter, one too old
 (or one whose ``--version`` cannot be read), one that fails on the input. When it fails,

@@ -87,14 +87,26 @@ def _is_terminator_class(op_class: type[Operation]) -> bool:
     return known
 
 
-def _forward(op: Operation, value: SSAValue, rewriter: PatternRewriter) -> None:
+def _forward(
+    op: Operation, value: SSAValue, rewriter: PatternRewriter, *, equal_constant: bool = False
+) -> None:
     """Replace ``op``'s only result by ``value`` unless the result is an output: what
     ``rewriter.replace(op, [], [value])`` does (the readers re-pointed and reported as
-    modified, the name hint carried over, ``op`` erased), without inserting no ops."""
+    modified, the name hint carried over, ``op`` erased), without inserting no ops.
+
+    ``equal_constant``: ``op`` and ``value``'s op are equal constants (same op, result
+    type, values type and bytes), and the readers are re-pointed without being reported
+    (only ``op``'s erasure is): what a reader's checks read of an operand
+    (``ir.verify.incremental``: its type, whether a constant defines it, the constant's
+    values) is the same of both, so re-checking the readers could only repeat their
+    verdicts. In a large model they are most of the ops ``canonicalize`` touches."""
     result = op.results[0]
     if feeds_terminator(result):
         return
-    rewriter.replace_all_uses_with(result, value)
+    if equal_constant:
+        result.replace_all_uses_with(value)  # the SSA value's own: no listener hears it
+    else:
+        rewriter.replace_all_uses_with(result, value)
     rewriter.erase(op)
 
 
@@ -154,21 +166,7 @@ def _merge_constants(block: Block, rewriter: PatternRewriter) -> None:
                 same.append((data, output))
                 kept = output
         if kept is not output:
-            _merge_into(const, kept, rewriter)
-
-
-def _merge_into(const: Operation, kept: SSAValue, rewriter: PatternRewriter) -> None:
-    """``_forward`` of a constant to an equal one, its readers re-pointed without being
-    reported as modified (only ``const``'s erasure is): what a reader's checks read of
-    an operand (``ir.verify.incremental``: its type, whether a constant defines it, the
-    constant's values) is the same of ``kept``, which has the same op, result type,
-    values type and bytes, so re-checking the readers could only repeat their verdicts.
-    In a large model that is most of the ops the pass touches."""
-    result = const.results[0]
-    if feeds_terminator(result):
-        return
-    result.replace_all_uses_with(kept)  # the SSA value's own: no listener hears it
-    rewriter.erase(const)
+            _forward(const, kept, rewriter, equal_constant=True)
 
 
 _is_constant_class = class_test(ConstOp, ConstShapeOp)

@@ -16,12 +16,11 @@ from __future__ import annotations
 import copy
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import NamedTuple
+from unittest.mock import patch
 
 from tests.support.zoo import CASES
 
@@ -87,24 +86,6 @@ def _compile_spec(config: VgfConfig):
     return compile_spec
 
 
-@contextmanager
-def _converter_for_executorch() -> Iterator[None]:
-    """ExecuTorch's VGF backend runs the converter we run: ``$MODEL_CONVERTER_PATH`` names
-    it while ExecuTorch lowers (it looks only there and on PATH; the pinned wheel's folder
-    need not be on PATH)."""
-    from runtime.model_converter import PATH_VARIABLE, find_executable
-
-    before = os.environ.get(PATH_VARIABLE)
-    os.environ[PATH_VARIABLE] = str(find_executable())
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[PATH_VARIABLE]
-        else:
-            os.environ[PATH_VARIABLE] = before
-
-
 @cache
 def vgf_run(case_name: str, key: str) -> VgfRun:
     """Both lowerings of the case under the VGF config; cached: one export per session."""
@@ -116,6 +97,7 @@ def vgf_run(case_name: str, key: str) -> VgfRun:
         from executorch.backends.arm.vgf import VgfPartitioner
         from executorch.exir import to_edge_transform_and_lower
 
+    from runtime.model_converter import PATH_VARIABLE, find_executable
     from runtime.pte import RUNTIME_BACKEND_IDS, delegates
 
     case, config = CASES[case_name], VGF_CONFIGS[key]
@@ -123,7 +105,10 @@ def vgf_run(case_name: str, key: str) -> VgfRun:
         exported = quantize_and_export(
             case.factory(), case.inputs_factory(), config.spec, config.uint8_io
         )
-        with tempfile.TemporaryDirectory() as artifacts, _converter_for_executorch():
+        # ExecuTorch's VGF backend runs the converter we run: it looks only at
+        # $MODEL_CONVERTER_PATH and PATH, where the pinned wheel's folder need not be
+        converter = {PATH_VARIABLE: str(find_executable())}
+        with tempfile.TemporaryDirectory() as artifacts, patch.dict(os.environ, converter):
             theirs_spec = _compile_spec(config).dump_intermediate_artifacts_to(artifacts)
             theirs = to_edge_transform_and_lower(
                 copy.deepcopy(exported),

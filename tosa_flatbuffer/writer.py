@@ -60,6 +60,7 @@ from ir.dialects.tosa_ext import (
 )
 from ir.speedups import ENABLED as SPEEDUPS
 from ir.speedups.locations import plain_location_text
+from ir.speedups.walk import walk_list
 from ir.tensor_names import function_tensor_names, region_names, tensor_names
 from tosa_flatbuffer.decode import (
     CheckedFlatbuffer,
@@ -717,7 +718,7 @@ def to_checked_flatbuffer(
 def first_1_1_op(module: ModuleOp, types: _Types | None = None) -> Operation | None:
     """The first op that is a TOSA 1.1 operator or has a 1.1 element type, or None."""
     types = types or _Types()
-    for op in module.walk():
+    for op in walk_list(module):
         if _needs_1_1(op, types):
             return op
     return None
@@ -748,7 +749,7 @@ def _check_module(module: ModuleOp, types: _Types, *, verify: bool = True) -> Op
     one, is walked once)."""
     seen = types.seen
     any_1_1 = False
-    for op in module.walk():
+    for op in walk_list(module):
         for value in op.results:
             facts = seen.get(id(value.type)) or types.of(value.type)
             if facts.unwritable:

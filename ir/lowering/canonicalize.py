@@ -52,7 +52,8 @@ from ir.dialects.tosa_ext import (
     RoundingMode,
     TransposeOp,
 )
-from ir.speedups.identity import class_test
+from ir.speedups.identity import class_test, trait_test
+from ir.speedups.walk import walk_list
 from ir.verify.core import constant_ints, flag
 from ir.verify.incremental import Changes
 
@@ -76,15 +77,7 @@ def feeds_terminator(value: SSAValue) -> bool:
     return any(_is_terminator_class(type(use.operation)) for use in value.uses)
 
 
-_TERMINATOR_CLASSES: dict[type[Operation], bool] = {}
-
-
-def _is_terminator_class(op_class: type[Operation]) -> bool:
-    """``has_trait(IsTerminator)``, a class method (traits are the class's), once a class."""
-    known = _TERMINATOR_CLASSES.get(op_class)
-    if known is None:
-        known = _TERMINATOR_CLASSES[op_class] = op_class.has_trait(IsTerminator)
-    return known
+_is_terminator_class = trait_test(IsTerminator)
 
 
 def _forward(
@@ -425,25 +418,6 @@ class ByOpType(RewritePattern):
                 return
 
 
-def _preorder(module: ModuleOp) -> list[Operation]:
-    """Every op nested in ``module``, an op before its regions: ``module.walk()`` without
-    the module, read off the block lists."""
-    found: list[Operation] = []
-
-    def visit(block: Block) -> None:
-        op = block.first_op
-        while op is not None:
-            found.append(op)
-            for region in op.regions:
-                for nested in region.blocks:
-                    visit(nested)
-            op = op.next_op
-
-    for block in module.body.blocks:
-        visit(block)
-    return found
-
-
 def _erased(op: Operation) -> bool:
     """Erasing an op (and what is nested in it) drops its parent; every op of a module
     has one."""
@@ -491,7 +465,7 @@ class Canonicalize(ModulePass):
         changes = Changes()
         rewriter = PatternRewriter(InsertPoint.at_start(op.body.block))
         rewriter.extend_from_listener(changes.listener())
-        ops = _preorder(op)
+        ops = walk_list(op)[1:]  # every op nested in the module, an op before its regions
         _merge_sweep(ops, rewriter)
         _fold_sweep(ops, rewriter)
         _dead_code_sweep(ops, rewriter)

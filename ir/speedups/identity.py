@@ -51,7 +51,7 @@ from xdsl.dialects.builtin import (
 from xdsl.dialects.utils import EnumAttribute
 from xdsl.ir import Attribute, Operation
 from xdsl.irdl import IRDLOperation
-from xdsl.traits import Pure
+from xdsl.traits import OpTrait, Pure
 
 from ir.dialects.tosa_ext import (
     TOSA_OPS,
@@ -102,6 +102,20 @@ def class_test(*classes: type) -> Callable[[type], bool]:
         found = known.get(cls)
         if found is None:
             found = known[cls] = issubclass(cls, classes)
+        return found
+
+    return test
+
+
+def trait_test(trait: type[OpTrait]) -> Callable[[type[Operation]], bool]:
+    """``cls.has_trait(trait)`` remembered per op class (a scan of the class's traits on
+    every call otherwise). Exact: an op class's traits are fixed when it is defined."""
+    known: dict[type[Operation], bool] = {}
+
+    def test(cls: type[Operation]) -> bool:
+        found = known.get(cls)
+        if found is None:
+            found = known[cls] = cls.has_trait(trait)
         return found
 
     return test
@@ -314,9 +328,11 @@ __all__ = [
     "MemoKey",
     "SignatureMemo",
     "canonical",
+    "class_test",
     "held_signatures",
     "interned",
     "memoize_verify",
     "rules_signature",
     "signature",
+    "trait_test",
 ]

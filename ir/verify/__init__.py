@@ -25,6 +25,7 @@ from xdsl.utils.exceptions import VerifyException
 from ir.defaults import DEFAULT_SPEC
 from ir.diagnostics import failing_ops
 from ir.speedups.identity import held_signatures
+from ir.speedups.walk import walk_list
 from ir.verify import op_rules, rescale_rules, spec_rules, stage_rules  # noqa: F401  (register rules)
 from ir.verify.catalog import RULES
 from ir.verify.core import GROUPS, SIGNLESS, TYPED, Checker, check_op, is_unsigned, module_rules
@@ -36,7 +37,7 @@ STAGES = (TYPED, SIGNLESS)
 
 def detect_stage(module: ModuleOp) -> str:
     """``typed`` when any function signature carries ``ui8``/``ui16``, else ``signless``."""
-    for op in module.walk():
+    for op in walk_list(module):
         if not isinstance(op, FuncOp):
             continue
         ftype = op.function_type

@@ -44,6 +44,7 @@ from ir.speedups.identity import (
     class_test,
     rules_signature,
 )
+from ir.speedups.walk import walk_list
 from ir.verify.catalog import RULES
 from ir.verify.diagnostic import Diagnostic
 from ir.verify.target import Target
@@ -67,7 +68,10 @@ class Checker:
         """``module.walk()`` as a list, walked once per run: the rules of one run read
         the same module, which none of them changes."""
         if self._walked is None or self._walked[0] is not module:
-            self._walked = (module, list(module.walk()))
+            # a real module by ``walk_list``; a view with a ``walk`` of its own (the ops
+            # ``legalize-unsigned-io``'s boundary check reads) by that
+            ops = walk_list(module) if isinstance(module, Operation) else list(module.walk())
+            self._walked = (module, ops)
         return self._walked[1]
 
     def report(self, rule: str, op: Operation, message: str) -> None:

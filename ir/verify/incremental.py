@@ -76,7 +76,8 @@ from xdsl.traits import IsolatedFromAbove
 from xdsl.utils.exceptions import VerifyException
 
 from ir.dialects.tosa_ext import RescaleOp
-from ir.speedups.identity import held_signatures
+from ir.speedups.identity import held_signatures, trait_test
+from ir.speedups.walk import walk_list
 from ir.verify.core import (
     GROUPS,
     Checker,
@@ -116,7 +117,7 @@ class Changes:
 
     def created(self, op: Operation) -> None:
         """``op`` (with what is nested in it) was inserted."""
-        self.ops.update(op.walk())
+        self.ops.update(walk_list(op))
         if op.parent is not None:
             self.blocks.add(op.parent)
 
@@ -127,7 +128,7 @@ class Changes:
         """``op`` is about to be erased: its readers, ancestors and block are still
         reachable (the op that becomes its block's last, if any, is found from the
         block)."""
-        for nested in op.walk():
+        for nested in walk_list(op):
             for result in nested.results:
                 self.around_erased.update(use.operation for use in result.uses)
         parent = op.parent_op()
@@ -154,7 +155,7 @@ class Watched:
     an xDSL rewriter (no listener sees them) but are confined to a kind of op."""
 
     def __init__(self, module: ModuleOp, suspect: Callable[[Operation], bool]) -> None:
-        self._before = list(module.walk())  # held: their ids stay theirs
+        self._before = walk_list(module)  # held: their ids stay theirs
         self.suspects = [op for op in self._before if suspect(op)]
         # every block: an op the pass erases (a suspect, or one no other op reads) leaves
         # its block with a new last op, or none
@@ -165,7 +166,7 @@ class Watched:
         changes.ops.update(self.suspects)
         changes.blocks.update(self._blocks)
         old = {id(op) for op in self._before}
-        for op in module.walk():
+        for op in walk_list(module):
             if id(op) not in old:
                 changes.created(op)
         return changes
@@ -192,19 +193,7 @@ def touches_signedness(op: Operation) -> bool:
     return isinstance(op, RescaleOp) and any(flag(op, name) for name in _UNSIGNED_FLAGS)
 
 
-def _isolated_test() -> Callable[[type[Operation]], bool]:
-    known: dict[type[Operation], bool] = {}
-
-    def test(cls: type[Operation]) -> bool:
-        found = known.get(cls)
-        if found is None:
-            found = known[cls] = cls.has_trait(IsolatedFromAbove)
-        return found
-
-    return test
-
-
-_is_isolated = _isolated_test()
+_is_isolated = trait_test(IsolatedFromAbove)
 
 
 def _in_module(module: ModuleOp, op: Operation) -> bool:

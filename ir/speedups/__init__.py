@@ -31,6 +31,11 @@ the ``tosa`` package, which ``ir`` does not import, so it sits in ``tosa_flatbuf
 | | | name location's child again on every construction |
 | op constructors | ``op_create`` | ``Operation.create``'s generic path (use-list |
 | | | setters, IRDL defaults looked up per op) |
+| structure checks | ``structure`` | ``IsolatedFromAbove.verify`` (an ancestor |
+| | | climb per operand), ``Block.verify`` (``!=`` per |
+| | | op, a second pass to count), ``Operation.verify`` |
+| | | on a region-free op |
+| module walks | ``walk`` | ``list(op.walk())``'s nested generators |
 | flatbuffer emitter | ``tosa_flatbuffer.emitter`` | the ``flatbuffers`` Builder |
 
 Interning and the two memos are coupled through object identity: the memos key an op by

@@ -34,6 +34,7 @@ class GraphImporting(Protocol):
     region_name: str | None
     block: Block
     values: dict[Node, SSAValue | tuple[SSAValue, ...]]
+    operand_constants: dict[tuple[Attribute, bytes], SSAValue]
 
     def tensor_name(self, node: Node) -> str: ...
 
@@ -180,20 +181,39 @@ class RuleContext:
         ]
 
     def const_bytes(self, data: bytes, element: Attribute, shape: tuple[int, ...], name: str):
-        """A constant of ``shape`` over ``data``, the element type's little-endian storage
-        (``ir.builders.dense_from_bytes``)."""
-        values = dense_from_bytes(data, element, shape)
-        return self.emit(const_of(values, self.location), [name]).results[0]
+        """An operand constant (``operand_constant``) of ``shape`` over ``data``, the
+        element type's little-endian storage (``ir.builders.dense_from_bytes``)."""
+        return self.operand_constant(dense_from_bytes(data, element, shape), name)
 
     def scalar_const(self, value: float, element: Attribute, name: str) -> SSAValue:
-        """A ``tensor<1xT>`` constant. Integers are stored as their raw bits in T, so an
-        unsigned zero point 200 in ``i8`` reads back as -56, as ExecuTorch writes it."""
+        """A ``tensor<1xT>`` operand constant (``operand_constant``). Integers are stored
+        as their raw bits in T, so an unsigned zero point 200 in ``i8`` reads back as -56,
+        as ExecuTorch writes it."""
         if isinstance(element, IntegerType):  # integer storage: one attribute per number
             number = int(value)
             values = shared(("scalar", number), lambda: _scalar_values(number, element), element)
         else:
             values = _scalar_values(value, element)
-        return self.emit(const_of(values, self.location), [name]).results[0]
+        return self.operand_constant(values, name)
+
+    def operand_constant(self, values: DenseIntOrFPElementsAttr, name: str) -> SSAValue:
+        """A constant only the op a rule builds reads (a zero point, a RESCALE's
+        multipliers and shifts, a padding value): one ``tosa.const`` per distinct value
+        in the graph's block, named and located by the first node that asked for it, as
+        MLIR's ``OperationFolder`` uniques constants per region.
+
+        The module is the one ``canonicalize``'s ``MergeIdenticalConstants`` would make of
+        a constant per use, so no stage after it changes, nor the flatbuffer: that pattern
+        keeps the first constant of each (type, bytes) in a block and re-points the later
+        ones' readers to it, and an operand constant feeds no ``return`` (which would
+        keep it apart). What it saves is making, verifying and then merging the copies: a
+        quantized graph asks for the same zero points and scales at nearly every op."""
+        key = (values.type, values.data.data)
+        found = self.graph.operand_constants.get(key)
+        if found is None:
+            found = self.emit(const_of(values, self.location), [name]).results[0]
+            self.graph.operand_constants[key] = found
+        return found
 
     def shape_operand(self, arg: Any, name: str) -> SSAValue:
         """A ``!tosa.shape`` operand: a CONST_SHAPE node, or a literal list made one."""

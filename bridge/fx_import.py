@@ -19,7 +19,7 @@ import torch
 from torch.fx import GraphModule, Node
 from xdsl.dialects.builtin import LocationAttr, ModuleOp, TensorType
 from xdsl.dialects.func import FuncOp, ReturnOp
-from xdsl.ir import Block, Region, SSAValue
+from xdsl.ir import Attribute, Block, Region, SSAValue
 
 from bridge.fx_context import (
     FxImportError,
@@ -127,6 +127,8 @@ class _GraphImporter:
         self.suffix = "" if region_name is None else f"_{region_name}"
         self.block = Block()
         self.values: dict[Node, SSAValue | tuple[SSAValue, ...]] = {}
+        #: (type, bytes) -> the block's constant of them (``RuleContext.operand_constant``)
+        self.operand_constants: dict[tuple[Attribute, bytes], SSAValue] = {}
         self.arg_names: list[str] = []
         self.outputs: list[SSAValue] = []
         self.output_names: list[str] = []

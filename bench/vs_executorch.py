@@ -62,10 +62,18 @@ def executorch_serialize(partition) -> bytes:
         return bytes(TOSABackend._preprocess(program, partition.compile_spec).processed_bytes)
 
 
-def ir_import(partition, spec: str):
+def ir_import(partition, spec: str, *, as_ir_path: bool = True):
+    """The import as ``ir_path`` makes it (``PIPELINE`` canonicalizes, so one operand
+    constant per value: ``bridge.compile.merges_constants_first``), or with
+    ``as_ir_path=False`` ExecuTorch's constant per use."""
+    from bridge.compile import merges_constants_first
     from bridge.fx_import import fx_to_ir
+    from ir.lowering.pipeline import parse_pipeline
 
-    return fx_to_ir(partition.graph_module, partition.exported_program, spec=spec)
+    unique = as_ir_path and merges_constants_first(parse_pipeline(PIPELINE))
+    return fx_to_ir(
+        partition.graph_module, partition.exported_program, spec=spec, unique_constants=unique
+    )
 
 
 def ir_path(partition, spec: str) -> bytes:

@@ -26,11 +26,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from xdsl.dialects.builtin import ModuleOp
+from xdsl.passes import ModulePass
 
 from bridge.fx_import import fx_to_ir
 from ir.defaults import DEFAULT_PIPELINE, DEFAULT_SPEC
 from ir.files import write_atomically
-from ir.lowering.pipeline import run_pipeline
+from ir.lowering.canonicalize import Canonicalize
+from ir.lowering.pipeline import parse_pipeline, run_pipeline
+from ir.lowering.signless import LegalizeUnsignedIO
+from ir.verify import VerifyPass
 from ir.verify.target import Target, as_target
 from tosa_flatbuffer import CheckedFlatbuffer, to_checked_flatbuffer
 
@@ -76,6 +80,20 @@ class CompileResult:
         return self
 
 
+def merges_constants_first(passes: tuple[ModulePass, ...]) -> bool:
+    """Whether ``canonicalize`` merges equal constants before any pass could tell one
+    constant per use from one per value: it runs, and before it only passes that edit no
+    constant but to retype it alike for every reader (``legalize-unsigned-io``) or only
+    verify. Then the import may make one per value (``fx_to_ir(unique_constants=True)``)
+    and every stage from ``canonicalize`` on, the flatbuffer included, is the same."""
+    for pass_ in passes:
+        if isinstance(pass_, Canonicalize):
+            return True
+        if not isinstance(pass_, LegalizeUnsignedIO | VerifyPass):
+            return False
+    return False
+
+
 def compile_partition(
     graph_module,
     exported_program=None,
@@ -109,12 +127,19 @@ def compile_partition(
         stages.append(Stage(f"{index:02d}-{pass_name}", module.clone() if keep_stages else module))
 
     stages_dir = Path(dump_dir) / name if dump_dir is not None else None
+    passes = parse_pipeline(pipeline) if isinstance(pipeline, str) else pipeline
     # verified once: with ``verify`` the pipeline checks its input in full (structure
     # included) and the final stage, so neither the import nor the writer repeats it
-    module = fx_to_ir(graph_module, exported_program, spec=target, verify=not verify)
+    module = fx_to_ir(
+        graph_module,
+        exported_program,
+        spec=target,
+        verify=not verify,
+        unique_constants=merges_constants_first(passes),
+    )
     dumps = run_pipeline(
         module,
-        pipeline,
+        passes,
         spec=target,
         verify=verify,
         dump_dir=stages_dir,

@@ -29,7 +29,8 @@ class GraphImporting(Protocol):
     """The part of the importer (``bridge.fx_import``'s graph importer) a rule reaches
     through its context: the graph being built and how to import a nested one."""
 
-    module: Any  # its ``target`` is the ir.verify.Target imported for (or None)
+    module: Any  # its ``target``: the ir.verify.Target imported for (or None); its
+    # ``unique_constants``: whether ``RuleContext.operand_constant`` uniques them
     gm: GraphModule
     region_name: str | None
     block: Block
@@ -198,16 +199,21 @@ class RuleContext:
 
     def operand_constant(self, values: DenseIntOrFPElementsAttr, name: str) -> SSAValue:
         """A constant only the op a rule builds reads (a zero point, a RESCALE's
-        multipliers and shifts, a padding value): one ``tosa.const`` per distinct value
-        in the graph's block, named and located by the first node that asked for it, as
+        multipliers and shifts, a padding value). One per use, as ExecuTorch writes them;
+        with ``fx_to_ir(unique_constants=True)`` one ``tosa.const`` per distinct value in
+        the graph's block, named and located by the first node that asked for it, as
         MLIR's ``OperationFolder`` uniques constants per region.
 
-        The module is the one ``canonicalize``'s ``MergeIdenticalConstants`` would make of
-        a constant per use, so no stage after it changes, nor the flatbuffer: that pattern
-        keeps the first constant of each (type, bytes) in a block and re-points the later
-        ones' readers to it, and an operand constant feeds no ``return`` (which would
-        keep it apart). What it saves is making, verifying and then merging the copies: a
-        quantized graph asks for the same zero points and scales at nearly every op."""
+        Uniqued, the module is the one ``canonicalize``'s ``MergeIdenticalConstants``
+        would make of a constant per use, so its stage and the flatbuffer do not change:
+        that pattern keeps the first constant of each (type, bytes) in a block and
+        re-points the later ones' readers to it, and an operand constant feeds no
+        ``return`` (which would keep it apart); ``legalize-unsigned-io`` in between edits
+        no constant in place but to retype it, alike for every reader. What it saves is
+        making, verifying and then merging the copies: a quantized graph asks for the
+        same zero points and scales at nearly every op."""
+        if not self.graph.module.unique_constants:
+            return self.emit(const_of(values, self.location), [name]).results[0]
         key = (values.type, values.data.data)
         found = self.graph.operand_constants.get(key)
         if found is None:

@@ -51,9 +51,10 @@ CONSTANT_DATA_META = "tosa_ir_constant_data"
 class _ModuleImporter:
     """State shared by a graph and its nested regions: where constants come from."""
 
-    def __init__(self, exported_program, target: Target | None):
+    def __init__(self, exported_program, target: Target | None, unique_constants: bool = False):
         self.ep = exported_program
         self.target = target
+        self.unique_constants = unique_constants
         # the signature rebuilds this list on every read
         self.user_inputs = (
             None if exported_program is None else set(exported_program.graph_signature.user_inputs)
@@ -267,7 +268,12 @@ _NODE_KINDS = {
 
 
 def fx_to_ir(
-    program, exported_program=None, *, spec: str | Target | None = None, verify: bool = True
+    program,
+    exported_program=None,
+    *,
+    spec: str | Target | None = None,
+    verify: bool = True,
+    unique_constants: bool = False,
 ) -> ModuleOp:
     """Import a TOSA-level graph into a verified module in the typed stage.
 
@@ -281,6 +287,12 @@ def fx_to_ir(
     ``verify``: False for a caller that verifies the module next (``bridge.compile``'s
     pipeline verifies its input in full): the structural verification here (xDSL's, op
     by op, a failure named by its FX node) is then skipped rather than done twice.
+
+    ``unique_constants``: an operand constant (a zero point, a RESCALE's multipliers and
+    shifts) once per value in its block (``RuleContext.operand_constant``), for a caller
+    that canonicalizes next, whose merge would make that of ExecuTorch's constant per use.
+    Off by default: the typed stage then holds ExecuTorch's constants, and the signless
+    stage's flatbuffer is ExecuTorch's, op for op.
     """
     from torch.export import ExportedProgram
 
@@ -293,7 +305,7 @@ def fx_to_ir(
             f"fx_to_ir expects a GraphModule or ExportedProgram, got {type(program).__name__}"
         )
     target = None if spec is None else as_target(spec)
-    importer = _GraphImporter(_ModuleImporter(exported_program, target), gm, None)
+    importer = _GraphImporter(_ModuleImporter(exported_program, target, unique_constants), gm, None)
     module = ModuleOp([importer.import_function()])
     if verify:
         _verify_imported(module)

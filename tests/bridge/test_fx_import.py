@@ -86,14 +86,9 @@ def test_tensor_names_are_executorch_names(graph):
         n for n in gm.graph.nodes if getattr(n.target, "__name__", "") == "tosa.CONV2D.default"
     )
     named = {n: op for op in module.walk() for n in tensor_names(op)}
-    conv_op = named[conv.name]
-    assert isinstance(conv_op, tosa.ConvOp)
-    # a zero point is one constant per value in the block, named by the first node that
-    # asked for it (``RuleContext.operand_constant``)
-    for operand, role in ((conv_op.operands[3], "input_zp"), (conv_op.operands[4], "weight_zp")):
-        assert isinstance(operand.owner, tosa.ConstOp)
-        (zp_name,) = tensor_names(operand.owner)
-        assert zp_name.lower().endswith("_zp"), (role, zp_name)
+    assert isinstance(named[conv.name], tosa.ConvOp)
+    assert isinstance(named[f"{conv.name}_input_zp"], tosa.ConstOp)
+    assert isinstance(named[f"{conv.name}_weight_zp"], tosa.ConstOp)
     rescale = next(
         n for n in gm.graph.nodes if getattr(n.target, "__name__", "") == "tosa.RESCALE.default"
     )
@@ -301,20 +296,25 @@ def test_verify_false_leaves_verification_to_the_caller(graph):
         module.verify()
 
 
-def test_operand_constants_are_one_per_value(graph):
-    """Zero points, multipliers and shifts: one constant per (type, bytes) in the block,
-    read by every op that asked for that value (what canonicalize's merge would leave)."""
+def test_operand_constants_are_one_per_use_or_one_per_value(graph):
+    """Zero points, multipliers and shifts: by default one constant per use, as
+    ExecuTorch writes them; with ``unique_constants`` one per (type, bytes) in the block,
+    read by every op that asked for that value (what canonicalize's merge leaves)."""
     gm, ep = graph
-    module = fx_to_ir(gm, ep)
     suffixes = ("_zp", "_multipliers", "_shifts")
-    operand_constants = [
-        op
-        for op in module.walk()
-        if isinstance(op, tosa.ConstOp)
-        and any(name.lower().endswith(suffixes) for name in tensor_names(op))
-    ]
-    keys = [(op.values.type, op.values.data.data) for op in operand_constants]
-    assert len(operand_constants) >= 3
-    assert len(set(keys)) == len(keys)
-    shared = [op for op in operand_constants if len(list(op.results[0].uses)) > 1]
-    assert shared, "the example's quantized ops share no zero point"
+
+    def operand_constants(module):
+        found = [
+            op
+            for op in module.walk()
+            if isinstance(op, tosa.ConstOp)
+            and any(name.lower().endswith(suffixes) for name in tensor_names(op))
+        ]
+        return found, [(op.values.type, op.values.data.data) for op in found]
+
+    per_use, per_use_keys = operand_constants(fx_to_ir(gm, ep))
+    assert all(len(list(op.results[0].uses)) == 1 for op in per_use)
+    assert len(set(per_use_keys)) < len(per_use_keys)
+    per_value, per_value_keys = operand_constants(fx_to_ir(gm, ep, unique_constants=True))
+    assert len(set(per_value_keys)) == len(per_value_keys) == len(set(per_use_keys))
+    assert any(len(list(op.results[0].uses)) > 1 for op in per_value)

@@ -165,7 +165,9 @@ def test_canonical_stage_keeps_every_output_bit(zoo_run, tosa_opt):
     """``canonicalize`` after the signless stage: verified by the pipeline, no more ops or
     constants than before and no two equal constants left in a block (ExecuTorch writes
     one zero-point constant per use), the same IO, and the reference model's outputs
-    equal to those of the uncanonicalized file bit for bit."""
+    equal to those of the uncanonicalized file bit for bit. ``compile_partition``, whose
+    import makes one operand constant per value, gives this very stage: the same text
+    (locations included) and the same bytes."""
     spec = CONFIGS[zoo_run.key].spec
     for index, p in enumerate(zoo_run.partitions):
         context = _context(zoo_run, index)
@@ -180,6 +182,9 @@ def test_canonical_stage_keeps_every_output_bit(zoo_run, tosa_opt):
         )
         data = to_flatbuffer(canonical)
         assert graph_io(data) == graph_io(p.ours), context
+        compiled_text = ir.print_module(p.compiled, debuginfo=True)
+        assert compiled_text == ir.print_module(canonical, debuginfo=True), context
+        assert to_flatbuffer(p.compiled) == data, context
         for k in range(RANDOM_INPUTS):
             inputs = _delegate_inputs(zoo_run, p.ours, k)
             for a, b in zip(

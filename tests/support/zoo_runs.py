@@ -32,6 +32,9 @@ class Partition:
     signless: ir.ModuleOp
     ours: bytes
     theirs: bytes
+    #: ``compile_partition``'s final module (the default pipeline; the import makes one
+    #: operand constant per value, ``fx_to_ir(unique_constants=True)``)
+    compiled: ir.ModuleOp
 
 
 @dataclass
@@ -59,6 +62,7 @@ def capture(case_name: str, key: str) -> ZooRun:
     """ExecuTorch quantizes, exports and partitions the case; per partition our typed and
     signless modules, our flatbuffer and ExecuTorch's. Cached: one export per session."""
     from bridge.capture import io_quantization, quantize_and_export, quiet
+    from bridge.compile import compile_partition
     from bridge.fx_import import fx_to_ir
     from bridge.partitioner import tosa_level_partitions
     from ir.lowering.signless import to_signless
@@ -88,8 +92,9 @@ def capture(case_name: str, key: str) -> ZooRun:
     for p in captured:
         typed = fx_to_ir(p.graph_module, p.exported_program, spec=config.spec)
         signless = to_signless(typed.clone())
+        compiled = compile_partition(p.graph_module, p.exported_program, config.spec).module
         partitions.append(
-            Partition(typed, signless, to_flatbuffer(signless), p.reference_flatbuffer)
+            Partition(typed, signless, to_flatbuffer(signless), p.reference_flatbuffer, compiled)
         )
     return ZooRun(case.name, key, partitions, model_inputs, torch_outputs, io_qparams)
 

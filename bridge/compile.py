@@ -2,7 +2,8 @@
 
 ``compile_partition`` is what every driver runs once it has a TOSA-level graph: our
 ExecuTorch backends (``bridge.partitioner``, in place of ExecuTorch's node visitors),
-``tosa-ir compile`` and the example. Import (typed stage) -> the pipeline (by default
+``tosa-ir compile`` and the example. Import (typed stage; one operand constant per
+value when the pipeline canonicalizes first, ``merges_constants_first``) -> the pipeline (by default
 ``ir.defaults.DEFAULT_PIPELINE``, ``legalize-unsigned-io,canonicalize``: the signless
 and the canonical stage; ``EXECUTORCH_PIPELINE`` stops at the signless stage, whose
 bytes are ExecuTorch's) -> ``to_flatbuffer``. Every stage is verified against the target

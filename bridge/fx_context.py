@@ -14,7 +14,12 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from torch.fx import GraphModule, Node
-from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerType, LocationAttr
+from xdsl.dialects.builtin import (
+    DenseIntOrFPElementsAttr,
+    IntegerType,
+    LocationAttr,
+    Signedness,
+)
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 from bridge.fx_types import value_type  # one object per distinct type, for the rules too
@@ -181,12 +186,23 @@ class RuleContext:
             0
         ]
 
-    def const_bytes(self, data: bytes, element: Attribute, shape: tuple[int, ...], name: str):
+    def const_bytes(
+        self,
+        data: bytes,
+        element: Attribute,
+        shape: tuple[int, ...],
+        name: str,
+        *,
+        shareable: bool = True,
+    ) -> SSAValue:
         """An operand constant (``operand_constant``) of ``shape`` over ``data``, the
         element type's little-endian storage (``ir.builders.dense_from_bytes``)."""
-        return self.operand_constant(dense_from_bytes(data, element, shape), name)
+        values = dense_from_bytes(data, element, shape)
+        return self.operand_constant(values, name, shareable=shareable)
 
-    def scalar_const(self, value: float, element: Attribute, name: str) -> SSAValue:
+    def scalar_const(
+        self, value: float, element: Attribute, name: str, *, shareable: bool = True
+    ) -> SSAValue:
         """A ``tensor<1xT>`` operand constant (``operand_constant``). Integers are stored
         as their raw bits in T, so an unsigned zero point 200 in ``i8`` reads back as -56,
         as ExecuTorch writes it."""
@@ -195,9 +211,11 @@ class RuleContext:
             values = shared(("scalar", number), lambda: _scalar_values(number, element), element)
         else:
             values = _scalar_values(value, element)
-        return self.operand_constant(values, name)
+        return self.operand_constant(values, name, shareable=shareable)
 
-    def operand_constant(self, values: DenseIntOrFPElementsAttr, name: str) -> SSAValue:
+    def operand_constant(
+        self, values: DenseIntOrFPElementsAttr, name: str, *, shareable: bool = True
+    ) -> SSAValue:
         """A constant only the op a rule builds reads (a zero point, a RESCALE's
         multipliers and shifts, a padding value). One per use, as ExecuTorch writes them;
         with ``fx_to_ir(unique_constants=True)`` one ``tosa.const`` per distinct value in
@@ -208,11 +226,15 @@ class RuleContext:
         would make of a constant per use, so its stage and the flatbuffer do not change:
         that pattern keeps the first constant of each (type, bytes) in a block and
         re-points the later ones' readers to it, and an operand constant feeds no
-        ``return`` (which would keep it apart); ``legalize-unsigned-io`` in between edits
-        no constant in place but to retype it, alike for every reader. What it saves is
-        making, verifying and then merging the copies: a quantized graph asks for the
-        same zero points and scales at nearly every op."""
-        if not self.graph.module.unique_constants:
+        ``return`` (which would keep it apart). Of the passes that may run before it
+        (``bridge.compile.merges_constants_first``), ``legalize-unsigned-io`` reads
+        constants by their uses and names, but only those of a RESCALE with an unsigned
+        flag (its zero points, renamed, replaced, erased when unread) and unsigned ones
+        (retyped): those stay one per use (``shareable=False``, and any constant of a
+        signed or unsigned type), so it sees what it saw. What uniquing saves is making,
+        verifying and then merging the copies: a quantized graph asks for the same zero
+        points and scales at nearly every op."""
+        if not (self.graph.module.unique_constants and shareable and _signless(values.type)):
             return self.emit(const_of(values, self.location), [name]).results[0]
         key = (values.type, values.data.data)
         found = self.graph.operand_constants.get(key)
@@ -250,6 +272,12 @@ class RuleContext:
                 self.node, f"region '{region_name}' takes ({got}) but is given ({want})"
             )
         return ImportedRegion(Region(block), region_name, input_names)
+
+
+def _signless(t: Attribute) -> bool:
+    """Whether ``t`` is a tensor of floats or of signless integers."""
+    element = getattr(t, "element_type", None)
+    return not isinstance(element, IntegerType) or element.signedness.data == Signedness.SIGNLESS
 
 
 def _scalar_values(value: float, element: Attribute) -> DenseIntOrFPElementsAttr:

@@ -469,12 +469,16 @@ def import_rescale(
         multiplier_bytes = multipliers.astype("<i4" if scale32 else "<i2").tobytes()
         shift_bytes = shifts.astype(np.int8).tobytes()
     shape = (len(scales),)
+    # a boundary RESCALE's constants stay its own: legalize-unsigned-io edits them by use
+    shareable = not (input_unsigned or output_unsigned)
     operands = [
         value,
-        ctx.const_bytes(multiplier_bytes, _integer(width), shape, f"{ctx.name}_multipliers"),
-        ctx.const_bytes(shift_bytes, _integer(8), shape, f"{ctx.name}_shifts"),
-        ctx.scalar_const(input_zp, in_element, f"{ctx.name}_input_zp"),
-        ctx.scalar_const(output_zp, out_element, f"{ctx.name}_output_zp"),
+        ctx.const_bytes(
+            multiplier_bytes, _integer(width), shape, f"{ctx.name}_multipliers", shareable=shareable
+        ),
+        ctx.const_bytes(shift_bytes, _integer(8), shape, f"{ctx.name}_shifts", shareable=shareable),
+        ctx.scalar_const(input_zp, in_element, f"{ctx.name}_input_zp", shareable=shareable),
+        ctx.scalar_const(output_zp, out_element, f"{ctx.name}_output_zp", shareable=shareable),
     ]
     flags = (scale32, len(scales) > 1, bool(input_unsigned), bool(output_unsigned))
     props = shared_properties(("RESCALE", *flags), lambda: _rescale_properties(*flags))

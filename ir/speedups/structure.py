@@ -97,7 +97,12 @@ def _op_verify(self: Operation, verify_nested_ops: bool = True) -> None:
             _XDSL_OP_VERIFY(self, verify_nested_ops)  # raises xDSL's error
     block = self.parent
     region = None if block is None else block.parent
-    if region is not None and block.last_op is self and not _is_terminator(type(self)):
+    if (
+        block is not None
+        and region is not None
+        and block.last_op is self
+        and not _is_terminator(type(self))
+    ):
         blocks = len(region.blocks)
         parent = region.parent
         if blocks > 1 or (blocks == 1 and parent is not None and not _no_terminator(type(parent))):

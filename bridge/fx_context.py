@@ -14,12 +14,7 @@ from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from torch.fx import GraphModule, Node
-from xdsl.dialects.builtin import (
-    DenseIntOrFPElementsAttr,
-    IntegerType,
-    LocationAttr,
-    Signedness,
-)
+from xdsl.dialects.builtin import DenseIntOrFPElementsAttr, IntegerType, LocationAttr
 from xdsl.ir import Attribute, Block, Operation, Region, SSAValue
 
 from bridge.fx_types import value_type  # one object per distinct type, for the rules too
@@ -28,6 +23,7 @@ from ir.builders import const_of, const_shape, dense_from_bytes, dense_from_nump
 from ir.speedups.op_create import append_op
 from ir.speedups.shared_attrs import shared
 from ir.tensor_names import set_tensor_names
+from ir.verify.core import element_type, is_signed_or_unsigned
 
 
 class GraphImporting(Protocol):
@@ -234,7 +230,8 @@ class RuleContext:
         signed or unsigned type), so it sees what it saw. What uniquing saves is making,
         verifying and then merging the copies: a quantized graph asks for the same zero
         points and scales at nearly every op."""
-        if not (self.graph.module.unique_constants and shareable and _signless(values.type)):
+        signless = not is_signed_or_unsigned(element_type(values.type))
+        if not (self.graph.module.unique_constants and shareable and signless):
             return self.emit(const_of(values, self.location), [name]).results[0]
         key = (values.type, values.data.data)
         found = self.graph.operand_constants.get(key)
@@ -272,12 +269,6 @@ class RuleContext:
                 self.node, f"region '{region_name}' takes ({got}) but is given ({want})"
             )
         return ImportedRegion(Region(block), region_name, input_names)
-
-
-def _signless(t: Attribute) -> bool:
-    """Whether ``t`` is a tensor of floats or of signless integers."""
-    element = getattr(t, "element_type", None)
-    return not isinstance(element, IntegerType) or element.signedness.data == Signedness.SIGNLESS
 
 
 def _scalar_values(value: float, element: Attribute) -> DenseIntOrFPElementsAttr:

@@ -230,14 +230,17 @@ class RuleContext:
         signed or unsigned type), so it sees what it saw. What uniquing saves is making,
         verifying and then merging the copies: a quantized graph asks for the same zero
         points and scales at nearly every op."""
-        signless = not is_signed_or_unsigned(element_type(values.type))
-        if not (self.graph.module.unique_constants and shareable and signless):
-            return self.emit(const_of(values, self.location), [name]).results[0]
+        uniqued = (
+            self.graph.module.unique_constants
+            and shareable
+            and not is_signed_or_unsigned(element_type(values.type))
+        )
         key = (values.type, values.data.data)
-        found = self.graph.operand_constants.get(key)
+        found = self.graph.operand_constants.get(key) if uniqued else None
         if found is None:
             found = self.emit(const_of(values, self.location), [name]).results[0]
-            self.graph.operand_constants[key] = found
+            if uniqued:
+                self.graph.operand_constants[key] = found
         return found
 
     def shape_operand(self, arg: Any, name: str) -> SSAValue:
